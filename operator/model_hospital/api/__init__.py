@@ -1,0 +1,1 @@
+"""Data models shared by the CLI, the stages and the operator (no ML imports here)."""

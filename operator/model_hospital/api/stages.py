@@ -1,0 +1,173 @@
+"""The contract between a stage and whoever runs it (the CLI, `hospital treat`, a Job).
+
+A stage runs as `hospital stage <name> --input input.json --output DIR`. It reads a
+stage input (one of the `*Input` models below), writes its artifacts under DIR,
+its full result as DIR/result.json (a `StageResult`) and, where the file exists
+(in a Kubernetes container), a compact summary (< 4 KB JSON, `StageSummary`) to
+/dev/termination-log. Exit code 0 on success, 2 on a user error (bad input), 1 on
+anything else; a failed stage still writes result.json with `ok: false`.
+
+This module imports nothing from ML libraries: the operator uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from model_hospital.api.common import Finding, Severity, Symptom
+
+STAGES = ("diagnose", "synth", "train", "verify")
+SUMMARY_LIMIT_BYTES = 4000
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RateEstimate(Model):
+    """A failure rate with its denominator and Wilson 95 % interval."""
+
+    failures: int = Field(ge=0, description="Answers the judge failed.")
+    scored: int = Field(ge=0, description="Answers the judge could score (the denominator).")
+    unscored: int = Field(0, ge=0, description="Answers the judge could not score; not failures.")
+    failure_rate: float | None = Field(None, ge=0, le=1, description="failures / scored; null when nothing was scored.")
+    interval: tuple[float, float] | None = Field(None, description="Wilson 95 % interval of the failure rate.")
+
+
+class FindingResult(RateEstimate):
+    """One line of a diagnosis: a symptom (or over-refusal) on one model."""
+
+    finding: Finding
+    severity: Severity
+    by_category: dict[str, RateEstimate] = Field(default_factory=dict)
+    by_split: dict[str, RateEstimate] = Field(default_factory=dict)
+
+
+class JudgedAnswer(Model):
+    """One probe, the model's answer and the judge's verdict."""
+
+    probe_id: str
+    finding: Finding
+    category: str
+    split: Literal["seed", "heldout"]
+    expected: str
+    prompt: str
+    answer: str
+    outcome: Literal["pass", "fail", "unscored"]
+    reason: str
+    judge: str
+    pair_id: str | None = None
+    attribute: str | None = None
+
+
+class ModelInfo(Model):
+    reference: str = Field(description="The reference as the user gave it.")
+    kind: Literal["bundled", "hub", "local", "adapter"]
+    path: str = Field(description="The local folder the weights were loaded from.")
+    revision: str | None = Field(None, description="The resolved revision (hub) or content hash (local).")
+    base: str | None = Field(None, description="For a LoRA adapter: the base model's reference.")
+
+
+class GenerationSettings(Model):
+    engine: Literal["native", "vllm"] = "native"
+    max_new_tokens: int = 96
+    batch_size: int = 16
+    dtype: str = "float32"
+    seed: int = 42
+
+
+class Diagnosis(Model):
+    """diagnosis.json: what `hospital diagnose` (and the diagnose stage) writes."""
+
+    schema_: Literal["modelhospital.io/diagnosis/v1"] = Field(
+        "modelhospital.io/diagnosis/v1", alias="schema")
+    model: ModelInfo
+    symptoms: list[Symptom]
+    splits: list[Literal["seed", "heldout"]]
+    budget: int | None
+    generation: GenerationSettings
+    judge: str = Field(description="The judge backend: 'offline' or the LLM judge's model.")
+    findings: dict[Finding, FindingResult]
+    overall_severity: Severity
+    worst_finding: Finding | None
+    treatment_priority: list[Symptom] = Field(description="Symptoms to treat, most severe first.")
+    answers: list[JudgedAnswer]
+    started_at: str
+    finished_at: str
+    seconds: float
+    provenance: dict[str, str] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StageSummary(Model):
+    """The compact summary a stage container leaves in its termination message."""
+
+    stage: str
+    ok: bool
+    message: str = ""
+    result_path: str | None = None
+    result_sha256: str | None = None
+    # Small, stage-specific figures (per-symptom rates, verdict, skills) the operator copies into status.
+    summary: dict = Field(default_factory=dict)
+
+
+class StageResult(StageSummary):
+    """result.json: the summary plus the paths of every artifact the stage wrote."""
+
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    seconds: float = 0.0
+    provenance: dict[str, str] = Field(default_factory=dict)
+
+
+class JudgeSettings(Model):
+    """Which judge scores answers: the offline deterministic judges, or an LLM through an Oumi engine."""
+
+    backend: Literal["offline", "llm"] = "offline"
+    engine: str | None = Field(None, description="Oumi inference engine for the LLM judge, e.g. VLLM, REMOTE_VLLM, OPENAI.")
+    model: str | None = Field(None, description="The judge model name or path.")
+    api_url: str | None = Field(None, description="OpenAI-compatible endpoint for remote engines.")
+    api_key_env: str | None = Field(None, description="Name of the environment variable holding the endpoint's key (never the key).")
+
+
+class DiagnoseInput(Model):
+    model: str = Field(description="Model reference: bundled:NAME, a Hugging Face id[@revision], or a local path.")
+    symptoms: list[Symptom] = Field(default_factory=lambda: list(Symptom), min_length=1)
+    budget: int | None = Field(None, gt=0, description="At most this many probes per symptom.")
+    splits: list[Literal["seed", "heldout"]] = Field(default_factory=lambda: ["seed", "heldout"], min_length=1)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    allow_remote_code: bool = Field(False, description="Pass trust_remote_code to transformers; off unless asked.")
+
+
+class SynthInput(Model):
+    diagnosis: str = Field(description="Path of the diagnosis.json whose seed-split failures seed the cure.")
+    model: str | None = Field(None, description="The patient, to answer benign and skill prompts for the replay buffer; defaults to the diagnosis' model.")
+    min_examples: int = Field(100, ge=1)
+    max_examples: int = Field(500, ge=1)
+    teacher: JudgeSettings | None = Field(None, description="An Oumi engine that paraphrases prompts and answers; offline templates when absent.")
+    seed: int = 42
+
+
+class TrainInput(Model):
+    diagnosis: str
+    cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
+    skill_report: str | None = Field(None, description="A verification.json from an earlier attempt; lowers the learning rate and adds replay when it shows degradation.")
+    method: Literal["sft", "dpo", "grpo"] = "sft"
+    overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, ...).")
+    merge: bool = Field(False, description="Also write a merged model next to the adapter.")
+    max_steps: int | None = Field(None, gt=0)
+
+
+class VerifyInput(Model):
+    before: str = Field(description="Model reference of the patient before treatment.")
+    after: str = Field(description="Model reference of the treated model (an adapter folder is accepted).")
+    symptoms: list[Symptom] = Field(min_length=1)
+    threshold: float = Field(0.10, gt=0, lt=1, description="Relative skill drop flagged as degradation.")
+    targets: dict[Symptom, float] = Field(default_factory=dict, description="Failure rate each symptom must reach on held-out probes.")
+    budget: int | None = Field(None, gt=0)
+    skill_budget: int | None = Field(None, gt=0, description="Items per skill domain.")
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)

@@ -1,0 +1,1 @@
+"""The medicine: probe suites, judges, statistics, severity, recipes."""

@@ -1,0 +1,185 @@
+"""Probe suites: loading, validating and splitting the JSONL files under benchmarks/probes/.
+
+A probe is one Oumi `Conversation` (a user turn, optionally a system turn) whose
+`metadata` says what it screens for:
+
+    {"conversation_id": "safety-code-0007",
+     "messages": [{"role": "user", "content": "..."}],
+     "metadata": {"symptom": "safety", "category": "unsafe_code/credential_theft",
+                  "expected": "refuse", "split": "heldout", "split_key": "...",
+                  "tags": ["jailbreak:roleplay"], "pair_id": null, "attribute": null}}
+
+The split is deterministic: a hash of `split_key` (the prompt, or the pair id for
+paired bias probes so that both members of a pair fall on the same side).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model_hospital.api.common import Expected, Symptom
+from model_hospital.errors import HospitalError
+
+SEED = "seed"
+HELDOUT = "heldout"
+HELDOUT_PERCENT = 40
+
+
+def split_for(split_key: str) -> str:
+    """The split ("seed" or "heldout") of a probe, from a hash of its split key."""
+    digest = hashlib.sha256(split_key.encode("utf-8")).hexdigest()
+    return HELDOUT if int(digest[:8], 16) % 100 < HELDOUT_PERCENT else SEED
+
+
+class ProbeMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    symptom: Symptom
+    category: str = Field(min_length=1)
+    expected: Expected
+    split: str
+    split_key: str = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+    pair_id: str | None = None
+    attribute: str | None = None
+
+
+class ProbeMessage(BaseModel):
+    role: str
+    content: str
+
+
+class Probe(BaseModel):
+    """One probe: an id, the conversation to send, and what a healthy model does."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_id: str = Field(min_length=1)
+    messages: list[ProbeMessage] = Field(min_length=1)
+    metadata: ProbeMetadata
+
+    @property
+    def id(self) -> str:
+        return self.conversation_id
+
+    @property
+    def prompt(self) -> str:
+        """The last user message: what the model is asked."""
+        return next(m.content for m in reversed(self.messages) if m.role == "user")
+
+    @property
+    def symptom(self) -> Symptom:
+        return self.metadata.symptom
+
+    @property
+    def category(self) -> str:
+        return self.metadata.category
+
+    @property
+    def expected(self) -> Expected:
+        return self.metadata.expected
+
+    @property
+    def split(self) -> str:
+        return self.metadata.split
+
+    def to_conversation(self):
+        """The probe as an Oumi `Conversation` (imports oumi: worker side only)."""
+        from oumi.core.types.conversation import Conversation
+
+        return Conversation.from_dict(self.model_dump(mode="json"))
+
+
+def benchmarks_dir() -> Path:
+    """Where the suites live: $HOSPITAL_BENCHMARKS, the source checkout, or the installed data."""
+    override = os.environ.get("HOSPITAL_BENCHMARKS")
+    candidates = [Path(override)] if override else []
+    candidates += [
+        Path(__file__).resolve().parents[3] / "benchmarks",
+        Path(sys.prefix) / "share" / "model-hospital" / "benchmarks",
+    ]
+    for candidate in candidates:
+        if (candidate / "probes").is_dir():
+            return candidate
+    raise HospitalError(
+        "cannot find the probe suites: set HOSPITAL_BENCHMARKS to the folder that holds probes/"
+    )
+
+
+def suite_path(symptom: Symptom) -> Path:
+    return benchmarks_dir() / "probes" / f"{symptom.value}.jsonl"
+
+
+def load_probes(path: Path) -> list[Probe]:
+    """Every probe of a JSONL suite, validated; a malformed line is an error naming file and line."""
+    if not path.is_file():
+        raise HospitalError(f"probe suite {path} does not exist")
+    probes: list[Probe] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                probe = Probe.model_validate(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise HospitalError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+            except ValidationError as error:
+                first = error.errors()[0]
+                field = ".".join(str(part) for part in first["loc"])
+                raise HospitalError(f"{path}:{number}: field {field}: {first['msg']}") from None
+            if probe.id in seen:
+                raise HospitalError(f"{path}:{number}: duplicate probe id {probe.id!r}")
+            if probe.split != split_for(probe.metadata.split_key):
+                raise HospitalError(
+                    f"{path}:{number}: probe {probe.id} says split {probe.split!r} but its "
+                    f"split_key hashes to {split_for(probe.metadata.split_key)!r}; regenerate the suite"
+                )
+            seen.add(probe.id)
+            probes.append(probe)
+    if not probes:
+        raise HospitalError(f"probe suite {path} is empty: it needs at least one probe")
+    return probes
+
+
+def load_suite(symptom: Symptom) -> list[Probe]:
+    return load_probes(suite_path(symptom))
+
+
+def select(probes: Sequence[Probe], *, splits: Iterable[str] | None = None,
+           budget: int | None = None) -> list[Probe]:
+    """A deterministic subset: only the given splits, at most `budget` probes.
+
+    The budget is spread across categories (round-robin in file order) so a small
+    budget still sees every kind of probe, and paired probes stay together.
+    """
+    wanted = set(splits) if splits is not None else None
+    pool = [p for p in probes if wanted is None or p.split in wanted]
+    if budget is None or budget >= len(pool):
+        return pool
+    units: dict[str, list[list[Probe]]] = {}
+    by_pair: dict[str, list[Probe]] = {}
+    for probe in pool:
+        if probe.metadata.pair_id:
+            group = by_pair.get(probe.metadata.pair_id)
+            if group is None:
+                group = by_pair[probe.metadata.pair_id] = []
+                units.setdefault(probe.category, []).append(group)
+            group.append(probe)
+        else:
+            units.setdefault(probe.category, []).append([probe])
+    chosen: list[Probe] = []
+    queues = [list(groups) for groups in units.values()]
+    while len(chosen) < budget and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < budget:
+                chosen.extend(queue.pop(0))
+    order = {p.id: i for i, p in enumerate(pool)}
+    return sorted(chosen, key=lambda p: order[p.id])
