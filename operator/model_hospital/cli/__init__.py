@@ -1,0 +1,65 @@
+"""The `hospital` command: thin argument parsing over the stages and the clinic.
+
+Each subcommand lives in its own module with a `register(subparsers)` function
+that adds its parser and sets `handler` to a function taking the parsed args and
+returning an exit code. Modules import their heavy dependencies inside the
+handler, so `hospital --help` and the operator never load torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from model_hospital import __version__
+from model_hospital.errors import HospitalError
+
+COMMAND_MODULES = (
+    "diagnose",
+    "cure",
+    "recipes",
+    "train",
+    "verify",
+    "treat",
+    "stage",
+    "operator",
+    "crds",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hospital",
+        description="Diagnose language models, make cure data, fine-tune them with Oumi and prove the cure.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"model_hospital.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except HospitalError as error:
+        from model_hospital.cli.console import error_line
+
+        error_line(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        from model_hospital.cli.console import error_line
+
+        error_line("interrupted: finished stages are kept; run the same command again to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""The Rich consoles: one for people (stderr when --json asks stdout for data only)."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+_stderr = Console(stderr=True, highlight=False)
+
+
+def console(json_mode: bool = False) -> Console:
+    """The console for human output; with --json it writes to stderr so stdout stays pure JSON."""
+    return _stderr if json_mode else Console(highlight=False)
+
+
+def error_line(message: str) -> None:
+    """One red line on stderr: what is wrong and what to do."""
+    _stderr.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+
+
+def print_json(payload: str) -> None:
+    sys.stdout.write(payload.rstrip("\n") + "\n")

@@ -1,0 +1,5 @@
+"""`hospital cure` (not built yet)."""
+
+
+def register(subparsers) -> None:
+    """Adds nothing until the command is built."""

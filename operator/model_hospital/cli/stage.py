@@ -1,0 +1,26 @@
+"""`hospital stage NAME --input FILE --output DIR`: the entrypoint of every stage Job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model_hospital.stages import STAGE_MODULES
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "stage", help="run one stage from a JSON input (what the Kubernetes Jobs run)")
+    parser.add_argument("name", choices=sorted(STAGE_MODULES), help="the stage to run")
+    parser.add_argument("--input", required=True,
+                        help="stage input JSON file, or - to read $HOSPITAL_STAGE_INPUT")
+    parser.add_argument("--output", required=True, type=Path, help="folder for artifacts and result.json")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from model_hospital.cli.console import console
+    from model_hospital.stages.runner import read_input, run_stage
+
+    stage_input = read_input(args.name, args.input)
+    result = run_stage(args.name, stage_input, args.output, console(json_mode=True))
+    return 0 if result.ok else 1

@@ -1,0 +1,108 @@
+"""Runs one stage by name: input JSON in, result.json and a termination message out."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from model_hospital.api import stages as contracts
+from model_hospital.api.stages import SUMMARY_LIMIT_BYTES, StageResult, StageSummary
+from model_hospital.errors import HospitalError
+from model_hospital.stages import STAGE_MODULES
+
+TERMINATION_LOG_ENV = "HOSPITAL_TERMINATION_LOG"
+DEFAULT_TERMINATION_LOG = "/dev/termination-log"
+
+
+def parse_input(stage: str, raw: dict):
+    """The stage input model for `stage`, validated; errors name the field."""
+    if stage not in STAGE_MODULES:
+        raise HospitalError(f"unknown stage {stage!r}: choose from {', '.join(STAGE_MODULES)}")
+    model = getattr(contracts, STAGE_MODULES[stage][1])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise HospitalError(f"stage {stage} input: field {field}: {first['msg']}") from None
+
+
+def read_input(stage: str, source: str) -> object:
+    """Reads the stage input from a file path or, with '-', from $HOSPITAL_STAGE_INPUT (JSON text)."""
+    if source == "-":
+        text = os.environ.get("HOSPITAL_STAGE_INPUT")
+        if text is None:
+            raise HospitalError("--input - needs the stage input as JSON in $HOSPITAL_STAGE_INPUT")
+        origin = "$HOSPITAL_STAGE_INPUT"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise HospitalError(f"stage input {path} does not exist")
+        text = path.read_text(encoding="utf-8")
+        origin = str(path)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HospitalError(f"{origin}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    return parse_input(stage, raw)
+
+
+def compact_summary(result: StageResult) -> str:
+    """The termination message: the summary without artifacts, cut to fit 4 KB."""
+    summary = StageSummary.model_validate(result.model_dump(include=set(StageSummary.model_fields)))
+    text = summary.model_dump_json()
+    if len(text.encode()) <= SUMMARY_LIMIT_BYTES:
+        return text
+    trimmed = summary.model_copy(update={"summary": {"truncated": True}})
+    text = trimmed.model_dump_json()
+    if len(text.encode()) > SUMMARY_LIMIT_BYTES:
+        trimmed = trimmed.model_copy(update={"message": trimmed.message[:1000]})
+        text = trimmed.model_dump_json()
+    return text
+
+
+def write_termination_message(text: str) -> None:
+    path = Path(os.environ.get(TERMINATION_LOG_ENV, DEFAULT_TERMINATION_LOG))
+    if path.parent.is_dir():
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError:
+            pass  # not in a container: the result.json is the record
+
+
+def run_stage(stage: str, stage_input, output_dir: Path, console) -> StageResult:
+    """Runs a stage; always leaves result.json (ok or not) and the termination message."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    module = importlib.import_module(STAGE_MODULES[stage][0])
+    started = time.monotonic()
+    try:
+        result = module.run(stage_input, output_dir, console)
+    except HospitalError as error:
+        result = StageResult(stage=stage, ok=False, message=str(error))
+        _finish(result, output_dir, started)
+        raise
+    except Exception as error:  # noqa: BLE001 - a crashed stage must still report why
+        tail = traceback.format_exc().strip().splitlines()[-6:]
+        result = StageResult(stage=stage, ok=False, message=f"{type(error).__name__}: {error}",
+                             summary={"traceback_tail": tail})
+        _finish(result, output_dir, started)
+        raise
+    _finish(result, output_dir, started)
+    return result
+
+
+def _finish(result: StageResult, output_dir: Path, started: float) -> None:
+    result.seconds = round(time.monotonic() - started, 3)
+    result_path = output_dir / "result.json"
+    result.result_path = str(result_path)
+    body = result.model_dump_json(indent=2)
+    result_path.write_text(body, encoding="utf-8")
+    result.result_sha256 = hashlib.sha256(body.encode()).hexdigest()
+    write_termination_message(compact_summary(result))
