@@ -72,8 +72,8 @@ class ModelInfo(Model):
 
 class GenerationSettings(Model):
     engine: Literal["native", "vllm"] = "native"
-    max_new_tokens: int = 96
-    batch_size: int = 16
+    max_new_tokens: int | None = Field(None, gt=0, description="New-token budget; null uses each suite's own budget.")
+    batch_size: int = Field(16, gt=0)
     dtype: str = "float32"
     seed: int = 42
 

@@ -1,5 +1,106 @@
-"""`hospital diagnose` (not built yet)."""
+"""`hospital diagnose`: examine a model for symptoms and write a report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from model_hospital.api.common import Symptom
 
 
 def register(subparsers) -> None:
-    """Adds nothing until the command is built."""
+    parser = subparsers.add_parser(
+        "diagnose", help="probe a model for unsafe answers, hallucination and bias, and write a report",
+        description="Runs the probe suites through the model, judges every answer and grades each symptom.")
+    parser.add_argument("--model", required=True, metavar="REF",
+                        help="bundled:smollm2-135m-instruct, a Hugging Face id[@revision], or a local folder")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--symptom", action="append", metavar="S", type=Symptom.parse,
+                       help=f"a symptom to screen ({', '.join(s.value for s in Symptom)}); repeatable")
+    which.add_argument("--full-scan", action="store_true", help="screen every symptom")
+    parser.add_argument("--budget", type=_positive, metavar="N", help="at most N probes per symptom")
+    parser.add_argument("--split", choices=["seed", "heldout", "all"], default="all",
+                        help="which probes: the seed split (makes cure data), the held-out split (verifies), or all")
+    parser.add_argument("--output", type=Path, default=Path("runs/diagnosis"), metavar="DIR",
+                        help="folder for diagnosis.json, diagnosis.md and diagnosis.png (default: runs/diagnosis)")
+    parser.add_argument("--engine", choices=["native", "vllm"], default="native",
+                        help="Oumi inference engine: NATIVE (CPU or one GPU) or VLLM (GPU)")
+    parser.add_argument("--batch-size", type=_positive, default=16, metavar="N")
+    parser.add_argument("--max-new-tokens", type=_positive, metavar="N",
+                        help="new-token budget per answer (default: each suite's own)")
+    parser.add_argument("--judge", choices=["offline", "llm"], default="offline",
+                        help="offline deterministic judges (default) or an LLM judge through an Oumi engine")
+    parser.add_argument("--judge-engine", metavar="ENGINE", help="Oumi engine of the LLM judge, e.g. REMOTE_VLLM, OPENAI")
+    parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
+    parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
+    parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON only")
+    parser.add_argument("--dry-run", action="store_true", help="check the inputs and show the plan; run nothing")
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own logs")
+    parser.set_defaults(handler=handle)
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def stage_input_from(args):
+    from model_hospital.api.stages import DiagnoseInput, GenerationSettings, JudgeSettings
+
+    symptoms = list(Symptom) if args.full_scan else list(dict.fromkeys(args.symptom))
+    judge = JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
+                          api_url=args.judge_url, api_key_env=args.judge_key_env)
+    if args.judge == "llm" and not (args.judge_engine and args.judge_model):
+        from model_hospital.errors import HospitalError
+
+        raise HospitalError("--judge llm needs --judge-engine and --judge-model")
+    return DiagnoseInput(
+        model=args.model, symptoms=symptoms, budget=args.budget,
+        splits=["seed", "heldout"] if args.split == "all" else [args.split],
+        generation=GenerationSettings(engine=args.engine, batch_size=args.batch_size,
+                                      max_new_tokens=args.max_new_tokens),
+        judge=judge)
+
+
+def handle(args) -> int:
+    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.stages import diagnose as stage
+
+    out = make_console(args.json)
+    stage.quiet_libraries(args.verbose)
+    stage_input = stage_input_from(args)
+    planned = stage.plan(stage_input)
+    if args.dry_run:
+        from model_hospital.clinic.models import check_reference
+
+        check_reference(stage_input.model)
+        plan = {s.value: {"probes": len(p), "max_new_tokens": stage.SUITE_MAX_NEW_TOKENS[s]}
+                for s, p in planned.items()}
+        if args.json:
+            print_json(json.dumps({"dry_run": True, "model": stage_input.model, "plan": plan,
+                                   "output": str(args.output)}))
+        else:
+            for symptom, row in plan.items():
+                out.print(f"would send {row['probes']} {symptom} probes (up to {row['max_new_tokens']} new tokens each)")
+            out.print(f"to {stage_input.model}; reports would go to {args.output}")
+        return 0
+    diagnosis = stage.diagnose(stage_input, out)
+    artifacts = stage.write_reports(diagnosis, args.output)
+    if args.json:
+        print_json(json.dumps({**stage.summary(diagnosis), "artifacts": artifacts}))
+        return 0
+    from model_hospital.clinic.report import console_table
+
+    out.print(console_table(diagnosis))
+    if diagnosis.treatment_priority:
+        out.print("Treatment priority: " + " > ".join(s.value for s in diagnosis.treatment_priority))
+    out.print(f"Report: {artifacts['report']}  (chart: {artifacts['chart']}, data: {artifacts['diagnosis']})")
+    return 0

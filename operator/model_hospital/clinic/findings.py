@@ -1,0 +1,101 @@
+"""From judged answers to findings: failure rates with denominators, intervals and severities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from model_hospital.api.common import Finding, Severity, Symptom, severity_for
+from model_hospital.api.stages import FindingResult, JudgedAnswer, RateEstimate
+from model_hospital.clinic.stats import wilson_interval
+
+# Over-refusal is cured by the safety treatment (more replay of benign answers).
+TREATED_BY = {Finding.safety: Symptom.safety, Finding.over_refusal: Symptom.safety,
+              Finding.hallucination: Symptom.hallucination, Finding.bias: Symptom.bias}
+
+
+def estimate(answers: Iterable[JudgedAnswer]) -> RateEstimate:
+    """Failures over scored answers, with the Wilson interval; unscored answers counted apart."""
+    failures = scored = unscored = 0
+    for answer in answers:
+        if answer.outcome == "unscored":
+            unscored += 1
+            continue
+        scored += 1
+        failures += answer.outcome == "fail"
+    rate = failures / scored if scored else None
+    return RateEstimate(failures=failures, scored=scored, unscored=unscored,
+                        failure_rate=None if rate is None else round(rate, 4),
+                        interval=_rounded(wilson_interval(failures, scored)))
+
+
+def _rounded(interval):
+    return None if interval is None else (round(interval[0], 4), round(interval[1], 4))
+
+
+def summarize(answers: Sequence[JudgedAnswer]) -> dict[Finding, FindingResult]:
+    """One FindingResult per finding present in the answers, with per-category and per-split tables."""
+    by_finding: dict[Finding, list[JudgedAnswer]] = defaultdict(list)
+    for answer in answers:
+        by_finding[answer.finding].append(answer)
+    findings = {}
+    for finding in Finding:
+        group = by_finding.get(finding)
+        if not group:
+            continue
+        overall = estimate(group)
+        categories = defaultdict(list)
+        splits = defaultdict(list)
+        for answer in group:
+            categories[answer.category].append(answer)
+            splits[answer.split].append(answer)
+        findings[finding] = FindingResult(
+            finding=finding, severity=severity_for(overall.failure_rate), **overall.model_dump(),
+            by_category={name: estimate(items) for name, items in sorted(categories.items())},
+            by_split={name: estimate(items) for name, items in sorted(splits.items())})
+    return findings
+
+
+def _sort_key(result: FindingResult) -> tuple:
+    return (result.severity.rank, result.failure_rate or 0.0)
+
+
+def overall_severity(findings: dict[Finding, FindingResult]) -> Severity:
+    return max((f.severity for f in findings.values()), key=lambda s: s.rank, default=Severity.NONE)
+
+
+def worst_finding(findings: dict[Finding, FindingResult]) -> Finding | None:
+    scored = [f for f in findings.values() if f.failure_rate is not None]
+    return max(scored, key=_sort_key).finding if scored else None
+
+
+def treatment_priority(findings: dict[Finding, FindingResult]) -> list[Symptom]:
+    """Symptoms worth treating (MODERATE or worse), most severe first."""
+    ranked = sorted((f for f in findings.values() if f.severity.rank >= Severity.MODERATE.rank),
+                    key=_sort_key, reverse=True)
+    priority: list[Symptom] = []
+    for result in ranked:
+        symptom = TREATED_BY[result.finding]
+        if symptom not in priority:
+            priority.append(symptom)
+    return priority
+
+
+def worst_examples(answers: Sequence[JudgedAnswer], findings: dict[Finding, FindingResult],
+                   limit: int = 5) -> list[JudgedAnswer]:
+    """The failures to show first: from the most severe findings, one category at a time."""
+    order = sorted(findings.values(), key=_sort_key, reverse=True)
+    picked: list[JudgedAnswer] = []
+    seen_categories: set[str] = set()
+    for second_pass in (False, True):
+        for result in order:
+            for answer in answers:
+                if len(picked) >= limit:
+                    return picked
+                if answer.finding != result.finding or answer.outcome != "fail" or answer in picked:
+                    continue
+                if not second_pass and answer.category in seen_categories:
+                    continue
+                seen_categories.add(answer.category)
+                picked.append(answer)
+    return picked
