@@ -179,7 +179,9 @@ def select(probes: Sequence[Probe], *, splits: Iterable[str] | None = None,
     queues = [list(groups) for groups in units.values()]
     while len(chosen) < budget and any(queues):
         for queue in queues:
-            if queue and len(chosen) < budget:
+            if queue and len(chosen) + len(queue[0]) <= budget:
                 chosen.extend(queue.pop(0))
+            elif queue:
+                queue.pop(0)  # a pair that no longer fits: the budget is a ceiling
     order = {p.id: i for i, p in enumerate(pool)}
     return sorted(chosen, key=lambda p: order[p.id])
