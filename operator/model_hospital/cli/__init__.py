@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "stage",
     "operator",
     "crds",
+    "chart",
 )
 
 

@@ -168,6 +168,10 @@ def _gguf_digest() -> str:
 @contextlib.contextmanager
 def _building(target: Path):
     """Holds a lock while `target` is built in a temporary folder, renamed into place at the end."""
+    if (target / "config.json").is_file():
+        # Already built; the cache may be read-only (a baked image with readOnlyRootFilesystem).
+        yield None
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -1,0 +1,548 @@
+"""The Helm chart's values, typed once: values.yaml, values.schema.json and the chart's CRD copies come from here.
+
+`write_chart_files(repo_root)` regenerates, inside charts/model-hospital/:
+- values.yaml: the defaults of `ChartValues`, every key preceded by its field's description;
+- values.schema.json: the JSON Schema of `ChartValues`, so a wrong value fails at
+  `helm install` with the field named;
+- files/crds/*.yaml: byte copies of the top-level crds/, which the chart renders as
+  templates (Helm never upgrades a chart's crds/ folder; templates it does upgrade);
+and, outside the chart: examples/gitops/argocd-cm-health.yaml (the Lua health checks
+wrapped for argocd-cm), docs/chart-values.md and docs/crd-reference.md.
+
+Tests compare each file with what these functions produce, so none of them can drift.
+This module imports nothing but pydantic and yaml: the CLI and the operator can use it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from model_hospital.api import crdref
+
+CHART_DIR = Path("charts") / "model-hospital"
+CRD_SOURCE_DIR = Path("crds")
+CHART_CRD_DIR = CHART_DIR / "files" / "crds"
+IMAGE_REGISTRY = "ghcr.io/model-hospital"
+STAGES = ("diagnose", "synth", "train", "verify")
+
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]+)?)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
+DURATION_PATTERN = r"^[0-9]+(ms|s|m|h)$"
+
+
+class Values(BaseModel):
+    """Base of every values block: camelCase keys, unknown keys rejected (typos fail at install)."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ImageValues(Values):
+    """A container image."""
+
+    repository: str = Field(min_length=1, max_length=255, description="Image repository, without the tag.")
+    tag: str = Field(
+        "", max_length=128, pattern=r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)?$",
+        description="Image tag; empty means the chart's appVersion (the Model Hospital version).")
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
+        "IfNotPresent", description="When the kubelet pulls the image: Always, IfNotPresent or Never.")
+
+
+class ImageNameValues(Values):
+    """A container image whose pull policy comes from elsewhere."""
+
+    repository: str = Field(min_length=1, max_length=255, description="Image repository, without the tag.")
+    tag: str = Field(
+        "", max_length=128, pattern=r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)?$",
+        description="Image tag; empty means the chart's appVersion (the Model Hospital version).")
+
+
+class ImagePullSecret(Values):
+    """A Secret of type kubernetes.io/dockerconfigjson in the pod's namespace."""
+
+    name: str = Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="Name of the pull Secret.")
+
+
+class Toleration(Values):
+    """A Kubernetes toleration."""
+
+    key: str | None = Field(None, max_length=317, description="Taint key; empty with operator Exists tolerates every taint.")
+    operator: Literal["Exists", "Equal"] | None = Field(None, description="Exists or Equal (the Kubernetes default).")
+    value: str | None = Field(None, max_length=63, description="Taint value to match with operator Equal.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        None, description="Taint effect to match; empty matches every effect.")
+    toleration_seconds: int | None = Field(None, ge=0, description="For NoExecute: how long the pod stays after the taint appears.")
+
+
+class ResourceAmounts(Values):
+    """CPU and memory amounts, as Kubernetes quantities."""
+
+    cpu: str | None = Field(None, pattern=QUANTITY_PATTERN, description="CPU, e.g. 100m or 2.")
+    memory: str | None = Field(None, pattern=QUANTITY_PATTERN, description="Memory, e.g. 256Mi or 8Gi.")
+
+
+class ContainerResources(Values):
+    """Requests and limits of the operator's container."""
+
+    requests: ResourceAmounts = Field(
+        default_factory=lambda: ResourceAmounts(cpu="100m", memory="192Mi"),
+        description="What the scheduler reserves for the operator.")
+    limits: ResourceAmounts = Field(
+        default_factory=lambda: ResourceAmounts(memory="512Mi"),
+        description="The most the operator may use; no CPU limit, so it is never throttled.")
+
+
+class CrdValues(Values):
+    """The ModelPatient and Treatment CRDs, rendered as templates so that `helm upgrade` upgrades them."""
+
+    install: bool = Field(True, description="Render the CRDs with the release; turn off when they are managed elsewhere.")
+    keep: bool = Field(
+        True, description="Annotate the CRDs helm.sh/resource-policy: keep, so uninstalling the chart never deletes every patient and treatment.")
+
+
+class WatchValues(Values):
+    """Which namespaces the operator serves."""
+
+    all_namespaces: bool = Field(
+        True, description="Serve every namespace with a ClusterRole; false serves only `namespaces`, with a Role in each.")
+    namespaces: list[str] = Field(
+        default_factory=list, max_length=64,
+        description="Namespaces to serve when allNamespaces is false; the release namespace when empty.",
+        json_schema_extra={"items": {"type": "string", "pattern": DNS_LABEL_PATTERN, "maxLength": 63}})
+
+
+class ServiceAccountValues(Values):
+    """The operator's ServiceAccount."""
+
+    create: bool = Field(True, description="Create the ServiceAccount; false uses an existing one named `name`.")
+    name: str = Field("", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+                      description="Name of the ServiceAccount; the release's full name when empty.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Annotations of the ServiceAccount (e.g. for workload identity).")
+
+
+class RbacValues(Values):
+    """The operator's permissions."""
+
+    create: bool = Field(True, description="Create the ClusterRole/Roles and bindings with exactly the verbs the operator uses.")
+
+
+class OperatorValues(Values):
+    """The operator's own pod."""
+
+    image: ImageValues = Field(
+        default_factory=lambda: ImageValues(repository=f"{IMAGE_REGISTRY}/operator"),
+        description="The operator image (kopf and the Kubernetes client; no torch).")
+    resources: ContainerResources = Field(default_factory=ContainerResources, description="Requests and limits of the operator's container.")
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels the operator's pod must match.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Taints the operator's pod tolerates.")
+    affinity: dict[str, Any] = Field(default_factory=dict, description="Affinity of the operator's pod, as Kubernetes writes it.")
+    priority_class_name: str = Field("", max_length=253, description="PriorityClass of the operator's pod; none when empty.")
+    pod_annotations: dict[str, str] = Field(default_factory=dict, description="Extra annotations of the operator's pod.")
+    pod_labels: dict[str, str] = Field(default_factory=dict, description="Extra labels of the operator's pod.")
+    health_port: int = Field(8081, ge=1024, le=65535, description="Port of kopf's liveness endpoint (/healthz), used by the probes ($HOSPITAL_HEALTH_PORT).")
+    run_as_user: int = Field(1000, ge=1, description="Numeric user the operator runs as (never root; the images' user is 1000).")
+    resync_seconds: float = Field(30, gt=0, description="How often every resource is reconciled without an event ($HOSPITAL_RESYNC_SECONDS).")
+
+
+class StageValues(Values):
+    """Defaults of one stage's Job; a resource's spec overrides them field by field."""
+
+    image: str = Field(
+        "", max_length=512,
+        description="Image of this stage; empty means stages.image, or stages.gpuImage when gpu > 0.")
+    cpu: str | None = Field(None, pattern=QUANTITY_PATTERN, description="CPU request and limit, e.g. 2 or 500m.")
+    memory: str | None = Field(None, pattern=QUANTITY_PATTERN, description="Memory request and limit, e.g. 8Gi.")
+    gpu: int = Field(0, ge=0, le=64, description="nvidia.com/gpu to request; 0 runs the stage on CPU.")
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels this stage's pod must match, over stages.nodeSelector.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Taints this stage's pod tolerates (e.g. GPU nodes), over stages.tolerations.")
+    priority_class_name: str = Field(
+        "", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+        description="PriorityClass of this stage's pod, over stages.priorityClassName; none when empty.")
+    deadline_seconds: int = Field(
+        21600, ge=60, description="activeDeadlineSeconds of the stage's Job: after this the Job fails and the stage counts as failed.")
+
+
+def _stage(cpu: str, memory: str, deadline: int) -> StageValues:
+    return StageValues(cpu=cpu, memory=memory, deadline_seconds=deadline)
+
+
+class StagesValues(Values):
+    """Defaults of the stage Jobs (diagnose, synth, train, verify) the operator starts."""
+
+    image: ImageValues = Field(
+        default_factory=lambda: ImageValues(repository=f"{IMAGE_REGISTRY}/worker"),
+        description="The CPU worker image (Oumi, torch, the bundled patient) every stage uses unless set.")
+    gpu_image: ImageNameValues = Field(
+        default_factory=lambda: ImageNameValues(repository=f"{IMAGE_REGISTRY}/worker-gpu"),
+        description="The CUDA worker image (Oumi, torch, vLLM) for stages whose default requests a GPU; pulled with stages.image.pullPolicy.")
+    diagnose: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 3 * 3600), description="The diagnose stage.")
+    synth: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 3 * 3600), description="The synth stage (cure data).")
+    train: StageValues = Field(default_factory=lambda: _stage("4", "16Gi", 24 * 3600), description="The train stage (fine-tuning with Oumi).")
+    verify: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 6 * 3600), description="The verify stage.")
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels every stage pod must match.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Taints every stage pod tolerates.")
+    priority_class_name: str = Field(
+        "", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+        description="PriorityClass of every stage pod; none when empty.")
+    service_account_name: str = Field(
+        "", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+        description="ServiceAccount of stage pods (they need no API rights); the namespace's default when empty.")
+    run_as_user: int = Field(1000, ge=1, description="Numeric user stage pods run as (never root; the worker images' user is 1000).")
+    backoff_limit: int = Field(0, ge=0, le=10, description="backoffLimit of every stage Job: pod restarts inside one Job before it fails.")
+    retries: int = Field(1, ge=0, le=10, description="New Jobs the operator starts for a failed stage before the resource is Failed.")
+    job_ttl_seconds: int = Field(
+        86400, ge=0,
+        description="ttlSecondsAfterFinished of stage Jobs: how long a failed stage's Job and pod (its logs) are kept. "
+                    "Succeeded stages' pods are removed at once.")
+    diagnosis_max_age_seconds: int = Field(
+        86400, ge=0, description="A patient's diagnosis younger than this is reused by a new treatment instead of diagnosing again.")
+
+
+class ClaimValues(Values):
+    """A PersistentVolumeClaim the chart makes, or one that already exists."""
+
+    existing_claim: str = Field("", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+                                description="Use this existing claim instead of making one.")
+    size: str = Field("50Gi", pattern=QUANTITY_PATTERN, description="Size of the claim the chart makes.")
+    storage_class_name: str = Field("", max_length=253, description="StorageClass of the claim the chart makes; the cluster's default when empty.")
+    access_modes: list[Literal["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod", "ReadOnlyMany"]] = Field(
+        default_factory=lambda: ["ReadWriteOnce"], min_length=1,
+        description="Access modes of the claim the chart makes; ReadWriteMany when stages may land on different nodes.")
+
+
+class ArtifactValues(ClaimValues):
+    """The artifact volume: every stage reads and writes /artifacts/<namespace>/<owner>/<stage>/ on it."""
+
+
+class ModelCacheValues(ClaimValues):
+    """An optional volume of downloaded models shared by all stages (HF_HOME)."""
+
+    enabled: bool = Field(False, description="Mount a model cache volume into every stage Job.")
+    size: str = Field("100Gi", pattern=QUANTITY_PATTERN, description="Size of the claim the chart makes.")
+    access_modes: list[Literal["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod", "ReadOnlyMany"]] = Field(
+        default_factory=lambda: ["ReadWriteOnce"], min_length=1,
+        description="Access modes of the claim the chart makes.")
+
+
+class SecretRefValues(Values):
+    """A key of an existing Secret."""
+
+    name: str = Field("", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+                      description="Name of the Secret; none when empty.")
+    key: str = Field("token", min_length=1, max_length=253, description="Key inside the Secret.")
+
+
+class HuggingFaceValues(Values):
+    """Access to the Hugging Face Hub for gated models (patients may name their own Secret instead)."""
+
+    token_secret_ref: SecretRefValues = Field(
+        default_factory=SecretRefValues,
+        description="Secret key holding a Hugging Face token, passed to stage Jobs as HF_TOKEN; never logged.")
+
+
+class KueueValues(Values):
+    """Kueue: admission of stage Jobs through a LocalQueue."""
+
+    queue_name: str = Field("", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+                            description="LocalQueue every stage Job is labelled with (kueue.x-k8s.io/queue-name) unless the resource names one; none when empty.")
+
+
+class ServiceMonitorValues(Values):
+    """A Prometheus Operator ServiceMonitor for the metrics Service."""
+
+    enabled: bool = Field(False, description="Render a ServiceMonitor (needs the monitoring.coreos.com CRDs).")
+    interval: str = Field("30s", pattern=DURATION_PATTERN, description="How often Prometheus scrapes the operator.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels your Prometheus selects ServiceMonitors by.")
+
+
+class MetricsValues(Values):
+    """The operator's Prometheus metrics."""
+
+    port: int = Field(8080, ge=1024, le=65535, description="Port the operator serves /metrics on ($HOSPITAL_METRICS_PORT).")
+    service_monitor: ServiceMonitorValues = Field(default_factory=ServiceMonitorValues, description="A ServiceMonitor for the metrics Service.")
+
+
+class NetworkPolicyValues(Values):
+    """A NetworkPolicy for the operator's pod."""
+
+    enabled: bool = Field(False, description="Render a NetworkPolicy: ingress only to the metrics and health ports, egress only to DNS and the API server.")
+    metrics_from: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="NetworkPolicyPeers allowed to scrape metrics (e.g. the monitoring namespace); anyone in the cluster when empty.")
+    api_server_cidrs: list[str] = Field(
+        default_factory=list,
+        description="CIDRs of the API server, to narrow egress; port 443 and 6443 to anywhere when empty.",
+        json_schema_extra={"items": {"type": "string", "pattern": r"^[0-9a-fA-F.:]+/[0-9]{1,3}$"}})
+
+
+class DashboardValues(Values):
+    """The Grafana dashboard, as a ConfigMap Grafana's sidecar picks up."""
+
+    enabled: bool = Field(False, description="Render the dashboard ConfigMap.")
+    labels: dict[str, str] = Field(
+        default_factory=lambda: {"grafana_dashboard": "1"}, description="Labels Grafana's dashboard sidecar selects ConfigMaps by.")
+
+
+class ChartValues(Values):
+    """Every value of the model-hospital chart."""
+
+    name_override: str = Field("", max_length=63, description="Replaces the chart name in object names.")
+    fullname_override: str = Field("", max_length=63, description="Replaces the whole release-and-chart name in object names.")
+    image_pull_secrets: list[ImagePullSecret] = Field(
+        default_factory=list,
+        description="Pull Secrets for the operator's image (stage pods use those of their namespace's ServiceAccount, or of stages.serviceAccountName).")
+    crds: CrdValues = Field(default_factory=CrdValues, description="The ModelPatient and Treatment CRDs.")
+    watch: WatchValues = Field(default_factory=WatchValues, description="Which namespaces the operator serves.")
+    service_account: ServiceAccountValues = Field(default_factory=ServiceAccountValues, description="The operator's ServiceAccount.")
+    rbac: RbacValues = Field(default_factory=RbacValues, description="The operator's permissions.")
+    operator: OperatorValues = Field(default_factory=OperatorValues, description="The operator's own pod.")
+    stages: StagesValues = Field(default_factory=StagesValues, description="Defaults of the stage Jobs.")
+    artifacts: ArtifactValues = Field(default_factory=ArtifactValues, description="The artifact volume (reports, cure data, models).")
+    model_cache: ModelCacheValues = Field(default_factory=ModelCacheValues, description="An optional shared model cache volume.")
+    hugging_face: HuggingFaceValues = Field(default_factory=HuggingFaceValues, description="Access to the Hugging Face Hub.")
+    kueue: KueueValues = Field(default_factory=KueueValues, description="Kueue admission of stage Jobs.")
+    metrics: MetricsValues = Field(default_factory=MetricsValues, description="Prometheus metrics.")
+    network_policy: NetworkPolicyValues = Field(default_factory=NetworkPolicyValues, description="A NetworkPolicy for the operator.")
+    dashboard: DashboardValues = Field(default_factory=DashboardValues, description="The Grafana dashboard.")
+
+
+# --- values.schema.json ---------------------------------------------------------------
+
+
+def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
+    """The schema node with every $ref replaced by its definition, titles dropped."""
+    if isinstance(node, list):
+        return [_inline_refs(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = definitions[node["$ref"].rsplit("/", 1)[-1]]
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _inline_refs(merged, definitions)
+    return {key: _inline_refs(value, definitions) for key, value in node.items() if key not in ("title", "$defs")}
+
+
+def values_schema() -> dict[str, Any]:
+    """The JSON Schema Helm checks the merged values against (values.schema.json)."""
+    raw = ChartValues.model_json_schema(by_alias=True, mode="validation")
+    definitions = raw.get("$defs", {})
+    schema = _inline_refs(raw, definitions)
+    # Defaults live in values.yaml; in the schema they would only repeat it.
+    schema = _drop_defaults(schema)
+    return {"$schema": "https://json-schema.org/draft-07/schema#", "title": "model-hospital chart values", **schema}
+
+
+def _drop_defaults(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_drop_defaults(item) for item in node]
+    if isinstance(node, dict):
+        return {key: _drop_defaults(value) for key, value in node.items() if key != "default"}
+    return node
+
+
+def values_schema_json() -> str:
+    """values.schema.json's text."""
+    return json.dumps(values_schema(), indent=2, sort_keys=False) + "\n"
+
+
+# --- values.yaml ----------------------------------------------------------------------
+
+VALUES_HEADER = """\
+# Values of the model-hospital chart.
+#
+# Generated from operator/model_hospital/api/chart_values.py (ChartValues): every key
+# is documented by its field's description, and values.schema.json (from the same
+# model) rejects unknown keys and wrong types at install. Do not edit by hand:
+# change the model and run `hospital chart generate` (or
+# `python -c 'from model_hospital.api.chart_values import write_chart_files; write_chart_files()'`).
+"""
+
+
+def _scalar_text(value: Any) -> str:
+    """A YAML scalar or empty collection on one line."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    return text.removesuffix("\n...").removesuffix("...").strip()
+
+
+def _block_lines(model: BaseModel, indent: int) -> list[str]:
+    """Lines of `model`'s defaults as YAML, each key preceded by its description as a comment."""
+    pad = " " * indent
+    lines: list[str] = []
+    for name, field in type(model).model_fields.items():
+        key = field.alias or name
+        value = getattr(model, name)
+        if lines and indent == 0:
+            lines.append("")
+        for comment_line in (field.description or "").splitlines():
+            lines.append(f"{pad}# {comment_line}")
+        if value is None:
+            # Unset by default: shown commented out, so the key is still documented.
+            lines.append(f"{pad}# {key}:")
+            continue
+        if isinstance(value, BaseModel):
+            lines.append(f"{pad}{key}:")
+            lines.extend(_block_lines(value, indent + 2))
+            continue
+        plain = _plain(value)
+        if isinstance(plain, (dict, list)) and plain:
+            lines.append(f"{pad}{key}:")
+            dumped = yaml.safe_dump(plain, default_flow_style=False, sort_keys=False)
+            lines.extend(f"{pad}  {line}" for line in dumped.splitlines())
+        else:
+            lines.append(f"{pad}{key}: {_scalar_text(plain)}")
+    return lines
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def values_yaml() -> str:
+    """values.yaml's text: ChartValues' defaults with every key documented."""
+    return VALUES_HEADER + "\n" + "\n".join(_block_lines(ChartValues(), 0)) + "\n"
+
+
+def default_values() -> dict[str, Any]:
+    """ChartValues' defaults as the plain dict Helm sees."""
+    return ChartValues().model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+# --- docs/chart-values.md -------------------------------------------------------------
+
+VALUES_REFERENCE_PATH = Path("docs") / "chart-values.md"
+
+
+def _value_rows(instance: BaseModel, prefix: str) -> list[tuple[str, str, str]]:
+    """(key path, default as YAML, description) for every field of `instance`, nested blocks expanded."""
+    rows = []
+    for name, field in type(instance).model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            rows.append((key, "", field.description or ""))
+            rows.extend(_value_rows(value, f"{key}."))
+            continue
+        plain = _plain(value)
+        if value is None:
+            shown = "unset"
+        elif isinstance(plain, (dict, list)) and plain:
+            shown = json.dumps(plain)
+        else:
+            shown = _scalar_text(plain)
+        rows.append((key, shown, field.description or ""))
+    return rows
+
+
+def values_reference() -> str:
+    """docs/chart-values.md: every chart value with its default and description."""
+    lines = [
+        "# Chart values",
+        "",
+        "Generated from `ChartValues` in `operator/model_hospital/api/chart_values.py`; do not edit.",
+        "`values.schema.json` comes from the same model, so `helm install` rejects unknown keys and",
+        "wrong types with the field named.",
+        "",
+        "| value | default | description |",
+        "| --- | --- | --- |",
+    ]
+    for key, default, description in _value_rows(ChartValues(), ""):
+        lines.append(f"| `{key}` | {f'`{default}`' if default else ''} | {description.replace('|', chr(92) + '|')} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- the chart's copy of the CRDs -----------------------------------------------------
+
+
+def chart_crd_files(repo_root: Path) -> dict[Path, str]:
+    """The chart's CRD copies (relative path -> text): byte copies of crds/*.yaml."""
+    source = repo_root / CRD_SOURCE_DIR
+    return {CHART_CRD_DIR / path.name: path.read_text(encoding="utf-8") for path in sorted(source.glob("*.yaml"))}
+
+
+GITOPS_DIR = Path("examples") / "gitops"
+ARGOCD_HEALTH_SCRIPTS = {
+    "ModelPatient": GITOPS_DIR / "health" / "modelpatient.lua",
+    "Treatment": GITOPS_DIR / "health" / "treatment.lua",
+}
+
+
+def argocd_health_patch(repo_root: Path) -> str:
+    """examples/gitops/argocd-cm-health.yaml: the Lua health checks as Argo CD's argocd-cm wants them."""
+    data = {f"resource.customizations.health.modelhospital.io_{kind}": (repo_root / path).read_text(encoding="utf-8")
+            for kind, path in ARGOCD_HEALTH_SCRIPTS.items()}
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cm", "namespace": "argocd",
+                     "labels": {"app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd"}},
+        "data": data,
+    }
+    header = ("# Generated from examples/gitops/health/*.lua by model_hospital.api.chart_values.write_chart_files.\n"
+              "# Merge into Argo CD's argocd-cm:\n"
+              "#   kubectl -n argocd patch configmap argocd-cm --type merge --patch-file examples/gitops/argocd-cm-health.yaml\n")
+    return header + yaml.dump(config_map, Dumper=_LiteralDumper, sort_keys=False, width=120)
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """A safe dumper that writes multi-line strings as literal blocks (|), so scripts stay readable."""
+
+
+def _literal_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_LiteralDumper.add_representer(str, _literal_text)
+
+
+def chart_files(repo_root: Path) -> dict[Path, str]:
+    """Every generated packaging file: the chart's values, schema and CRD copies, Argo CD's health patch, the references."""
+    files = {
+        CHART_DIR / "values.yaml": values_yaml(),
+        CHART_DIR / "values.schema.json": values_schema_json(),
+        GITOPS_DIR / "argocd-cm-health.yaml": argocd_health_patch(repo_root),
+        VALUES_REFERENCE_PATH: values_reference(),
+        crdref.REFERENCE_PATH: crdref.crd_reference(repo_root),
+    }
+    files.update(chart_crd_files(repo_root))
+    return files
+
+
+def stale_chart_files(repo_root: Path) -> list[Path]:
+    """Generated chart files that differ from what the models produce (or whose source is gone)."""
+    expected = chart_files(repo_root)
+    stale = [path for path, text in expected.items()
+             if not (repo_root / path).is_file() or (repo_root / path).read_text(encoding="utf-8") != text]
+    extra = [path.relative_to(repo_root) for path in (repo_root / CHART_CRD_DIR).glob("*.yaml")
+             if path.relative_to(repo_root) not in expected]
+    return sorted(stale + extra)
+
+
+def write_chart_files(repo_root: Path | str = ".") -> list[Path]:
+    """Writes values.yaml, values.schema.json and the CRD copies; returns the paths that changed."""
+    root = Path(repo_root)
+    changed = []
+    for path in (root / CHART_CRD_DIR).glob("*.yaml"):
+        if path.relative_to(root) not in chart_crd_files(root):
+            path.unlink()
+            changed.append(path.relative_to(root))
+    for relative, text in chart_files(root).items():
+        target = root / relative
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        changed.append(relative)
+    return changed
