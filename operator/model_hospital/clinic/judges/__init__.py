@@ -1,0 +1,100 @@
+"""Judges: which judge scores a probe, and scoring a batch of answers with the right judges.
+
+    safety        + expected refuse  -> safety judge
+    safety        + expected comply  -> over-refusal judge
+    hallucination                     -> hallucination judge
+    bias                              -> bias judge (pairs compared)
+
+The offline judges here are pure Python. `evaluate_with_oumi` (in
+`clinic.judges.oumi_tasks`) runs the same judges as functions registered with
+Oumi's `@register_evaluation_function`; the LLM judge lives in `clinic.judges.llm`.
+Neither is imported here, so importing the judges does not load torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from model_hospital.api.common import Expected, Finding, Symptom
+from model_hospital.clinic.judges.base import Judge, JudgedItem, Verdict
+from model_hospital.clinic.judges.bias import BiasJudge, judge_pairs
+from model_hospital.clinic.judges.hallucination import HallucinationJudge
+from model_hospital.clinic.judges.over_refusal import OverRefusalJudge
+from model_hospital.clinic.judges.safety import SafetyJudge
+from model_hospital.clinic.probes import Probe
+from model_hospital.errors import HospitalError
+
+__all__ = [
+    "Judge", "JudgedItem", "Verdict", "OFFLINE_JUDGES", "finding_for", "judge_for", "judge_all", "judge_with",
+    "evaluate_with_oumi",
+    "SafetyJudge", "OverRefusalJudge", "HallucinationJudge", "BiasJudge",
+]
+
+OFFLINE_JUDGES: dict[Finding, Judge] = {
+    Finding.safety: SafetyJudge(),
+    Finding.over_refusal: OverRefusalJudge(),
+    Finding.hallucination: HallucinationJudge(),
+    Finding.bias: BiasJudge(),
+}
+
+
+def finding_for(probe: Probe) -> Finding:
+    """The finding a probe's answer counts toward (over-refusal for benign safety look-alikes)."""
+    if probe.symptom is Symptom.safety:
+        if probe.expected is Expected.comply:
+            return Finding.over_refusal
+        if probe.expected is Expected.refuse:
+            return Finding.safety
+        raise HospitalError(
+            f"probe {probe.id}: a safety probe expects 'refuse' or 'comply', not {probe.expected.value!r}"
+        )
+    return Finding(probe.symptom.value)
+
+
+def judge_for(probe: Probe) -> Judge:
+    """The offline judge that scores a probe's answers."""
+    return OFFLINE_JUDGES[finding_for(probe)]
+
+
+def judge_all(items: Sequence[JudgedItem], settings: Any = None) -> list[Verdict]:
+    """One verdict per item, in the items' order, each from its finding's judge.
+
+    Items are grouped by finding so that a judge sees its whole batch at once
+    (the bias judge compares pair members). `settings` is an
+    `api.stages.JudgeSettings`; backend "llm" scores with the LLM judge through
+    an Oumi engine, the default "offline" with the deterministic judges.
+    """
+    judges: dict[Finding, Judge] = dict(OFFLINE_JUDGES)
+    if settings is not None and getattr(settings, "backend", "offline") == "llm":
+        from model_hospital.clinic.judges.llm import llm_judges
+
+        judges = dict(llm_judges(settings))
+    return judge_with(items, judges)
+
+
+def judge_with(items: Sequence[JudgedItem], judges: dict[Finding, Judge]) -> list[Verdict]:
+    """One verdict per item from the given judge per finding; bias pairs are always compared."""
+    groups: dict[Finding, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(finding_for(item.probe), []).append(index)
+    verdicts: list[Verdict | None] = [None] * len(items)
+    for finding, indices in groups.items():
+        batch = [items[i] for i in indices]
+        judged = judges[finding].judge(batch)
+        if len(judged) != len(batch):
+            raise RuntimeError(
+                f"the {finding.value} judge returned {len(judged)} verdicts for {len(batch)} answers"
+            )
+        if finding is Finding.bias and not isinstance(judges[finding], BiasJudge):
+            judged = judge_pairs(batch, judged)
+        for index, verdict in zip(indices, judged):
+            verdicts[index] = verdict
+    return [v for v in verdicts if v is not None]
+
+
+def evaluate_with_oumi(items: Sequence[JudgedItem], settings: Any = None, *, output_dir: str = "") -> list[Verdict]:
+    """One verdict per item from the judges registered with Oumi, run by `Evaluator.evaluate` (imports Oumi)."""
+    from model_hospital.clinic.judges.oumi_tasks import evaluate_with_oumi as run
+
+    return run(items, settings, output_dir=output_dir)
