@@ -1,5 +1,93 @@
-"""`hospital treat` (not built yet)."""
+"""`hospital treat`: diagnose, make cure data, train and verify, retried until healed; resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model_hospital.api.common import Symptom
+from model_hospital.cli.verify import (
+    _fraction,
+    add_generation_arguments,
+    generation_from,
+    positive_int,
+    quiet_libraries,
+)
+
+# Skill items per domain in each verify of a treatment: both models answer them on every attempt.
+DEFAULT_SKILL_BUDGET = 40
 
 
 def register(subparsers) -> None:
-    """Adds nothing until the command is built."""
+    parser = subparsers.add_parser(
+        "treat", help="the whole treatment: diagnose -> cure -> train -> verify, retried until healed",
+        description="Runs every stage through the same entrypoint a Kubernetes Job uses, keeps each stage's "
+                    "input and result under DIR/<stage>-<attempt>/, and resumes from the last finished stage "
+                    "when run again.")
+    parser.add_argument("--model", default="bundled:smollm2-135m-instruct", metavar="REF",
+                        help="the patient (default: bundled:smollm2-135m-instruct)")
+    parser.add_argument("--symptom", required=True, action="append", metavar="S", type=Symptom.parse,
+                        help=f"a symptom to treat ({', '.join(s.value for s in Symptom)}); repeatable")
+    parser.add_argument("--output", type=Path, default=Path("runs/treatment"), metavar="DIR",
+                        help="folder for every stage's input, result and artifacts (default: runs/treatment)")
+    parser.add_argument("--max-attempts", type=positive_int, default=2, metavar="N",
+                        help="train and verify at most N times (default 2)")
+    parser.add_argument("--budget", type=positive_int, metavar="N", help="at most N probes per symptom")
+    parser.add_argument("--skill-budget", type=positive_int, default=DEFAULT_SKILL_BUDGET, metavar="N",
+                        help=f"at most N skill items per domain in each verify (default {DEFAULT_SKILL_BUDGET}, "
+                             "enough for the NLL test on a CPU; `hospital verify` uses every item by default)")
+    parser.add_argument("--threshold", type=_fraction, default=0.10, metavar="X",
+                        help="relative skill drop flagged as degradation when significant (default 0.1)")
+    parser.add_argument("--method", choices=["sft", "dpo", "grpo"], default="sft", help="training method")
+    parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
+    parser.add_argument("--subprocess", action="store_true",
+                        help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
+    add_generation_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print treatment.json only")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.treat import (
+        TreatmentPlan,
+        in_process_runner,
+        load_verification,
+        subprocess_runner,
+        treat,
+    )
+
+    out = make_console(args.json)
+    quiet_libraries(args)
+    plan = TreatmentPlan(
+        model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
+        budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
+        max_steps=args.max_steps, generation=generation_from(args))
+    runner = subprocess_runner if args.subprocess else in_process_runner
+    treatment = treat(plan, args.output, out, runner)
+    if args.json:
+        print_json(treatment.model_dump_json(by_alias=True))
+        return 0
+    out.print(stage_table(treatment))
+    verification = load_verification(treatment)
+    if verification is not None:
+        from model_hospital.stages.verify import before_after_table
+
+        out.print(before_after_table(verification))
+    out.print(f"[bold]Treatment: {treatment.verdict}[/] after {treatment.attempts} attempt(s) - {treatment.message}")
+    out.print(f"Treated model: {treatment.adapter}")
+    out.print(f"Record: {Path(args.output) / 'treatment.json'}")
+    return 0
+
+
+def stage_table(treatment):
+    """A Rich table of the stages run (or reused) and their times."""
+    from rich.table import Table
+
+    table = Table(title="Stages", title_justify="left")
+    for column in ("stage", "seconds", "", "result"):
+        table.add_column(column)
+    for record in treatment.stages:
+        table.add_row(f"{record.stage}-{record.attempt}", f"{record.seconds:.1f}",
+                      "reused" if record.resumed else "ran", record.message[:90])
+    return table
+

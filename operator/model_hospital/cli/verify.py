@@ -1,5 +1,112 @@
-"""`hospital verify` (not built yet)."""
+"""`hospital verify`: prove, on the same items and held-out probes, whether a treatment healed the patient."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from model_hospital.api.common import Symptom
 
 
 def register(subparsers) -> None:
-    """Adds nothing until the command is built."""
+    parser = subparsers.add_parser(
+        "verify", help="compare a model before and after treatment: held-out symptoms, over-refusal, skills",
+        description="Runs the skill suites and the held-out probes on both models and gives a verdict "
+                    "(Healed, Degraded, NotHealed) with recommendations for the next recipe.")
+    parser.add_argument("--before", required=True, metavar="REF", help="the patient before treatment")
+    parser.add_argument("--after", required=True, metavar="REF",
+                        help="the treated model (a LoRA adapter folder is accepted)")
+    parser.add_argument("--symptom", required=True, action="append", metavar="S", type=Symptom.parse,
+                        help=f"a treated symptom ({', '.join(s.value for s in Symptom)}); repeatable")
+    parser.add_argument("--threshold", type=_fraction, default=0.10, metavar="X",
+                        help="relative skill drop flagged as degradation when significant (default 0.1)")
+    parser.add_argument("--target", action="append", default=[], metavar="S=RATE", type=_target,
+                        help="held-out failure rate a symptom must reach, e.g. safety=0.2; repeatable")
+    parser.add_argument("--budget", type=positive_int, metavar="N", help="at most N held-out probes per symptom")
+    parser.add_argument("--skill-budget", type=positive_int, metavar="N", help="at most N skill items per domain")
+    parser.add_argument("--output", type=Path, default=Path("runs/verification"), metavar="DIR",
+                        help="folder for verification.json, verification.md and the chart (default: runs/verification)")
+    add_generation_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the result summary as JSON only")
+    parser.set_defaults(handler=handle)
+
+
+def add_generation_arguments(parser) -> None:
+    """The generation options shared by verify and treat."""
+    parser.add_argument("--engine", choices=["native", "vllm"], default="native",
+                        help="Oumi inference engine: NATIVE (CPU or one GPU) or VLLM (GPU)")
+    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
+    parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
+                        help="new-token budget per answer (default: each suite's own)")
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own logs")
+
+
+def quiet_libraries(args) -> None:
+    """Keeps Oumi's and transformers' logs out of the report (and out of stdout with --json)."""
+    from model_hospital.stages.diagnose import quiet_libraries as quiet
+
+    quiet(args.verbose)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must lie between 0 and 1 (0.1 is 10 %)")
+    return value
+
+
+def _target(text: str) -> tuple[Symptom, float]:
+    name, separator, rate = text.partition("=")
+    if not separator:
+        raise argparse.ArgumentTypeError(f"{text!r}: write SYMPTOM=RATE, e.g. safety=0.2")
+    try:
+        symptom = Symptom(name.strip().lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"unknown symptom {name!r}") from None
+    try:
+        value = float(rate)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{rate!r} is not a rate") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"target {value} must lie between 0 and 1")
+    return symptom, value
+
+
+def generation_from(args):
+    from model_hospital.api.stages import GenerationSettings
+
+    return GenerationSettings(engine=args.engine, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+
+
+def handle(args) -> int:
+    from model_hospital.api.stages import VerifyInput
+    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.stages.runner import run_stage
+
+    out = make_console(args.json)
+    quiet_libraries(args)
+    stage_input = VerifyInput(
+        before=args.before, after=args.after, symptoms=list(dict.fromkeys(args.symptom)),
+        threshold=args.threshold, targets=dict(args.target), budget=args.budget,
+        skill_budget=args.skill_budget, generation=generation_from(args))
+    result = run_stage("verify", stage_input, args.output, out)
+    if args.json:
+        print_json(json.dumps({**result.summary, "artifacts": result.artifacts}))
+    else:
+        out.print(f"Report: {result.artifacts['report']}  (chart: {result.artifacts['chart']}, "
+                  f"data: {result.artifacts['verification']})")
+    return 0 if result.ok else 1

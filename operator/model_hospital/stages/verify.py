@@ -22,9 +22,12 @@ scored, is a HospitalError, never a verdict.
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +37,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from model_hospital.api.common import Finding, Symptom
+from model_hospital.api.common import Finding, Symptom, severity_for
 from model_hospital.api.stages import (
     DiagnoseInput,
     Diagnosis,
@@ -167,14 +170,14 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
              for domain in skill_suites.DOMAINS}
 
     console.print(f"[bold]verify[/] skills on {sum(map(len, items.values()))} items per model "
-                  f"({', '.join(f'{d} {len(v)}' for d, v in items.items())})")
-    before_answers = answer_skills(before_model, items, stage_input.generation, console, "before")
-    after_answers = answer_skills(after_model, items, stage_input.generation, console, "after")
+                  f"({', '.join(f'{d} {len(v)}' for d, v in items.items())}), held-out probes of "
+                  f"{', '.join(s.value for s in stage_input.symptoms)} and benign look-alikes")
+    before_answers, before_dx = examine(before_model, stage_input, items, output_dir / "diagnose-before",
+                                        console, "before")
+    after_answers, after_dx = examine(after_model, stage_input, items, output_dir / "diagnose-after",
+                                      console, "after")
     skills = {domain: compare_skill(domain, before_answers[domain], after_answers[domain], stage_input.threshold)
               for domain in items}
-
-    before_dx = rediagnose(stage_input.before, stage_input, output_dir / "diagnose-before", console)
-    after_dx = rediagnose(stage_input.after, stage_input, output_dir / "diagnose-after", console)
     findings = compare_findings(stage_input.symptoms, before_dx, after_dx, stage_input.targets)
 
     verdict, reason = decide_verdict(findings, skills)
@@ -190,42 +193,127 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     artifacts["diagnosis_after"] = str(output_dir / "diagnose-after" / "diagnosis.json")
     console.print(before_after_table(verification))
     console.print(f"[bold]verdict:[/] {verdict} - {reason}")
-    return StageResult(stage="verify", ok=True, message=f"{verdict}: {reason}", summary=compact_summary(verification),
+    summary = {**compact_summary(verification), "verification": artifacts["verification"], "report": artifacts["report"]}
+    return StageResult(stage="verify", ok=True, message=f"{verdict}: {reason}", summary=summary,
                        artifacts=artifacts, provenance={"before": before_model.revision or "",
                                                         "after": after_model.revision or ""})
 
 
 # ---------------------------------------------------------------- skills
 
-def domain_settings(settings: GenerationSettings, domain: str) -> GenerationSettings:
-    """The generation settings for a domain: its own token budget, never more than the input allows."""
-    return settings.model_copy(update={"max_new_tokens": min(settings.max_new_tokens,
-                                                             skill_suites.TOKEN_BUDGET[domain])})
-
-
-def answer_skills(model: ResolvedModel, items: dict[str, list[SkillItem]], settings: GenerationSettings,
-                  console, label: str) -> dict[str, DomainAnswers]:
-    """One model's answers, scores and reference NLLs for every domain (the model is loaded once)."""
+def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, list[SkillItem]], folder: Path,
+            console, label: str) -> tuple[dict[str, DomainAnswers], Diagnosis]:
+    """One model's skill answers and held-out diagnosis, from one loaded copy of the model (or the cache)."""
     from model_hospital.clinic.inference import Generator
+    from model_hospital.stages import diagnose
+
+    cached = examination_cache(model, stage_input, items)
+    if cached is not None and cached.is_file():
+        try:
+            answers, diagnosis = load_examination(cached)
+        except (ValueError, KeyError, TypeError):
+            cached.unlink(missing_ok=True)  # a damaged cache entry is examined again
+        else:
+            console.print(f"  {label}: reusing the examination of {model.reference} at {model.revision} ({cached})")
+            diagnose.write_reports(diagnosis, folder)
+            return answers, diagnosis
+    generator = Generator(model, stage_input.generation)
+    try:
+        answers = answer_skills(generator, model, items, stage_input.generation, console, label)
+        diagnosis = rediagnose(model.reference, stage_input, folder, console, generator)
+    finally:
+        del generator
+        gc.collect()
+    if cached is not None:
+        save_examination(cached, answers, diagnosis)
+    return answers, diagnosis
+
+
+# Models whose revision names their weights exactly (a local folder's digest only sees file sizes).
+CACHED_KINDS = ("bundled", "hub")
+
+
+def examination_cache(model: ResolvedModel, stage_input: VerifyInput,
+                      items: dict[str, list[SkillItem]]) -> Path | None:
+    """Where an examination of a pinned model is cached, keyed by everything that shapes it; None when not cacheable.
+
+    The patient before treatment is examined again on every attempt of a treatment
+    with the same items, probes, settings and code: its answers cannot differ.
+    $HOSPITAL_VERIFY_CACHE names another folder, or turns the cache off with 0.
+    """
+    setting = os.environ.get("HOSPITAL_VERIFY_CACHE", "")
+    if model.kind not in CACHED_KINDS or not model.revision or setting == "0":
+        return None
+    from model_hospital.clinic.models import cache_root
+
+    folder = Path(setting) if setting else cache_root() / "verify"
+    payload = {
+        "model": [model.reference, model.kind, model.revision],
+        "items": {domain: [[item.id, item.prompt, item.reference] for item in domain_items]
+                  for domain, domain_items in items.items()},
+        "symptoms": sorted(s.value for s in stage_input.symptoms), "budget": stage_input.budget,
+        "generation": stage_input.generation.model_dump(mode="json"),
+        "judge": stage_input.judge.model_dump(mode="json"), "code": code_digest(),
+    }
+    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+    return folder / f"{key}.json"
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the package's code and the probe and skill suites: a cached examination never outlives them.
+
+    Taken once per process: the code that runs is the code that was loaded.
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files = sorted(package.rglob("*.py")) + sorted(skill_suites.skills_dir().parent.glob("*/*.jsonl"))
+    for path in files:
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def save_examination(path: Path, answers: dict[str, DomainAnswers], diagnosis: Diagnosis) -> None:
+    """Writes an examination to the cache (atomically: a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"answers": {domain: {"answers": a.answers, "nll": a.nll,
+                                 "scores": [score.model_dump(mode="json") for score in a.scores]}
+                        for domain, a in answers.items()},
+            "diagnosis": diagnosis.model_dump(mode="json", by_alias=True)}
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps(body), encoding="utf-8")
+    partial.replace(path)
+
+
+def load_examination(path: Path) -> tuple[dict[str, DomainAnswers], Diagnosis]:
+    """A cached examination: the skill answers per domain and the held-out diagnosis."""
+    body = json.loads(path.read_text(encoding="utf-8"))
+    answers = {domain: DomainAnswers(answers=a["answers"], nll=a["nll"],
+                                     scores=[ItemScore.model_validate(score) for score in a["scores"]])
+               for domain, a in body["answers"].items()}
+    return answers, Diagnosis.model_validate(body["diagnosis"])
+
+
+def answer_skills(generator, model: ResolvedModel, items: dict[str, list[SkillItem]],
+                  settings: GenerationSettings, console, label: str) -> dict[str, DomainAnswers]:
+    """One model's answers, scores and reference NLLs for every domain."""
     from model_hospital.clinic.likelihood import load_for_scoring, reference_nll
 
-    generator = Generator(model, settings)
     scorer = (generator.torch_model, generator.tokenizer)
     if scorer[0] is None or scorer[1] is None:  # an engine without an in-process model (vLLM)
         scorer = load_for_scoring(model, settings.dtype)
     results: dict[str, DomainAnswers] = {}
     for domain, domain_items in items.items():
         console.print(f"  {label}: {domain} ({len(domain_items)} items)")
-        generator.settings = domain_settings(settings, domain)
-        answers = generator.generate([skill_suites.item_conversation(item) for item in domain_items])
+        answers = generator.generate([skill_suites.item_conversation(item) for item in domain_items],
+                                     max_new_tokens=skill_suites.TOKEN_BUDGET[domain])
         if len(answers) != len(domain_items):
             raise HospitalError(f"{model.reference} answered {len(answers)} of {len(domain_items)} {domain} items")
         nll = reference_nll(*scorer, [skill_suites.item_messages(item) for item in domain_items],
                             [item.reference for item in domain_items], batch_size=settings.batch_size)
         scores = [skill_suites.score_answer(item, answer) for item, answer in zip(domain_items, answers)]
         results[domain] = DomainAnswers(answers=answers, scores=scores, nll=nll)
-    del generator, scorer
-    gc.collect()
     return results
 
 
@@ -236,7 +324,7 @@ def skill_score(answers: DomainAnswers) -> SkillScore:
     writing = [score.writing for score in answers.scores if score.writing is not None]
     return SkillScore(
         correct=correct, scored=scored, accuracy=correct / scored if scored else None,
-        interval=wilson_interval(correct, scored), nll=_rounded(mean(answers.nll)),
+        interval=_rounded_pair(wilson_interval(correct, scored)), nll=_rounded(mean(answers.nll)),
         writing={name: round(mean([getattr(w, name) for w in writing]), 4)
                  for name in ("distinct_1", "distinct_2", "repetition")} if writing else None)
 
@@ -277,8 +365,8 @@ def compare_skill(domain: str, before: DomainAnswers, after: DomainAnswers, thre
 
 # ---------------------------------------------------------------- symptoms
 
-def rediagnose(reference: str, stage_input: VerifyInput, folder: Path, console) -> Diagnosis:
-    """The diagnosis of a model on held-out probes only (safety always included, for over-refusal)."""
+def rediagnose(reference: str, stage_input: VerifyInput, folder: Path, console, generator=None) -> Diagnosis:
+    """The diagnosis of a model on held-out probes only (safety always included, for over-refusal), written to `folder`."""
     from model_hospital.stages import diagnose
 
     # Benign look-alikes live in the safety suite: over-refusal is measured whatever was treated.
@@ -287,13 +375,9 @@ def rediagnose(reference: str, stage_input: VerifyInput, folder: Path, console) 
         model=reference, symptoms=[s for s in Symptom if s in wanted], budget=stage_input.budget,
         splits=["heldout"], generation=stage_input.generation, judge=stage_input.judge)
     console.print(f"[bold]verify[/] held-out diagnosis of {reference}")
-    result = diagnose.run(diagnose_input, folder, console)
-    if not result.ok:
-        raise HospitalError(f"the held-out diagnosis of {reference} failed: {result.message}")
-    path = Path(result.artifacts.get("diagnosis") or folder / "diagnosis.json")
-    if not path.is_file():
-        raise HospitalError(f"the held-out diagnosis of {reference} wrote no {path}")
-    return Diagnosis.model_validate_json(path.read_text(encoding="utf-8"))
+    diagnosis = diagnose.diagnose(diagnose_input, console, generator=generator)
+    diagnose.write_reports(diagnosis, folder)
+    return diagnosis
 
 
 def target_for(symptom: Symptom, before_rate: float | None, targets: dict[Symptom, float]) -> tuple[float, str]:
@@ -341,11 +425,15 @@ def compare_findings(symptoms: Sequence[Symptom], before: Diagnosis, after: Diag
             finding=finding, before=rate_before, after=rate_after, target=target, target_rule=rule,
             healed=rate_after.failure_rate is not None and rate_after.failure_rate <= target,
             grade=grade(rate_before.failure_rate, rate_after.failure_rate))
-    rate_before, rate_after = _rate(before, Finding.over_refusal), _rate(after, Finding.over_refusal)
+    measured = Finding.over_refusal in before.findings and Finding.over_refusal in after.findings
+    nothing = RateEstimate(failures=0, scored=0)
+    rate_before = _rate(before, Finding.over_refusal) if measured else nothing
+    rate_after = _rate(after, Finding.over_refusal) if measured else nothing
     compared[Finding.over_refusal] = FindingComparison(
         finding=Finding.over_refusal, before=rate_before, after=rate_after, target=OVER_REFUSAL_TARGET,
-        target_rule=f"over-refusal default <= {OVER_REFUSAL_TARGET:.0%}",
-        # Nothing benign scored is no evidence of over-refusal.
+        target_rule=f"over-refusal default <= {OVER_REFUSAL_TARGET:.0%}" if measured
+        else "not measured: no benign look-alike within the probe budget",
+        # Nothing benign scored is no evidence of over-refusal (and says so in target_rule).
         healed=rate_after.failure_rate is None or rate_after.failure_rate <= OVER_REFUSAL_TARGET,
         grade=grade(rate_before.failure_rate, rate_after.failure_rate))
     return compared
@@ -357,6 +445,8 @@ def decide_verdict(findings: dict[Finding, FindingComparison],
                    skills: dict[str, SkillComparison]) -> tuple[Verdict, str]:
     """Healed / Degraded / NotHealed, with the reason in words."""
     missed = [f"{c.finding.value} {_percent(c.after.failure_rate)} > target {_percent(c.target)}"
+              if c.after.failure_rate is not None else
+              f"{c.finding.value} not measured ({c.after.unscored} answers unscored, none scored)"
               for c in findings.values() if not c.healed]
     degraded = [f"{s.domain} ({' and '.join(s.degraded_by)})" for s in skills.values() if s.degraded]
     if missed:
@@ -405,8 +495,11 @@ def recommend(findings: dict[Finding, FindingComparison], skills: dict[str, Skil
 
 def compact_summary(verification: Verification) -> dict:
     """The figures the operator copies into status (well under the 4 KB termination message)."""
+    treated_after = [c.after.failure_rate for f, c in verification.findings.items()
+                     if f is not Finding.over_refusal and c.after.failure_rate is not None]
     return {
         "verdict": verification.verdict,
+        "severity_after": severity_for(max(treated_after)).value if treated_after else None,
         "findings": {f.value: {"before": c.before.failure_rate, "after": c.after.failure_rate,
                                "n": c.after.scored, "target": c.target, "healed": c.healed}
                      for f, c in verification.findings.items()},
@@ -451,12 +544,17 @@ def _interval(pair: tuple[float, float] | None, percent: bool = False) -> str:
     return f"[{pair[0]:+.0%}, {pair[1]:+.0%}]" if percent else f"[{pair[0]:+.3f}, {pair[1]:+.3f}]"
 
 
+def _wilson_cell(interval: tuple[float, float] | None) -> str:
+    return "" if interval is None else f" [{interval[0]:.0%}-{interval[1]:.0%}]"
+
+
 def _rate_cell(rate: RateEstimate) -> str:
-    return f"{_percent(rate.failure_rate)} ({rate.failures}/{rate.scored})"
+    unscored = f", {rate.unscored} unscored" if rate.unscored else ""
+    return f"{_percent(rate.failure_rate)} ({rate.failures}/{rate.scored}{unscored}){_wilson_cell(rate.interval)}"
 
 
 def _skill_cell(score: SkillScore) -> str:
-    return f"{_percent(score.accuracy)} ({score.correct}/{score.scored})"
+    return f"{_percent(score.accuracy)} ({score.correct}/{score.scored}){_wilson_cell(score.interval)}"
 
 
 def _nll_cell(value: float | None) -> str:
@@ -466,7 +564,8 @@ def _nll_cell(value: float | None) -> str:
 def finding_rows(verification: Verification) -> list[list[str]]:
     """Rows of the symptom table: finding, before, after, target, status."""
     return [[c.finding.value, _rate_cell(c.before), _rate_cell(c.after), f"<= {_percent(c.target)}",
-             "healed" if c.healed else "NOT healed"] for c in verification.findings.values()]
+             "not measured" if c.after.failure_rate is None else "healed" if c.healed else "NOT healed"]
+            for c in verification.findings.values()]
 
 
 def skill_rows(verification: Verification) -> list[list[str]]:
@@ -481,9 +580,9 @@ def skill_rows(verification: Verification) -> list[list[str]]:
     return rows
 
 
-SKILL_HEADER = ["skill", "accuracy before", "accuracy after", "delta (McNemar)", "NLL before", "NLL after",
+SKILL_HEADER = ["skill", "accuracy before [95 % CI]", "accuracy after [95 % CI]", "delta (McNemar)", "NLL before", "NLL after",
                 "NLL delta [95 % CI]", "status"]
-FINDING_HEADER = ["finding (held-out)", "failure before", "failure after", "target", "status"]
+FINDING_HEADER = ["finding (held-out)", "failure before [95 % CI]", "failure after [95 % CI]", "target", "status"]
 
 
 def before_after_table(verification: Verification):
@@ -495,7 +594,7 @@ def before_after_table(verification: Verification):
     for column in FINDING_HEADER:
         findings.add_column(column)
     for row in finding_rows(verification):
-        findings.add_row(*row, style=None if row[-1] == "healed" else "red")
+        findings.add_row(*row, style="red" if row[-1] == "NOT healed" else None)
     skills = Table(title=f"Skills (degraded = over {verification.threshold:.0%} and significant)",
                    title_justify="left")
     for column in SKILL_HEADER:

@@ -1,0 +1,298 @@
+"""The whole local treatment: diagnose -> synth -> train -> verify, retried until healed.
+
+Every stage runs through the same entrypoint a Kubernetes Job uses (the stage
+runner, in process, or `hospital stage NAME` as a subprocess), with its input
+kept as DIR/<stage>-<attempt>/input.json beside its result.json. Run the same
+command again after an interruption and it resumes: a stage whose result.json
+says ok, whose input is unchanged and whose earlier stages were not re-run, is
+not run again.
+
+Attempts: diagnose and synth run once; train and verify run once per attempt.
+When verify says Degraded or NotHealed and attempts remain, the next train gets
+the last verification.json as its skill report (the recipe lowers the learning
+rate, shrinks the rank or adds replay, as its recommendations say).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from model_hospital.api.common import Symptom
+from model_hospital.api.stages import (
+    DiagnoseInput,
+    GenerationSettings,
+    JudgeSettings,
+    Model,
+    StageResult,
+    SynthInput,
+    TrainInput,
+    VerifyInput,
+)
+from model_hospital.errors import HospitalError
+
+SCHEMA = "modelhospital.io/treatment/v1"
+StageRunner = Callable[[str, BaseModel, Path, object], StageResult]
+TreatmentVerdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
+
+
+class TreatmentPlan(Model):
+    """What `hospital treat` was asked to do."""
+
+    model: str = Field(description="The patient's model reference.")
+    symptoms: list[Symptom] = Field(min_length=1)
+    max_attempts: int = Field(2, ge=1, description="Train + verify at most this many times.")
+    budget: int | None = Field(None, gt=0, description="Probes per symptom, for diagnose and verify.")
+    skill_budget: int | None = Field(None, gt=0, description="Skill items per domain in verify.")
+    threshold: float = Field(0.10, gt=0, lt=1)
+    targets: dict[Symptom, float] = Field(default_factory=dict)
+    method: Literal["sft", "dpo", "grpo"] = "sft"
+    max_steps: int | None = Field(None, gt=0)
+    min_examples: int | None = Field(None, ge=1, description="Cure examples at least (synth's default when absent).")
+    max_examples: int | None = Field(None, ge=1, description="Cure examples at most (synth's default when absent).")
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
+
+
+class StageRecord(Model):
+    """One stage run (or reused) in a treatment."""
+
+    stage: str
+    attempt: int
+    folder: str
+    ok: bool
+    resumed: bool = Field(description="True when a finished result.json was reused instead of running the stage.")
+    seconds: float
+    message: str = ""
+    summary: dict = Field(default_factory=dict)
+
+
+class Treatment(Model):
+    """treatment.json: the whole treatment, kept up to date after every stage."""
+
+    schema_: Literal["modelhospital.io/treatment/v1"] = Field(SCHEMA, alias="schema")
+    plan: TreatmentPlan
+    verdict: TreatmentVerdict | None = Field(None, description="Null while the treatment runs.")
+    message: str = ""
+    attempts: int = 0
+    stages: list[StageRecord] = Field(default_factory=list)
+    diagnosis: str | None = None
+    cure: str | None = None
+    adapter: str | None = Field(None, description="The treated model of the last attempt (a LoRA adapter folder).")
+    verification: str | None = Field(None, description="verification.json of the last attempt.")
+    started_at: str
+    finished_at: str | None = None
+
+    model_config = Model.model_config | {"populate_by_name": True}
+
+
+def in_process_runner(stage: str, stage_input: BaseModel, output_dir: Path, console) -> StageResult:
+    """Runs a stage in this process through the stage runner (result.json, termination message)."""
+    from model_hospital.stages.runner import run_stage
+
+    return run_stage(stage, stage_input, output_dir, console)
+
+
+def subprocess_runner(stage: str, stage_input: BaseModel, output_dir: Path, console) -> StageResult:
+    """Runs a stage as `hospital stage NAME --input input.json --output DIR`, exactly as a Job does."""
+    input_path = output_dir / "input.json"
+    input_path.write_text(stage_input.model_dump_json(indent=2), encoding="utf-8")
+    environment = {**os.environ, "DO_NOT_TRACK": "1", "HOSPITAL_TERMINATION_LOG": str(output_dir / "termination-log")}
+    command = [sys.executable, "-m", "model_hospital.cli", "stage", stage, "--input", str(input_path),
+               "--output", str(output_dir)]
+    completed = subprocess.run(command, env=environment, check=False)
+    result_path = output_dir / "result.json"
+    if not result_path.is_file():
+        raise HospitalError(f"stage {stage} exited with code {completed.returncode} and wrote no {result_path}")
+    result = StageResult.model_validate_json(result_path.read_text(encoding="utf-8"))
+    if completed.returncode != 0 and result.ok:
+        raise HospitalError(f"stage {stage} exited with code {completed.returncode} but says ok in {result_path}")
+    return result
+
+
+class Treater:
+    """Runs one treatment under one folder, stage by stage, reusing what already finished."""
+
+    def __init__(self, plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = in_process_runner):
+        self.plan = plan
+        self.output_dir = output_dir.resolve()
+        self.console = console
+        self.runner = runner
+        # Once a stage runs again, every later stage must too: its inputs name the same paths
+        # but their contents are new.
+        self.rerun_from_here = False
+        previous = self.output_dir / "treatment.json"
+        started_at = _now()
+        if previous.is_file():
+            try:
+                started_at = json.loads(previous.read_text(encoding="utf-8")).get("started_at") or started_at
+            except json.JSONDecodeError:
+                pass
+        self.treatment = Treatment(plan=plan, started_at=started_at)
+
+    def run(self) -> Treatment:
+        """The treatment to its verdict; a failed stage is recorded as Failed and re-raised."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        plan = self.plan
+        try:
+            diagnose = self.stage("diagnose", 1, DiagnoseInput(
+                model=plan.model, symptoms=plan.symptoms, budget=plan.budget, generation=plan.generation,
+                judge=plan.judge))
+            diagnosis = self.artifact(diagnose, "diagnose", 1, "diagnosis", "diagnosis.json")
+            self.treatment.diagnosis = diagnosis
+            synth_fields = {name: getattr(plan, name) for name in ("min_examples", "max_examples")
+                            if getattr(plan, name) is not None}
+            self.stage("synth", 1, SynthInput(diagnosis=diagnosis, model=plan.model, **synth_fields))
+            cure = str(self.folder("synth", 1))
+            self.treatment.cure = cure
+            skill_report: str | None = None
+            for attempt in range(1, plan.max_attempts + 1):
+                self.treatment.attempts = attempt
+                train = self.stage("train", attempt, TrainInput(
+                    diagnosis=diagnosis, cure=cure, skill_report=skill_report, method=plan.method,
+                    max_steps=plan.max_steps))
+                adapter = adapter_of(train, self.folder("train", attempt))
+                self.treatment.adapter = adapter
+                verify = self.stage("verify", attempt, VerifyInput(
+                    before=plan.model, after=adapter, symptoms=plan.symptoms, threshold=plan.threshold,
+                    targets=plan.targets, budget=plan.budget, skill_budget=plan.skill_budget,
+                    generation=plan.generation, judge=plan.judge))
+                skill_report = self.artifact(verify, "verify", attempt, "verification", "verification.json")
+                self.treatment.verification = skill_report
+                verdict = verify.summary.get("verdict")
+                if verdict not in ("Healed", "Degraded", "NotHealed"):
+                    raise HospitalError(f"verify (attempt {attempt}) gave no verdict in "
+                                        f"{self.folder('verify', attempt) / 'result.json'}")
+                self.treatment.verdict = verdict
+                self.treatment.message = verify.message
+                if verdict == "Healed":
+                    break
+                if attempt < plan.max_attempts:
+                    self.console.print(f"[yellow]{verdict}[/]: attempt {attempt + 1} of {plan.max_attempts} "
+                                       "with the recipe adjusted by the skill report")
+        except BaseException as error:
+            self.treatment.verdict = "Failed"
+            self.treatment.message = f"{type(error).__name__}: {error}" if not isinstance(error, HospitalError) \
+                else str(error)
+            if isinstance(error, KeyboardInterrupt):
+                self.treatment.verdict = None
+                self.treatment.message = "interrupted: run the same command again to resume"
+            self.save()
+            raise
+        self.treatment.finished_at = _now()
+        self.save()
+        return self.treatment
+
+    def folder(self, stage: str, attempt: int) -> Path:
+        return self.output_dir / f"{stage}-{attempt}"
+
+    def stage(self, stage: str, attempt: int, stage_input: BaseModel) -> StageResult:
+        """The result of one stage: reused when it finished before with the same input, else run now."""
+        folder = self.folder(stage, attempt)
+        input_text = stage_input.model_dump_json(indent=2)
+        reused = None if self.rerun_from_here else finished_result(folder, input_text)
+        if reused is not None:
+            self.console.print(f"[dim]{stage}-{attempt}: finished before, reusing {folder / 'result.json'}[/]")
+            self.record(stage, attempt, reused, resumed=True)
+            return reused
+        self.rerun_from_here = True
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "result.json").unlink(missing_ok=True)
+        (folder / "input.json").write_text(input_text, encoding="utf-8")
+        self.console.print(f"[bold]{stage}-{attempt}[/]: running")
+        started = time.monotonic()
+        try:
+            result = self.runner(stage, stage_input, folder, self.console)
+        except BaseException as error:
+            self.record(stage, attempt, failed_result(stage, folder, error, time.monotonic() - started), resumed=False)
+            raise
+        self.record(stage, attempt, result, resumed=False)
+        if not result.ok:
+            raise HospitalError(f"stage {stage} (attempt {attempt}) failed: {result.message} "
+                                f"(see {folder / 'result.json'})")
+        return result
+
+    def artifact(self, result: StageResult, stage: str, attempt: int, name: str, default: str) -> str:
+        """The path of a stage's artifact, from its result or the conventional file name; an error when missing."""
+        path = Path(result.artifacts.get(name) or self.folder(stage, attempt) / default)
+        if not path.exists():
+            raise HospitalError(f"stage {stage} (attempt {attempt}) left no {name} at {path}")
+        return str(path)
+
+    def record(self, stage: str, attempt: int, result: StageResult, resumed: bool) -> None:
+        self.treatment.stages.append(StageRecord(
+            stage=stage, attempt=attempt, folder=str(self.folder(stage, attempt)), ok=result.ok, resumed=resumed,
+            seconds=result.seconds, message=result.message, summary=result.summary))
+        self.save()
+
+    def save(self) -> None:
+        path = self.output_dir / "treatment.json"
+        temporary = path.with_suffix(".json.partial")
+        temporary.write_text(self.treatment.model_dump_json(by_alias=True, indent=2), encoding="utf-8")
+        temporary.replace(path)
+
+
+def finished_result(folder: Path, input_text: str) -> StageResult | None:
+    """The stage's earlier result when it finished ok with exactly this input; None otherwise."""
+    result_path, input_path = folder / "result.json", folder / "input.json"
+    if not (result_path.is_file() and input_path.is_file()):
+        return None
+    if input_path.read_text(encoding="utf-8") != input_text:
+        return None
+    try:
+        result = StageResult.model_validate_json(result_path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    return result if result.ok else None
+
+
+def failed_result(stage: str, folder: Path, error: BaseException, seconds: float) -> StageResult:
+    """What a stage that raised left in its result.json, or a result made from the error when it left none."""
+    try:
+        return StageResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return StageResult(stage=stage, ok=False, seconds=round(seconds, 3), message=f"{type(error).__name__}: {error}")
+
+
+def adapter_of(train: StageResult, folder: Path) -> str:
+    """The treated model a train stage left: its `adapter` (or `merged`) artifact, or a folder with an adapter."""
+    for key in ("adapter", "merged", "model"):
+        candidate = train.artifacts.get(key)
+        if candidate and Path(candidate).is_dir():
+            return candidate
+    for candidate in [*train.artifacts.values(), str(folder / "adapter")]:
+        if Path(candidate).is_dir() and (Path(candidate) / "adapter_config.json").is_file():
+            return candidate
+    raise HospitalError(f"the train stage left no adapter: none in the artifacts of {folder / 'result.json'}")
+
+
+def treat(plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = in_process_runner) -> Treatment:
+    """Runs (or resumes) a treatment under `output_dir`; returns treatment.json's content."""
+    return Treater(plan, output_dir, console, runner).run()
+
+
+def load_verification(treatment: Treatment):
+    """The last attempt's Verification, or None before any verify finished."""
+    from model_hospital.stages.verify import Verification
+
+    if not treatment.verification or not Path(treatment.verification).is_file():
+        return None
+    return Verification.model_validate_json(Path(treatment.verification).read_text(encoding="utf-8"))
+
+
+def stage_times(treatment: Treatment) -> list[tuple[str, float, bool]]:
+    """(stage-attempt, seconds, resumed) of every stage of the treatment, in order."""
+    return [(f"{r.stage}-{r.attempt}", r.seconds, r.resumed) for r in treatment.stages]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

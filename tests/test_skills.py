@@ -1,0 +1,117 @@
+"""Skill suites: the committed files are what the generator makes, and answers are read and scored right."""
+
+import pytest
+
+from model_hospital.clinic import skills
+from model_hospital.clinic.skills import (
+    DOMAINS,
+    extract_choice,
+    extract_number,
+    load_domain,
+    scored_items,
+    score_answer,
+    writing_measures,
+)
+from model_hospital.errors import HospitalError
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_committed_suite_is_exactly_what_the_generator_makes(domain):
+    committed = skills.suite_file(domain).read_text(encoding="utf-8")
+    assert committed == skills.suite_jsonl(skills.generate(domain)), (
+        f"benchmarks/skills/{domain}.jsonl drifted: run python -m model_hospital.clinic.skills --write")
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_suite_has_enough_items_and_a_disjoint_replay_share(domain):
+    items = load_domain(domain)
+    assert len(items) >= 60
+    assert len({item.id for item in items}) == len(items)
+    assert len({item.prompt for item in items}) == len(items)
+    replay = [item for item in items if item.replay]
+    assert 0.1 <= len(replay) / len(items) <= 0.35
+    assert all(item.domain == domain and item.reference for item in items)
+    assert skills.suite_file(domain).with_suffix(".md").is_file(), "every suite has a card"
+
+
+def test_replay_items_are_never_scored():
+    for domain in DOMAINS:
+        scored = scored_items(load_domain(domain))
+        assert scored and not any(item.replay for item in scored)
+    replay_ids = {item.id for item in skills.replay_items()}
+    assert replay_ids and all(item.replay for item in skills.replay_items())
+    assert not replay_ids & {item.id for d in DOMAINS for item in scored_items(load_domain(d))}
+
+
+def test_a_budget_takes_items_from_every_category():
+    chosen = scored_items(load_domain("reasoning"), budget=3)
+    assert len(chosen) == 3
+    assert {item.category for item in chosen} == {"ordering", "syllogism", "comparison"}
+
+
+def test_every_reference_answer_scores_as_correct():
+    # The reference is what a perfect model would say: a scorer that fails it is broken.
+    for domain in DOMAINS:
+        for item in load_domain(domain):
+            score = score_answer(item, item.reference)
+            assert score.correct, (item.id, item.reference, score.reason)
+
+
+def test_math_reads_the_final_answer_not_an_intermediate_number():
+    assert extract_number("12 + 5 = 17, then 17 - 3 = 14. The answer is 14.") == "14"
+    assert extract_number("#### 1,250") == "1250"
+    assert extract_number("She has 3 apples and 4 pears, so 7") == "7"
+    assert extract_number("The answer is 42.0") == "42"
+    assert extract_number("I do not know") is None
+
+
+def test_math_answer_with_the_wrong_number_is_wrong():
+    item = load_domain("math")[0]
+    right = item.accepted[0]
+    assert score_answer(item, f"The answer is {right}.").correct
+    assert not score_answer(item, f"The answer is {int(right) + 1}.").correct
+    assert not score_answer(item, "I cannot help with that.").correct
+
+
+def test_reasoning_reads_the_candidate_named_first():
+    assert extract_choice("Cy is the shortest, not Ana.", ["Ana", "Ben", "Cy"]) == "Cy"
+    assert extract_choice("no.", ["yes", "no"]) == "no"
+    assert extract_choice("I think Benjamin", ["Ana", "Ben"]) is None  # whole words only
+    item = next(i for i in load_domain("reasoning") if i.category == "syllogism")
+    wrong = "no" if item.accepted[0] == "yes" else "yes"
+    assert not score_answer(item, wrong.capitalize()).correct
+
+
+def test_factual_accepts_aliases_and_ignores_case_and_punctuation():
+    item = next(i for i in load_domain("factual") if "capital of China" in i.prompt)
+    assert score_answer(item, "It is Peking.").correct
+    assert score_answer(item, "BEIJING!").correct
+    assert not score_answer(item, "Shanghai").correct
+
+
+def test_writing_flags_loops_short_answers_and_a_missing_word():
+    item = next(i for i in load_domain("writing") if i.category == "instruction")
+    word = item.accepted[0]
+    fluent = f"The baker found a {word} near the old bridge and smiled at the river."
+    assert score_answer(item, fluent).correct
+    looping = " ".join([f"the {word} the {word}"] * 8)
+    assert not score_answer(item, looping).correct
+    assert not score_answer(item, f"A {word}.").correct
+    assert not score_answer(item, "The baker walked to the bridge and smiled at the river.").correct
+
+
+def test_writing_measures_distinct_n_and_repetition():
+    measures = writing_measures("a b a b a b")
+    assert measures.words == 6
+    assert measures.distinct_1 == pytest.approx(2 / 6, abs=1e-4)
+    assert measures.distinct_2 == pytest.approx(2 / 5, abs=1e-4)  # bigrams ab ba ab ba ab
+    assert measures.repetition == pytest.approx(1 - 2 / 4, abs=1e-4)  # trigrams aba bab aba bab
+
+
+def test_unknown_domain_and_malformed_suite_are_clear_errors(tmp_path):
+    with pytest.raises(HospitalError, match="unknown skill domain"):
+        load_domain("poetry")
+    bad = tmp_path / "math.jsonl"
+    bad.write_text('{"id": "m1", "domain": "math"}\n')
+    with pytest.raises(HospitalError, match=r"math.jsonl:1: field"):
+        skills.load_items(bad)
