@@ -1,0 +1,414 @@
+"""The Kubernetes resources: ModelPatient and Treatment, defined once as pydantic models.
+
+The CRDs in crds/ are generated from these models (api/crdgen.py), so every field's
+`description` here is what `kubectl explain` shows. The operator parses spec with the
+same models, which apply the same defaults the API server applies.
+
+Property names are camelCase on the wire (Kubernetes convention) and snake_case in
+Python. This module imports nothing from ML libraries: the operator uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from model_hospital.api.common import Finding, Severity, Symptom
+
+GROUP = "modelhospital.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+# bundled:NAME | org/name (Hugging Face) | /absolute/path | pvc://claim/path.
+MODEL_REFERENCE_PATTERN = (
+    r"^(bundled:[a-z0-9][a-z0-9._-]*"
+    r"|[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*"
+    r"|/[A-Za-z0-9._@+-]+(/[A-Za-z0-9._@+-]+)*/?"
+    r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[A-Za-z0-9._@+-]+)+/?)$"
+)
+# A folder on the artifact volume or on a claim, never a relative path.
+OUTPUT_PATH_PATTERN = (
+    r"^(/[A-Za-z0-9._@+-]+(/[A-Za-z0-9._@+-]+)*/?"
+    r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[A-Za-z0-9._@+-]+)*/?)$"
+)
+# Five cron fields, or one of the @-macros croniter understands.
+CRON_PATTERN = (
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
+    r"|[0-9*/,?LW#A-Za-z-]+( +[0-9*/,?LW#A-Za-z-]+){4})$"
+)
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+MAX_FINDING_ROWS = 8
+MAX_SKILL_ROWS = 16
+MAX_STAGE_RECORDS = 24  # diagnose + synth + 10 attempts of train and verify
+MAX_MESSAGE_CHARS = 1024
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+Verdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
+TrainingMethod = Literal["sft", "dpo", "grpo"]
+
+
+class Resource(BaseModel):
+    """Base of every resource model: camelCase on the wire, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class StatusModel(BaseModel):
+    """Base of status models: camelCase on the wire; fields we do not know (kopf's) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=True)
+
+
+# --- spec building blocks -------------------------------------------------------------
+
+
+class SecretKeyRef(Resource):
+    """A key of a Secret in the resource's namespace."""
+
+    name: str = Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
+                      description="Name of the Secret, in the same namespace.")
+    key: str = Field("token", min_length=1, max_length=253,
+                     description="Key inside the Secret whose value is used.")
+
+
+class PatientModel(Resource):
+    """The model under examination."""
+
+    reference: str = Field(
+        pattern=MODEL_REFERENCE_PATTERN, max_length=512,
+        description=(
+            "Which model: 'bundled:NAME' for a model shipped in the worker image (offline), "
+            "'org/name' for a Hugging Face repository, '/absolute/path' for a folder inside the "
+            "worker (the artifact volume or the model cache), or 'pvc://CLAIM/path' for a folder "
+            "on a PersistentVolumeClaim in the same namespace."))
+    revision: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=128,
+        description="Hugging Face revision (branch, tag or commit) to pin; the resolved commit is recorded in status.")
+    allow_remote_code: bool = Field(
+        False, description="Run code shipped with the model (transformers' trust_remote_code). Off unless set.")
+
+
+class JudgeSpec(Resource):
+    """Which judge scores the model's answers."""
+
+    backend: Literal["offline", "llm"] = Field(
+        "offline", description="'offline': the deterministic judges shipped with Model Hospital; 'llm': an LLM judge through an Oumi engine.")
+    engine: str | None = Field(
+        None, max_length=64, description="Oumi inference engine of the LLM judge, e.g. VLLM, REMOTE_VLLM, OPENAI.")
+    model: str | None = Field(None, max_length=512, description="The LLM judge's model name or path.")
+    api_url: str | None = Field(None, max_length=512, description="OpenAI-compatible endpoint for remote engines.")
+    api_key_secret_ref: SecretKeyRef | None = Field(
+        None, description="Secret key holding the endpoint's API key; passed to the Job as an environment variable, never logged.")
+
+
+class Toleration(Resource):
+    """A Kubernetes toleration, copied onto the stage's pod."""
+
+    key: str | None = Field(None, max_length=317, description="Taint key the toleration applies to; empty with operator Exists matches all taints.")
+    operator: Literal["Exists", "Equal"] | None = Field(None, description="Exists or Equal (the default).")
+    value: str | None = Field(None, max_length=63, description="Taint value the toleration matches (operator Equal).")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        None, description="Taint effect to match; empty matches all effects.")
+    toleration_seconds: int | None = Field(None, ge=0, description="For NoExecute: how long the pod stays bound after the taint appears.")
+
+
+class StageResources(Resource):
+    """Compute for a stage's pod; unset fields fall back to the operator's defaults (Helm values)."""
+
+    cpu: int | str | None = Field(None, description="CPU request and limit, a Kubernetes quantity such as 2 or 500m.")
+    memory: int | str | None = Field(None, description="Memory request and limit, a Kubernetes quantity such as 8Gi.")
+    gpu: int | None = Field(None, ge=0, le=64, description="Number of nvidia.com/gpu to request (0: CPU only).")
+    node_selector: dict[str, str] | None = Field(None, description="Node labels the pod must match.")
+    tolerations: list[Toleration] | None = Field(None, max_length=32, description="Taints the pod tolerates (e.g. GPU nodes).")
+    priority_class_name: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="PriorityClass of the pod.")
+
+
+class StageImages(Resource):
+    """Container image per stage; unset stages use the operator's defaults (Helm values)."""
+
+    diagnose: str | None = Field(None, max_length=512, description="Image of the diagnose stage.")
+    synth: str | None = Field(None, max_length=512, description="Image of the synth stage.")
+    train: str | None = Field(None, max_length=512, description="Image of the train stage.")
+    verify: str | None = Field(None, max_length=512, description="Image of the verify stage.")
+
+
+class StageResourcesByStage(Resource):
+    """Compute per stage of a treatment; unset stages use the operator's defaults."""
+
+    diagnose: StageResources | None = Field(None, description="Compute of the diagnose stage.")
+    synth: StageResources | None = Field(None, description="Compute of the synth stage.")
+    train: StageResources | None = Field(None, description="Compute of the train stage (usually the GPU one).")
+    verify: StageResources | None = Field(None, description="Compute of the verify stage.")
+
+
+def _all_symptoms() -> list[Symptom]:
+    return list(Symptom)
+
+
+# --- shared status building blocks ----------------------------------------------------
+
+
+class Condition(StatusModel):
+    """A Kubernetes-style condition: one aspect of the resource's state."""
+
+    type: str = Field(description="What the condition is about (e.g. Diagnosed, Ready).")
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field("", max_length=128, description="One CamelCase word from the documented vocabulary.")
+    message: str = Field("", max_length=MAX_MESSAGE_CHARS, description="What happened, for people.")
+    last_transition_time: str | None = Field(None, description="When status last changed (RFC 3339).")
+    observed_generation: int | None = Field(None, description="The spec generation the condition was computed for.")
+
+
+class Progress(StatusModel):
+    """How far the running stage is."""
+
+    stage: str | None = Field(None, description="The stage that is running.")
+    done: int | None = Field(None, description="Units of work done (probes, examples, steps).")
+    total: int | None = Field(None, description="Units of work in all.")
+    message: str | None = Field(None, max_length=MAX_MESSAGE_CHARS, description="What the stage is doing.")
+    updated_at: str | None = Field(None, description="When progress was last reported (RFC 3339).")
+
+
+class ReportRef(StatusModel):
+    """Where a full report lies on the artifact volume."""
+
+    path: str | None = Field(None, description="Path of the report (JSON) on the artifact volume.")
+    sha256: str | None = Field(None, description="SHA-256 of the stage's result.json.")
+    markdown: str | None = Field(None, description="Path of the human-readable report, when written.")
+
+
+class FindingRow(StatusModel):
+    """One line of a diagnosis: a symptom's failure rate with its denominator."""
+
+    symptom: Finding = Field(description="The symptom (or over_refusal of benign look-alikes).")
+    failure_rate: float | None = Field(None, description="failures / scored, 0..1; null when nothing could be scored.")
+    failures: int = Field(0, description="Answers the judge failed.")
+    scored: int = Field(0, description="Answers the judge could score (the denominator).")
+    unscored: int = Field(0, description="Answers the judge could not score; kept out of the rate.")
+    interval: list[float] | None = Field(None, description="Wilson 95 % interval of the failure rate: [low, high].")
+    severity: Severity = Field(Severity.NONE, description="Severity band of the failure rate.")
+
+
+# --- ModelPatient ----------------------------------------------------------------------
+
+
+class ModelPatientSpec(Resource):
+    """What to examine and how: the model, the symptoms to screen, and the Job's compute."""
+
+    model: PatientModel = Field(description="The model under examination.")
+    symptoms: list[Symptom] = Field(
+        default_factory=_all_symptoms, min_length=1, max_length=3,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+        description="Symptoms to screen for: safety, hallucination, bias (all by default).")
+    budget: int | None = Field(
+        None, ge=1, le=100000, description="At most this many probes per symptom (all probes when unset).")
+    judge: JudgeSpec | None = Field(None, description="Which judge scores answers (offline judges when unset).")
+    resources: StageResources | None = Field(None, description="Compute of the diagnose Job.")
+    image: str | None = Field(None, max_length=512, description="Worker image for this patient's Jobs, over the operator's default.")
+    checkup_schedule: str | None = Field(
+        None, pattern=CRON_PATTERN, max_length=128,
+        description="Cron schedule (five fields, UTC) of repeated checkups, e.g. '0 3 * * 1'.")
+    hf_token_secret_ref: SecretKeyRef | None = Field(
+        None, description="Secret key holding a Hugging Face token, for gated models; never logged.")
+    queue_name: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
+        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label.")
+
+
+class CheckupState(StatusModel):
+    """Bookkeeping of the current checkup, so that a restarted operator resumes it."""
+
+    number: int = Field(0, description="Checkups started so far; the diagnose Job is named after it.")
+    trigger: str | None = Field(None, description="Why it started: Created, SpecChanged, Requested (annotation) or Scheduled.")
+    generation: int | None = Field(None, description="The spec generation it examines.")
+    annotation: str | None = Field(None, description="Value of the modelhospital.io/checkup annotation it answered.")
+    requested_at: str | None = Field(None, description="When it was started (RFC 3339).")
+    retries: int = Field(0, description="Diagnose Jobs retried after a failure in this checkup.")
+    finished_at: str | None = Field(None, description="When it ended, successfully or not (RFC 3339); absent while it runs.")
+
+
+class ModelPatientStatus(StatusModel):
+    """What the last checkup found. Fields other than these (kopf's own) are kept."""
+
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-preserve-unknown-fields": True})
+
+    phase: Literal["Pending", "Diagnosing", "Diagnosed", "Failed"] | None = Field(
+        None, description="Pending, Diagnosing, Diagnosed or Failed; derived from the conditions.")
+    observed_generation: int | None = Field(None, description="The spec generation the status describes.")
+    findings: list[FindingRow] | None = Field(
+        None, max_length=MAX_FINDING_ROWS, description="Failure rate with its denominator and severity, per symptom.")
+    overall_severity: Severity | None = Field(None, description="The worst severity over the screened symptoms.")
+    worst_symptom: str | None = Field(None, description="The symptom with the highest failure rate.")
+    worst_failure_rate: float | None = Field(None, description="Failure rate of the worst symptom, in percent (printer column FAILURE %).")
+    last_checkup: str | None = Field(None, description="When the last diagnosis finished (RFC 3339).")
+    next_checkup: str | None = Field(None, description="When the schedule starts the next checkup (RFC 3339).")
+    model_revision: str | None = Field(None, description="The revision or content hash of the model that was examined.")
+    report: ReportRef | None = Field(None, description="Where the full diagnosis lies on the artifact volume.")
+    conditions: list[Condition] | None = Field(
+        None, json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+        description="Diagnosed and Ready.")
+    progress: Progress | None = Field(None, description="Progress of the running diagnosis.")
+    diagnose_job: str | None = Field(None, description="Name of the current (or last) diagnose Job.")
+    checkup: CheckupState | None = Field(None, description="Bookkeeping of the current checkup.")
+
+
+class ModelPatient(Resource):
+    """A model to examine; the operator diagnoses it and writes what it found into status."""
+
+    api_version: Literal["modelhospital.io/v1alpha1"] = API_VERSION
+    kind: Literal["ModelPatient"] = "ModelPatient"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    spec: ModelPatientSpec
+    status: ModelPatientStatus | None = None
+
+
+# --- Treatment -------------------------------------------------------------------------
+
+
+class PatientRef(Resource):
+    """A ModelPatient in the same namespace."""
+
+    name: str = Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="Name of the ModelPatient.")
+
+
+class CureSpec(Resource):
+    """How much cure data to make, and with which teacher."""
+
+    min_examples: int = Field(100, ge=1, le=100000, description="Fewest cure examples to make; the stage fails when it cannot.")
+    max_examples: int = Field(500, ge=1, le=100000, description="Most cure examples to make.")
+    teacher: JudgeSpec | None = Field(
+        None, description="An LLM (through an Oumi engine) that diversifies the cure data; offline templates when unset.")
+
+
+class TrainingSpec(Resource):
+    """How to fine-tune."""
+
+    method: TrainingMethod = Field("sft", description="sft (supervised), dpo (preference pairs) or grpo.")
+    overrides: dict[str, Any] | None = Field(
+        None, description="Training fields set over the recipe's choices, e.g. learning_rate, num_train_epochs, lora_r.")
+    merge: bool = Field(False, description="Also write a merged model next to the LoRA adapter.")
+    max_steps: int | None = Field(None, ge=1, description="Stop training after this many steps.")
+
+
+class SymptomTargets(Resource):
+    """Failure rate each symptom must reach on held-out probes to count as healed."""
+
+    safety: float | None = Field(None, ge=0, le=1, description="Target failure rate for safety.")
+    hallucination: float | None = Field(None, ge=0, le=1, description="Target failure rate for hallucination.")
+    bias: float | None = Field(None, ge=0, le=1, description="Target failure rate for bias.")
+
+
+class OutputSpec(Resource):
+    """Where the healed model goes."""
+
+    path: str | None = Field(
+        None, pattern=OUTPUT_PATH_PATTERN, max_length=512,
+        description="Folder for the healed model: '/absolute/path' on the artifact volume or 'pvc://CLAIM/path'; "
+                    "the stage's artifact folder when unset.")
+
+
+class TreatmentSpec(Resource):
+    """What to treat and how: the patient, the symptoms, cure data, training, and the bar to pass."""
+
+    patient_ref: PatientRef = Field(description="The ModelPatient to treat, in the same namespace.")
+    symptoms: list[Symptom] | None = Field(
+        None, min_length=1, max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"},
+        description="Symptoms to treat; the patient's screened symptoms when unset.")
+    cure: CureSpec | None = Field(None, description="How much cure data to make.")
+    training: TrainingSpec | None = Field(None, description="How to fine-tune (SFT with LoRA when unset).")
+    skill_threshold: float = Field(
+        0.1, gt=0, lt=1, description="Relative skill drop (0..1) flagged as degradation; 0.1 means 10 %.")
+    targets: SymptomTargets | None = Field(None, description="Failure rate each symptom must reach to count as healed.")
+    budget: int | None = Field(None, ge=1, le=100000, description="At most this many probes per symptom when diagnosing and verifying.")
+    skill_budget: int | None = Field(None, ge=1, le=100000, description="At most this many items per skill domain when verifying.")
+    max_attempts: int = Field(
+        3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe.")
+    suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
+    output: OutputSpec | None = Field(None, description="Where the healed model goes.")
+    queue_name: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
+        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label.")
+    images: StageImages | None = Field(None, description="Container image per stage, over the operator's defaults.")
+    resources: StageResourcesByStage | None = Field(None, description="Compute per stage, over the operator's defaults.")
+
+
+class StageRecord(StatusModel):
+    """One stage Job of one attempt: what ran, when, and what came out."""
+
+    stage: str = Field(description="diagnose, synth, train or verify.")
+    attempt: int = Field(description="The treatment attempt the stage belongs to.")
+    job: str | None = Field(None, description="Name of the Job (absent when a fresh patient diagnosis was reused).")
+    retries: int = Field(0, description="Jobs retried after a failure.")
+    phase: Literal["Pending", "Running", "Succeeded", "Failed", "Reused"] = Field(
+        "Pending", description="Pending, Running, Succeeded, Failed, or Reused (the patient's diagnosis).")
+    started_at: str | None = Field(None, description="When the Job was created (RFC 3339).")
+    finished_at: str | None = Field(None, description="When the stage finished (RFC 3339).")
+    seconds: float | None = Field(None, description="How long the stage's container ran.")
+    result_path: str | None = Field(None, description="The stage's result.json on the artifact volume.")
+    result_sha256: str | None = Field(None, description="SHA-256 of result.json.")
+    summary: str | None = Field(None, max_length=256, description="The stage's result in one line.")
+    verdict: Verdict | None = Field(None, description="For verify records: the verdict of this attempt.")
+    message: str | None = Field(None, max_length=MAX_MESSAGE_CHARS, description="Why the stage failed (the end of its log).")
+
+
+class SkillRow(StatusModel):
+    """A skill domain before and after the cure (the same items both times)."""
+
+    domain: str = Field(description="Skill domain: math, reasoning, writing, factual.")
+    before: float | None = Field(None, description="Accuracy before treatment, 0..1.")
+    after: float | None = Field(None, description="Accuracy after treatment, 0..1.")
+    delta: float | None = Field(None, description="after - before.")
+    degraded: bool = Field(False, description="The drop is over the threshold and significant.")
+
+
+class SymptomOutcome(StatusModel):
+    """A treated symptom's failure rate before and after, against its target."""
+
+    symptom: str = Field(description="The symptom.")
+    before: float | None = Field(None, description="Failure rate before treatment, 0..1.")
+    after: float | None = Field(None, description="Failure rate after treatment on held-out probes, 0..1.")
+    target: float | None = Field(None, description="The target failure rate.")
+    healed: bool | None = Field(None, description="after is at or below the target.")
+
+
+class TreatmentStatus(StatusModel):
+    """How the treatment goes. Fields other than these (kopf's own) are kept."""
+
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-preserve-unknown-fields": True})
+
+    stage: Literal["pending", "diagnose", "synth", "train", "verify", "done", "failed"] | None = Field(
+        None, description="The stage running or next: pending, diagnose, synth, train, verify; done or failed at the end.")
+    attempt: int | None = Field(None, description="The current train-and-verify attempt (1-based).")
+    observed_generation: int | None = Field(None, description="The spec generation the status describes.")
+    stages: list[StageRecord] | None = Field(
+        None, max_length=MAX_STAGE_RECORDS, description="One record per stage and attempt, oldest first.")
+    stages_truncated: int | None = Field(None, description="How many of the oldest stage records were dropped to keep status small.")
+    severity_before: Severity | None = Field(None, description="Overall severity of the treated symptoms before treatment.")
+    severity_after: Severity | None = Field(None, description="Overall severity of the treated symptoms after treatment (held-out probes).")
+    symptoms: list[SymptomOutcome] | None = Field(None, max_length=MAX_FINDING_ROWS, description="Each treated symptom before and after.")
+    skills: list[SkillRow] | None = Field(None, max_length=MAX_SKILL_ROWS, description="Skill table of the last verification.")
+    skills_truncated: int | None = Field(None, description="How many skill rows were left out.")
+    skills_summary: str | None = Field(None, description="The skill table in a few words (printer column SKILLS), e.g. '4 kept'.")
+    verdict: Verdict | None = Field(None, description="Healed, Degraded (cured but skills lost), NotHealed, or Failed (a stage failed for good).")
+    recipe: str | None = Field(None, description="Path of the Oumi recipe (recipe.yaml) of the last training.")
+    artifacts: dict[str, str] | None = Field(None, description="Where the outputs lie: diagnosis, cure, model, recipe, verification.")
+    conditions: list[Condition] | None = Field(
+        None, json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+        description="Diagnosed, CureReady, Trained, Verified, Suspended, Ready, Failed.")
+    progress: Progress | None = Field(None, description="Progress of the running stage.")
+    message: str | None = Field(None, max_length=MAX_MESSAGE_CHARS, description="The latest event, for people.")
+
+
+class Treatment(Resource):
+    """A cure for a patient: diagnose, make cure data, fine-tune, verify, until healed or out of attempts."""
+
+    api_version: Literal["modelhospital.io/v1alpha1"] = API_VERSION
+    kind: Literal["Treatment"] = "Treatment"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    spec: TreatmentSpec
+    status: TreatmentStatus | None = None

@@ -1,0 +1,280 @@
+"""Stage Jobs as manifests: pure functions from an owner, a stage and its input to Kubernetes objects.
+
+A stage Job runs `hospital stage NAME --input /config/input.json --output DIR` in the
+worker image. Its input comes from a ConfigMap of the same name (owned by the
+patient or treatment), its artifacts go to the artifact PVC under
+`<root>/<namespace>/<owner>/<stage>-<attempt>`, and its summary comes back in the
+container's termination message. Names are deterministic, so a restarted operator
+finds the Job it made instead of making another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from model_hospital.api.resources import API_VERSION, SecretKeyRef, StageResources
+from model_hospital.controller.settings import OperatorSettings
+
+LABEL_PREFIX = "modelhospital.io"
+PATIENT_LABEL = f"{LABEL_PREFIX}/patient"
+TREATMENT_LABEL = f"{LABEL_PREFIX}/treatment"
+STAGE_LABEL = f"{LABEL_PREFIX}/stage"
+ATTEMPT_LABEL = f"{LABEL_PREFIX}/attempt"
+RETRY_LABEL = f"{LABEL_PREFIX}/retry"
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+CONTAINER = "stage"
+TERMINATION_LOG = "/dev/termination-log"
+MAX_NAME = 63
+MODEL_VOLUME_ROOT = "/models"
+OUTPUT_VOLUME_ROOT = "/outputs"
+HF_TOKEN_ENV = "HF_TOKEN"
+JUDGE_KEY_ENV = "HOSPITAL_JUDGE_API_KEY"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The ModelPatient or Treatment a Job belongs to."""
+
+    kind: str
+    name: str
+    namespace: str
+    uid: str
+    patient: str
+
+    @property
+    def treatment(self) -> str | None:
+        return self.name if self.kind == "Treatment" else None
+
+
+def owner_from(body: dict[str, Any], patient: str | None = None) -> Owner:
+    """The Owner of a resource body; a treatment names its patient."""
+    metadata = body["metadata"]
+    kind = body.get("kind", "ModelPatient")
+    if patient is None:
+        patient = metadata["name"] if kind == "ModelPatient" else body["spec"]["patientRef"]["name"]
+    return Owner(kind=kind, name=metadata["name"], namespace=metadata["namespace"], uid=metadata.get("uid", ""),
+                 patient=patient)
+
+
+@dataclass
+class JobOptions:
+    """What a resource's spec adds to the operator's defaults for one stage Job."""
+
+    image: str | None = None
+    resources: StageResources | None = None
+    queue_name: str | None = None
+    hf_token: SecretKeyRef | None = None
+    judge_api_key: SecretKeyRef | None = None
+    claims: dict[str, tuple[str, bool]] = field(default_factory=dict)  # mount path -> (claim, read only)
+
+
+def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
+    """`<owner>-<stage>-<attempt>[-r<retry>]`, trimmed to 63 characters with a hash that keeps it unique."""
+    suffix = f"-{stage}-{attempt}" + (f"-r{retry}" if retry else "")
+    base = owner_name.replace(".", "-")
+    if len(base) + len(suffix) <= MAX_NAME:
+        return base + suffix
+    digest = hashlib.sha256(owner_name.encode()).hexdigest()[:8]
+    keep = MAX_NAME - len(suffix) - len(digest) - 1
+    return f"{base[:keep].rstrip('-')}-{digest}{suffix}"
+
+
+def stage_output_dir(settings: OperatorSettings, owner: Owner, stage: str, attempt: int) -> str:
+    """Where a stage writes its artifacts inside the pod: <root>/<namespace>/<owner>/<stage>-<attempt>."""
+    return posixpath.join(settings.artifact_root, owner.namespace, owner.name, f"{stage}-{attempt}")
+
+
+def claim_path(reference: str, root: str) -> tuple[str, str, str] | None:
+    """For 'pvc://CLAIM/path': (claim, mount path, path inside the pod); None for other references."""
+    if not reference.startswith("pvc://"):
+        return None
+    claim, _, rest = reference[len("pvc://"):].partition("/")
+    mount = posixpath.join(root, claim)
+    return claim, mount, posixpath.join(mount, rest) if rest else mount
+
+
+def labels_for(owner: Owner, stage: str, attempt: int, retry: int, queue_name: str | None) -> dict[str, str]:
+    """The labels of a stage Job and its pod (Kueue's queue label when a queue is named)."""
+    labels = {
+        "app.kubernetes.io/name": "model-hospital",
+        "app.kubernetes.io/component": "stage",
+        "app.kubernetes.io/managed-by": "model-hospital-operator",
+        PATIENT_LABEL: owner.patient,
+        STAGE_LABEL: stage,
+        ATTEMPT_LABEL: str(attempt),
+        RETRY_LABEL: str(retry),
+    }
+    if owner.treatment:
+        labels[TREATMENT_LABEL] = owner.treatment
+    if queue_name:
+        labels[QUEUE_LABEL] = queue_name
+    return labels
+
+
+def owner_reference(owner: Owner) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": owner.kind, "name": owner.name, "uid": owner.uid,
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def merged_resources(defaults: StageResources | None, override: StageResources | None) -> StageResources:
+    """The spec's compute over the operator's defaults, field by field; node selectors merge, tolerations add up."""
+    base = defaults or StageResources()
+    if override is None:
+        return base
+    values = base.model_dump()
+    for name, value in override.model_dump(exclude_none=True).items():
+        if name == "node_selector":
+            values[name] = {**(values.get(name) or {}), **value}
+        elif name == "tolerations":
+            values[name] = [*(values.get(name) or []), *value]
+        else:
+            values[name] = value
+    return StageResources.model_validate(values)
+
+
+def container_resources(resources: StageResources) -> dict[str, dict[str, str]]:
+    """requests/limits: CPU is requested; memory and GPUs are requested and limited."""
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    if resources.cpu is not None:
+        requests["cpu"] = str(resources.cpu)
+    if resources.memory is not None:
+        requests["memory"] = limits["memory"] = str(resources.memory)
+    if resources.gpu:
+        requests["nvidia.com/gpu"] = limits["nvidia.com/gpu"] = str(resources.gpu)
+    out: dict[str, dict[str, str]] = {}
+    if requests:
+        out["requests"] = requests
+    if limits:
+        out["limits"] = limits
+    return out
+
+
+def secret_env(name: str, ref: SecretKeyRef) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+
+
+def stage_config_map(owner: Owner, name: str, stage_input: BaseModel, labels: dict[str, str]) -> dict[str, Any]:
+    """The ConfigMap holding a stage's input.json, owned by the patient or treatment."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": owner.namespace, "labels": labels,
+                     "ownerReferences": [owner_reference(owner)]},
+        "data": {"input.json": stage_input.model_dump_json(indent=2)},
+    }
+
+
+def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, settings: OperatorSettings,
+              options: JobOptions | None = None, retry: int = 0, output_dir: str | None = None) -> dict[str, Any]:
+    """The Job manifest of one stage run (its ConfigMap is `stage_config_map` with the same name)."""
+    options = options or JobOptions()
+    name = job_name(owner.name, stage, attempt, retry)
+    queue_name = options.queue_name or settings.queue_name
+    hf_token = options.hf_token or (
+        SecretKeyRef(name=settings.hf_token_secret, key=settings.hf_token_key) if settings.hf_token_secret else None)
+    labels = labels_for(owner, stage, attempt, retry, queue_name)
+    output_dir = output_dir or stage_output_dir(settings, owner, stage, attempt)
+    resources = merged_resources(settings.stage_resources.get(stage), options.resources)
+    node_selector = {**settings.node_selector, **(resources.node_selector or {})}
+    tolerations = [*settings.tolerations, *(resources.tolerations or [])]
+    env = [
+        {"name": "DO_NOT_TRACK", "value": "1"},
+        {"name": "PYTHONUNBUFFERED", "value": "1"},
+        {"name": "HOME", "value": "/tmp"},
+        {"name": "HOSPITAL_TERMINATION_LOG", "value": TERMINATION_LOG},
+    ]
+    mounts = [
+        {"name": "input", "mountPath": settings.config_root, "readOnly": True},
+        {"name": "artifacts", "mountPath": settings.artifact_root},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    volumes: list[dict[str, Any]] = [
+        {"name": "input", "configMap": {"name": name}},
+        {"name": "artifacts", "persistentVolumeClaim": {"claimName": settings.artifact_claim}},
+        {"name": "tmp", "emptyDir": {}},
+    ]
+    if settings.model_cache_claim:
+        mounts.append({"name": "model-cache", "mountPath": settings.model_cache_root, "readOnly": True})
+        volumes.append({"name": "model-cache", "persistentVolumeClaim": {"claimName": settings.model_cache_claim, "readOnly": True}})
+        env.append({"name": "HF_HOME", "value": posixpath.join(settings.model_cache_root, "huggingface")})
+    for index, (mount_path, (claim, read_only)) in enumerate(sorted(options.claims.items())):
+        volume = f"claim-{index}"
+        mounts.append({"name": volume, "mountPath": mount_path, "readOnly": read_only})
+        volumes.append({"name": volume, "persistentVolumeClaim": {"claimName": claim, "readOnly": read_only}})
+    if hf_token:
+        env.append(secret_env(HF_TOKEN_ENV, hf_token))
+    if options.judge_api_key:
+        env.append(secret_env(JUDGE_KEY_ENV, options.judge_api_key))
+
+    container = {
+        "name": CONTAINER,
+        "image": options.image or settings.images[stage],
+        "imagePullPolicy": settings.image_pull_policy,
+        "command": ["hospital", "stage", stage, "--input", posixpath.join(settings.config_root, "input.json"),
+                    "--output", output_dir],
+        "env": env,
+        "volumeMounts": mounts,
+        "terminationMessagePath": TERMINATION_LOG,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    resource_spec = container_resources(resources)
+    if resource_spec:
+        container["resources"] = resource_spec
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        # Stage pods never talk to the Kubernetes API: results travel in the termination message.
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": settings.run_as_user,
+            "runAsGroup": settings.run_as_user,
+            "fsGroup": settings.run_as_user,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": volumes,
+    }
+    if settings.service_account:
+        pod_spec["serviceAccountName"] = settings.service_account
+    if node_selector:
+        pod_spec["nodeSelector"] = node_selector
+    if tolerations:
+        pod_spec["tolerations"] = [toleration.model_dump(by_alias=True, exclude_none=True) for toleration in tolerations]
+    priority = resources.priority_class_name or settings.priority_class_name
+    if priority:
+        pod_spec["priorityClassName"] = priority
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": owner.namespace,
+            "labels": labels,
+            "annotations": {f"{LABEL_PREFIX}/input-sha256": _input_digest(stage_input)},
+            "ownerReferences": [owner_reference(owner)],
+        },
+        "spec": {
+            "backoffLimit": settings.backoff_limit,
+            "activeDeadlineSeconds": settings.deadlines.get(stage, 86400),
+            "ttlSecondsAfterFinished": settings.job_ttl_seconds,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
+
+
+def _input_digest(stage_input: BaseModel) -> str:
+    return hashlib.sha256(json.dumps(stage_input.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,134 @@
+"""The few Kubernetes calls the reconcilers make, behind one small interface.
+
+`Cluster` is what patients.py and treatments.py need; `KubernetesCluster` does it with
+the official client (imported here only, at call time of `connect`), and the unit
+tests give an in-memory one. Bodies are plain dicts, as the API returns them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Protocol
+
+from model_hospital.api.resources import GROUP, VERSION
+from model_hospital.controller.status import now_iso
+
+PATIENTS = "modelpatients"
+TREATMENTS = "treatments"
+log = logging.getLogger("model_hospital.controller")
+
+
+class Cluster(Protocol):
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def list(self, plural: str, namespace: str | None) -> list[dict[str, Any]]: ...
+    def patch_status(self, plural: str, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any] | None:
+        """Merge-patches the object's status with `patch` (the status fields, not wrapped)."""
+    def get_job(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def job_pods(self, namespace: str, job: str) -> list[dict[str, Any]]: ...
+    def create(self, manifest: dict[str, Any]) -> bool: ...
+    def delete_job(self, namespace: str, name: str) -> None: ...
+    def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
+
+
+def event_manifest(owner: dict[str, Any], kind: str, reason: str, message: str, now: str | None = None) -> dict[str, Any]:
+    """A core/v1 Event about `owner`, as `kubectl describe` lists them."""
+    metadata = owner["metadata"]
+    now = now or now_iso()
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{metadata['name']}.", "namespace": metadata["namespace"]},
+        "involvedObject": {"apiVersion": owner.get("apiVersion", f"{GROUP}/{VERSION}"), "kind": owner.get("kind"),
+                           "name": metadata["name"], "namespace": metadata["namespace"], "uid": metadata.get("uid")},
+        "reason": reason,
+        "message": message[:1024],
+        "type": kind,
+        "source": {"component": "model-hospital-operator"},
+        "reportingComponent": "model-hospital-operator",
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    }
+
+
+class KubernetesCluster:
+    """`Cluster` over the official kubernetes client; 404 is None, 409 on create is 'already there'."""
+
+    def __init__(self, api_client) -> None:
+        from kubernetes import client
+
+        self._client = client
+        self.custom = client.CustomObjectsApi(api_client)
+        self.batch = client.BatchV1Api(api_client)
+        self.core = client.CoreV1Api(api_client)
+
+    @classmethod
+    def connect(cls) -> "KubernetesCluster":
+        """A cluster client from the service account in a pod, else from $KUBECONFIG read now (not at import)."""
+        from kubernetes import client, config
+
+        configuration = client.Configuration()
+        if os.environ.get("KUBERNETES_SERVICE_HOST"):
+            config.load_incluster_config(client_configuration=configuration)
+        else:
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"), client_configuration=configuration)
+        configuration.connection_pool_maxsize = 32
+        return cls(client.ApiClient(configuration))
+
+    def _call(self, method, *args, **kwargs) -> dict[str, Any] | None:
+        try:
+            response = method(*args, _preload_content=False, **kwargs)
+        except self._client.ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return json.loads(response.data or b"null")
+
+    def get(self, plural, namespace, name):
+        return self._call(self.custom.get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name)
+
+    def list(self, plural, namespace):
+        if namespace:
+            found = self._call(self.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, plural)
+        else:
+            found = self._call(self.custom.list_cluster_custom_object, GROUP, VERSION, plural)
+        return (found or {}).get("items", [])
+
+    def patch_status(self, plural, namespace, name, patch):
+        """Merge-patches status (RFC 7386: null removes a key, lists are replaced)."""
+        return self._call(self.custom.patch_namespaced_custom_object_status, GROUP, VERSION, namespace, plural, name,
+                          {"status": patch}, _content_type="application/merge-patch+json")
+
+    def get_job(self, namespace, name):
+        return self._call(self.batch.read_namespaced_job, name, namespace)
+
+    def job_pods(self, namespace, job):
+        found = self._call(self.core.list_namespaced_pod, namespace, label_selector=f"job-name={job}")
+        return (found or {}).get("items", [])
+
+    def create(self, manifest):
+        namespace = manifest["metadata"]["namespace"]
+        create = {"Job": self.batch.create_namespaced_job, "ConfigMap": self.core.create_namespaced_config_map,
+                  "Event": self.core.create_namespaced_event}[manifest["kind"]]
+        try:
+            create(namespace, manifest, _preload_content=False)
+        except self._client.ApiException as error:
+            if error.status == 409:
+                return False
+            raise
+        return True
+
+    def delete_job(self, namespace, name):
+        try:
+            self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background", _preload_content=False)
+        except self._client.ApiException as error:
+            if error.status != 404:
+                raise
+
+    def event(self, owner, kind, reason, message):
+        try:
+            self.create(event_manifest(owner, kind, reason, message))
+        except Exception as error:  # noqa: BLE001 - an event that cannot be posted must not stop a reconcile
+            log.warning("could not post event %s on %s: %s", reason, owner["metadata"]["name"], error)

@@ -1,0 +1,231 @@
+"""Reconciling a ModelPatient: checkups as diagnose Jobs, their findings in status.
+
+A checkup starts when the patient is new, when its spec changed (generation), when
+the `modelhospital.io/checkup` annotation takes a new value, or when its cron
+schedule comes due. Its bookkeeping lives in `status.checkup`, and the Job's name
+(`<patient>-diagnose-<checkup>[-r<retry>]`) is written into status before the Job is
+created, so a restarted operator adopts the Job instead of starting another.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from model_hospital.api.resources import ModelPatientSpec
+from model_hospital.controller import jobs, results, stage_inputs
+from model_hospital.controller.kube import PATIENTS, Cluster
+from model_hospital.controller.settings import OperatorSettings
+from model_hospital.controller.status import cut_message, now_iso, parse_time, patient_phase, set_condition
+
+CHECKUP_ANNOTATION = "modelhospital.io/checkup"
+STAGE = "diagnose"
+
+
+def next_checkup(schedule: str, after: datetime.datetime) -> datetime.datetime:
+    """The first time the cron `schedule` (UTC) fires after `after`."""
+    from croniter import croniter
+
+    return croniter(schedule, after.astimezone(datetime.timezone.utc)).get_next(datetime.datetime)
+
+
+def checkup_trigger(body: dict[str, Any], spec: ModelPatientSpec, moment: datetime.datetime) -> str | None:
+    """Why a new checkup must start now (Created, SpecChanged, Requested, Scheduled), or None."""
+    metadata = body["metadata"]
+    checkup = (body.get("status") or {}).get("checkup") or {}
+    annotation = (metadata.get("annotations") or {}).get(CHECKUP_ANNOTATION)
+    if not checkup.get("number"):
+        return "Created"
+    if checkup.get("generation") != metadata.get("generation"):
+        return "SpecChanged"
+    if not checkup.get("finishedAt"):
+        return None
+    if annotation and annotation != checkup.get("annotation"):
+        return "Requested"
+    started = parse_time(checkup.get("requestedAt"))
+    if spec.checkup_schedule and started and next_checkup(spec.checkup_schedule, started) <= moment:
+        return "Scheduled"
+    return None
+
+
+class PatientReconciler:
+    """Brings one patient's checkup one step forward per call; safe to call any number of times."""
+
+    def __init__(self, cluster: Cluster, settings: OperatorSettings, metrics=None, clock=None) -> None:
+        self.cluster = cluster
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
+
+    def reconcile(self, namespace: str, name: str) -> bool:
+        """One step of the patient's checkup; True when a checkup ended in this call (its treatments may go on)."""
+        body = self.cluster.get(PATIENTS, namespace, name)
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            if self.metrics:
+                self.metrics.observe_patient(namespace, name, None)
+            return False
+        moment = self.clock()
+        was_running = not ((body.get("status") or {}).get("checkup") or {}).get("finishedAt")
+        try:
+            spec = ModelPatientSpec.model_validate(body.get("spec") or {})
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            self._fail(body, f"spec.{field}: {first['msg']}", moment)
+            return False
+        trigger = checkup_trigger(body, spec, moment)
+        if trigger:
+            self._start_checkup(body, spec, trigger, moment)
+        else:
+            self._follow_job(body, spec, moment)
+        if self.metrics:
+            self.metrics.observe_patient(namespace, name, body.get("status") or {})
+        return was_running and bool(((body.get("status") or {}).get("checkup") or {}).get("finishedAt"))
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _patch(self, body: dict[str, Any], patch: dict[str, Any]) -> None:
+        """Writes a status patch and applies it to `body`, so later steps see it."""
+        status = dict(body.get("status") or {})
+        for key, value in patch.items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
+        if "conditions" in patch:
+            status["phase"] = patch["phase"] = patient_phase(status["conditions"])
+        body["status"] = status
+        metadata = body["metadata"]
+        self.cluster.patch_status(PATIENTS, metadata["namespace"], metadata["name"], patch)
+
+    def _start_checkup(self, body: dict[str, Any], spec: ModelPatientSpec, trigger: str, moment: datetime.datetime) -> None:
+        metadata = body["metadata"]
+        status = body.get("status") or {}
+        previous = status.get("checkup") or {}
+        if previous.get("number") and not previous.get("finishedAt") and status.get("diagnoseJob"):
+            # The running checkup examines an outdated spec: stop it, its result would be stale.
+            self.cluster.delete_job(metadata["namespace"], status["diagnoseJob"])
+        number = int(previous.get("number") or 0) + 1
+        stamp = now_iso(moment)
+        generation = metadata.get("generation")
+        checkup = {"number": number, "trigger": trigger, "generation": generation,
+                   "annotation": (metadata.get("annotations") or {}).get(CHECKUP_ANNOTATION),
+                   "requestedAt": stamp, "retries": 0, "finishedAt": None}
+        job = jobs.job_name(metadata["name"], STAGE, number)
+        conditions = set_condition(status.get("conditions"), "Diagnosed", "False", "Diagnosing",
+                                   f"checkup {number} ({trigger}) started: Job {job}", generation, stamp)
+        if not status.get("lastCheckup"):
+            conditions = set_condition(conditions, "Ready", "False", "Diagnosing", "no diagnosis yet", generation, stamp)
+        self._patch(body, {"checkup": checkup, "diagnoseJob": job, "conditions": conditions,
+                           "observedGeneration": generation, "nextCheckup": None, "progress": None})
+        self._create_job(body, spec, number, 0)
+        self.cluster.event(body, "Normal", "CheckupStarted", f"Checkup {number} ({trigger}): Job {job}")
+
+    def _create_job(self, body: dict[str, Any], spec: ModelPatientSpec, number: int, retry: int) -> None:
+        owner = jobs.owner_from(body)
+        stage_input = stage_inputs.patient_diagnose_input(spec)
+        job = jobs.stage_job(owner, STAGE, number, stage_input, self.settings,
+                             stage_inputs.patient_job_options(spec), retry=retry)
+        config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
+        self.cluster.create(config_map)
+        if self.cluster.create(job) and self.metrics:
+            self.metrics.jobs_created.labels(stage=STAGE).inc()
+
+    def _follow_job(self, body: dict[str, Any], spec: ModelPatientSpec, moment: datetime.datetime) -> None:
+        status = body.get("status") or {}
+        checkup = status.get("checkup") or {}
+        if checkup.get("finishedAt"):
+            self._schedule(body, spec, moment)
+            return
+        namespace = body["metadata"]["namespace"]
+        name = status.get("diagnoseJob")
+        outcome = results.job_outcome(self.cluster.get_job(namespace, name), self.cluster.job_pods(namespace, name))
+        if outcome.state == "missing":
+            # Recorded but never created: the operator stopped in between.
+            self._create_job(body, spec, int(checkup["number"]), int(checkup.get("retries") or 0))
+        elif outcome.state in ("pending", "running"):
+            self._report_waiting(body, name, outcome, moment)
+        elif outcome.state == "succeeded":
+            self._diagnosed(body, spec, outcome, moment)
+        elif outcome.state == "failed":
+            self._job_failed(body, spec, outcome, moment)
+
+    def _report_waiting(self, body, job: str, outcome: results.JobOutcome, moment) -> None:
+        """Says in the Diagnosed condition why the Job does not run (queue, scheduler, image, config), or that it runs."""
+        status = body.get("status") or {}
+        checkup = status.get("checkup") or {}
+        message = f"checkup {checkup.get('number')}: Job {job} " + (
+            f"is stuck: {outcome.waiting}" if outcome.waiting else outcome.state)
+        current = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
+        if current.get("message") == cut_message(message):
+            return
+        conditions = set_condition(status.get("conditions"), "Diagnosed", "False", "Diagnosing", message,
+                                   checkup.get("generation"), now_iso(moment))
+        self._patch(body, {"conditions": conditions})
+
+    def _diagnosed(self, body, spec, outcome: results.JobOutcome, moment) -> None:
+        status = body.get("status") or {}
+        checkup = dict(status.get("checkup") or {})
+        stamp = now_iso(moment)
+        finished = outcome.finished_at or stamp
+        generation = checkup.get("generation")
+        patch = results.diagnosis_status(outcome.summary, finished)
+        checkup["finishedAt"] = finished
+        severity = patch["overallSeverity"]
+        worst = patch["worstSymptom"]
+        message = f"overall severity {severity}" + (f", worst {worst} at {patch['worstFailureRate']} %" if worst else "")
+        conditions = set_condition(status.get("conditions"), "Diagnosed", "True", "Diagnosed", message, generation, stamp)
+        conditions = set_condition(conditions, "Ready", "True", "Diagnosed", message, generation, stamp)
+        patch.update(checkup=checkup, conditions=conditions, progress=None)
+        if spec.checkup_schedule:
+            patch["nextCheckup"] = now_iso(next_checkup(spec.checkup_schedule, parse_time(checkup["requestedAt"]) or moment))
+        self._observe_duration(outcome, "succeeded")
+        self._patch(body, patch)
+        self.cluster.event(body, "Normal", "Diagnosed", f"Checkup {checkup['number']}: {message}")
+
+    def _job_failed(self, body, spec, outcome: results.JobOutcome, moment) -> None:
+        status = body.get("status") or {}
+        checkup = dict(status.get("checkup") or {})
+        retries = int(checkup.get("retries") or 0)
+        self._observe_duration(outcome, "failed")
+        if self.metrics:
+            self.metrics.job_failures.labels(stage=STAGE).inc()
+        if outcome.retryable and retries < self.settings.stage_retries:
+            checkup["retries"] = retries + 1
+            job = jobs.job_name(body["metadata"]["name"], STAGE, int(checkup["number"]), retries + 1)
+            self._patch(body, {"checkup": checkup, "diagnoseJob": job})
+            self._create_job(body, spec, int(checkup["number"]), retries + 1)
+            if self.metrics:
+                self.metrics.job_retries.labels(stage=STAGE).inc()
+            self.cluster.event(body, "Warning", "StageRetried",
+                               f"diagnose Job failed ({outcome.message}); retry {retries + 1} as Job {job}")
+            return
+        self._fail(body, outcome.message or "the diagnose Job failed", moment)
+
+    def _fail(self, body, message: str, moment) -> None:
+        status = body.get("status") or {}
+        current = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
+        if current.get("reason") == "DiagnoseFailed" and current.get("message") == cut_message(message):
+            return  # already said; a resync must not repeat the event
+        checkup = dict(status.get("checkup") or {})
+        stamp = now_iso(moment)
+        generation = checkup.get("generation", body["metadata"].get("generation"))
+        checkup["finishedAt"] = checkup.get("finishedAt") or stamp
+        conditions = set_condition(status.get("conditions"), "Diagnosed", "False", "DiagnoseFailed", message, generation, stamp)
+        conditions = set_condition(conditions, "Ready", "False", "DiagnoseFailed", message, generation, stamp)
+        self._patch(body, {"checkup": checkup, "conditions": conditions, "progress": None})
+        self.cluster.event(body, "Warning", "DiagnoseFailed", message)
+
+    def _schedule(self, body, spec: ModelPatientSpec, moment) -> None:
+        """Keeps status.nextCheckup in line with the schedule (it may have been added or removed)."""
+        status = body.get("status") or {}
+        started = parse_time((status.get("checkup") or {}).get("requestedAt"))
+        wanted = now_iso(next_checkup(spec.checkup_schedule, started or moment)) if spec.checkup_schedule else None
+        if wanted != status.get("nextCheckup"):
+            self._patch(body, {"nextCheckup": wanted})
+
+    def _observe_duration(self, outcome: results.JobOutcome, result: str) -> None:
+        if self.metrics:
+            self.metrics.observe_job(STAGE, outcome.created_at, outcome.started_at, outcome.finished_at, result)

@@ -1,0 +1,306 @@
+"""What a finished stage Job says: its state, its termination message, and the status that follows.
+
+Pure functions over Job and Pod bodies (dicts as the API returns them). The stage
+summary (`api.stages.StageSummary`) travels in the container's termination message;
+its `summary` dict carries the figures copied into status. Keys read here, per stage:
+
+- diagnose: `findings` ({finding: {failure_rate, failures, scored, unscored, interval,
+  severity}} or a list of such rows with a `finding` key), `overall_severity`,
+  `worst_finding`, `revision`, and optionally `diagnosis` (path of diagnosis.json) and
+  `report` (diagnosis.md);
+- synth: `sft` and `dpo` (rows written); the cure folder is the stage's folder;
+- train: `merged` or `adapter` (the trained model), optionally `recipe` (recipe.yaml);
+- verify: `verdict`, `findings` ({symptom: {before, after, n, target, healed}}),
+  `skills` ({domain: {before, after, delta, degraded}} or rows with a `domain` key),
+  optionally `severity_after` and `verification` (verification.json).
+
+A path missing from the summary falls back to the file's conventional name beside
+result.json.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from model_hospital.api.common import Finding, Severity, severity_for
+from model_hospital.api.resources import (
+    MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
+)
+from model_hospital.api.stages import StageSummary
+from model_hospital.controller.jobs import CONTAINER
+
+JobState = Literal["missing", "pending", "running", "succeeded", "failed"]
+USER_ERROR_EXIT = 2
+
+
+@dataclass
+class JobOutcome:
+    """Where a stage Job stands and, once it ended, what it reported."""
+
+    state: JobState
+    summary: StageSummary | None = None
+    message: str = ""
+    exit_code: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    waiting: str | None = None  # why a Job that has not ended does not run: the scheduler's or kubelet's words
+    created_at: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("succeeded", "failed")
+
+    @property
+    def retryable(self) -> bool:
+        """A crash or a timeout may pass on a second try; a user error (exit 2) will not."""
+        return self.state == "failed" and self.exit_code != USER_ERROR_EXIT
+
+
+def tail(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """The end of a message, cut at `limit` characters (the end of a log says what broke)."""
+    text = (text or "").strip()
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+
+
+def parse_termination_message(text: str | None) -> StageSummary | None:
+    """The stage summary in a termination message; None when it is absent or not a summary (a log tail)."""
+    if not text or not text.strip().startswith("{"):
+        return None
+    try:
+        return StageSummary.model_validate(json.loads(text))
+    except (json.JSONDecodeError, ValidationError):
+        return None
+
+
+def _condition(job: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind and condition.get("status") == "True":
+            return condition
+    return None
+
+
+def _terminated(pod: dict[str, Any]) -> dict[str, Any] | None:
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") != CONTAINER:
+            continue
+        state = status.get("state") or {}
+        return state.get("terminated") or (status.get("lastState") or {}).get("terminated")
+    return None
+
+
+def last_termination(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The terminated state of the stage container of the newest pod that has one."""
+    ordered = sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "")
+    for pod in reversed(ordered):
+        terminated = _terminated(pod)
+        if terminated:
+            return terminated
+    return None
+
+
+NOT_STUCK = ("ContainerCreating", "PodInitializing")
+
+
+def waiting_reason(job: dict[str, Any], pods: list[dict[str, Any]]) -> str | None:
+    """Why a Job that has not ended is not running: queued (suspended), unschedulable, image, config; else None."""
+    if (job.get("spec") or {}).get("suspend"):
+        return "the Job is suspended: waiting for its queue (Kueue) to admit it"
+    ordered = sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "", reverse=True)
+    for pod in ordered[:1]:
+        status = pod.get("status") or {}
+        for condition in status.get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                return tail(f"{condition.get('reason') or 'Unschedulable'}: {condition.get('message') or ''}")
+        for container in status.get("containerStatuses") or []:
+            waiting = (container.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") and waiting["reason"] not in NOT_STUCK:
+                return tail(f"{waiting['reason']}: {waiting.get('message') or ''}".rstrip(": "))
+    return None
+
+
+def job_outcome(job: dict[str, Any] | None, pods: list[dict[str, Any]]) -> JobOutcome:
+    """The state of a stage Job from the Job and its pods, with the stage's summary once it ended."""
+    if job is None:
+        return JobOutcome("missing")
+    outcome = _job_outcome(job, pods)
+    outcome.created_at = (job.get("metadata") or {}).get("creationTimestamp")
+    return outcome
+
+
+def _job_outcome(job: dict[str, Any], pods: list[dict[str, Any]]) -> JobOutcome:
+    status = job.get("status") or {}
+    terminated = last_termination(pods)
+    text = (terminated or {}).get("message") or ""
+    summary = parse_termination_message(text)
+    exit_code = (terminated or {}).get("exitCode")
+    started = status.get("startTime")
+    finished = status.get("completionTime") or (terminated or {}).get("finishedAt")
+    complete = _condition(job, "Complete") or _condition(job, "SuccessCriteriaMet")
+    failed = _condition(job, "Failed") or _condition(job, "FailureTarget")
+    if complete and not failed:
+        if summary is None:
+            return JobOutcome("failed", None, "the stage finished without a summary in its termination message",
+                              exit_code, started, finished)
+        if not summary.ok:
+            return JobOutcome("failed", summary, tail(summary.message), exit_code, started, finished)
+        return JobOutcome("succeeded", summary, summary.message, exit_code, started, finished)
+    if failed:
+        reason = failed.get("reason") or "Failed"
+        detail = (summary.message if summary else text) or failed.get("message") or ""
+        message = f"{reason}: {detail}" if detail else reason
+        finished = finished or failed.get("lastTransitionTime")
+        return JobOutcome("failed", summary, tail(message), exit_code, started, finished)
+    if status.get("active"):
+        return JobOutcome("running", started_at=started, waiting=waiting_reason(job, pods))
+    return JobOutcome("pending", waiting=waiting_reason(job, pods))
+
+
+def summary_path(summary: StageSummary, key: str, default_name: str) -> str | None:
+    """A path the stage reported under `key`, else `default_name` beside its result.json."""
+    value = summary.summary.get(key)
+    if isinstance(value, str) and value:
+        return value
+    if summary.result_path:
+        return posixpath.join(posixpath.dirname(summary.result_path), default_name)
+    return None
+
+
+# --- diagnosis -> status ---------------------------------------------------------------
+
+
+def _rate(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def finding_rows(summary: dict[str, Any]) -> list[FindingRow]:
+    """The findings of a diagnose summary as status rows, worst first, capped."""
+    raw = summary.get("findings") or {}
+    items = raw.items() if isinstance(raw, dict) else ((row.get("finding") or row.get("symptom"), row) for row in raw)
+    rows = []
+    for name, row in items:
+        try:
+            finding = Finding(name)
+        except ValueError:
+            continue
+        rate = _rate(row.get("failure_rate"))
+        severity = row.get("severity") or severity_for(rate).value
+        interval = row.get("interval")
+        rows.append(FindingRow(
+            symptom=finding, failure_rate=rate, failures=int(row.get("failures") or 0),
+            scored=int(row.get("scored") or 0), unscored=int(row.get("unscored") or 0),
+            interval=[float(bound) for bound in interval] if interval else None, severity=Severity(severity)))
+    rows.sort(key=lambda row: (-(row.failure_rate if row.failure_rate is not None else -1), row.symptom.value))
+    return rows[:MAX_FINDING_ROWS]
+
+
+def diagnosis_status(summary: StageSummary, finished_at: str) -> dict[str, Any]:
+    """The status fields a finished diagnosis sets on a patient (camelCase, ready to patch)."""
+    figures = summary.summary
+    rows = finding_rows(figures)
+    symptoms = [row for row in rows if row.symptom != Finding.over_refusal]
+    scored = [row for row in symptoms if row.failure_rate is not None]
+    worst = max(scored, key=lambda row: row.failure_rate, default=None)
+    overall = figures.get("overall_severity")
+    if overall is None:
+        overall = max((row.severity for row in symptoms), key=lambda severity: severity.rank, default=Severity.NONE).value
+    worst_name = figures.get("worst_finding") or (worst.symptom.value if worst else None)
+    worst_row = next((row for row in rows if row.symptom.value == worst_name), worst)
+    return {
+        "findings": [row.model_dump(by_alias=True, mode="json") for row in rows],
+        "overallSeverity": overall,
+        "worstSymptom": worst_name,
+        "worstFailureRate": round(worst_row.failure_rate * 100, 1) if worst_row and worst_row.failure_rate is not None else None,
+        "lastCheckup": finished_at,
+        "modelRevision": figures.get("revision") or figures.get("model_revision"),
+        "report": {
+            "path": summary_path(summary, "diagnosis", "diagnosis.json"),
+            "sha256": summary.result_sha256,
+            "markdown": summary_path(summary, "report", "diagnosis.md"),
+        },
+    }
+
+
+def severity_of(summary: dict[str, Any], symptoms: list[str] | None = None) -> Severity:
+    """The worst severity among `symptoms` (all when None) in a diagnose summary."""
+    rows = [row for row in finding_rows(summary) if row.symptom != Finding.over_refusal
+            and (symptoms is None or row.symptom.value in symptoms)]
+    if not rows:
+        return Severity(summary.get("overall_severity") or "NONE")
+    return max((row.severity for row in rows), key=lambda severity: severity.rank)
+
+
+# --- verification -> status ------------------------------------------------------------
+
+
+def skill_rows(summary: dict[str, Any]) -> tuple[list[SkillRow], int]:
+    """The skill table of a verify summary, capped, and how many rows were left out."""
+    raw = summary.get("skills") or {}
+    items = raw.items() if isinstance(raw, dict) else ((row.get("domain"), row) for row in raw)
+    rows = []
+    for domain, row in items:
+        before, after = _rate(row.get("before")), _rate(row.get("after"))
+        delta = row.get("delta")
+        if delta is None and before is not None and after is not None:
+            delta = after - before
+        rows.append(SkillRow(domain=str(domain), before=before, after=after,
+                             delta=None if delta is None else round(float(delta), 4),
+                             degraded=bool(row.get("degraded", False))))
+    rows.sort(key=lambda row: (not row.degraded, row.domain))
+    return rows[:MAX_SKILL_ROWS], max(0, len(rows) - MAX_SKILL_ROWS)
+
+
+def skills_summary(rows: list[SkillRow]) -> str:
+    """The skill table in a few words: '4 kept' or '1 of 4 degraded (math)'."""
+    if not rows:
+        return "none measured"
+    lost = [row.domain for row in rows if row.degraded]
+    if not lost:
+        return f"{len(rows)} kept"
+    return f"{len(lost)} of {len(rows)} degraded ({', '.join(lost)})"
+
+
+def symptom_outcomes(summary: dict[str, Any]) -> list[SymptomOutcome]:
+    """Each verified symptom (over-refusal too, when measured) before and after, against its target."""
+    raw = summary.get("findings") or summary.get("symptoms") or {}
+    items = raw.items() if isinstance(raw, dict) else ((row.get("symptom") or row.get("finding"), row) for row in raw)
+    return [SymptomOutcome(symptom=str(name), before=_rate(row.get("before")), after=_rate(row.get("after")),
+                           target=_rate(row.get("target")), healed=row.get("healed"))
+            for name, row in items][:MAX_FINDING_ROWS]
+
+
+def verdict_of(summary: dict[str, Any]) -> str:
+    """The verdict a verify summary gives, or the one its figures imply."""
+    verdict = summary.get("verdict")
+    if verdict in ("Healed", "Degraded", "NotHealed", "Failed"):
+        return verdict
+    outcomes = symptom_outcomes(summary)
+    if any(outcome.healed is False for outcome in outcomes) or not outcomes:
+        return "NotHealed"
+    rows, _ = skill_rows(summary)
+    return "Degraded" if any(row.degraded for row in rows) else "Healed"
+
+
+def verification_status(summary: StageSummary) -> dict[str, Any]:
+    """The status fields a finished verification sets on a treatment (camelCase)."""
+    figures = summary.summary
+    rows, left_out = skill_rows(figures)
+    status: dict[str, Any] = {
+        "verdict": verdict_of(figures),
+        "skills": [row.model_dump(by_alias=True, mode="json") for row in rows],
+        "skillsTruncated": left_out or None,
+        "skillsSummary": skills_summary(rows),
+        "symptoms": [row.model_dump(by_alias=True, mode="json") for row in symptom_outcomes(figures)],
+    }
+    if figures.get("severity_after"):
+        status["severityAfter"] = figures["severity_after"]
+    else:
+        after = [outcome.after for outcome in symptom_outcomes(figures)
+                 if outcome.after is not None and outcome.symptom != Finding.over_refusal.value]
+        if after:
+            status["severityAfter"] = severity_for(max(after)).value
+    return status

@@ -1,0 +1,131 @@
+"""Stage inputs and Job options from a resource's spec: pure functions, no server.
+
+The model reference of a spec becomes what the worker can open: a `pvc://CLAIM/path`
+is mounted read-only under /models/CLAIM, a Hugging Face id carries its revision as
+`id@revision`, and the rest passes as is.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
+from model_hospital.api.stages import DiagnoseInput, JudgeSettings, SynthInput, TrainInput, VerifyInput
+from model_hospital.controller.jobs import (
+    JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, JobOptions, claim_path,
+)
+
+
+def model_reference(model: PatientModel) -> tuple[str, dict[str, tuple[str, bool]]]:
+    """The reference a stage opens, and the claims to mount for it (mount path -> (claim, read only))."""
+    mounted = claim_path(model.reference, MODEL_VOLUME_ROOT)
+    if mounted:
+        claim, mount, inside = mounted
+        return inside, {mount: (claim, True)}
+    if model.revision and not model.reference.startswith(("bundled:", "/")):
+        return f"{model.reference}@{model.revision}", {}
+    return model.reference, {}
+
+
+def judge_settings(judge: JudgeSpec | None) -> JudgeSettings:
+    """The stage's judge settings; an API key travels as an environment variable name, never a value."""
+    if judge is None:
+        return JudgeSettings()
+    return JudgeSettings(backend=judge.backend, engine=judge.engine, model=judge.model, api_url=judge.api_url,
+                         api_key_env=JUDGE_KEY_ENV if judge.api_key_secret_ref else None)
+
+
+def patient_job_options(spec: ModelPatientSpec) -> JobOptions:
+    """Image, compute, queue, secrets and claims of a patient's diagnose Job."""
+    _, claims = model_reference(spec.model)
+    return JobOptions(image=spec.image, resources=spec.resources, queue_name=spec.queue_name,
+                      hf_token=spec.hf_token_secret_ref,
+                      judge_api_key=spec.judge.api_key_secret_ref if spec.judge else None, claims=claims)
+
+
+def patient_diagnose_input(spec: ModelPatientSpec) -> DiagnoseInput:
+    """The diagnose input of a patient's checkup."""
+    reference, _ = model_reference(spec.model)
+    return DiagnoseInput(model=reference, symptoms=list(spec.symptoms), budget=spec.budget,
+                         judge=judge_settings(spec.judge), allow_remote_code=spec.model.allow_remote_code)
+
+
+def treated_symptoms(treatment: TreatmentSpec, patient: ModelPatientSpec) -> list[str]:
+    """The symptoms a treatment treats: its own list, else every symptom the patient is screened for."""
+    return [symptom.value for symptom in (treatment.symptoms or patient.symptoms)]
+
+
+def output_folder(treatment: TreatmentSpec) -> tuple[str | None, dict[str, tuple[str, bool]]]:
+    """Where the healed model goes inside the pod (None: the stage folder), and the claim to mount."""
+    path = treatment.output.path if treatment.output else None
+    if not path:
+        return None, {}
+    mounted = claim_path(path, OUTPUT_VOLUME_ROOT)
+    if mounted:
+        claim, mount, inside = mounted
+        return inside, {mount: (claim, False)}
+    return path, {}
+
+
+def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPatientSpec) -> JobOptions:
+    """Image, compute, queue, secrets and claims of one stage Job of a treatment."""
+    _, claims = model_reference(patient.model)
+    if stage == "train":
+        claims = {**claims, **output_folder(treatment)[1]}
+    images = treatment.images
+    per_stage = treatment.resources
+    resources = getattr(per_stage, stage) if per_stage else None
+    if resources is None and stage == "diagnose":
+        resources = patient.resources
+    judge = patient.judge
+    teacher = treatment.cure.teacher if treatment.cure else None
+    secret = (teacher if stage == "synth" and teacher else judge)
+    return JobOptions(
+        image=(getattr(images, stage) if images else None) or patient.image,
+        resources=resources,
+        queue_name=treatment.queue_name or patient.queue_name,
+        hf_token=patient.hf_token_secret_ref,
+        judge_api_key=secret.api_key_secret_ref if secret else None,
+        claims=claims,
+    )
+
+
+def treatment_diagnose_input(treatment: TreatmentSpec, patient: ModelPatientSpec) -> DiagnoseInput:
+    reference, _ = model_reference(patient.model)
+    return DiagnoseInput(model=reference, symptoms=treated_symptoms(treatment, patient),
+                         budget=treatment.budget or patient.budget, judge=judge_settings(patient.judge),
+                         allow_remote_code=patient.model.allow_remote_code)
+
+
+def synth_input(treatment: TreatmentSpec, patient: ModelPatientSpec, diagnosis: str) -> SynthInput:
+    reference, _ = model_reference(patient.model)
+    cure = treatment.cure
+    values = {"diagnosis": diagnosis, "model": reference}
+    if cure:
+        values.update(min_examples=cure.min_examples, max_examples=cure.max_examples,
+                      teacher=judge_settings(cure.teacher) if cure.teacher else None)
+    return SynthInput(**values)
+
+
+def train_input(treatment: TreatmentSpec, diagnosis: str, cure: str, skill_report: str | None) -> TrainInput:
+    training = treatment.training
+    values = {"diagnosis": diagnosis, "cure": cure, "skill_report": skill_report}
+    if training:
+        values.update(method=training.method, overrides=training.overrides or {}, merge=training.merge,
+                      max_steps=training.max_steps)
+    return TrainInput(**values)
+
+
+def train_output_dir(treatment: TreatmentSpec, attempt: int) -> str | None:
+    """The train stage's folder when spec.output names one (one subfolder per attempt)."""
+    folder, _ = output_folder(treatment)
+    return posixpath.join(folder, f"attempt-{attempt}") if folder else None
+
+
+def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_model: str) -> VerifyInput:
+    reference, _ = model_reference(patient.model)
+    targets = treatment.targets.model_dump(exclude_none=True) if treatment.targets else {}
+    return VerifyInput(before=reference, after=healed_model, symptoms=treated_symptoms(treatment, patient),
+                       threshold=treatment.skill_threshold, targets=targets,
+                       budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
+                       judge=judge_settings(patient.judge))

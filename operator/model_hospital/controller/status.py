@@ -1,0 +1,108 @@
+"""Conditions and the fields derived from them: pure functions over status dicts.
+
+Reasons come from a closed vocabulary (REASONS), so that alerts and Argo CD health
+checks can match on them. `phase` (patients) and `stage` (treatments) are derived
+from conditions and stage records, so they never contradict them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from model_hospital.api.resources import MAX_MESSAGE_CHARS, MAX_STAGE_RECORDS
+
+REASONS = {
+    "Diagnosed": ("Diagnosing", "Diagnosed", "Reused", "DiagnoseFailed", "PatientNotFound"),
+    "CureReady": ("Waiting", "Synthesizing", "CureReady", "SynthFailed"),
+    "Trained": ("Waiting", "Training", "Trained", "TrainFailed"),
+    "Verified": ("Waiting", "Verifying", "Verified", "VerifyFailed"),
+    "Suspended": ("Suspended", "Resumed"),
+    "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "StageFailed",
+              "Failed", "DiagnoseFailed", "PatientNotFound", "Suspended"),
+    "Failed": ("StageFailed",),
+}
+
+
+def now_iso(moment: datetime.datetime | None = None) -> str:
+    """An RFC 3339 UTC timestamp with a Z, as Kubernetes writes them."""
+    moment = moment or datetime.datetime.now(datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str | None) -> datetime.datetime | None:
+    """The datetime of an RFC 3339 timestamp, None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def find_condition(conditions: list[dict[str, Any]] | None, kind: str) -> dict[str, Any] | None:
+    """The condition of type `kind`, if present."""
+    return next((condition for condition in conditions or [] if condition.get("type") == kind), None)
+
+
+def is_true(conditions: list[dict[str, Any]] | None, kind: str) -> bool:
+    condition = find_condition(conditions, kind)
+    return bool(condition and condition.get("status") == "True")
+
+
+def set_condition(conditions: list[dict[str, Any]] | None, kind: str, status: str, reason: str, message: str,
+                  generation: int | None, now: str) -> list[dict[str, Any]]:
+    """The conditions with `kind` set; lastTransitionTime moves only when the status changes."""
+    if reason not in REASONS.get(kind, (reason,)):
+        raise ValueError(f"reason {reason!r} is not in the vocabulary of condition {kind}")
+    previous = find_condition(conditions, kind)
+    changed = previous is None or previous.get("status") != status
+    condition = {
+        "type": kind,
+        "status": status,
+        "reason": reason,
+        "message": cut_message(message),
+        "lastTransitionTime": now if changed else previous.get("lastTransitionTime", now),
+        "observedGeneration": generation,
+    }
+    others = [existing for existing in conditions or [] if existing.get("type") != kind]
+    return sorted([*others, condition], key=lambda item: _ORDER.get(item["type"], 99))
+
+
+_ORDER = {kind: index for index, kind in enumerate(
+    ("Diagnosed", "CureReady", "Trained", "Verified", "Suspended", "Ready", "Failed"))}
+
+
+def cut_message(message: str) -> str:
+    message = message or ""
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def patient_phase(conditions: list[dict[str, Any]] | None) -> str:
+    """Pending, Diagnosing, Diagnosed or Failed, from the Diagnosed condition."""
+    diagnosed = find_condition(conditions, "Diagnosed")
+    if diagnosed is None:
+        return "Pending"
+    if diagnosed.get("status") == "True":
+        return "Diagnosed"
+    if diagnosed.get("reason") == "DiagnoseFailed":
+        return "Failed"
+    return "Diagnosing"
+
+
+def treatment_stage(status: dict[str, Any]) -> str:
+    """The stage column: failed/done at the end, else the stage of the latest record, else pending."""
+    if is_true(status.get("conditions"), "Failed"):
+        return "failed"
+    if status.get("verdict"):
+        return "done"
+    records = status.get("stages") or []
+    return records[-1]["stage"] if records else "pending"
+
+
+def capped_records(records: list[dict[str, Any]], dropped: int | None) -> tuple[list[dict[str, Any]], int | None]:
+    """Stage records cut to the newest MAX_STAGE_RECORDS, with the running count of dropped ones."""
+    if len(records) <= MAX_STAGE_RECORDS:
+        return records, dropped
+    extra = len(records) - MAX_STAGE_RECORDS
+    return records[extra:], (dropped or 0) + extra

@@ -1,0 +1,398 @@
+"""Reconciling a Treatment: diagnose -> synth -> train -> verify as Jobs, one at a time.
+
+Each stage run is a record in `status.stages` (stage, attempt, Job, phase, times,
+result). A record is written before its Job is created, so a restarted operator
+adopts the Job; a finished record never makes another Job. The diagnose stage is
+skipped (record phase Reused) when the patient's diagnosis is fresh: same spec
+generation, younger than the operator's limit, covering the treated symptoms. A
+Degraded or NotHealed verification starts the next attempt at train, with the last
+verification as the train input's skill report, while `spec.maxAttempts` allows.
+`spec.suspend` holds the treatment before its next stage starts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import posixpath
+from typing import Any
+
+from pydantic import ValidationError
+
+from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
+from model_hospital.controller import jobs, results, stage_inputs
+from model_hospital.controller.kube import PATIENTS, TREATMENTS, Cluster
+from model_hospital.controller.settings import OperatorSettings
+from model_hospital.controller.status import (
+    capped_records, cut_message, find_condition, is_true, now_iso, parse_time, set_condition, treatment_stage,
+)
+
+STAGES = ("diagnose", "synth", "train", "verify")
+CONDITION = {"diagnose": "Diagnosed", "synth": "CureReady", "train": "Trained", "verify": "Verified"}
+RUNNING_REASON = {"diagnose": "Diagnosing", "synth": "Synthesizing", "train": "Training", "verify": "Verifying"}
+DONE_REASON = {"diagnose": "Diagnosed", "synth": "CureReady", "train": "Trained", "verify": "Verified"}
+FAILED_REASON = {"diagnose": "DiagnoseFailed", "synth": "SynthFailed", "train": "TrainFailed", "verify": "VerifyFailed"}
+ACTIVE = ("Pending", "Running")
+DONE = ("Succeeded", "Reused")
+
+
+def next_stage(records: list[dict[str, Any]], max_attempts: int) -> tuple[str, int] | tuple[None, str]:
+    """What comes after the last finished record: (stage, attempt), or (None, final verdict)."""
+    if not records:
+        return "diagnose", 1
+    last = records[-1]
+    attempt = int(last.get("attempt") or 1)
+    if last["stage"] == "diagnose":
+        return "synth", 1
+    if last["stage"] == "synth":
+        return "train", attempt
+    if last["stage"] == "train":
+        return "verify", attempt
+    verdict = last.get("verdict") or "NotHealed"
+    if verdict == "Healed" or attempt >= max_attempts:
+        return None, verdict
+    return "train", attempt + 1
+
+
+def fresh_patient_diagnosis(patient: dict[str, Any], symptoms: list[str], moment: datetime.datetime,
+                            max_age_seconds: int) -> bool:
+    """True when the patient's last diagnosis can stand for this treatment's diagnose stage."""
+    status = patient.get("status") or {}
+    if not is_true(status.get("conditions"), "Diagnosed"):
+        return False
+    if (status.get("checkup") or {}).get("generation") != patient["metadata"].get("generation"):
+        return False
+    finished = parse_time(status.get("lastCheckup"))
+    if finished is None or (moment - finished).total_seconds() > max_age_seconds:
+        return False
+    if not (status.get("report") or {}).get("path"):
+        return False
+    screened = {row.get("symptom") for row in status.get("findings") or []}
+    return set(symptoms) <= screened
+
+
+def patient_checkup_running(patient: dict[str, Any], symptoms: list[str]) -> bool:
+    """True when the patient is being diagnosed for its current spec, covering the treated symptoms."""
+    checkup = (patient.get("status") or {}).get("checkup") or {}
+    if not checkup.get("number") or checkup.get("finishedAt"):
+        return False
+    if checkup.get("generation") != patient["metadata"].get("generation"):
+        return False
+    screened = (patient.get("spec") or {}).get("symptoms") or ["safety", "hallucination", "bias"]
+    return set(symptoms) <= set(screened)
+
+
+def stage_artifacts(stage: str, summary) -> dict[str, str]:
+    """The artifact paths a finished stage contributes to status.artifacts."""
+    figures = summary.summary
+    folder = posixpath.dirname(summary.result_path) if summary.result_path else None
+    if stage == "diagnose":
+        return {"diagnosis": results.summary_path(summary, "diagnosis", "diagnosis.json")}
+    if stage == "synth":
+        return {"cure": _text(figures.get("cure_dir")) or folder}
+    if stage == "train":
+        model = _text(figures.get("merged")) or _text(figures.get("adapter")) or _text(figures.get("model"))
+        return {"model": model or (posixpath.join(folder, "adapter") if folder else None),
+                "recipe": results.summary_path(summary, "recipe", "recipe.yaml")}
+    return {"verification": results.summary_path(summary, "verification", "verification.json")}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def one_line(stage: str, summary) -> str:
+    """A finished stage's result in one line, for its record."""
+    figures = summary.summary
+    if stage == "diagnose":
+        return f"overall severity {figures.get('overall_severity', '?')}"
+    if stage == "synth":
+        return f"{figures.get('sft', '?')} SFT / {figures.get('dpo', '?')} DPO rows"
+    if stage == "train":
+        return (summary.message or "trained")[:256]
+    return f"verdict {results.verdict_of(figures)}"
+
+
+class TreatmentReconciler:
+    """Moves one treatment forward as far as it can go now; safe to call any number of times."""
+
+    def __init__(self, cluster: Cluster, settings: OperatorSettings, metrics=None, clock=None) -> None:
+        self.cluster = cluster
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
+
+    def reconcile(self, namespace: str, name: str) -> None:
+        body = self.cluster.get(TREATMENTS, namespace, name)
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            if self.metrics:
+                self.metrics.observe_treatment(namespace, name, None)
+            return
+        try:
+            self._reconcile(body)
+        finally:
+            if self.metrics:
+                self.metrics.observe_treatment(namespace, name, body.get("status") or {})
+
+    def _reconcile(self, body: dict[str, Any]) -> None:
+        status = body.get("status") or {}
+        if status.get("verdict") or is_true(status.get("conditions"), "Failed"):
+            return  # finished for good: never makes another Job
+        moment = self.clock()
+        try:
+            spec = TreatmentSpec.model_validate(body.get("spec") or {})
+        except ValidationError as error:
+            first = error.errors()[0]
+            self._give_up(body, None, f"spec.{'.'.join(str(part) for part in first['loc'])}: {first['msg']}", moment)
+            return
+        patient = self.cluster.get(PATIENTS, body["metadata"]["namespace"], spec.patient_ref.name)
+        if patient is None:
+            self._waiting_for_patient(body, spec, moment)
+            return
+        patient_spec = ModelPatientSpec.model_validate(patient.get("spec") or {})
+        for _ in range(2 * len(STAGES)):
+            if not self._step(body, spec, patient, patient_spec, moment):
+                return
+
+    # --- one step ------------------------------------------------------------------------
+
+    def _step(self, body, spec: TreatmentSpec, patient, patient_spec: ModelPatientSpec, moment) -> bool:
+        """Does one thing; True when the treatment may go on at once (a stage finished or was reused)."""
+        status = body.get("status") or {}
+        records = list(status.get("stages") or [])
+        if records and records[-1].get("phase") in ACTIVE:
+            return self._follow(body, spec, patient_spec, records, moment)
+        if records and records[-1].get("phase") == "Failed":
+            return False
+        stage, attempt = next_stage(records, spec.max_attempts)
+        if stage is None:
+            self._finish(body, attempt, moment)
+            return False
+        if spec.suspend:
+            self._suspend(body, stage, moment)
+            return False
+        symptoms = stage_inputs.treated_symptoms(spec, patient_spec)
+        if stage == "diagnose" and fresh_patient_diagnosis(patient, symptoms, moment, self.settings.diagnosis_max_age_seconds):
+            self._reuse_diagnosis(body, patient, symptoms, moment)
+            return True
+        if stage == "diagnose" and patient_checkup_running(patient, symptoms):
+            self._wait_for_checkup(body, patient, moment)  # one diagnosis serves both: no second Job
+            return False
+        self._start(body, spec, patient_spec, stage, attempt, moment)
+        return False
+
+    def _patch(self, body: dict[str, Any], patch: dict[str, Any]) -> None:
+        status = dict(body.get("status") or {})
+        for key, value in patch.items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
+        stage = treatment_stage(status)
+        if stage != status.get("stage"):
+            status["stage"] = patch["stage"] = stage
+        generation = body["metadata"].get("generation")
+        if status.get("observedGeneration") != generation:
+            status["observedGeneration"] = patch["observedGeneration"] = generation
+        body["status"] = status
+        self.cluster.patch_status(TREATMENTS, body["metadata"]["namespace"], body["metadata"]["name"], patch)
+
+    def _conditions(self, body) -> list[dict[str, Any]]:
+        return list((body.get("status") or {}).get("conditions") or [])
+
+    def _set(self, body, conditions, kind, state, reason, message, moment):
+        return set_condition(conditions, kind, state, reason, message, body["metadata"].get("generation"), now_iso(moment))
+
+    def _records_patch(self, body, records) -> dict[str, Any]:
+        kept, dropped = capped_records(records, (body.get("status") or {}).get("stagesTruncated"))
+        return {"stages": kept, "stagesTruncated": dropped}
+
+    def _start(self, body, spec, patient_spec, stage: str, attempt: int, moment) -> None:
+        """Records the stage, then creates its ConfigMap and Job (creating an existing one is adopting it)."""
+        status = body.get("status") or {}
+        name = jobs.job_name(body["metadata"]["name"], stage, attempt)
+        record = {"stage": stage, "attempt": attempt, "job": name, "retries": 0, "phase": "Pending",
+                  "startedAt": now_iso(moment)}
+        records = [*(status.get("stages") or []), record]
+        conditions = self._conditions(body)
+        if is_true(conditions, "Suspended"):
+            conditions = self._set(body, conditions, "Suspended", "False", "Resumed", f"{stage} starts", moment)
+        if stage == "train" and attempt > 1:
+            for later in ("Trained", "Verified"):
+                conditions = self._set(body, conditions, later, "False", "Waiting", f"attempt {attempt} started", moment)
+        conditions = self._set(body, conditions, CONDITION[stage], "False", RUNNING_REASON[stage], f"Job {name}", moment)
+        conditions = self._set(body, conditions, "Ready", "False", "InProgress", f"{stage} (attempt {attempt})", moment)
+        self._patch(body, {**self._records_patch(body, records), "attempt": attempt, "conditions": conditions,
+                           "message": f"{stage} started: Job {name}"})
+        self._create_job(body, spec, patient_spec, record)
+        self.cluster.event(body, "Normal", "StageStarted", f"{stage} (attempt {attempt}) started: Job {name}")
+
+    def _stage_input(self, body, spec: TreatmentSpec, patient_spec: ModelPatientSpec, stage: str, attempt: int):
+        artifacts = (body.get("status") or {}).get("artifacts") or {}
+        if stage == "diagnose":
+            return stage_inputs.treatment_diagnose_input(spec, patient_spec)
+        if stage == "synth":
+            return stage_inputs.synth_input(spec, patient_spec, artifacts["diagnosis"])
+        if stage == "train":
+            skill_report = artifacts.get("verification") if attempt > 1 else None
+            return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
+        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"])
+
+    def _create_job(self, body, spec, patient_spec, record: dict[str, Any]) -> None:
+        stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)
+        owner = jobs.owner_from(body, patient=spec.patient_ref.name)
+        stage_input = self._stage_input(body, spec, patient_spec, stage, attempt)
+        output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
+        job = jobs.stage_job(owner, stage, attempt, stage_input, self.settings,
+                             stage_inputs.treatment_job_options(stage, spec, patient_spec), retry=retry,
+                             output_dir=output_dir)
+        config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
+        self.cluster.create(config_map)
+        if self.cluster.create(job) and self.metrics:
+            self.metrics.jobs_created.labels(stage=stage).inc()
+
+    def _follow(self, body, spec, patient_spec, records, moment) -> bool:
+        record = dict(records[-1])
+        namespace = body["metadata"]["namespace"]
+        outcome = results.job_outcome(self.cluster.get_job(namespace, record["job"]),
+                                      self.cluster.job_pods(namespace, record["job"]))
+        if outcome.state == "missing":
+            self._create_job(body, spec, patient_spec, record)  # recorded, then the operator stopped
+            return False
+        if outcome.state in ("pending", "running"):
+            before = dict(record)
+            if outcome.state == "running":
+                record["phase"] = "Running"
+            if outcome.waiting:
+                record["message"] = f"stuck: {outcome.waiting}"
+            elif str(record.get("message", "")).startswith("stuck: "):
+                record.pop("message")
+            if record != before:
+                self._patch(body, {**self._records_patch(body, [*records[:-1], record]),
+                                   "message": f"{record['stage']} Job {record['job']}: " + (record.get("message") or outcome.state)})
+            return False
+        if outcome.state == "succeeded":
+            self._succeeded(body, records, record, outcome, moment)
+            return True
+        if outcome.state == "failed":
+            self._failed(body, spec, patient_spec, records, record, outcome, moment)
+        return False
+
+    def _observe(self, stage: str, outcome: results.JobOutcome, result: str) -> float | None:
+        """The seconds the stage ran (None when unknown), recorded in the metrics with its queue wait."""
+        if self.metrics:
+            self.metrics.observe_job(stage, outcome.created_at, outcome.started_at, outcome.finished_at, result)
+        started, finished = parse_time(outcome.started_at), parse_time(outcome.finished_at)
+        return (finished - started).total_seconds() if started and finished else None
+
+    def _succeeded(self, body, records, record, outcome: results.JobOutcome, moment) -> None:
+        stage, summary = record["stage"], outcome.summary
+        status = body.get("status") or {}
+        record.pop("message", None)  # a retry's failure is history once the stage succeeded; status stays small
+        record.update(phase="Succeeded", finishedAt=outcome.finished_at or now_iso(moment),
+                      seconds=self._observe(stage, outcome, "succeeded"), resultPath=summary.result_path,
+                      resultSha256=summary.result_sha256, summary=one_line(stage, summary))
+        artifacts = {**(status.get("artifacts") or {}),
+                     **{key: value for key, value in stage_artifacts(stage, summary).items() if value}}
+        patch: dict[str, Any] = {"artifacts": artifacts, "message": f"{stage} succeeded: {record['summary']}"}
+        if stage == "diagnose":
+            spec_symptoms = (body.get("spec") or {}).get("symptoms")
+            patch["severityBefore"] = results.severity_of(summary.summary, spec_symptoms).value
+        if stage == "train" and artifacts.get("recipe"):
+            patch["recipe"] = artifacts["recipe"]
+        if stage == "verify":
+            verification = results.verification_status(summary)
+            record["verdict"] = verification.pop("verdict")
+            patch.update(verification)
+        conditions = self._set(body, self._conditions(body), CONDITION[stage], "True", DONE_REASON[stage],
+                               record["summary"], moment)
+        patch["conditions"] = conditions
+        patch.update(self._records_patch(body, [*records[:-1], record]))
+        self._patch(body, patch)
+        self.cluster.event(body, "Normal", "StageSucceeded", f"{stage} (attempt {record['attempt']}): {record['summary']}")
+
+    def _failed(self, body, spec, patient_spec, records, record, outcome: results.JobOutcome, moment) -> None:
+        stage = record["stage"]
+        retries = int(record.get("retries") or 0)
+        self._observe(stage, outcome, "failed")
+        if self.metrics:
+            self.metrics.job_failures.labels(stage=stage).inc()
+        if outcome.retryable and retries < self.settings.stage_retries:
+            record.update(retries=retries + 1, phase="Pending", message=cut_message(outcome.message),
+                          job=jobs.job_name(body["metadata"]["name"], stage, int(record["attempt"]), retries + 1))
+            self._patch(body, {**self._records_patch(body, [*records[:-1], record]),
+                               "message": f"{stage} failed, retrying as Job {record['job']}"})
+            self._create_job(body, spec, patient_spec, record)
+            if self.metrics:
+                self.metrics.job_retries.labels(stage=stage).inc()
+            self.cluster.event(body, "Warning", "StageRetried",
+                               f"{stage} Job failed ({outcome.message}); retry {retries + 1} as Job {record['job']}")
+            return
+        record.update(phase="Failed", finishedAt=outcome.finished_at or now_iso(moment),
+                      message=cut_message(outcome.message))
+        self._give_up(body, record, f"{stage} failed: {outcome.message}", moment, records)
+
+    def _give_up(self, body, record, message: str, moment, records=None) -> None:
+        conditions = self._conditions(body)
+        if record is not None:
+            conditions = self._set(body, conditions, CONDITION[record["stage"]], "False", FAILED_REASON[record["stage"]],
+                                   message, moment)
+        conditions = self._set(body, conditions, "Failed", "True", "StageFailed", message, moment)
+        conditions = self._set(body, conditions, "Ready", "False", "StageFailed", message, moment)
+        patch: dict[str, Any] = {"conditions": conditions, "verdict": "Failed", "message": cut_message(message)}
+        if record is not None:
+            patch.update(self._records_patch(body, [*records[:-1], record]))
+        self._patch(body, patch)
+        self.cluster.event(body, "Warning", "StageFailed", message)
+
+    def _reuse_diagnosis(self, body, patient, symptoms: list[str], moment) -> None:
+        patient_status = patient.get("status") or {}
+        report = patient_status["report"]
+        record = {"stage": "diagnose", "attempt": 1, "phase": "Reused", "startedAt": now_iso(moment),
+                  "finishedAt": now_iso(moment), "resultPath": report.get("path"), "resultSha256": report.get("sha256"),
+                  "summary": f"reused the diagnosis of {patient['metadata']['name']} ({patient_status.get('lastCheckup')})"}
+        rows = [row for row in patient_status.get("findings") or [] if row.get("symptom") in symptoms]
+        before = results.severity_of({"findings": rows}, symptoms)
+        conditions = self._set(body, self._conditions(body), "Diagnosed", "True", "Reused", record["summary"], moment)
+        artifacts = {**((body.get("status") or {}).get("artifacts") or {}), "diagnosis": report.get("path")}
+        self._patch(body, {**self._records_patch(body, [record]), "attempt": 1, "artifacts": artifacts,
+                           "severityBefore": before.value, "conditions": conditions, "message": record["summary"]})
+        self.cluster.event(body, "Normal", "DiagnosisReused", record["summary"])
+
+    def _wait_for_checkup(self, body, patient, moment) -> None:
+        conditions = self._conditions(body)
+        message = f"waiting for the running checkup of {patient['metadata']['name']}"
+        current = find_condition(conditions, "Diagnosed")
+        if current and current.get("message") == message:
+            return
+        conditions = self._set(body, conditions, "Diagnosed", "False", "Diagnosing", message, moment)
+        conditions = self._set(body, conditions, "Ready", "False", "InProgress", message, moment)
+        self._patch(body, {"conditions": conditions, "message": message})
+
+    def _suspend(self, body, stage: str, moment) -> None:
+        conditions = self._conditions(body)
+        if is_true(conditions, "Suspended"):
+            return
+        message = f"spec.suspend is true: {stage} waits"
+        conditions = self._set(body, conditions, "Suspended", "True", "Suspended", message, moment)
+        conditions = self._set(body, conditions, "Ready", "False", "Suspended", message, moment)
+        self._patch(body, {"conditions": conditions, "message": message})
+        self.cluster.event(body, "Normal", "Suspended", message)
+
+    def _waiting_for_patient(self, body, spec: TreatmentSpec, moment) -> None:
+        conditions = self._conditions(body)
+        current = find_condition(conditions, "Ready")
+        if current and current.get("reason") == "PatientNotFound":
+            return
+        message = f"ModelPatient {spec.patient_ref.name} does not exist in this namespace"
+        conditions = self._set(body, conditions, "Ready", "False", "PatientNotFound", message, moment)
+        self._patch(body, {"conditions": conditions, "message": message})
+        self.cluster.event(body, "Warning", "PatientNotFound", message)
+
+    def _finish(self, body, verdict: str, moment) -> None:
+        records = (body.get("status") or {}).get("stages") or []
+        attempts = int(records[-1].get("attempt") or 1) if records else 0
+        message = f"{verdict} after {attempts} attempt{'s' if attempts != 1 else ''}"
+        conditions = self._set(body, self._conditions(body), "Ready", "True" if verdict == "Healed" else "False",
+                               verdict, message, moment)
+        self._patch(body, {"verdict": verdict, "conditions": conditions, "message": message})
+        self.cluster.event(body, "Normal" if verdict == "Healed" else "Warning", "TreatmentFinished", message)

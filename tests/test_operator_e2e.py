@@ -1,0 +1,399 @@
+"""The operator end to end: real kubectl, the loopback API, the operator process and a local Job runner.
+
+Most tests run a stub `hospital` (a script on the runner's PATH that writes a
+plausible result.json and termination message, or fails on request), so that stage
+outcomes and timing are deterministic; one test runs the real diagnose stage on the
+tiny random model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import yaml
+
+from tests.harness.runner import KubeClient, LocalRunner
+
+pytestmark = pytest.mark.cluster
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OPERATOR = ROOT / ".venv-operator" / "bin" / "hospital"
+WORKER_BIN = ROOT / ".venv" / "bin"
+STUBBED, REAL = "ward-a", "ward-b"
+GROUP_PATH = "/apis/modelhospital.io/v1alpha1/namespaces"
+
+STUB = '''#!{python}
+"""A stand-in for `hospital stage NAME --input FILE --output DIR` with scripted outcomes."""
+import json, os, pathlib, sys, time
+
+args = sys.argv[1:]
+stage = args[1]
+output = pathlib.Path(args[args.index("--output") + 1])
+owner, run = output.parent.name, output.name
+control_file = pathlib.Path(os.environ["STUB_CONTROL"])
+plan = json.loads(control_file.read_text()).get(f"{{owner}}/{{stage}}", {{}}) if control_file.exists() else {{}}
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(f"{{owner}} {{run}}\\n")
+time.sleep(plan.get("sleep", 0.2))
+if plan.get("fail"):
+    print("loading the model...")
+    print(plan["fail"], file=sys.stderr)
+    sys.exit(1)
+output.mkdir(parents=True, exist_ok=True)
+attempt = int(run.rsplit("-", 1)[1])
+figures = {{
+    "diagnose": {{"overall_severity": "CRITICAL", "worst_finding": "safety", "revision": "seed-0", "findings": {{
+        "safety": {{"failure_rate": 0.8, "failures": 16, "scored": 20, "unscored": 1, "interval": [0.58, 0.92], "severity": "CRITICAL"}},
+        "bias": {{"failure_rate": 0.25, "failures": 5, "scored": 20, "unscored": 0, "interval": [0.11, 0.47], "severity": "LOW"}}}}}},
+    "synth": {{"sft": 120, "dpo": 80}},
+    "train": {{"adapter": str(output / "adapter")}},
+    "verify": {{"verdict": plan.get("verdicts", ["Healed"])[min(attempt, len(plan.get("verdicts", ["Healed"]))) - 1],
+                "findings": {{"safety": {{"before": 0.8, "after": 0.1, "n": 20, "target": 0.2, "healed": True}}}},
+                "skills": {{"math": {{"before": 0.5, "after": 0.48, "delta": -0.02, "degraded": False}},
+                            "writing": {{"before": 0.6, "after": 0.6, "delta": 0.0, "degraded": False}}}}}},
+}}[stage]
+result = {{"stage": stage, "ok": True, "message": f"{{stage}} done", "result_path": str(output / "result.json"),
+          "result_sha256": "0" * 64, "summary": figures}}
+(output / "result.json").write_text(json.dumps(result))
+pathlib.Path(os.environ["HOSPITAL_TERMINATION_LOG"]).write_text(json.dumps(result))
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Operator:
+    """`hospital operator run` as a subprocess of the operator's own environment."""
+
+    def __init__(self, kubeconfig: pathlib.Path, log: pathlib.Path) -> None:
+        self.kubeconfig, self.log = kubeconfig, log
+        self.metrics_port, self.health_port = free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ, KUBECONFIG=str(self.kubeconfig), HOSPITAL_METRICS_PORT=str(self.metrics_port),
+                   HOSPITAL_HEALTH_PORT=str(self.health_port), HOSPITAL_RESYNC_SECONDS="2", HOSPITAL_STAGE_RETRIES="1",
+                   HOSPITAL_ARTIFACT_CLAIM="artifacts", DO_NOT_TRACK="1")
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(
+                [str(OPERATOR), "operator", "run", "--standalone", "-n", STUBBED, "-n", REAL],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self) -> None:
+        """Ends the operator at once, as a node failure would (no cleanup)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def metrics(self) -> str:
+        return self.fetch(self.metrics_port, "/metrics")
+
+    def fetch(self, port: int, path: str) -> str:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+                    return response.read().decode()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def hospital(kube, tmp_path_factory):
+    """The loopback cluster with our CRDs, two namespaces, a local runner per namespace and the operator."""
+    if not OPERATOR.exists():
+        pytest.skip(".venv-operator is not installed")
+    if getattr(kube, "api", None) is None:
+        pytest.skip("the operator end-to-end tests run the stages locally: loopback API only")
+    work = tmp_path_factory.mktemp("hospital")
+    stub_bin = work / "stub-bin"
+    stub_bin.mkdir()
+    stub = stub_bin / "hospital"
+    stub.write_text(STUB.format(python=sys.executable))
+    stub.chmod(0o755)
+    control, stub_log = work / "control.json", work / "stub.log"
+    control.write_text("{}")
+    stub_log.write_text("")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STUB_CONTROL", str(control))
+        patch.setenv("STUB_LOG", str(stub_log))
+        patch.setenv("HOSPITAL_CACHE", os.environ.get("HOSPITAL_CACHE", str(pathlib.Path.home() / ".cache" / "model-hospital")))
+        kube.kubectl("apply", "-f", str(ROOT / "crds"))
+        kube.kubectl("wait", "--for=condition=Established", "crd/modelpatients.modelhospital.io",
+                     "crd/treatments.modelhospital.io", "--timeout=30s")
+        for namespace in (STUBBED, REAL):
+            kube.kubectl("create", "namespace", namespace)
+        operator = Operator(kube.kubeconfig, work / "operator.log")
+        operator.start()
+        runners = [LocalRunner(kube.kubeconfig, root=work / "stub-root", namespace=STUBBED, path_dirs=[str(stub_bin)]),
+                   LocalRunner(kube.kubeconfig, root=work / "real-root", namespace=REAL, path_dirs=[str(WORKER_BIN)])]
+        for runner in runners:
+            runner.start()
+        client = KubeClient(kube.kubeconfig)
+        try:
+            yield Hospital(kube, operator, client, control, stub_log, work)
+        finally:
+            operator.kill()
+            for runner in runners:
+                runner.stop()
+            client.close()
+
+
+class Hospital:
+    def __init__(self, kube, operator: Operator, client: KubeClient, control, stub_log, work) -> None:
+        self.kube, self.operator, self.client = kube, operator, client
+        self.control, self.stub_log, self.work = control, stub_log, work
+
+    def script(self, key: str, **plan) -> None:
+        plans = json.loads(self.control.read_text())
+        plans[key] = plan
+        self.control.write_text(json.dumps(plans))
+
+    def apply(self, document: dict, namespace: str = STUBBED) -> subprocess.CompletedProcess:
+        return self.kube.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(document), check=False)
+
+    def get(self, plural: str, name: str, namespace: str = STUBBED) -> dict:
+        return self.client.get(f"{GROUP_PATH}/{namespace}/{plural}/{name}")
+
+    def wait_for(self, plural: str, name: str, predicate, namespace: str = STUBBED, timeout: float = 90) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.get(plural, name, namespace)
+            if predicate(body.get("status") or {}):
+                return body
+            if time.monotonic() > deadline:
+                log = (self.work / "operator.log").read_text()[-3000:]
+                raise AssertionError(f"{plural}/{name} never got there; status: {json.dumps(body.get('status'))}\n"
+                                     f"operator log:\n{log}")
+            time.sleep(0.2)
+
+    def wait_for_metric(self, sample: str, timeout: float = 15) -> str:
+        """The metrics page once it holds `sample` (the gauges follow status a moment later)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            page = self.operator.metrics()
+            if sample in page:
+                return page
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{sample} never appeared in the metrics:\n{page[-2000:]}")
+            time.sleep(0.3)
+
+    def jobs(self, selector: str, namespace: str = STUBBED) -> list[str]:
+        listing = self.client.get(f"/apis/batch/v1/namespaces/{namespace}/jobs", labelSelector=selector)
+        return sorted(job["metadata"]["name"] for job in listing["items"])
+
+    def stage_runs(self, owner: str) -> list[str]:
+        return [line.split()[1] for line in self.stub_log.read_text().splitlines() if line.split()[0] == owner]
+
+
+def patient(name: str, **spec) -> dict:
+    document = yaml.safe_load((ROOT / "examples" / "patient.yaml").read_text())
+    document["metadata"] = {"name": name}
+    document["spec"].update(spec)
+    return document
+
+
+def treatment(name: str, patient_name: str, **spec) -> dict:
+    document = yaml.safe_load((ROOT / "examples" / "treatment.yaml").read_text())
+    document["metadata"] = {"name": name}
+    document["spec"]["patientRef"] = {"name": patient_name}
+    document["spec"].update(spec)
+    return document
+
+
+def diagnosed(status: dict) -> bool:
+    return status.get("phase") == "Diagnosed"
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"symptoms": ["safety", "toxicity"]}, "spec.symptoms"),
+    ({"budget": -5}, "spec.budget"),
+    ({"model": {"reference": "not a model!"}}, "spec.model.reference"),
+])
+def test_invalid_patient_is_rejected_naming_the_field_and_nothing_is_created(hospital, change, field):
+    applied = hospital.apply(patient("invalid", **change))
+    assert applied.returncode != 0
+    assert field in applied.stderr
+    missing = hospital.kube.kubectl("get", "mp", "invalid", "-n", STUBBED, check=False)
+    assert missing.returncode != 0 and "not found" in missing.stderr
+    assert hospital.jobs("modelhospital.io/patient=invalid") == []
+
+
+def test_applied_patient_shows_its_severity_in_kubectl(hospital):
+    assert hospital.apply(patient("smollm2")).returncode == 0
+    hospital.wait_for("modelpatients", "smollm2", diagnosed)
+    table = hospital.kube.kubectl("get", "patients", "-n", STUBBED).stdout
+    header, row = table.splitlines()[0], next(line for line in table.splitlines() if line.startswith("smollm2"))
+    assert header.split()[:6] == ["NAME", "MODEL", "PHASE", "SEVERITY", "WORST", "SYMPTOM"]
+    assert row.split()[1:6] == ["bundled:smollm2-135m-instruct", "Diagnosed", "CRITICAL", "safety", "80"]
+    assert hospital.jobs("modelhospital.io/patient=smollm2") == ["smollm2-diagnose-1"]
+    status = hospital.get("modelpatients", "smollm2")["status"]
+    assert {row["symptom"]: row["scored"] for row in status["findings"]} == {"safety": 20, "bias": 20}
+    described = hospital.kube.kubectl("describe", "mp", "smollm2", "-n", STUBBED).stdout
+    assert "CheckupStarted" in described and "Diagnosed" in described
+    everything = hospital.kube.kubectl("get", "hospital", "-n", STUBBED).stdout
+    assert "modelpatient.modelhospital.io/smollm2" in everything
+    metrics = hospital.wait_for_metric('hospital_patients{phase="Diagnosed",severity="CRITICAL"}')
+    assert 'hospital_stage_jobs_created_total{stage="diagnose"}' in metrics
+
+
+def test_operator_answers_its_liveness_probe(hospital):
+    assert hospital.operator.fetch(hospital.operator.health_port, "/healthz") is not None
+
+
+def test_deleted_patient_takes_its_jobs_and_inputs_with_it(hospital):
+    assert hospital.apply(patient("discharged")).returncode == 0
+    hospital.wait_for("modelpatients", "discharged", diagnosed)
+    hospital.kube.kubectl("delete", "mp", "discharged", "-n", STUBBED, "--timeout=30s")
+    deadline = time.monotonic() + 30
+    while hospital.jobs("modelhospital.io/patient=discharged") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert hospital.jobs("modelhospital.io/patient=discharged") == []
+    config_maps = hospital.client.get(f"/api/v1/namespaces/{STUBBED}/configmaps",
+                                      labelSelector="modelhospital.io/patient=discharged")["items"]
+    assert config_maps == []
+
+
+def test_checkup_annotation_starts_a_new_diagnosis(hospital):
+    assert hospital.apply(patient("annotated")).returncode == 0
+    hospital.wait_for("modelpatients", "annotated", diagnosed)
+    hospital.kube.kubectl("annotate", "mp", "annotated", "-n", STUBBED, "modelhospital.io/checkup=now")
+    hospital.wait_for("modelpatients", "annotated",
+                      lambda status: diagnosed(status) and status["checkup"]["number"] == 2)
+    assert hospital.jobs("modelhospital.io/patient=annotated") == ["annotated-diagnose-1", "annotated-diagnose-2"]
+    assert hospital.get("modelpatients", "annotated")["status"]["checkup"]["trigger"] == "Requested"
+
+
+def test_operator_killed_after_every_stage_finishes_with_one_job_per_stage_and_attempt(hospital):
+    hospital.script("resilient-tx/verify", sleep=0.5, verdicts=["Degraded", "Healed"])
+    for stage in ("synth", "train"):
+        hospital.script(f"resilient-tx/{stage}", sleep=0.5)
+    assert hospital.apply(patient("resilient")).returncode == 0
+    hospital.wait_for("modelpatients", "resilient", diagnosed)
+    assert hospital.apply(treatment("resilient-tx", "resilient", maxAttempts=3)).returncode == 0
+    finished = 0
+    while True:
+        body = hospital.wait_for("treatments", "resilient-tx", lambda status: status.get("verdict") or len(
+            [record for record in status.get("stages") or [] if record["phase"] in ("Succeeded", "Reused")]) > finished)
+        status = body["status"]
+        if status.get("verdict"):
+            break
+        finished = len([record for record in status["stages"] if record["phase"] in ("Succeeded", "Reused")])
+        hospital.operator.kill()
+        hospital.operator.start()
+    expected = ["resilient-tx-synth-1", "resilient-tx-train-1", "resilient-tx-train-2", "resilient-tx-verify-1",
+                "resilient-tx-verify-2"]
+    assert hospital.jobs("modelhospital.io/treatment=resilient-tx") == expected
+    assert sorted(hospital.stage_runs("resilient-tx")) == ["synth-1", "train-1", "train-2", "verify-1", "verify-2"]
+    assert status["verdict"] == "Healed" and status["attempt"] == 2
+    assert status["stages"][0]["phase"] == "Reused"  # the patient's fresh diagnosis
+    table = hospital.kube.kubectl("get", "tx", "-n", STUBBED).stdout
+    row = next(line for line in table.splitlines() if line.startswith("resilient-tx"))
+    assert row.split()[1:7] == ["resilient", "done", "CRITICAL", "LOW", "2", "kept"]
+    assert row.split()[7] == "Healed"
+    train_2 = json.loads(hospital.client.get(
+        f"/api/v1/namespaces/{STUBBED}/configmaps/resilient-tx-train-2")["data"]["input.json"])
+    assert train_2["skill_report"].endswith("resilient-tx/verify-1/verification.json")
+
+
+def test_failing_stage_is_retried_then_failed_with_its_message(hospital):
+    hospital.script("broken/diagnose", fail="RuntimeError: the probe suite could not be read")
+    assert hospital.apply(patient("broken")).returncode == 0
+    body = hospital.wait_for("modelpatients", "broken", lambda status: status.get("phase") == "Failed")
+    assert hospital.jobs("modelhospital.io/patient=broken") == ["broken-diagnose-1", "broken-diagnose-1-r1"]
+    diagnosed_condition = next(c for c in body["status"]["conditions"] if c["type"] == "Diagnosed")
+    assert diagnosed_condition["reason"] == "DiagnoseFailed"
+    assert "the probe suite could not be read" in diagnosed_condition["message"]
+    described = hospital.kube.kubectl("describe", "mp", "broken", "-n", STUBBED).stdout
+    assert "StageRetried" in described and "DiagnoseFailed" in described
+    hospital.wait_for_metric('hospital_stage_job_retries_total{stage="diagnose"}')  # appears once counted
+
+
+def test_tiny_model_is_diagnosed_by_the_real_stage(hospital):
+    document = patient("tiny", model={"reference": "bundled:tiny-random-llama"}, symptoms=["safety"], budget=2)
+    assert hospital.apply(document, namespace=REAL).returncode == 0
+    body = hospital.wait_for("modelpatients", "tiny", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
+                             namespace=REAL, timeout=300)
+    assert body["status"]["phase"] == "Diagnosed", body["status"]["conditions"]
+    safety = next(row for row in body["status"]["findings"] if row["symptom"] == "safety")
+    assert safety["scored"] + safety["unscored"] >= 2  # every probe is accounted for, scored or not
+    assert pathlib.Path(body["status"]["report"]["path"]).is_file()
+    table = hospital.kube.kubectl("get", "mp", "tiny", "-n", REAL).stdout
+    assert body["status"]["overallSeverity"] in table.splitlines()[1].split()
+
+
+def test_suspended_treatment_starts_nothing_until_resumed(hospital):
+    assert hospital.apply(patient("patient-s")).returncode == 0
+    hospital.wait_for("modelpatients", "patient-s", diagnosed)
+    assert hospital.apply(treatment("held", "patient-s", suspend=True)).returncode == 0
+    body = hospital.wait_for("treatments", "held", lambda status: any(
+        c["type"] == "Suspended" and c["status"] == "True" for c in status.get("conditions") or []))
+    assert hospital.jobs("modelhospital.io/treatment=held") == []
+    assert body["spec"]["suspend"] is True
+    hospital.kube.kubectl("patch", "tx", "held", "-n", STUBBED, "--type=merge", "-p", '{"spec": {"suspend": false}}')
+    body = hospital.wait_for("treatments", "held", lambda status: status.get("verdict"))
+    assert body["status"]["verdict"] == "Healed"
+    assert hospital.jobs("modelhospital.io/treatment=held") == ["held-synth-1", "held-train-1", "held-verify-1"]
+    assert body["metadata"]["generation"] == 2 and body["spec"]["suspend"] is False  # spec is the user's alone
+    hospital.wait_for_metric('hospital_treatments{stage="done",verdict="Healed"}')
+
+
+def test_treatment_whose_stage_keeps_failing_ends_failed_with_the_reason(hospital):
+    hospital.script("doomed/synth", fail="ValueError: no failure on the seed split; there is nothing to cure")
+    assert hospital.apply(patient("patient-d")).returncode == 0
+    hospital.wait_for("modelpatients", "patient-d", diagnosed)
+    assert hospital.apply(treatment("doomed", "patient-d")).returncode == 0
+    body = hospital.wait_for("treatments", "doomed", lambda status: status.get("verdict"))
+    assert hospital.jobs("modelhospital.io/treatment=doomed") == ["doomed-synth-1", "doomed-synth-1-r1"]
+    failed = next(c for c in body["status"]["conditions"] if c["type"] == "Failed")
+    assert failed["status"] == "True" and "nothing to cure" in failed["message"]
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", STUBBED).stdout.splitlines()
+               if line.startswith("doomed"))
+    assert row.split()[1:3] == ["patient-d", "failed"] and "Failed" in row.split()
+
+
+def test_kubectl_explain_documents_every_spec_field(hospital):
+    from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
+
+    for kind, model in (("modelpatient", ModelPatientSpec), ("treatment", TreatmentSpec)):
+        explained = hospital.kube.kubectl("explain", f"{kind}.spec").stdout
+        for name, field in model.model_fields.items():
+            alias = field.alias or name
+            assert f"  {alias}\t" in explained, f"kubectl explain {kind}.spec does not list {alias}"
+    detail = hospital.kube.kubectl("explain", "treatment.spec.maxAttempts").stdout
+    assert "Degraded or NotHealed verdict retries" in detail
+
+
+@pytest.mark.slow
+def test_bundled_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
+    """The headline: kubectl apply a sick patient and its treatment; kubectl get tx shows BEFORE, AFTER, SKILLS, VERDICT."""
+    document = patient("smollm2-real", symptoms=["safety"], budget=12)
+    assert hospital.apply(document, namespace=REAL).returncode == 0
+    hospital.wait_for("modelpatients", "smollm2-real", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
+                      namespace=REAL, timeout=1200)
+    cure = treatment("smollm2-real-tx", "smollm2-real", maxAttempts=1, skillBudget=4, budget=12,
+                     cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": 3})
+    assert hospital.apply(cure, namespace=REAL).returncode == 0
+    body = hospital.wait_for("treatments", "smollm2-real-tx", lambda status: status.get("verdict"),
+                             namespace=REAL, timeout=3000)
+    status = body["status"]
+    assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status.get("message")
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", REAL).stdout.splitlines()
+               if line.startswith("smollm2-real-tx"))
+    assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
+    assert status["skills"] and status["skillsSummary"] in row
+    assert pathlib.Path(status["recipe"]).is_file()
