@@ -397,3 +397,25 @@ def test_bundled_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
     assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
     assert status["skills"] and status["skillsSummary"] in row
     assert pathlib.Path(status["recipe"]).is_file()
+
+
+def test_tiny_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
+    """kubectl apply a patient and its treatment; the real stage Jobs take kubectl get tx to a VERDICT."""
+    document = patient("tiny-real", model={"reference": "bundled:tiny-random-llama"}, symptoms=["safety"], budget=12)
+    assert hospital.apply(document, namespace=REAL).returncode == 0
+    hospital.wait_for("modelpatients", "tiny-real", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
+                      namespace=REAL, timeout=600)
+    cure = treatment("tiny-real-tx", "tiny-real", maxAttempts=1, skillBudget=4, budget=12,
+                     cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": 2})
+    assert hospital.apply(cure, namespace=REAL).returncode == 0
+    body = hospital.wait_for("treatments", "tiny-real-tx", lambda status: status.get("verdict"),
+                             namespace=REAL, timeout=1200)
+    status = body["status"]
+    assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", REAL).stdout.splitlines()
+               if line.startswith("tiny-real-tx"))
+    assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
+    assert status["skills"] and status["skillsSummary"] in row
+    assert pathlib.Path(status["recipe"]).is_file()
+    assert hospital.jobs("modelhospital.io/treatment=tiny-real-tx", namespace=REAL) == [
+        "tiny-real-tx-synth-1", "tiny-real-tx-train-1", "tiny-real-tx-verify-1"]
