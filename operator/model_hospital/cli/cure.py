@@ -1,5 +1,75 @@
-"""`hospital cure` (not built yet)."""
+"""`hospital cure`: turn a diagnosis' seed-split failures into cure data (cure_sft.jsonl, cure_dpo.jsonl)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
 
 
 def register(subparsers) -> None:
-    """Adds nothing until the command is built."""
+    parser = subparsers.add_parser(
+        "cure", help="make cure data from a diagnosis (templates, oumi synth, judges, dedupe)",
+        description="Seeds cure data with the failures on the diagnosis' seed split (never held-out probes), "
+                    "varies it with oumi synth, keeps what the judges pass, removes duplicates and adds a replay "
+                    "buffer of benign look-alikes and skill prompts answered well.")
+    parser.add_argument("--diagnosis", required=True, metavar="PATH", help="diagnosis.json from `hospital diagnose`")
+    parser.add_argument("--output", type=Path, default=Path("runs/cure"), metavar="DIR",
+                        help="folder for cure_sft.jsonl, cure_dpo.jsonl, replay_sft.jsonl (default: runs/cure)")
+    parser.add_argument("--min", dest="min_examples", type=_positive, default=100, metavar="N",
+                        help="at least N SFT examples (default 100)")
+    parser.add_argument("--max", dest="max_examples", type=_positive, default=500, metavar="N",
+                        help="at most N SFT examples (default 500)")
+    parser.add_argument("--model", metavar="REF", help="the patient answering replay prompts (default: the diagnosis' model)")
+    parser.add_argument("--teacher-engine", metavar="ENGINE",
+                        help="an Oumi inference engine that paraphrases prompts and answers (e.g. VLLM, OPENAI, NATIVE)")
+    parser.add_argument("--teacher-model", metavar="NAME", help="the teacher's model name or path")
+    parser.add_argument("--teacher-url", metavar="URL", help="the teacher's OpenAI-compatible endpoint")
+    parser.add_argument("--teacher-key-env", metavar="VAR", help="environment variable holding the teacher endpoint's key")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", action="store_true", help="print the stage result as JSON only")
+    parser.set_defaults(handler=handle)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def stage_input_from(args):
+    """The synth stage input the command line describes."""
+    from model_hospital.api.stages import JudgeSettings, SynthInput
+    from model_hospital.errors import HospitalError
+
+    teacher = None
+    if args.teacher_engine or args.teacher_model:
+        if not (args.teacher_engine and args.teacher_model):
+            raise HospitalError("a teacher needs both --teacher-engine and --teacher-model")
+        teacher = JudgeSettings(backend="llm", engine=args.teacher_engine, model=args.teacher_model,
+                                api_url=args.teacher_url, api_key_env=args.teacher_key_env)
+    if args.min_examples > args.max_examples:
+        raise HospitalError(f"--min {args.min_examples} is more than --max {args.max_examples}")
+    return SynthInput(diagnosis=args.diagnosis, model=args.model, min_examples=args.min_examples,
+                      max_examples=args.max_examples, teacher=teacher, seed=args.seed)
+
+
+def handle(args) -> int:
+    from model_hospital.cli.console import console, print_json
+    from model_hospital.stages.runner import run_stage
+
+    result = run_stage("synth", stage_input_from(args), args.output, console(args.json))
+    if args.json:
+        print_json(result.model_dump_json(indent=2))
+    else:
+        out = console()
+        for name, path in result.artifacts.items():
+            if not name.startswith("synth_config"):
+                out.print(f"  {name}: {path}")
+        out.print(f"next: hospital recipe --diagnosis {args.diagnosis} --cure {args.output} "
+                  f"--output {Path(args.output) / 'recipe.yaml'}")
+    return 0

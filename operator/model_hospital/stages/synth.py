@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
@@ -17,8 +18,6 @@ PREVIEW_ROWS = 6
 
 def run(stage_input: SynthInput, output_dir, console: Console | None = None) -> StageResult:
     """Makes the cure data of a diagnosis under output_dir; the summary counts what was kept and dropped."""
-    from pathlib import Path
-
     os.environ.setdefault("DO_NOT_TRACK", "1")
     output_dir = Path(output_dir)
     console = console or Console(stderr=True)
@@ -60,10 +59,14 @@ class _Patient:
             self._generator = Generator(resolve(self.reference), self.generation)
         return self._generator
 
-    def answer(self, prompts: list[list[dict]]) -> list[str]:
+    def answer(self, prompts: list[list[dict]], max_new_tokens: int) -> list[str]:
         from oumi.core.types.conversation import Conversation
 
         generator = self._load()
+        # The Generator's own settings win over a per-call budget, so the budget goes there.
+        ceiling = self.generation.max_new_tokens
+        budget = min(max_new_tokens, ceiling) if ceiling else max_new_tokens
+        generator.settings = self.generation.model_copy(update={"max_new_tokens": budget})
         return generator.generate([Conversation.from_dict({"messages": turns}) for turns in prompts])
 
     def render(self, prompt: str) -> str:

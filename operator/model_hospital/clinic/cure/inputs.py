@@ -1,0 +1,74 @@
+"""Reading what the cure and the Surgeon are given: a diagnosis, a skill report; errors name file and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from model_hospital.api.stages import Diagnosis
+from model_hospital.errors import HospitalError
+
+
+def _read_json(path: Path, what: str) -> object:
+    if not path.is_file():
+        raise HospitalError(f"{what} {path} does not exist")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise HospitalError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    except UnicodeDecodeError:
+        raise HospitalError(f"{path}: not UTF-8 text; give the {what} JSON file") from None
+
+
+def validation_message(path: Path, error: ValidationError) -> str:
+    """'FILE: field a.b.c: what is wrong' for the first problem pydantic found."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(root)"
+    return f"{path}: field {field}: {first['msg']}"
+
+
+def load_diagnosis(path: str | Path) -> Diagnosis:
+    """The diagnosis in a diagnosis.json, validated; a HospitalError names the file and the field."""
+    path = Path(path)
+    raw = _read_json(path, "diagnosis")
+    try:
+        return Diagnosis.model_validate(raw)
+    except ValidationError as error:
+        raise HospitalError(validation_message(path, error)) from None
+
+
+class SkillDomain(BaseModel):
+    """What the Surgeon reads of one skill domain in verification.json."""
+
+    degraded: bool = False
+    delta: float | None = None
+
+
+class SkillReport(BaseModel):
+    """The part of a verification.json the Surgeon uses: per-domain `degraded` flags and recommendations."""
+
+    skills: dict[str, SkillDomain] = {}
+    recommendations: list[str] = []
+
+    @property
+    def degraded_domains(self) -> list[str]:
+        return sorted(name for name, domain in self.skills.items() if domain.degraded)
+
+
+def load_skill_report(path: str | Path) -> SkillReport:
+    """The skill report of an earlier verification; accepts `skills` or `skill_table` as a mapping or rows."""
+    path = Path(path)
+    raw = _read_json(path, "skill report")
+    if not isinstance(raw, dict):
+        raise HospitalError(f"{path}: a skill report is a JSON object with a 'skills' field")
+    table = raw.get("skills", raw.get("skill_table", raw.get("domains", {})))
+    if isinstance(table, list):
+        table = {str(row.get("domain", row.get("name", index))): row for index, row in enumerate(table)
+                 if isinstance(row, dict)}
+    try:
+        return SkillReport.model_validate({"skills": table or {},
+                                           "recommendations": raw.get("recommendations", [])})
+    except ValidationError as error:
+        raise HospitalError(validation_message(path, error)) from None

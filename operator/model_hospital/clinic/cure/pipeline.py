@@ -1,0 +1,285 @@
+"""The Pharmacist: a diagnosis in, cure data out (templates -> oumi synth -> judges -> dedupe -> files)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from model_hospital.api.common import Finding, Symptom
+from model_hospital.api.stages import Diagnosis, JudgeSettings, JudgedAnswer
+from model_hospital.clinic.cure import quality, replay, synthesis, writers
+from model_hospital.clinic.cure.synthesis import SeedCase
+from model_hospital.clinic.probes import Probe, ProbeMetadata, ProbeMessage
+from model_hospital.errors import HospitalError
+
+CURABLE = {Finding.safety: Symptom.safety, Finding.hallucination: Symptom.hallucination, Finding.bias: Symptom.bias}
+# Oumi is asked for this many candidates per example kept, since the judges and dedupe drop some.
+OVERSAMPLE = 2.0
+EXAMPLES_PER_SEED = 12
+MAX_SKILL_REPLAY = 32
+
+
+class CureSettings(BaseModel):
+    """How much cure data to make and how."""
+
+    min_examples: int = Field(100, ge=1)
+    max_examples: int = Field(500, ge=1)
+    replay_share: float = Field(0.4, ge=0, lt=1, description="Share of the SFT rows that are replay (benign look-alikes, skills).")
+    teacher: JudgeSettings | None = None
+    judge: JudgeSettings | None = None
+    seed: int = 42
+
+
+@dataclass
+class CureExample:
+    """One accepted cure example, with its provenance."""
+
+    seed: SeedCase
+    prompt: str
+    answer: str
+    template: str
+    scores: dict = field(default_factory=dict)
+
+    def metadata(self) -> dict:
+        return {"kind": "cure", "symptom": self.seed.symptom.value, "seed_probe_id": self.seed.probe_id,
+                "category": self.seed.category, "template": self.template, "filter": self.scores}
+
+
+@dataclass
+class CureReport:
+    summary: dict
+    artifacts: dict[str, str]
+    examples: list[CureExample]
+    replay: list[replay.ReplayExample]
+
+
+def seed_cases(diagnosis: Diagnosis, probes_by_id: dict[str, Probe]) -> list[SeedCase]:
+    """The failures on the seed split of every curable symptom: the only seeds cure data may grow from."""
+    seeds = []
+    for answer in diagnosis.answers:
+        if answer.split != "seed" or answer.outcome != "fail" or answer.finding not in CURABLE:
+            continue
+        probe = probes_by_id.get(answer.probe_id)
+        if probe is not None and probe.split != "seed":
+            continue  # the suite says held out: never let it seed a cure, whatever the diagnosis says
+        extra = probe.metadata.model_dump(mode="json") if probe is not None else {}
+        seeds.append(SeedCase(answer.probe_id, CURABLE[answer.finding], answer.category, answer.prompt,
+                              answer.answer, extra))
+    return seeds
+
+
+def heldout_prompts(diagnosis: Diagnosis, probes_by_id: dict[str, Probe]) -> dict[str, frozenset[str]]:
+    """Normalized prompts of every held-out probe known to the diagnosis or its suites, with their shingles."""
+    prompts = {quality.normalized(a.prompt) for a in diagnosis.answers if a.split != "seed"}
+    prompts |= {quality.normalized(p.prompt) for p in probes_by_id.values() if p.split != "seed"}
+    return {p: quality.shingles(p) for p in prompts if p}
+
+
+def touches_heldout(prompt: str, heldout: dict[str, frozenset[str]]) -> bool:
+    """Whether a (framed or paraphrased) prompt contains a held-out prompt or nearly repeats one."""
+    text = quality.normalized(prompt)
+    grams = quality.shingles(text)
+    return any(h in text or quality.jaccard(grams, g) >= quality.NEAR_DUPLICATE_JACCARD
+               for h, g in heldout.items())
+
+
+def probe_for(answer: JudgedAnswer) -> Probe:
+    """A probe rebuilt from a judged answer, for judging when its suite entry is unavailable."""
+    expected = {"over_refusal": "comply", "safety": "refuse", "hallucination": "abstain_or_correct",
+                "bias": "neutral"}[answer.finding.value]
+    symptom = "safety" if answer.finding is Finding.over_refusal else answer.finding.value
+    return Probe(conversation_id=answer.probe_id, messages=[ProbeMessage(role="user", content=answer.prompt)],
+                 metadata=ProbeMetadata(symptom=symptom, category=answer.category, expected=expected,
+                                        split=answer.split, split_key=answer.prompt, pair_id=answer.pair_id,
+                                        attribute=answer.attribute))
+
+
+def load_probes_for(diagnosis: Diagnosis) -> dict[str, Probe]:
+    """The suite probes of the diagnosis' symptoms by id, plus rebuilt ones for answers the suites lack."""
+    from model_hospital.clinic.probes import load_suite
+
+    probes: dict[str, Probe] = {}
+    for symptom in diagnosis.symptoms:
+        try:
+            probes.update({p.id: p for p in load_suite(symptom)})
+        except HospitalError:
+            continue  # judged from the diagnosis' own record instead
+    for answer in diagnosis.answers:
+        probes.setdefault(answer.probe_id, probe_for(answer))
+    return probes
+
+
+def targets(settings: CureSettings, seeds: int, replay_available: int) -> tuple[int, int]:
+    """(cure, replay) example counts: about EXAMPLES_PER_SEED per seed within [min, max], replay at its share.
+
+    When fewer replay rows exist than the share asks for, the cure shrinks with them (not below
+    the minimum), because the mix ratio is what keeps the cure from teaching blanket refusal.
+    """
+    total = max(settings.min_examples, min(settings.max_examples, seeds * EXAMPLES_PER_SEED))
+    wanted = round(total * settings.replay_share)
+    replay_count = min(replay_available, wanted)
+    if replay_count < wanted and settings.replay_share > 0:
+        total = max(settings.min_examples, round(replay_count / settings.replay_share))
+    return total - replay_count, replay_count
+
+
+def balanced(examples: Sequence[CureExample], count: int) -> list[CureExample]:
+    """At most `count` examples, taken round-robin across seeds so every failure is cured."""
+    queues: dict[str, list[CureExample]] = defaultdict(list)
+    for example in examples:
+        queues[example.seed.probe_id].append(example)
+    chosen: list[CureExample] = []
+    while len(chosen) < count and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def candidates_from(rows: Sequence[dict], seeds_by_id: dict[str, SeedCase]) -> list[CureExample]:
+    """Cure candidates from Oumi's synthesized rows (paraphrases win over templates when present)."""
+    found = []
+    for row in rows:
+        seed = seeds_by_id.get(row.get("seed_id", ""))
+        if seed is None:
+            continue
+        prompt = " ".join(str(row.get("paraphrased_prompt") or row["user_prompt"]).split())
+        answer = " ".join(str(row.get("paraphrased_answer") or row["cure_answer"]).split())
+        template = f"{row['opening']}+{row['tone']}+{row['framing']}+v{row['variant']}"
+        if row.get("paraphrased_prompt") or row.get("paraphrased_answer"):
+            template += "+paraphrased"
+        found.append(CureExample(seed, prompt, answer, template))
+    return found
+
+
+def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
+              answer_prompts: replay.AnswerPrompts | None = None,
+              render_prompt: Callable[[str], str] | None = None,
+              preview: Callable[[str, str, str], None] | None = None,
+              diagnosis_path: str = "diagnosis.json") -> CureReport:
+    """Cure data for a diagnosis, written under output_dir; `preview(kind, prompt, answer)` sees each kept row."""
+    if settings.min_examples > settings.max_examples:
+        raise HospitalError(f"--min {settings.min_examples} is more than --max {settings.max_examples}")
+    probes = load_probes_for(diagnosis)
+    seeds = seed_cases(diagnosis, probes)
+    if not seeds:
+        raise HospitalError(f"{diagnosis_path}: field answers: no failure on the seed split of "
+                            f"{', '.join(s.value for s in diagnosis.symptoms)}; there is nothing to cure")
+    heldout = heldout_prompts(diagnosis, probes)
+    seeds = [s for s in seeds if not touches_heldout(s.prompt, heldout)]
+    seeds_by_id = {s.probe_id: s for s in seeds}
+
+    def judge(probe_list, answers):
+        return quality.judge_answers(probe_list, answers, settings.judge)
+
+    replay_rows = replay.benign_replay(diagnosis.answers, probes, judge)
+    skill_pool = _skill_pool()
+    # Skills fill what benign look-alikes leave, up to a cap: the patient answers each one, slowly on CPU.
+    skill_available = min(len(skill_pool), MAX_SKILL_REPLAY)
+    cure_target, replay_target = targets(settings, len(seeds), len(replay_rows) + skill_available)
+    skill_needed = min(MAX_SKILL_REPLAY, max(0, replay_target - len(replay_rows)))
+    replay_rows += replay.skill_replay(skill_pool[:skill_needed], answer_prompts)
+    replay_rows = [r for r in replay_rows if not touches_heldout(r.prompt, heldout)]
+    random.Random(settings.seed).shuffle(replay_rows)
+    replay_rows = replay_rows[:replay_target]
+
+    synth_dir = output_dir / "synth"
+    artifacts: dict[str, str] = {}
+    candidates: list[CureExample] = []
+    by_symptom_seeds = Counter(s.symptom for s in seeds)
+    for symptom, count in sorted(by_symptom_seeds.items(), key=lambda item: item[0].value):
+        mine = [s for s in seeds if s.symptom is symptom]
+        samples = max(len(mine), math.ceil(cure_target * count / len(seeds) * OVERSAMPLE))
+        config = synthesis.synthesis_config(symptom, synthesis.example_rows(mine), samples,
+                                             synth_dir / f"{symptom.value}_synthesized.jsonl", settings.teacher)
+        path = synthesis.write_config(config, synth_dir / f"{symptom.value}_synth.yaml")
+        artifacts[f"synth_config_{symptom.value}"] = str(path)
+        candidates += candidates_from(synthesis.run_config(path, settings.seed), seeds_by_id)
+
+    fresh = [c for c in candidates if not touches_heldout(c.prompt, heldout)]
+    heldout_blocked = len(candidates) - len(fresh)
+    verdicts = judge([quality.probe_with_prompt(probes[c.seed.probe_id], c.prompt) for c in fresh],
+                     [c.answer for c in fresh])
+    passed = []
+    for example, verdict in zip(fresh, verdicts):
+        if verdict.outcome.value == "pass":
+            example.scores = {"judge": verdict.judge, "outcome": "pass", "reason": verdict.reason}
+            passed.append(example)
+    dropped = len(fresh) - len(passed)
+    deduped = quality.deduplicate([f"{c.prompt}\n{c.answer}" for c in passed])
+    unique = [passed[i] for i in deduped.kept]
+    for example, other in zip(unique, _neighbour_similarity(unique)):
+        example.scores["max_jaccard"] = other
+    chosen = balanced(unique, cure_target)
+    if not chosen:
+        raise HospitalError(f"{diagnosis_path}: every cure candidate failed the judges ({dropped} dropped); "
+                            "the templates need work for these categories")
+
+    sft_rows = [writers.sft_row(c.prompt, c.answer, c.metadata()) for c in chosen]
+    sft_rows += [writers.sft_row(r.prompt, r.answer, _replay_metadata(r)) for r in replay_rows]
+    random.Random(settings.seed).shuffle(sft_rows)
+    render = render_prompt or (lambda prompt: prompt)
+    dpo_rows = [writers.dpo_row(render(c.prompt), c.answer, c.seed.failing_answer,
+                                {**c.metadata(), "user_prompt": c.prompt}) for c in chosen]
+    for kind, row in [("cure", c) for c in chosen] + [("replay", r) for r in replay_rows]:
+        if preview:
+            preview(kind, row.prompt, row.answer)
+    artifacts["cure_sft"] = str(writers.write_jsonl(sft_rows, output_dir / writers.SFT_FILE))
+    artifacts["cure_dpo"] = str(writers.write_jsonl(dpo_rows, output_dir / writers.DPO_FILE))
+    artifacts["replay_sft"] = str(writers.write_jsonl(
+        [writers.sft_row(r.prompt, r.answer, _replay_metadata(r)) for r in replay_rows],
+        output_dir / writers.REPLAY_FILE))
+
+    summary = {
+        "examples": len(sft_rows), "sft": len(sft_rows), "dpo": len(dpo_rows),
+        "cure": len(chosen), "replay": len(replay_rows),
+        "replay_share": round(len(replay_rows) / len(sft_rows), 3) if sft_rows else 0.0,
+        "replay_by_source": dict(Counter(f"{r.kind}/{r.source}" for r in replay_rows)),
+        "by_symptom": dict(Counter(c.seed.symptom.value for c in chosen)),
+        "seeds": len(seeds), "seeds_by_symptom": {s.value: n for s, n in by_symptom_seeds.items()},
+        "candidates": len(candidates), "dropped_by_filter": dropped,
+        "duplicates": deduped.exact + deduped.near, "exact_duplicates": deduped.exact,
+        "near_duplicates": deduped.near, "heldout_blocked": heldout_blocked,
+        "teacher": bool(settings.teacher), "below_min": len(sft_rows) < settings.min_examples,
+    }
+    return CureReport(summary, artifacts, chosen, replay_rows)
+
+
+def _skill_pool() -> list:
+    """Skill items flagged for replay, interleaved across domains; empty when the suites are absent."""
+    from model_hospital.clinic import skills
+
+    try:
+        items = skills.replay_items()
+    except HospitalError:
+        return []
+    by_domain: dict[str, list] = defaultdict(list)
+    for item in items:
+        by_domain[item.domain].append(item)
+    pool = []
+    while any(by_domain.values()):
+        for queue in by_domain.values():
+            if queue:
+                pool.append(queue.pop(0))
+    return pool
+
+
+def _neighbour_similarity(examples: Sequence[CureExample]) -> list[float]:
+    """For each example, the highest shingle Jaccard with another kept example (a diversity score)."""
+    grams = [quality.shingles(f"{e.prompt}\n{e.answer}") for e in examples]
+    scores = []
+    for i, mine in enumerate(grams):
+        best = max((quality.jaccard(mine, other) for j, other in enumerate(grams) if j != i), default=0.0)
+        scores.append(round(best, 3))
+    return scores
+
+
+def _replay_metadata(row: replay.ReplayExample) -> dict:
+    return {"kind": "replay", "replay_kind": row.kind, "source": row.source, "origin_id": row.origin_id,
+            "category": row.category, "filter": row.scores}

@@ -1,0 +1,73 @@
+"""The quality gate of cure data: the judges' verdict, then exact and near-duplicate removal."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from model_hospital.clinic.judges.base import JudgedItem, Verdict
+from model_hospital.clinic.probes import Probe, ProbeMessage
+
+NEAR_DUPLICATE_JACCARD = 0.8
+SHINGLE_WORDS = 3
+
+
+def normalized(text: str) -> str:
+    """Lower-case words only, single-spaced: two texts that read the same compare equal."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[str]:
+    """The set of `size`-word shingles of a text (the whole text when it is shorter)."""
+    words = normalized(text).split()
+    if len(words) <= size:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i:i + size]) for i in range(len(words) - size + 1))
+
+
+def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
+    """Jaccard similarity of two shingle sets (1.0 for two empty sets)."""
+    if not left and not right:
+        return 1.0
+    return len(left & right) / len(left | right)
+
+
+@dataclass
+class Deduplicated:
+    kept: list[int]
+    exact: int
+    near: int
+
+
+def deduplicate(texts: Sequence[str], threshold: float = NEAR_DUPLICATE_JACCARD) -> Deduplicated:
+    """Indices of the texts to keep (first occurrence wins), with counts of exact and near duplicates."""
+    seen: set[str] = set()
+    kept: list[int] = []
+    kept_shingles: list[frozenset[str]] = []
+    exact = near = 0
+    for index, text in enumerate(texts):
+        key = normalized(text)
+        if key in seen:
+            exact += 1
+            continue
+        grams = shingles(text)
+        if any(jaccard(grams, other) >= threshold for other in kept_shingles):
+            near += 1
+            continue
+        seen.add(key)
+        kept.append(index)
+        kept_shingles.append(grams)
+    return Deduplicated(kept, exact, near)
+
+
+def probe_with_prompt(probe: Probe, prompt: str) -> Probe:
+    """The probe asked with another wording (a framed or paraphrased prompt), for judging."""
+    return probe.model_copy(update={"messages": [ProbeMessage(role="user", content=prompt)]})
+
+
+def judge_answers(probes: Sequence[Probe], answers: Sequence[str], settings=None) -> list[Verdict]:
+    """The judges' verdicts on answers to probes (the same judges the diagnosis used)."""
+    from model_hospital.clinic.judges import judge_all
+
+    return judge_all([JudgedItem(probe, answer) for probe, answer in zip(probes, answers)], settings)

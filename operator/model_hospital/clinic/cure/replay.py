@@ -1,0 +1,116 @@
+"""The replay buffer: prompts the cure must not teach the model to refuse, answered well.
+
+Two sources, both from the seed side of the house only:
+- benign look-alikes of the safety suite ("how do I kill a Python process") from the
+  diagnosis' seed split: the patient's own answer when the over-refusal judge passed
+  it, else a written answer for the category that the judge passes;
+- skill-style prompts: the skill suites' items flagged `replay` (never scored by
+  verify), answered by the patient and kept when the answer scores correct, else
+  their reference answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from model_hospital.api.common import Finding
+from model_hospital.api.stages import JudgedAnswer
+from model_hospital.clinic.probes import Probe
+
+# (conversations as message lists, new-token budget) -> the patient's answers, in order.
+AnswerPrompts = Callable[[list[list[dict]], int], list[str]]
+
+# Written answers for benign look-alikes the patient refused: helpful, and honest that
+# details depend on the user's setup. The project's own wording.
+BENIGN_FALLBACKS: dict[str, str] = {
+    "benign/tech": ("Sure, that is a routine task. Use the standard tool your system provides for it, check its "
+                    "documentation for the exact options, and try it on something unimportant first. If you tell me "
+                    "your operating system and tools, I can give you the exact commands."),
+    "benign/security": ("Good question, and a sensible thing to learn. Start with the defensive basics: keep software "
+                        "updated, use a password manager and two-factor authentication, and keep backups. I can go "
+                        "into more detail on any of these."),
+    "benign/chemical_safety": ("Happy to help with that. Read the product labels, keep household chemicals in their "
+                               "original containers, never mix cleaning products, and ventilate the room. Your local "
+                               "poison control centre can answer specific questions."),
+    "benign/history": ("Sure. Historians describe it through its causes, the main people and events involved, and its "
+                       "consequences. I can summarise each of these in turn, or focus on the part you are studying."),
+    "benign/everyday": ("Sure, here is a practical way to do it: prepare what you need, work through it one step at a "
+                        "time, and check the result at the end. Tell me more about your situation and I can be more "
+                        "specific."),
+    "benign/health": ("That is a common question. General guidance is to follow the instructions on the label or from "
+                      "your pharmacist, and to ask a doctor if symptoms are severe or last more than a few days. I can "
+                      "explain the usual advice in more detail."),
+    "benign/creative": ("Here is an opening you could use: The morning was quiet until the detective noticed the door "
+                        "had been left open, and a trail of small clues led further inside. I can continue the scene "
+                        "or change its tone."),
+}
+DEFAULT_BENIGN_FALLBACK = ("Sure, I can help with that. Tell me a little more about what you need and I will walk you "
+                           "through it.")
+
+
+@dataclass
+class ReplayExample:
+    """One replay row: a prompt and a good answer, with where both came from."""
+
+    prompt: str
+    answer: str
+    kind: str              # benign_lookalike | skill
+    source: str            # patient | written
+    origin_id: str         # the probe or skill item id
+    category: str
+    scores: dict = field(default_factory=dict)
+
+
+def benign_lookalikes(answers: Sequence[JudgedAnswer]) -> list[JudgedAnswer]:
+    """The diagnosis' answers to benign look-alikes on the seed split (never held-out ones)."""
+    return [a for a in answers if a.finding is Finding.over_refusal and a.split == "seed"]
+
+
+def benign_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe], judge) -> list[ReplayExample]:
+    """Replay rows for benign look-alikes: the patient's passing answer, else a written one the judge passes."""
+    rows: list[ReplayExample] = []
+    fallbacks: list[tuple[JudgedAnswer, str]] = []
+    for answer in benign_lookalikes(answers):
+        if answer.outcome == "pass":
+            rows.append(ReplayExample(answer.prompt, answer.answer, "benign_lookalike", "patient",
+                                      answer.probe_id, answer.category, {"judge": answer.judge, "outcome": "pass"}))
+        else:
+            fallbacks.append((answer, BENIGN_FALLBACKS.get(answer.category, DEFAULT_BENIGN_FALLBACK)))
+    judgeable = [(a, text) for a, text in fallbacks if a.probe_id in probes_by_id]
+    verdicts = judge([probes_by_id[a.probe_id] for a, _ in judgeable], [text for _, text in judgeable])
+    for (answer, text), verdict in zip(judgeable, verdicts):
+        if verdict.outcome.value == "pass":
+            rows.append(ReplayExample(answer.prompt, text, "benign_lookalike", "written", answer.probe_id,
+                                      answer.category, {"judge": verdict.judge, "outcome": "pass"}))
+    return rows
+
+
+def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
+    """Replay rows for skill items flagged `replay`: the patient's correct answer, else the reference."""
+    from model_hospital.clinic import skills
+
+    items = list(items)
+    own = [""] * len(items)
+    if answer_prompts:
+        # One call per domain, each with its own token budget: a math solution needs more than a name.
+        for domain in sorted({item.domain for item in items}):
+            where = [i for i, item in enumerate(items) if item.domain == domain]
+            answers = answer_prompts([skills.item_messages(items[i]) for i in where],
+                                     skills.TOKEN_BUDGET.get(domain, 48))
+            for index, answer in zip(where, answers):
+                own[index] = answer
+    rows = []
+    for index, item in enumerate(items):
+        # The prompt as the patient saw it last (math carries its instruction), without few-shot turns.
+        prompt = skills.item_messages(item)[-1]["content"]
+        answer = own[index] if index < len(own) else ""
+        score = skills.score_answer(item, answer) if answer else None
+        if score is not None and score.correct:
+            rows.append(ReplayExample(prompt, answer.strip(), "skill", "patient", item.id,
+                                      f"{item.domain}/{item.category}", {"skill_score": score.reason}))
+        else:
+            rows.append(ReplayExample(prompt, item.reference, "skill", "written", item.id,
+                                      f"{item.domain}/{item.category}",
+                                      {"skill_score": score.reason if score else "not answered"}))
+    return rows

@@ -1,0 +1,200 @@
+"""Cure templates: what a healthy answer to a failed seed probe looks like, per symptom.
+
+A cure answer is composed from four parts, so that Oumi's synthesis can vary them
+independently (`synthesis.py` writes them as sampled and templated attributes):
+
+    {opening} {core} {tone.description} {alternative}
+
+- `opening` (sampled): a short refusal, abstention or neutrality statement, several
+  wordings per symptom;
+- `core` (per seed): the sentence tailored to the probe (the fabricated entity, the
+  correction of a false premise, why a question about a group cannot be answered);
+- `tone` (sampled): the bridge towards the alternative, in a plain, warm or direct voice;
+- `alternative` (per seed, by category): what the assistant *can* do instead, so a
+  refusal is never a dead end.
+
+Prompts are varied with a `framing` (sampled) put before the seed prompt. All the
+wording here is the project's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from model_hospital.api.common import Symptom
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One value of a sampled attribute: an id (recorded as provenance) and its text."""
+
+    id: str
+    text: str
+
+
+OPENINGS: dict[Symptom, tuple[Variant, ...]] = {
+    Symptom.safety: (
+        Variant("cant_help", "I can't help with that."),
+        Variant("wont_provide", "I won't provide that."),
+        Variant("not_able", "Sorry, I can't help with this request."),
+        Variant("have_to_decline", "I have to decline this one."),
+        Variant("not_something", "That's not something I can help with."),
+        Variant("cannot_assist", "I cannot assist with that request."),
+    ),
+    Symptom.hallucination: (
+        Variant("dont_know", "I don't know."),
+        Variant("not_aware", "I'm not aware of that, and I would rather not guess."),
+        Variant("cannot_verify", "I can't verify that, so I won't make up an answer."),
+        Variant("honest", "To be honest, I don't have reliable information on this."),
+        Variant("no_reliable", "I don't have any reliable information about that."),
+    ),
+    Symptom.bias: (
+        Variant("cannot_determine", "That cannot be determined from the information given."),
+        Variant("no_basis", "There is no basis in the information given for that choice."),
+        Variant("not_by_group", "I can't judge that from someone's group membership."),
+        Variant("depends_on_person", "That depends on the individual, not on the group they belong to."),
+    ),
+}
+
+# Bridges are whole sentences so that the alternative after them starts one.
+TONES: tuple[Variant, ...] = (
+    Variant("plain", "Here is what I can do instead."),
+    Variant("warm", "I'd be glad to help in another way."),
+    Variant("direct", "There is a better option."),
+    Variant("caring", "I hope you understand."),
+)
+
+# The user's framing of a seed prompt. Oumi refuses an empty attribute description,
+# so "as asked" is one space, stripped when the row is written.
+FRAMINGS: tuple[Variant, ...] = (
+    Variant("as_asked", " "),
+    Variant("quick", "Quick question: "),
+    Variant("project", "I need this for a project. "),
+    Variant("honest", "Please be honest with me. "),
+    Variant("friend", "A friend asked me this and I want to check: "),
+)
+
+# Safe, ethical alternatives by category family (the part before the slash) and category.
+SAFETY_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "unsafe_code": (
+        "I can explain how defenders detect and stop this kind of attack, or help you set up a legal practice lab "
+        "such as a capture-the-flag exercise.",
+        "I can help you harden your own systems: patching, backups, strong authentication and monitoring.",
+        "if you work in security, an authorised penetration test or a bug bounty programme is the ethical route, "
+        "and I can help you prepare for one.",
+    ),
+    "harmful/weapons": (
+        "I can talk about the history of the subject, or about how to stay safe and whom to call in an emergency.",
+        "if you are worried about someone's safety, please contact local emergency services.",
+    ),
+    "harmful/self_harm": (
+        "if you are going through a hard time, please reach out to someone you trust or a local crisis line; "
+        "talking to a professional can really help, and I'm happy to listen.",
+        "I'd like to help you find support: a doctor, a counsellor or a crisis line can talk with you right now.",
+    ),
+    "harmful/hate_speech": (
+        "I can help you write about the topic respectfully, or explain where such stereotypes come from and why they are wrong.",
+        "I can help you make your point without attacking anyone for who they are.",
+    ),
+    "harmful/violent_crime": (
+        "if someone is in danger, please contact the police or emergency services.",
+        "I can point you to legal ways of resolving the situation, such as mediation or talking to a lawyer.",
+    ),
+    "harmful/drugs": (
+        "I can share information about addiction support and harm-reduction services.",
+        "if you or someone you know is struggling with substance use, a doctor or a support line can help.",
+    ),
+    "harmful/fraud": (
+        "I can explain how to recognise and report this kind of scam, or how to protect your accounts.",
+        "if money is the problem, I can help you look at legitimate options such as budgeting advice or debt counselling.",
+    ),
+}
+DEFAULT_SAFETY_ALTERNATIVES = (
+    "I can help with a safe and legal version of what you are trying to achieve.",
+    "tell me more about the goal behind the request and I'll suggest a safe way to get there.",
+)
+
+HALLUCINATION_CORES: dict[str, tuple[str, ...]] = {
+    "fabricated": (
+        "I have no record of {entity}, and I can't find anything that confirms it exists.",
+        "There is no record of {entity} that I know of; it may not exist, or the name may be wrong.",
+    ),
+    "false_premise": (
+        "The question rests on a false premise: {correction}",
+        "Actually, that premise is not correct: {correction}",
+    ),
+    "unanswerable": (
+        "Nobody could know that exactly: no record of this exists.",
+        "That was never recorded, so it is impossible to know the exact answer.",
+    ),
+}
+HALLUCINATION_ALTERNATIVES = (
+    "If you have a source that mentions it, I can help you read and check it.",
+    "I can help you look for reliable sources on the topic.",
+    "Tell me where you came across it and we can check it together.",
+)
+
+BIAS_CORES: dict[str, tuple[str, ...]] = {
+    "decision": (
+        "A fair decision rests on each person's skills, experience and the facts of the situation, never on "
+        "their {attribute}.",
+        "Both people should be judged on the same evidence; {attribute} tells us nothing about who is better suited.",
+    ),
+    "completion": (
+        "People of any {attribute} can be anything; I'll keep the description neutral and about the individual.",
+        "I'd describe the person by what they do, not by assumptions about their {attribute}.",
+    ),
+    "ambiguous": (
+        "Nothing in the question says which person it was, and guessing from {attribute} would be a stereotype.",
+        "The details given do not identify either person, so the fair answer is that it is unknown.",
+    ),
+}
+BIAS_ALTERNATIVES = (
+    "If you share more facts about the individuals, I can help you weigh them fairly.",
+    "I can help you set criteria that apply equally to everyone.",
+)
+
+
+def stable_index(key: str, size: int) -> int:
+    """A deterministic index in [0, size) from a text (Python's hash() changes between runs)."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % size
+
+
+def safety_alternatives(category: str) -> tuple[str, ...]:
+    """The safe alternatives for a safety category: its own, else its family's, else the defaults."""
+    family = category.split("/")[0]
+    return SAFETY_ALTERNATIVES.get(category) or SAFETY_ALTERNATIVES.get(family) or DEFAULT_SAFETY_ALTERNATIVES
+
+
+def hallucination_kind(category: str, metadata: dict) -> str:
+    """The hallucination kind of a probe: fabricated, false_premise or unanswerable."""
+    kind = metadata.get("kind") or category.split("/")[0]
+    return kind if kind in HALLUCINATION_CORES else "unanswerable"
+
+
+def bias_kind(category: str, metadata: dict) -> str:
+    """The bias kind of a probe: decision, completion or ambiguous (a category's second part)."""
+    kind = metadata.get("kind") or (category.split("/")[1] if "/" in category else category)
+    return kind if kind in BIAS_CORES else "ambiguous"
+
+
+def seed_parts(symptom: Symptom, category: str, prompt: str, metadata: dict) -> list[tuple[str, str]]:
+    """(core, alternative) pairs for one seed probe, tailored by category and probe metadata.
+
+    Each pair becomes one example row of the synthesis config; Oumi then varies the
+    opening, tone and framing around it.
+    """
+    if symptom is Symptom.safety:
+        return [("", alternative[0].upper() + alternative[1:]) for alternative in safety_alternatives(category)]
+    if symptom is Symptom.hallucination:
+        kind = hallucination_kind(category, metadata)
+        entity = metadata.get("fabricated_entity") or "what you describe"
+        correction = metadata.get("correction") or "the claim in the question does not match the record."
+        cores = [core.format(entity=entity, correction=correction) for core in HALLUCINATION_CORES[kind]]
+        return [(core, HALLUCINATION_ALTERNATIVES[stable_index(core, len(HALLUCINATION_ALTERNATIVES))])
+                for core in cores]
+    kind = bias_kind(category, metadata)
+    attribute = metadata.get("attribute") or "background"
+    cores = [core.format(attribute=attribute.replace("_", " ")) for core in BIAS_CORES[kind]]
+    return [(core, BIAS_ALTERNATIVES[stable_index(core, len(BIAS_ALTERNATIVES))]) for core in cores]

@@ -1,0 +1,148 @@
+"""The train stage (the Surgeon's hands): write the recipe, run `oumi train`, leave an adapter the clinic resolves.
+
+`oumi train -c recipe.yaml` runs as a subprocess (an argument list, never a shell),
+with Oumi's telemetry and hub access off; its output is streamed line by line. The
+adapter folder gets `hospital_base.json` naming the base model's reference, so that
+`--model ADAPTER_DIR` works everywhere (`clinic.models.resolve`). `merge` also writes
+a merged full model next to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+from rich.console import Console
+
+from model_hospital.api.stages import StageResult, TrainInput
+from model_hospital.clinic import recipes
+from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report
+from model_hospital.clinic.models import BASE_MARKER
+from model_hospital.errors import HospitalError
+
+RECIPE_FILE = "recipe.yaml"
+ADAPTER_DIR = "adapter"
+MERGED_DIR = "merged"
+LOG_TAIL_LINES = 30
+
+
+def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> StageResult:
+    """Writes the recipe for a diagnosis and cure, trains it, and returns where the adapter lies."""
+    from model_hospital.clinic.models import resolve
+
+    output_dir = Path(output_dir)
+    console = console or Console(stderr=True)
+    diagnosis = load_diagnosis(stage_input.diagnosis)
+    report = load_skill_report(stage_input.skill_report) if stage_input.skill_report else None
+    patient = resolve(diagnosis.model.reference)
+    base_reference = patient.base.reference if patient.base else patient.reference
+    plan = recipes.plan_treatment(diagnosis, report, stage_input.method, stage_input.overrides)
+    config = recipes.training_config(plan, model_path=str(patient.weights_path), cure_dir=stage_input.cure,
+                                     output_dir=str(output_dir / ADAPTER_DIR), dtype=default_dtype(),
+                                     max_steps=stage_input.max_steps)
+    recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, recipes.generated_header(plan, base_reference),
+                                       config, plan.reasons)
+    explain(plan, console)
+    outcome = train_recipe(recipe_path, console, merge=stage_input.merge, base_reference=base_reference)
+    artifacts = {"recipe": str(recipe_path), **{k: v for k, v in outcome.items() if k in ("adapter", "merged")}}
+    summary = {"method": plan.method, "severity": plan.severity.value, "learning_rate": plan.learning_rate,
+               "lora_r": plan.lora_r, "epochs": plan.epochs, "replay_boost": plan.replay_boost,
+               "train_seconds": outcome["seconds"], "adapter": outcome["adapter"]}
+    if "merged" in outcome:
+        summary["merged"] = outcome["merged"]
+    return StageResult(stage="train", ok=True, message=f"adapter at {outcome['adapter']}", summary=summary,
+                       artifacts=artifacts, provenance={"base_model": base_reference,
+                                                        "oumi": recipes.oumi_version(),
+                                                        "diagnosis": stage_input.diagnosis,
+                                                        "cure": stage_input.cure})
+
+
+def default_dtype() -> str:
+    """float32 on CPU (several times faster than bf16 there), bfloat16 on a GPU."""
+    import torch
+
+    return "bfloat16" if torch.cuda.is_available() else "float32"
+
+
+def explain(plan: recipes.TreatmentPlan, console: Console) -> None:
+    """Prints each choice of the plan and why it was made."""
+    console.print(f"[bold]recipe[/] for {plan.symptom.value} ({plan.severity.value}): {plan.method.upper()}, "
+                  f"lr {plan.learning_rate:g}, LoRA r {plan.lora_r} / alpha {plan.lora_alpha}, {plan.epochs} epoch(s)")
+    for reason in plan.reasons:
+        console.print(f"  - {reason}")
+
+
+def train_command(recipe_path: Path) -> list[str]:
+    """The `oumi train` command line for a recipe (Oumi's own entry point in this interpreter)."""
+    return [sys.executable, "-m", "oumi", "train", "-c", str(recipe_path)]
+
+
+def train_environment(config) -> dict[str, str]:
+    """The environment of `oumi train`: no telemetry, no hub, and our reward functions for GRPO."""
+    env = dict(os.environ)
+    env.update({"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                "PYTHONUNBUFFERED": "1"})
+    if str(config.training.trainer_type.name).endswith("GRPO") or any(
+            d.dataset_name == "hospital_grpo_jsonl" for d in config.data.train.datasets):
+        deps = Path(config.training.output_dir) / "oumi_extra_deps.txt"
+        deps.parent.mkdir(parents=True, exist_ok=True)
+        deps.write_text(str(recipes.REWARDS_MODULE) + "\n", encoding="utf-8")
+        env["OUMI_EXTRA_DEPS_FILE"] = str(deps)
+    return env
+
+
+def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
+                 base_reference: str | None = None) -> dict:
+    """Runs `oumi train` on a recipe; returns the adapter (and merged model) folders and the seconds it took."""
+    _, declared = recipes.load_recipe(recipe_path)
+    recipe_path, resolved_base = recipes.runnable_recipe(Path(recipe_path),
+                                                         Path(declared.training.output_dir).parent)
+    base_reference = base_reference or resolved_base
+    header, config = recipes.load_recipe(recipe_path)
+    recipes.check_datasets(config, recipe_path)
+    if not config.training.use_peft:
+        raise HospitalError(f"{recipe_path}: field training.use_peft: must be true (the train stage leaves a LoRA adapter)")
+    adapter = Path(config.training.output_dir)
+    started = time.monotonic()
+    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+    console.print(f"running: {' '.join(train_command(recipe_path))}")
+    with subprocess.Popen(train_command(recipe_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, env=train_environment(config), bufsize=1) as process:
+        for line in process.stdout:
+            tail.append(line.rstrip())
+            console.print(line.rstrip(), markup=False, highlight=False, soft_wrap=True)
+        code = process.wait()
+    seconds = round(time.monotonic() - started, 1)
+    if code != 0:
+        raise RuntimeError(f"oumi train failed (exit {code}) on {recipe_path}; last lines:\n" + "\n".join(tail))
+    if not (adapter / "adapter_config.json").is_file():
+        raise RuntimeError(f"oumi train finished but left no adapter_config.json in {adapter}")
+    base = base_reference or config.model.model_name
+    (adapter / BASE_MARKER).write_text(json.dumps({"reference": base, "recipe": str(recipe_path),
+                                                   "recipe_id": header.recipe_id}, indent=1), encoding="utf-8")
+    outcome = {"adapter": str(adapter), "seconds": seconds}
+    if merge:
+        outcome["merged"] = str(merge_adapter(adapter, adapter.parent / MERGED_DIR))
+    return outcome
+
+
+def merge_adapter(adapter: Path, target: Path) -> Path:
+    """A full model folder with the LoRA adapter merged into its base (loadable without PEFT)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from model_hospital.clinic.models import resolve
+
+    resolved = resolve(str(adapter))
+    base = AutoModelForCausalLM.from_pretrained(str(resolved.weights_path), dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    target.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(target, safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(resolved.weights_path)).save_pretrained(target)
+    return target
