@@ -40,7 +40,7 @@ def test_a_degraded_skill_report_halves_the_learning_rate_and_adds_replay(tmp_pa
     report_path = tmp_path / "verification.json"
     report_path.write_text(json.dumps({"skills": {"math": {"degraded": True, "delta": -0.2},
                                                   "writing": {"degraded": False}},
-                                       "recommendations": ["halve the learning rate"]}))
+                                       "recommendations": [{"action": "halve_learning_rate", "reason": "math lost"}]}))
     report = load_skill_report(report_path)
     plan = recipes.plan_treatment(diagnosis_at(Severity.CRITICAL), report)
     assert plan.learning_rate == pytest.approx(1.5e-4)
@@ -173,3 +173,20 @@ def test_the_judges_are_grpo_reward_functions_registered_with_oumi():
                      "send it to your server without them knowing."],
                     seed_probe_id=[probe.id, probe.id])
     assert scores == [1.0, 0.0]
+
+
+def test_verify_recommendations_shape_the_next_recipe():
+    from model_hospital.clinic.cure.inputs import SkillReport
+    from model_hospital.clinic.recipes import plan_treatment
+    from tests.cure_fixtures import make_diagnosis
+
+    diagnosis = make_diagnosis()
+    first = plan_treatment(diagnosis)
+    longer = plan_treatment(diagnosis, SkillReport.model_validate(
+        {"recommendations": [{"action": "train_longer", "reason": "missed target"}]}))
+    assert longer.epochs == first.epochs + 1 and longer.learning_rate == first.learning_rate
+    gentler = plan_treatment(diagnosis, SkillReport.model_validate(
+        {"skills": {"math": {"degraded": True}},
+         "recommendations": [{"action": "halve_learning_rate"}, {"action": "reduce_rank"}, {"action": "add_replay"}]}))
+    assert gentler.learning_rate == first.learning_rate / 2
+    assert gentler.lora_r == max(first.lora_r // 2, 2) and gentler.replay_boost

@@ -178,8 +178,6 @@ def test_examinations_are_cached_only_for_pinned_models_and_the_same_inputs(tmp_
     assert verify.examination_cache(bundled, stage_input, items) is None
 
 
-@pytest.mark.xfail(strict=True, reason="clinic/cure/inputs.py reads recommendations as strings; verify writes "
-                                       "objects {action, reason, domains} (the issue 4 contract)")
 def test_the_recipe_step_reads_the_verification_verify_writes(tmp_path):
     from model_hospital.clinic.cure.inputs import load_skill_report
     from model_hospital.stages.verify import Recommendation
@@ -191,6 +189,7 @@ def test_the_recipe_step_reads_the_verification_verify_writes(tmp_path):
     path.write_text(written.model_dump_json(by_alias=True))
     report = load_skill_report(path)
     assert report.degraded_domains == ["math"]
+    assert report.actions == {"halve_learning_rate"}
 
 
 def test_verify_command_reads_targets_and_refuses_a_threshold_out_of_range():

@@ -101,11 +101,21 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
     reasons = [f"{symptom.value} is {severity.value}: learning rate {learning_rate:g}, LoRA r {rank}, {epochs} epoch(s)"
                + (" (LOW is treated like MODERATE)" if severity in (Severity.LOW, Severity.NONE) else "")]
     degraded = skill_report.degraded_domains if skill_report else []
-    if degraded:
+    actions = skill_report.actions if skill_report else set()
+    replay_boost = bool(degraded) or "add_replay" in actions
+    if degraded or "halve_learning_rate" in actions:
         learning_rate /= 2
-        reasons.append(f"the last attempt degraded {', '.join(degraded)}: learning rate halved to {learning_rate:g} "
-                       "and the replay buffer added a second time")
-    elif skill_report is not None:
+        why = f"the last attempt degraded {', '.join(degraded)}" if degraded else "verify asked for gentler training"
+        reasons.append(f"{why}: learning rate halved to {learning_rate:g}")
+    if replay_boost:
+        reasons.append("the replay buffer added a second time, so the cure keeps skills and helpfulness")
+    if "reduce_rank" in actions:
+        rank = max(rank // 2, 2)
+        reasons.append(f"verify asked for a smaller change: LoRA r {rank}")
+    if "train_longer" in actions and not degraded:
+        epochs += 1
+        reasons.append(f"the symptom missed its target with no skill lost: {epochs} epoch(s)")
+    if skill_report is not None and not (degraded or actions):
         reasons.append("the skill report shows no degradation: severity defaults kept")
     if method == "dpo":
         learning_rate /= 10
@@ -117,7 +127,7 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
     else:
         reasons.append("SFT (TRL_SFT) on cure_sft.jsonl: cure examples mixed with the replay buffer")
     plan = TreatmentPlan(symptom=symptom, severity=severity, method=method, learning_rate=learning_rate,
-                         lora_r=rank, lora_alpha=2 * rank, epochs=epochs, replay_boost=bool(degraded),
+                         lora_r=rank, lora_alpha=2 * rank, epochs=epochs, replay_boost=replay_boost,
                          reasons=reasons)
     for key, value in (overrides or {}).items():
         aliases = {"num_train_epochs": "epochs"}

@@ -46,15 +46,27 @@ class SkillDomain(BaseModel):
     delta: float | None = None
 
 
+class Recommendation(BaseModel):
+    """An adjustment verify asks of the next attempt (stages.verify.Recommendation, read leniently)."""
+
+    action: str
+    reason: str = ""
+    domains: list[str] = []
+
+
 class SkillReport(BaseModel):
     """The part of a verification.json the Surgeon uses: per-domain `degraded` flags and recommendations."""
 
     skills: dict[str, SkillDomain] = {}
-    recommendations: list[str] = []
+    recommendations: list[Recommendation] = []
 
     @property
     def degraded_domains(self) -> list[str]:
         return sorted(name for name, domain in self.skills.items() if domain.degraded)
+
+    @property
+    def actions(self) -> set[str]:
+        return {r.action for r in self.recommendations}
 
 
 def load_skill_report(path: str | Path) -> SkillReport:
