@@ -179,10 +179,17 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
     if plan.method == "grpo":
         training["reward_functions"] = ["hospital_judge"]
         training["grpo"] = {"num_generations": 4, "max_completion_length": 96}
+    train_split: dict = {"datasets": datasets}
+    if plan.method == "sft":
+        # Learn the answers, not the prompts: loss on the final assistant turn only, so the
+        # cure teaches what to say without rewriting how the model reads.
+        train_split.update(collator_name="text_completions_only_with_padding",
+                           train_target="FINAL_ASSISTANT_TURN")
     return {
+        # "auto" keeps the model's own chat template, the one inference and verify use.
         "model": {"model_name": model_path, "torch_dtype_str": dtype, "trust_remote_code": False,
-                  "model_max_length": 1024},
-        "data": {"train": {"datasets": datasets}},
+                  "model_max_length": 1024, "chat_template": "auto"},
+        "data": {"train": train_split},
         "training": training,
         "peft": {"lora_r": plan.lora_r, "lora_alpha": plan.lora_alpha, "lora_dropout": 0.05,
                  "lora_target_modules": list(LORA_TARGETS)},
