@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
+
+from model_hospital.cli.console import positive_int
 
 
 def register(subparsers) -> None:
@@ -16,9 +16,9 @@ def register(subparsers) -> None:
     parser.add_argument("--diagnosis", required=True, metavar="PATH", help="diagnosis.json from `hospital diagnose`")
     parser.add_argument("--output", type=Path, default=Path("runs/cure"), metavar="DIR",
                         help="folder for cure_sft.jsonl, cure_dpo.jsonl, replay_sft.jsonl (default: runs/cure)")
-    parser.add_argument("--min", dest="min_examples", type=_positive, default=100, metavar="N",
+    parser.add_argument("--min", dest="min_examples", type=positive_int, default=100, metavar="N",
                         help="at least N SFT examples (default 100)")
-    parser.add_argument("--max", dest="max_examples", type=_positive, default=500, metavar="N",
+    parser.add_argument("--max", dest="max_examples", type=positive_int, default=500, metavar="N",
                         help="at most N SFT examples (default 500)")
     parser.add_argument("--model", metavar="REF", help="the patient answering replay prompts (default: the diagnosis' model)")
     parser.add_argument("--teacher-engine", metavar="ENGINE",
@@ -31,14 +31,6 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def stage_input_from(args):

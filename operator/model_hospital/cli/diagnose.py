@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
+from model_hospital.cli.console import positive_int
 
 
 def register(subparsers) -> None:
@@ -18,15 +19,15 @@ def register(subparsers) -> None:
     which.add_argument("--symptom", action="append", metavar="S", type=Symptom.parse,
                        help=f"a symptom to screen ({', '.join(s.value for s in Symptom)}); repeatable")
     which.add_argument("--full-scan", action="store_true", help="screen every symptom")
-    parser.add_argument("--budget", type=_positive, metavar="N", help="at most N probes per symptom")
+    parser.add_argument("--budget", type=positive_int, metavar="N", help="at most N probes per symptom")
     parser.add_argument("--split", choices=["seed", "heldout", "all"], default="all",
                         help="which probes: the seed split (makes cure data), the held-out split (verifies), or all")
     parser.add_argument("--output", type=Path, default=Path("runs/diagnosis"), metavar="DIR",
                         help="folder for diagnosis.json, diagnosis.md and diagnosis.png (default: runs/diagnosis)")
     parser.add_argument("--engine", choices=["native", "vllm"], default="native",
                         help="Oumi inference engine: NATIVE (CPU or one GPU) or VLLM (GPU)")
-    parser.add_argument("--batch-size", type=_positive, default=16, metavar="N")
-    parser.add_argument("--max-new-tokens", type=_positive, metavar="N",
+    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
+    parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
                         help="new-token budget per answer (default: each suite's own)")
     parser.add_argument("--judge", choices=["offline", "llm"], default="offline",
                         help="offline deterministic judges (default) or an LLM judge through an Oumi engine")
@@ -40,16 +41,6 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def stage_input_from(args):

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
+from model_hospital.cli.console import positive_int
 
 
 def register(subparsers) -> None:
@@ -49,14 +50,6 @@ def quiet_libraries(args) -> None:
     quiet(args.verbose)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def _fraction(text: str) -> float:

@@ -16,15 +16,15 @@ paired bias probes so that both members of a pair fall on the same side).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from model_hospital.api.common import Expected, Symptom
+from model_hospital.clinic.jsonl import read_items
 from model_hospital.errors import HospitalError
 
 SEED = "seed"
@@ -119,34 +119,14 @@ def suite_path(symptom: Symptom) -> Path:
 
 def load_probes(path: Path) -> list[Probe]:
     """Every probe of a JSONL suite, validated; a malformed line is an error naming file and line."""
-    if not path.is_file():
-        raise HospitalError(f"probe suite {path} does not exist")
-    probes: list[Probe] = []
-    seen: set[str] = set()
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                probe = Probe.model_validate(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise HospitalError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-            except ValidationError as error:
-                first = error.errors()[0]
-                field = ".".join(str(part) for part in first["loc"])
-                raise HospitalError(f"{path}:{number}: field {field}: {first['msg']}") from None
-            if probe.id in seen:
-                raise HospitalError(f"{path}:{number}: duplicate probe id {probe.id!r}")
-            if probe.split != split_for(probe.metadata.split_key):
-                raise HospitalError(
-                    f"{path}:{number}: probe {probe.id} says split {probe.split!r} but its "
-                    f"split_key hashes to {split_for(probe.metadata.split_key)!r}; regenerate the suite"
-                )
-            seen.add(probe.id)
-            probes.append(probe)
-    if not probes:
-        raise HospitalError(f"probe suite {path} is empty: it needs at least one probe")
-    return probes
+    return read_items(path, Probe, "probe suite", check=_check_split)
+
+
+def _check_split(probe: Probe, where: str) -> None:
+    expected = split_for(probe.metadata.split_key)
+    if probe.split != expected:
+        raise HospitalError(f"{where}: probe {probe.id} says split {probe.split!r} but its split_key "
+                            f"hashes to {expected!r}; regenerate the suite")
 
 
 def load_suite(symptom: Symptom) -> list[Probe]:

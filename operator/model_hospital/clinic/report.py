@@ -29,7 +29,7 @@ def percent(value: float | None) -> str:
 def rate_text(rate: RateEstimate) -> str:
     """'45.0 % (27/60, 95 % CI 33-57 %)' with the unscored count when there is one."""
     if rate.failure_rate is None:
-        text = f"n/a (0 scored)"
+        text = "n/a (0 scored)"
     else:
         low, high = rate.interval
         text = (f"{percent(rate.failure_rate)} ({rate.failures}/{rate.scored}, "

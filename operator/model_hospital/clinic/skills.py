@@ -26,8 +26,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from model_hospital.clinic.jsonl import read_items
 from model_hospital.errors import HospitalError
 
 Domain = Literal["math", "reasoning", "writing", "factual"]
@@ -500,26 +501,7 @@ def load_items(path: Path) -> list[SkillItem]:
     if not path.is_file():
         raise HospitalError(f"skill suite {path} does not exist: regenerate it with "
                             "python -m model_hospital.clinic.skills --write")
-    items: list[SkillItem] = []
-    seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = SkillItem.model_validate(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise HospitalError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"])
-            raise HospitalError(f"{path}:{number}: field {field}: {first['msg']}") from None
-        if item.id in seen:
-            raise HospitalError(f"{path}:{number}: duplicate skill item id {item.id!r}")
-        seen.add(item.id)
-        items.append(item)
-    if not items:
-        raise HospitalError(f"skill suite {path} is empty")
-    return items
+    return read_items(path, SkillItem, "skill suite")
 
 
 def load_domain(domain: str) -> list[SkillItem]:
