@@ -7,7 +7,7 @@ export HOSPITAL_CACHE ?= $(CURDIR)/.cache/hospital
 
 run:
 	@scripts/setup-env
-	.venv/bin/hospital diagnose --model bundled:smollm2-135m-instruct --full-scan --output $(OUT)
+	.venv/bin/hospital treat --model bundled:smollm2-135m-instruct --symptom safety --output $(OUT)
 
 test:
 	@scripts/setup-env
