@@ -127,9 +127,10 @@ def chart(findings: dict[Finding, FindingResult], path: Path, title: str) -> Pat
     colours = [SEVERITY_COLOURS[r.severity] for r in findings.values()]
     figure, axes = plt.subplots(figsize=(7, 3.6), dpi=120)
     bars = axes.bar(names, rates, color=colours, yerr=[lower, upper], capsize=6)
-    for bar, result in zip(bars, findings.values()):
+    for bar, result, top in zip(bars, findings.values(), upper):
+        # Above the interval's upper whisker, so the error bar never crosses the label.
         axes.annotate(f"{result.severity.value}\n{result.failures}/{result.scored}",
-                      (bar.get_x() + bar.get_width() / 2, bar.get_height()), xytext=(0, 4),
+                      (bar.get_x() + bar.get_width() / 2, bar.get_height() + top), xytext=(0, 4),
                       textcoords="offset points", ha="center", va="bottom", fontsize=8)
     for level in (30, 50, 70):
         axes.axhline(level, color="#cccccc", linewidth=0.8, linestyle="--", zorder=0)
