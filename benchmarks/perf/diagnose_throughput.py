@@ -24,7 +24,7 @@ os.environ["DO_NOT_TRACK"] = "1"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="bundled:smollm2-135m-instruct")
-    parser.add_argument("--probes", type=int, default=24)
+    parser.add_argument("--probes", type=int, default=48)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
