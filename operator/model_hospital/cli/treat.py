@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
+from model_hospital.cli.console import positive_int
 from model_hospital.cli.verify import (
     _fraction,
     add_generation_arguments,
     generation_from,
-    positive_int,
     quiet_libraries,
 )
 
