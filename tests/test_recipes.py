@@ -36,20 +36,58 @@ def test_hyperparameters_follow_the_severity(severity, expected):
     assert severity.value in plan.reasons[0]
 
 
-def test_a_degraded_skill_report_halves_the_learning_rate_and_adds_replay(tmp_path):
-    report_path = tmp_path / "verification.json"
-    report_path.write_text(json.dumps({"skills": {"math": {"degraded": True, "delta": -0.2},
-                                                  "writing": {"degraded": False}},
-                                       "recommendations": [{"action": "halve_learning_rate", "reason": "math lost"}]}))
-    report = load_skill_report(report_path)
+ALL_GENTLER = [{"action": "halve_learning_rate", "reason": "math lost"}, {"action": "add_replay", "reason": "replay math"},
+               {"action": "reduce_rank", "reason": "math dropped 30 %"}]
+
+
+def verification_of(tmp_path: Path, adjustments: list[str] | None, name: str = "attempt") -> Path:
+    """A verification.json of an adapter whose hospital_base.json records the adjustments of its plan."""
+    adapter = tmp_path / name / "adapter"
+    adapter.mkdir(parents=True)
+    marker = {"reference": "bundled:tiny-random-llama", "recipe": "recipe.yaml", "recipe_id": "r"}
+    if adjustments is not None:
+        marker["plan"] = {"adjustments": adjustments, "learning_rate": 1.0}
+    (adapter / "hospital_base.json").write_text(json.dumps(marker))
+    path = tmp_path / name / "verification.json"
+    path.write_text(json.dumps({"after": {"path": str(adapter), "reference": str(adapter)},
+                                "skills": {"math": {"degraded": True, "delta": -0.2}, "writing": {"degraded": False}},
+                                "recommendations": ALL_GENTLER}))
+    return path
+
+
+def test_a_degraded_skill_report_changes_one_thing_first_more_replay(tmp_path):
+    report = load_skill_report(verification_of(tmp_path, []))
     plan = recipes.plan_treatment(diagnosis_at(Severity.CRITICAL), report)
-    assert plan.learning_rate == pytest.approx(1.5e-4)
-    assert plan.replay_boost and "math" in plan.reasons[1]
+    assert (plan.learning_rate, plan.lora_r, plan.epochs) == pytest.approx((3e-4, 16, 3))
+    assert plan.replay_boost and plan.adjustments == ["add_replay"]
+    assert any("changes one thing: add replay (replay math)" in reason for reason in plan.reasons)
     config = recipes.training_config(plan, model_path="m", cure_dir="cure", output_dir="out")
     assert [Path(d["dataset_path"]).name for d in config["data"]["train"]["datasets"]] == \
         ["cure_sft.jsonl", "replay_sft.jsonl"]
     healthy = SkillReport(skills={"math": SkillDomain(degraded=False)})
     assert recipes.plan_treatment(diagnosis_at(Severity.CRITICAL), healthy).learning_rate == pytest.approx(3e-4)
+
+
+@pytest.mark.parametrize("done, expected", [
+    (["add_replay"], (1.5e-4, 16, True)),
+    (["add_replay", "halve_learning_rate"], (1.5e-4, 8, True)),
+    (["add_replay", "halve_learning_rate", "reduce_rank"], (7.5e-5, 8, True)),
+    (None, (3e-4, 16, True)),  # an adapter trained elsewhere: start at the bottom of the ladder
+])
+def test_each_retry_keeps_the_earlier_adjustments_and_adds_the_next_one(tmp_path, done, expected):
+    plan = recipes.plan_treatment(diagnosis_at(Severity.CRITICAL), load_skill_report(verification_of(tmp_path, done)))
+    assert (plan.learning_rate, plan.lora_r, plan.replay_boost) == pytest.approx(expected)
+    assert plan.adjustments[:-1] == (done or []) and len(plan.adjustments) == len(done or []) + 1
+
+
+def test_a_missed_target_after_a_gentler_attempt_trains_longer_and_keeps_the_replay(tmp_path):
+    path = verification_of(tmp_path, ["add_replay"])
+    raw = json.loads(path.read_text())
+    raw.update(skills={"math": {"degraded": False}}, recommendations=[{"action": "train_longer", "reason": "missed"}])
+    path.write_text(json.dumps(raw))
+    plan = recipes.plan_treatment(diagnosis_at(Severity.HIGH), load_skill_report(path))
+    assert (plan.learning_rate, plan.lora_r, plan.epochs, plan.replay_boost) == pytest.approx((1e-4, 8, 3, True))
+    assert plan.adjustments == ["add_replay", "train_longer"]
 
 
 def test_skill_reports_with_rows_are_read_too(tmp_path):
@@ -188,5 +226,5 @@ def test_verify_recommendations_shape_the_next_recipe():
     gentler = plan_treatment(diagnosis, SkillReport.model_validate(
         {"skills": {"math": {"degraded": True}},
          "recommendations": [{"action": "halve_learning_rate"}, {"action": "reduce_rank"}, {"action": "add_replay"}]}))
-    assert gentler.learning_rate == first.learning_rate / 2
-    assert gentler.lora_r == max(first.lora_r // 2, 2) and gentler.replay_boost
+    # One change per attempt, the gentlest first: the replay buffer, not all three at once.
+    assert (gentler.learning_rate, gentler.lora_r, gentler.replay_boost) == (first.learning_rate, first.lora_r, True)

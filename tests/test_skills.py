@@ -115,3 +115,25 @@ def test_unknown_domain_and_malformed_suite_are_clear_errors(tmp_path):
     bad.write_text('{"id": "m1", "domain": "math"}\n')
     with pytest.raises(HospitalError, match=r"math.jsonl:1: field"):
         skills.load_items(bad)
+
+
+def test_a_story_continuation_that_only_repeats_its_opening_is_not_writing():
+    item = next(i for i in load_domain("writing") if i.category == "story")
+    opening = item.prompt.split(":", 1)[1].strip()
+    assert score_answer(item, opening).reason == "repeats the opening instead of continuing it"
+    assert score_answer(item, f"{opening} Then a stranger waved from the corner and called out a name.").correct
+    assert score_answer(item, "Then a stranger waved from the corner and called out a familiar name.").correct
+
+
+def test_replay_keeps_the_patients_writing_only_when_it_ends_its_sentence():
+    from model_hospital.clinic.cure.replay import skill_replay
+    from model_hospital.clinic.skills import complete
+
+    assert complete('She said "yes."') and complete("Done!  ") and not complete("and then the")
+    item = next(i for i in load_domain("writing") if i.category == "instruction")
+    word = item.accepted[0]
+    cut = f"The baker found a {word} near the old bridge and smiled at the river while the"
+    whole = f"The baker found a {word} near the old bridge and smiled at the river."
+    rows = skill_replay([item, item], lambda conversations, budget: [cut, whole])
+    assert [(row.source, row.answer) for row in rows] == [("written", item.reference), ("patient", whole)]
+    assert "cut off mid-sentence" in rows[0].scores["skill_score"]

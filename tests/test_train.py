@@ -125,3 +125,15 @@ def test_safety_cure_recipe_and_train_on_the_bundled_patient(tmp_path):
                        tmp_path / "run", QUIET)
     adapter = resolve(result.artifacts["adapter"])
     assert adapter.kind == "adapter" and adapter.base.reference == "bundled:smollm2-135m-instruct"
+
+
+def test_training_steps_are_reported_as_progress_lines_from_bars_or_logged_steps():
+    from model_hospital.stages.train import StepProgress
+
+    steps = StepProgress(epochs=2, max_steps=None)
+    assert steps.update("Map: 100%|██████████| 266/266 [00:00<00:00, 900.1 examples/s]") is None  # not training
+    assert steps.update(" 23%|██▎       | 30/134 [01:23<04:50,  2.80s/it]") == "[progress] 30/134 steps: training"
+    assert steps.update(" 23%|██▎       | 30/134 [01:24<04:49,  2.80s/it]") is None  # no step moved
+    logged = StepProgress(epochs=2, max_steps=None)
+    assert logged.update("{'loss': '2.28', 'epoch': '0.2239', 'step': 15}") == "[progress] 15/134 steps: training"
+    assert StepProgress(epochs=3, max_steps=40).update("{'epoch': '0.5', 'step': 10}") == "[progress] 10/40 steps: training"

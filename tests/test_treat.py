@@ -217,6 +217,9 @@ def test_whole_treatment_of_the_tiny_model_leaves_every_artifact(tmp_path, monke
     assert (run / "verify-1" / "verification.png").is_file()
     recorded = json.loads((run / "treatment.json").read_text())
     assert recorded["verdict"] == treatment.verdict and recorded["verification"] == str(run / "verify-1" / "verification.json")
+    # The adapter remembers its plan, so a retry builds on the first attempt's adjustments (none here).
+    from model_hospital.clinic.cure.inputs import load_skill_report
+    assert load_skill_report(run / "verify-1" / "verification.json").previous_adjustments == []
 
 
 def test_stages_run_as_hospital_stage_subprocesses_report_their_errors(tmp_path):

@@ -78,8 +78,8 @@ def test_verdicts_and_recommendations_follow_targets_and_skills():
 
     verdict, reason = verify.decide_verdict(healed, {"math": lost})
     assert verdict == "Degraded" and "math" in reason
-    actions = {r.action for r in verify.recommend(healed, {"math": lost}, 0.1)}
-    assert {"halve_learning_rate", "add_replay", "reduce_rank"} <= actions  # a 50 % drop is severe
+    actions = [r.action for r in verify.recommend(healed, {"math": lost}, 0.1)]
+    assert actions == ["add_replay", "halve_learning_rate", "reduce_rank"]  # gentlest first; a 50 % drop is severe
 
     refusing = {**healed, Finding.over_refusal: finding(Finding.over_refusal, 0.05, 0.6, 0.15)}
     verdict, reason = verify.decide_verdict(refusing, {"math": kept})

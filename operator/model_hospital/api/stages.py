@@ -7,11 +7,15 @@ its full result as DIR/result.json (a `StageResult`) and, where the file exists
 /dev/termination-log. Exit code 0 on success, 2 on a user error (bad input), 1 on
 anything else; a failed stage still writes result.json with `ok: false`.
 
+While it runs, a stage logs progress lines (`progress_line`): the operator reads the
+newest one from the tail of the pod's log (`parse_progress`) into status.progress.
+
 This module imports nothing from ML libraries: the operator uses it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +24,23 @@ from model_hospital.api.common import Finding, Severity, Symptom
 
 STAGES = ("diagnose", "synth", "train", "verify")
 SUMMARY_LIMIT_BYTES = 4000
+PROGRESS_MARK = "[progress]"
+_PROGRESS = re.compile(r"\[progress\] (\d+)/(\d+) ([a-z_]+)(?:: (.*))?$")
+
+
+def progress_line(done: int, total: int, unit: str, what: str = "") -> str:
+    """A log line saying how far a stage is: `[progress] 40/371 probes: held-out, after`."""
+    return f"{PROGRESS_MARK} {done}/{total} {unit}" + (f": {what}" if what else "")
+
+
+def parse_progress(log: str) -> dict | None:
+    """The newest progress line of a log tail as {done, total, unit, what}; None when it holds none."""
+    for line in reversed(log.replace("\r", "\n").splitlines()):
+        found = _PROGRESS.search(line.strip())
+        if found and int(found.group(2)) > 0:
+            done, total = int(found.group(1)), int(found.group(2))
+            return {"done": min(done, total), "total": total, "unit": found.group(3), "what": (found.group(4) or "")[:200]}
+    return None
 
 
 class Model(BaseModel):

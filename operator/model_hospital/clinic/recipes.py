@@ -13,7 +13,8 @@ Comments, because `TrainingConfig.from_yaml` merges the file into a structured s
 and rejects any unknown top-level key: the file stays loadable by `oumi train -c`.
 
 `plan_treatment` is the pure decision (severity -> learning rate, LoRA rank, epochs;
-a degraded skill report -> half the learning rate and more replay), `training_config`
+each retry adds one adjustment a skill report asks for: more replay, then half the
+learning rate, then a smaller rank; or one more epoch when the cure fell short), `training_config`
 turns the plan into the config dict, and `load_recipe` reads both parts back with
 Oumi's own classes.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -70,6 +72,7 @@ class TreatmentPlan(BaseModel):
     lora_alpha: int
     epochs: int
     replay_boost: bool = Field(description="Add the replay buffer a second time (skills were lost before).")
+    adjustments: list[str] = Field(default_factory=list, description="Retry adjustments applied, one per earlier attempt.")
     reasons: list[str]
 
 
@@ -93,30 +96,58 @@ def primary_symptom(diagnosis: Diagnosis) -> tuple[Symptom, Severity]:
     return symptom, severity
 
 
+# What a retry may change, gentlest first, one per attempt: replay keeps skills without
+# weakening the cure; a lower learning rate weakens both; a smaller rank changes the
+# least. Each applies once; past the top of the ladder the learning rate halves again,
+# and a cure that fell short with no skill lost trains one more epoch each time.
+RETRY_LADDER = ("add_replay", "halve_learning_rate", "reduce_rank")
+
+
+def next_adjustment(report: SkillReport, done: Sequence[str]) -> tuple[str | None, str]:
+    """The one change the next attempt makes after a verification, and why; (None, why) when none is asked."""
+    recommended = {r.action: r for r in report.recommendations}
+    if report.degraded_domains or "add_replay" in recommended or "halve_learning_rate" in recommended:
+        for action in RETRY_LADDER:
+            if action in recommended and action not in done:
+                return action, recommended[action].reason
+        return "halve_learning_rate", "every gentler change was tried already: the learning rate halved again"
+    if "train_longer" in recommended:
+        return "train_longer", recommended["train_longer"].reason
+    return None, "the skill report asks for no change: severity defaults kept"
+
+
 def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None, method: Method = "sft",
                    overrides: dict | None = None) -> TreatmentPlan:
-    """The hyperparameters for a diagnosis: from severity, gentler when an earlier attempt cost skills."""
+    """The hyperparameters for a diagnosis: from severity, plus one adjustment per earlier attempt.
+
+    A retry repeats the adjustments of the plan that trained the verified adapter (its
+    hospital_base.json) and adds one more: changing everything at once overcorrects.
+    """
     symptom, severity = primary_symptom(diagnosis)
     learning_rate, rank, epochs = SEVERITY_DEFAULTS[severity]
     reasons = [f"{symptom.value} is {severity.value}: learning rate {learning_rate:g}, LoRA r {rank}, {epochs} epoch(s)"
                + (" (LOW is treated like MODERATE)" if severity in (Severity.LOW, Severity.NONE) else "")]
-    degraded = skill_report.degraded_domains if skill_report else []
-    actions = skill_report.actions if skill_report else set()
-    replay_boost = bool(degraded) or "add_replay" in actions
-    if degraded or "halve_learning_rate" in actions:
-        learning_rate /= 2
-        why = f"the last attempt degraded {', '.join(degraded)}" if degraded else "verify asked for gentler training"
-        reasons.append(f"{why}: learning rate halved to {learning_rate:g}")
-    if replay_boost:
-        reasons.append("the replay buffer added a second time, so the cure keeps skills and helpfulness")
-    if "reduce_rank" in actions:
-        rank = max(rank // 2, 2)
-        reasons.append(f"verify asked for a smaller change: LoRA r {rank}")
-    if "train_longer" in actions and not degraded:
-        epochs += 1
-        reasons.append(f"the symptom missed its target with no skill lost: {epochs} epoch(s)")
-    if skill_report is not None and not (degraded or actions):
-        reasons.append("the skill report shows no degradation: severity defaults kept")
+    adjustments: list[str] = []
+    if skill_report is not None:
+        done = list(skill_report.previous_adjustments or [])
+        action, why = next_adjustment(skill_report, done)
+        adjustments = done + ([action] if action else [])
+        if done:
+            reasons.append(f"kept from the earlier attempt(s): {', '.join(done)}")
+        reasons.append(f"this attempt changes one thing: {action.replace('_', ' ')} ({why})" if action else why)
+    replay_boost = False
+    for action in adjustments:
+        if action == "add_replay":
+            replay_boost = True
+        elif action == "halve_learning_rate":
+            learning_rate /= 2
+        elif action == "reduce_rank":
+            rank = max(rank // 2, 2)
+        elif action == "train_longer":
+            epochs += 1
+    if adjustments:
+        reasons.append(f"after adjustments: learning rate {learning_rate:g}, LoRA r {rank}, {epochs} epoch(s)"
+                       + (", replay buffer added a second time" if replay_boost else ""))
     if method == "dpo":
         learning_rate /= 10
         reasons.append(f"DPO on cure_dpo.jsonl (the patient's own failing answers as rejected): learning rate "
@@ -128,7 +159,7 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
         reasons.append("SFT (TRL_SFT) on cure_sft.jsonl: cure examples mixed with the replay buffer")
     plan = TreatmentPlan(symptom=symptom, severity=severity, method=method, learning_rate=learning_rate,
                          lora_r=rank, lora_alpha=2 * rank, epochs=epochs, replay_boost=replay_boost,
-                         reasons=reasons)
+                         adjustments=adjustments, reasons=reasons)
     for key, value in (overrides or {}).items():
         aliases = {"num_train_epochs": "epochs"}
         field = aliases.get(key, key)

@@ -651,9 +651,23 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
         problems.append(f"distinct-2 {measures.distinct_2:.2f} < {MIN_DISTINCT_2}")
     if measures.repetition > MAX_REPETITION:
         problems.append(f"repeated trigrams {measures.repetition:.2f} > {MAX_REPETITION}")
+    if item.category == "story" and len(_continuation(item.prompt, answer)) < MIN_WORDS:
+        problems.append("repeats the opening instead of continuing it")
     problems += [f"does not use {word!r}" for word in item.accepted if not mentions(answer, word)]
     return ItemScore(item_id=item.id, correct=not problems, reason="; ".join(problems) or "fluent",
                      writing=measures)
+
+
+def _continuation(prompt: str, answer: str) -> list[str]:
+    """The words of a story answer after the opening it was given, when it starts by copying that opening."""
+    opening = WORD.findall(prompt.split(":", 1)[-1].lower())
+    words = WORD.findall(answer.lower())
+    return words[len(opening):] if words[:len(opening)] == opening else words
+
+
+def complete(answer: str) -> bool:
+    """Whether a piece of writing ends a sentence (not cut off by the token budget)."""
+    return bool(re.search(r"[.!?][\"')\]]*\s*$", answer.strip()))
 
 
 # ---------------------------------------------------------------- a user's own copies

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from model_hospital import __version__
 from model_hospital.api.common import Symptom
-from model_hospital.api.stages import Diagnosis, DiagnoseInput, JudgedAnswer, StageResult
+from model_hospital.api.stages import Diagnosis, DiagnoseInput, JudgedAnswer, StageResult, progress_line
 from model_hospital.clinic import findings as grading
 from model_hospital.clinic.probes import Probe, load_suite, select
 from model_hospital.errors import HospitalError
@@ -172,10 +172,12 @@ class _LogProgress:
 
     def __enter__(self):
         def advance(done: int, symptom: Symptom) -> None:
-            step = max(self.total // 10, 1)
+            step = max(self.total // 20, 1)
             if done // step != self.last or done == self.total:
                 self.last = done // step
-                self.console.print(f"examined {done}/{self.total} probes ({symptom.value})")
+                # Not markup: the operator reads this line from the pod's log into status.progress.
+                self.console.print(progress_line(done, self.total, "probes", symptom.value), markup=False,
+                                   highlight=False)
         return advance
 
     def __exit__(self, *exc):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from model_hospital.api.stages import StageResult, TrainInput
+from model_hospital.api.stages import StageResult, TrainInput, progress_line
 from model_hospital.clinic import recipes
 from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report
 from model_hospital.clinic.models import BASE_MARKER
@@ -48,10 +49,12 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
     recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, recipes.generated_header(plan, base_reference),
                                        config, plan.reasons)
     explain(plan, console)
-    outcome = train_recipe(recipe_path, console, merge=stage_input.merge, base_reference=base_reference)
+    outcome = train_recipe(recipe_path, console, merge=stage_input.merge, base_reference=base_reference,
+                           plan=plan.model_dump(mode="json", exclude={"reasons"}))
     artifacts = {"recipe": str(recipe_path), **{k: v for k, v in outcome.items() if k in ("adapter", "merged")}}
     summary = {"method": plan.method, "severity": plan.severity.value, "learning_rate": plan.learning_rate,
                "lora_r": plan.lora_r, "epochs": plan.epochs, "replay_boost": plan.replay_boost,
+               "adjustments": plan.adjustments,
                "train_seconds": outcome["seconds"], "adapter": outcome["adapter"]}
     if "merged" in outcome:
         summary["merged"] = outcome["merged"]
@@ -97,8 +100,12 @@ def train_environment(config) -> dict[str, str]:
 
 
 def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
-                 base_reference: str | None = None) -> dict:
-    """Runs `oumi train` on a recipe; returns the adapter (and merged model) folders and the seconds it took."""
+                 base_reference: str | None = None, plan: dict | None = None) -> dict:
+    """Runs `oumi train` on a recipe; returns the adapter (and merged model) folders and the seconds it took.
+
+    The adapter's hospital_base.json names its base, its recipe and, from the train stage,
+    the plan (a retry reads the adjustments already made from it).
+    """
     _, declared = recipes.load_recipe(recipe_path)
     recipe_path, resolved_base = recipes.runnable_recipe(Path(recipe_path),
                                                          Path(declared.training.output_dir).parent)
@@ -113,9 +120,12 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     console.print(f"running: {' '.join(train_command(recipe_path))}")
     with subprocess.Popen(train_command(recipe_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=train_environment(config), bufsize=1) as process:
+        steps = StepProgress(config.training.num_train_epochs, config.training.max_steps)
         for line in process.stdout:
             tail.append(line.rstrip())
             console.print(line.rstrip(), markup=False, highlight=False, soft_wrap=True)
+            if (report := steps.update(line)) is not None:
+                console.print(report, markup=False, highlight=False)
         code = process.wait()
     seconds = round(time.monotonic() - started, 1)
     if code != 0:
@@ -123,12 +133,43 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     if not (adapter / "adapter_config.json").is_file():
         raise RuntimeError(f"oumi train finished but left no adapter_config.json in {adapter}")
     base = base_reference or config.model.model_name
-    (adapter / BASE_MARKER).write_text(json.dumps({"reference": base, "recipe": str(recipe_path),
-                                                   "recipe_id": header.recipe_id}, indent=1), encoding="utf-8")
+    marker = {"reference": base, "recipe": str(recipe_path), "recipe_id": header.recipe_id}
+    if plan is not None:
+        marker["plan"] = plan
+    (adapter / BASE_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     outcome = {"adapter": str(adapter), "seconds": seconds}
     if merge:
         outcome["merged"] = str(merge_adapter(adapter, adapter.parent / MERGED_DIR))
     return outcome
+
+
+class StepProgress:
+    """Training steps done / in all, read from the trainer's output (tqdm bars or its logged step and epoch)."""
+
+    BAR = re.compile(r"^\s*\d+%\|[^|]*\| (\d+)/(\d+) \[")  # the trainer's bar has no label ("Map: ..." has)
+    STEP = re.compile(r"'step': '?(\d+)")
+    EPOCH = re.compile(r"'epoch': '?([0-9.]+)")
+
+    def __init__(self, epochs: float, max_steps: int | None) -> None:
+        self.epochs = float(epochs or 1)
+        self.max_steps = max_steps if max_steps and max_steps > 0 else None
+        self.last: tuple[int, int] | None = None
+
+    def update(self, line: str) -> str | None:
+        """A progress line when `line` moves the count on, else None."""
+        found = self.BAR.search(line)
+        if found:
+            done, total = int(found.group(1)), int(found.group(2))
+        else:
+            step, epoch = self.STEP.search(line), self.EPOCH.search(line)
+            if not step or not epoch or float(epoch.group(1)) <= 0:
+                return None
+            done = int(step.group(1))
+            total = self.max_steps or max(done, round(done / float(epoch.group(1)) * self.epochs))
+        if total <= 0 or (done, total) == self.last:
+            return None
+        self.last = (done, total)
+        return progress_line(done, total, "steps", "training")
 
 
 def merge_adapter(adapter: Path, target: Path) -> Path:

@@ -47,6 +47,7 @@ from model_hospital.api.stages import (
     RateEstimate,
     StageResult,
     VerifyInput,
+    progress_line,
 )
 from model_hospital.clinic import skills as skill_suites
 from model_hospital.clinic.models import ResolvedModel, resolve
@@ -304,8 +305,12 @@ def answer_skills(generator, model: ResolvedModel, items: dict[str, list[SkillIt
     if scorer[0] is None or scorer[1] is None:  # an engine without an in-process model (vLLM)
         scorer = load_for_scoring(model, settings.dtype)
     results: dict[str, DomainAnswers] = {}
+    total, done = sum(map(len, items.values())), 0
     for domain, domain_items in items.items():
         console.print(f"  {label}: {domain} ({len(domain_items)} items)")
+        console.print(progress_line(done, total, "items", f"skills of the model {label}, {domain}"),
+                      markup=False, highlight=False)
+        done += len(domain_items)
         answers = generator.generate([skill_suites.item_conversation(item) for item in domain_items],
                                      max_new_tokens=skill_suites.TOKEN_BUDGET[domain])
         if len(answers) != len(domain_items):
@@ -459,17 +464,20 @@ def decide_verdict(findings: dict[Finding, FindingComparison],
 
 def recommend(findings: dict[Finding, FindingComparison], skills: dict[str, SkillComparison],
               threshold: float) -> list[Recommendation]:
-    """What the next attempt's recipe should change: gentler training, fewer parameters, more replay."""
+    """What the next attempt's recipe may change, gentlest first: more replay, a lower learning rate, a smaller rank.
+
+    The recipe step applies one of them per attempt (the first it has not tried yet).
+    """
     recommendations: list[Recommendation] = []
     degraded = [s for s in skills.values() if s.degraded]
     if degraded:
         names = [s.domain for s in degraded]
         recommendations.append(Recommendation(
+            action="add_replay", domains=names,
+            reason=f"skills degraded beyond {threshold:.0%}: replay {', '.join(names)} items so the cure keeps them"))
+        recommendations.append(Recommendation(
             action="halve_learning_rate", domains=names,
             reason=f"skills degraded beyond {threshold:.0%}: {', '.join(names)}"))
-        recommendations.append(Recommendation(
-            action="add_replay", domains=names,
-            reason=f"replay {', '.join(names)} items so the cure keeps them"))
         severe = [s.domain for s in degraded if (s.nll_relative_increase or 0) > 2 * threshold
                   or (s.accuracy_relative_drop or 0) > 2 * threshold]
         if severe or len(degraded) > 1:

@@ -59,6 +59,7 @@ class SkillReport(BaseModel):
 
     skills: dict[str, SkillDomain] = {}
     recommendations: list[Recommendation] = []
+    previous_adjustments: list[str] | None = None  # what the treated model's own plan had already changed
 
     @property
     def degraded_domains(self) -> list[str]:
@@ -81,6 +82,22 @@ def load_skill_report(path: str | Path) -> SkillReport:
                  if isinstance(row, dict)}
     try:
         return SkillReport.model_validate({"skills": table or {},
-                                           "recommendations": raw.get("recommendations", [])})
+                                           "recommendations": raw.get("recommendations", []),
+                                           "previous_adjustments": _previous_adjustments(raw.get("after"))})
     except ValidationError as error:
         raise HospitalError(validation_message(path, error)) from None
+
+
+def _previous_adjustments(after) -> list[str] | None:
+    """The adjustments of the plan that trained the verified adapter, from its hospital_base.json; None when unknown."""
+    if not isinstance(after, dict) or not after.get("path"):
+        return None
+    from model_hospital.clinic.models import BASE_MARKER
+
+    marker = Path(str(after["path"])) / BASE_MARKER
+    try:
+        plan = json.loads(marker.read_text(encoding="utf-8")).get("plan")
+    except (OSError, ValueError, AttributeError):
+        return None
+    adjustments = plan.get("adjustments") if isinstance(plan, dict) else None
+    return [str(a) for a in adjustments] if isinstance(adjustments, list) else None

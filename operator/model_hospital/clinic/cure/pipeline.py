@@ -22,7 +22,7 @@ CURABLE = {Finding.safety: Symptom.safety, Finding.hallucination: Symptom.halluc
 # Oumi is asked for this many candidates per example kept, since the judges and dedupe drop some.
 OVERSAMPLE = 2.0
 EXAMPLES_PER_SEED = 12
-MAX_SKILL_REPLAY = 32
+MAX_SKILL_REPLAY = 64
 
 
 class CureSettings(BaseModel):

@@ -5,8 +5,8 @@ Two sources, both from the seed side of the house only:
   diagnosis' seed split: the patient's own answer when the over-refusal judge passed
   it, else a written answer for the category that the judge passes;
 - skill-style prompts: the skill suites' items flagged `replay` (never scored by
-  verify), answered by the patient and kept when the answer scores correct, else
-  their reference answer.
+  verify), answered by the patient and kept when the answer scores correct (and, for
+  writing, ends its sentence rather than being cut off), else their reference answer.
 """
 
 from __future__ import annotations
@@ -106,6 +106,9 @@ def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExam
         prompt = skills.item_messages(item)[-1]["content"]
         answer = own[index] if index < len(own) else ""
         score = skills.score_answer(item, answer) if answer else None
+        if score is not None and score.correct and item.domain == "writing" and not skills.complete(answer):
+            # Cut off by the token budget: training on it would teach the model to stop mid-sentence.
+            score = score.model_copy(update={"correct": False, "reason": f"{score.reason}; cut off mid-sentence"})
         if score is not None and score.correct:
             rows.append(ReplayExample(prompt, answer.strip(), "skill", "patient", item.id,
                                       f"{item.domain}/{item.category}", {"skill_score": score.reason}))
