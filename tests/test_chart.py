@@ -217,6 +217,7 @@ OPERATOR_REQUESTS = [
     *[(verb, "batch", "jobs", "team") for verb in ("get", "list", "watch", "create", "delete")],
     ("create", "", "configmaps", "team"),
     ("list", "", "pods", "team"),
+    ("get", "", "pods/log", "team"),
     ("create", "", "events", "team"),
 ]
 NAMESPACED_MODE_REQUESTS = [("list", "", "namespaces", None), ("watch", "", "namespaces", None)]

@@ -53,6 +53,8 @@ class MemoryCluster:
         self.created_jobs: list[str] = []
         self.events: list[tuple[str, str, str]] = []
         self.deleted_jobs: list[str] = []
+        self.logs: dict[tuple[str, str], str] = {}
+        self.pod_reads = 0
 
     def add(self, plural: str, body: dict) -> dict:
         body = copy.deepcopy(body)
@@ -84,7 +86,11 @@ class MemoryCluster:
         return copy.deepcopy(found) if found else None
 
     def job_pods(self, namespace, job):
+        self.pod_reads += 1
         return copy.deepcopy(self.pods.get((namespace, job), []))
+
+    def pod_log(self, namespace, pod, tail_lines):
+        return "".join(self.logs.get((namespace, pod), "").splitlines(keepends=True)[-tail_lines:])
 
     def create(self, manifest):
         key = (manifest["metadata"]["namespace"], manifest["metadata"]["name"])
@@ -728,3 +734,124 @@ def test_controller_imports_nothing_that_leads_to_ml_code():
     assert "kopf" in reached and "kubernetes" in reached  # the walk reached the handlers and the client
     assert {name: reached[name] for name in reached.keys() & set(FORBIDDEN)} == {}
     assert not {name for name in seen if name.startswith(("model_hospital.stages", "model_hospital.clinic"))}
+
+
+# --- following a running Job: stage column, queue, progress, the Job cache -------------------
+
+
+def running(cluster: MemoryCluster, job: str, log: str = "", namespace: str = "default") -> None:
+    """The Job controller started the Job's pod and the container logged `log` so far."""
+    cluster.jobs[(namespace, job)]["status"] = {"active": 1, "startTime": "2026-11-22T11:50:00Z"}
+    cluster.pods[(namespace, job)] = [{"metadata": {"name": f"{job}-abcde", "creationTimestamp": "2026-11-22T11:50:00Z"},
+                                       "status": {"phase": "Running", "containerStatuses": [
+                                           {"name": "stage", "state": {"running": {"startedAt": "2026-11-22T11:50:00Z"}}}]}}]
+    cluster.logs[(namespace, f"{job}-abcde")] = log
+
+
+def test_stage_column_names_the_stage_that_comes_next_not_the_one_that_finished(settings):
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body(suspend=True))
+    cluster.obj(TREATMENTS, "llama-safety")["spec"]["suspend"] = False
+    TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
+    assert cluster.obj(TREATMENTS, "llama-safety")["status"]["stage"] == "diagnose"
+    cluster.obj(TREATMENTS, "llama-safety")["spec"]["suspend"] = True
+    cluster.finish("llama-safety-diagnose-1", summary("diagnose", "/d", **DIAGNOSIS))
+    TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
+    status = cluster.obj(TREATMENTS, "llama-safety")["status"]
+    assert status["stages"][-1]["phase"] == "Succeeded" and status["stage"] == "synth"  # waits to start synth
+
+
+def test_a_job_kueue_holds_back_sets_queued_until_it_runs(settings):
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body(queueName="gpu-queue"))
+    patients = reconciler(cluster, settings)
+    patients.reconcile("default", "llama")
+    job = cluster.jobs[("default", "llama-diagnose-1")]
+    job["spec"]["suspend"] = True  # what Kueue does to a Job it has not admitted
+    patients.reconcile("default", "llama")
+    status = cluster.obj(PATIENTS, "llama")["status"]
+    queued = find_condition(status["conditions"], "Queued")
+    assert (queued["status"], queued["reason"]) == ("True", "WaitingForQueue") and "gpu-queue" in queued["message"]
+    assert "queued" in find_condition(status["conditions"], "Diagnosed")["message"]
+    job["spec"]["suspend"] = False
+    running(cluster, "llama-diagnose-1")
+    reconciler(cluster, settings).reconcile("default", "llama")
+    queued = find_condition(cluster.obj(PATIENTS, "llama")["status"]["conditions"], "Queued")
+    assert (queued["status"], queued["reason"]) == ("False", "Admitted")
+
+
+def test_an_unschedulable_stage_pod_is_queued_for_a_node(settings):
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body())
+    TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
+    cluster.pods[("default", "llama-safety-diagnose-1")] = [{"metadata": {"name": "p"}, "status": {
+        "phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                            "message": "0/3 nodes have nvidia.com/gpu"}]}}]
+    TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
+    status = cluster.obj(TREATMENTS, "llama-safety")["status"]
+    queued = find_condition(status["conditions"], "Queued")
+    assert queued["reason"] == "Unschedulable" and "nvidia.com/gpu" in queued["message"]
+    assert status["stages"][-1]["message"].startswith("queued: waiting for a node")
+
+
+def test_progress_lines_of_the_running_pod_fill_status_with_an_eta(settings):
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body())
+    moment = [NOW]
+    treatments = TreatmentReconciler(cluster, settings, clock=lambda: moment[0])
+    treatments.reconcile("default", "llama-safety")
+    running(cluster, "llama-safety-diagnose-1", "loading the model\n[progress] 20/100 probes: safety\n")
+    moment[0] = NOW + datetime.timedelta(seconds=settings.progress_seconds)
+    treatments.reconcile("default", "llama-safety")
+    progress = cluster.obj(TREATMENTS, "llama-safety")["status"]["progress"]
+    assert (progress["stage"], progress["done"], progress["total"], progress["unit"], progress["percent"]) == (
+        "diagnose", 20, 100, "probes", 20)
+    assert progress["message"] == "safety" and progress["eta"] is None  # no pace seen yet
+
+    reads = cluster.pod_reads
+    cluster.logs[("default", "llama-safety-diagnose-1-abcde")] += "[progress] 40/100 probes: safety\n"
+    moment[0] += datetime.timedelta(seconds=1)
+    treatments.reconcile("default", "llama-safety")  # sooner than progress_seconds: pods are not read
+    assert cluster.pod_reads == reads and cluster.obj(TREATMENTS, "llama-safety")["status"]["progress"]["done"] == 20
+
+    moment[0] = NOW + datetime.timedelta(seconds=settings.progress_seconds + 20)
+    treatments.reconcile("default", "llama-safety")
+    progress = cluster.obj(TREATMENTS, "llama-safety")["status"]["progress"]
+    # 20 probes in 20 s since the first reading: 60 more take 60 s.
+    assert progress["done"] == 40 and progress["eta"] == "2026-11-22T12:01:35Z"
+    cluster.finish("llama-safety-diagnose-1", summary("diagnose", "/d", **DIAGNOSIS))
+    treatments.reconcile("default", "llama-safety")
+    assert "progress" not in cluster.obj(TREATMENTS, "llama-safety")["status"]  # synth started: nothing read yet
+
+
+def test_progress_lines_are_read_from_the_end_of_a_log():
+    from model_hospital.api.stages import parse_progress, progress_line
+
+    log = f"{progress_line(3, 10, 'steps', 'training')}\nnoise\r{progress_line(7, 10, 'steps', 'training')}\rmore\n"
+    assert parse_progress(log) == {"done": 7, "total": 10, "unit": "steps", "what": "training"}
+    assert parse_progress("[progress] 0/0 steps\nnothing to count") is None
+    assert parse_progress("no progress here") is None
+
+
+def test_the_job_cache_answers_from_watch_events_and_rereads_when_old():
+    from model_hospital.controller.kube import WatchedCluster
+
+    inner = MemoryCluster()
+    inner.jobs[("ns", "j")] = {"metadata": {"name": "j", "namespace": "ns"}, "status": {"from": "api"}}
+    calls = []
+    real_get = inner.get_job
+    inner.get_job = lambda namespace, name: calls.append(name) or real_get(namespace, name)
+    clock = [0.0]
+    cached = WatchedCluster(inner, max_age_seconds=60, clock=lambda: clock[0])
+    cached.observe("ADDED", {"metadata": {"name": "j", "namespace": "ns"}, "status": {"from": "watch"}})
+    assert cached.get_job("ns", "j")["status"] == {"from": "watch"} and calls == []
+    clock[0] = 61.0
+    assert cached.get_job("ns", "j")["status"] == {"from": "api"} and calls == ["j"]
+    assert cached.get_job("ns", "j")["status"] == {"from": "api"} and calls == ["j"]  # kept from the read
+    cached.observe("DELETED", {"metadata": {"name": "j", "namespace": "ns"}})
+    inner.jobs.pop(("ns", "j"))
+    assert cached.get_job("ns", "j") is None and calls == ["j", "j"]
+    assert cached.job_pods("ns", "j") == []  # everything else goes to the wrapped cluster

@@ -89,9 +89,9 @@ def test_names_columns_and_category_are_what_kubectl_users_type():
     assert treatments["names"]["shortNames"] == ["tx"]
     assert patients["names"]["categories"] == treatments["names"]["categories"] == ["hospital"]
     columns = [column["name"].upper() for column in patients["versions"][0]["additionalPrinterColumns"]]
-    assert columns == ["MODEL", "PHASE", "SEVERITY", "WORST SYMPTOM", "FAILURE %", "LAST CHECKUP", "AGE"]
+    assert columns == ["MODEL", "PHASE", "PROGRESS", "SEVERITY", "WORST SYMPTOM", "FAILURE %", "LAST CHECKUP", "AGE"]
     columns = [column["name"].upper() for column in treatments["versions"][0]["additionalPrinterColumns"]]
-    assert columns == ["PATIENT", "STAGE", "BEFORE", "AFTER", "SKILLS", "VERDICT", "AGE"]
+    assert columns == ["PATIENT", "STAGE", "PROGRESS", "BEFORE", "AFTER", "SKILLS", "VERDICT", "AGE"]
     for spec in (patients, treatments):
         assert spec["versions"][0]["subresources"] == {"status": {}}
 

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 TERMINATION_LOG_ENV = "HOSPITAL_TERMINATION_LOG"
 TERMINATION_MESSAGE_LIMIT = 4096  # the kubelet keeps at most 4 KiB of a termination message
 FALLBACK_LOG_LINES = 80  # FallbackToLogsOnError: the kubelet keeps the last 80 lines, at most 2 KiB
+LOG_PUSH_SECONDS = 0.5  # how often a running container's log reaches the API (kubectl logs, the operator)
 FALLBACK_LOG_BYTES = 2048
 
 
@@ -538,7 +539,12 @@ class LocalRunner:
             process = subprocess.Popen(argv, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
             outcome = None
+            shown, shown_at = 0, time.monotonic()
             while process.poll() is None:
+                if time.monotonic() - shown_at >= LOG_PUSH_SECONDS and log_file.stat().st_size != shown:
+                    # What a kubelet does for `kubectl logs`: the running container's output so far.
+                    shown, shown_at = log_file.stat().st_size, time.monotonic()
+                    self._store_log(pod, log_file.read_text(errors="replace"))
                 latest = self._latest(uid)
                 if self._stopped.is_set() or latest is None:
                     outcome = "gone"

@@ -148,6 +148,8 @@ class OperatorValues(Values):
     health_port: int = Field(8081, ge=1024, le=65535, description="Port of kopf's liveness endpoint (/healthz), used by the probes ($HOSPITAL_HEALTH_PORT).")
     run_as_user: int = Field(1000, ge=1, description="Numeric user the operator runs as (never root; the images' user is 1000).")
     resync_seconds: float = Field(30, gt=0, description="How often every resource is reconciled without an event ($HOSPITAL_RESYNC_SECONDS).")
+    progress_seconds: float = Field(
+        15, gt=0, description="How often a running stage's pod and log tail are read for its progress ($HOSPITAL_PROGRESS_SECONDS).")
 
 
 class StageValues(Values):

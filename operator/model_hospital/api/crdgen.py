@@ -313,6 +313,7 @@ def _check(node: Any, path: str, problems: list[str], *, in_junctor: bool, root:
 PATIENT_COLUMNS = [
     {"name": "Model", "type": "string", "jsonPath": ".spec.model.reference", "description": "The model under examination."},
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase", "description": "Pending, Diagnosing, Diagnosed or Failed."},
+    {"name": "Progress", "type": "integer", "jsonPath": ".status.progress.percent", "description": "Percent of the running diagnosis done."},
     {"name": "Severity", "type": "string", "jsonPath": ".status.overallSeverity", "description": "The worst severity found."},
     {"name": "Worst Symptom", "type": "string", "jsonPath": ".status.worstSymptom", "description": "The symptom with the highest failure rate."},
     {"name": "Failure %", "type": "number", "jsonPath": ".status.worstFailureRate", "description": "Failure rate of the worst symptom, in percent."},
@@ -322,6 +323,7 @@ PATIENT_COLUMNS = [
 TREATMENT_COLUMNS = [
     {"name": "Patient", "type": "string", "jsonPath": ".spec.patientRef.name", "description": "The ModelPatient treated."},
     {"name": "Stage", "type": "string", "jsonPath": ".status.stage", "description": "The stage running or next."},
+    {"name": "Progress", "type": "integer", "jsonPath": ".status.progress.percent", "description": "Percent of the running stage's current part done."},
     {"name": "Before", "type": "string", "jsonPath": ".status.severityBefore", "description": "Severity before treatment."},
     {"name": "After", "type": "string", "jsonPath": ".status.severityAfter", "description": "Severity after treatment."},
     {"name": "Skills", "type": "string", "jsonPath": ".status.skillsSummary", "description": "Skills kept or lost."},

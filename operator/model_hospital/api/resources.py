@@ -165,13 +165,18 @@ class Condition(StatusModel):
 
 
 class Progress(StatusModel):
-    """How far the running stage is."""
+    """How far the running stage is, read from the progress lines of its pod's log."""
 
     stage: str | None = Field(None, description="The stage that is running.")
-    done: int | None = Field(None, description="Units of work done (probes, examples, steps).")
-    total: int | None = Field(None, description="Units of work in all.")
+    done: int | None = Field(None, description="Units of work done (probes, items, steps).")
+    total: int | None = Field(None, description="Units of work in this part of the stage.")
+    unit: str | None = Field(None, max_length=32, description="What is counted: probes, items or steps.")
+    percent: int | None = Field(None, ge=0, le=100, description="done / total in percent (printer column PROGRESS).")
     message: str | None = Field(None, max_length=MAX_MESSAGE_CHARS, description="What the stage is doing.")
-    updated_at: str | None = Field(None, description="When progress was last reported (RFC 3339).")
+    since: str | None = Field(None, description="When the operator first read this part of the stage (RFC 3339).")
+    since_done: int | None = Field(None, description="Units done at `since`; the ETA follows the pace from there.")
+    eta: str | None = Field(None, description="When this part should end at the pace so far (RFC 3339).")
+    updated_at: str | None = Field(None, description="When progress was last read (RFC 3339).")
 
 
 class ReportRef(StatusModel):
@@ -251,7 +256,7 @@ class ModelPatientStatus(StatusModel):
     report: ReportRef | None = Field(None, description="Where the full diagnosis lies on the artifact volume.")
     conditions: list[Condition] | None = Field(
         None, json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-        description="Diagnosed and Ready.")
+        description="Diagnosed, Queued and Ready.")
     progress: Progress | None = Field(None, description="Progress of the running diagnosis.")
     diagnose_job: str | None = Field(None, description="Name of the current (or last) diagnose Job.")
     checkup: CheckupState | None = Field(None, description="Bookkeeping of the current checkup.")
@@ -399,7 +404,7 @@ class TreatmentStatus(StatusModel):
     artifacts: dict[str, str] | None = Field(None, description="Where the outputs lie: diagnosis, cure, model, recipe, verification.")
     conditions: list[Condition] | None = Field(
         None, json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-        description="Diagnosed, CureReady, Trained, Verified, Suspended, Ready, Failed.")
+        description="Diagnosed, CureReady, Trained, Verified, Queued, Suspended, Ready, Failed.")
     progress: Progress | None = Field(None, description="Progress of the running stage.")
     message: str | None = Field(None, max_length=MAX_MESSAGE_CHARS, description="The latest event, for people.")
 

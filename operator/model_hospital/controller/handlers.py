@@ -2,7 +2,9 @@
 
 The reconcilers are level-driven (they read the object and its Job and take the next
 step), so the handlers only say *which* object to look at: a patient or treatment
-event names itself, a stage Job event names its owner through its labels. kopf
+event names itself, a stage Job event names its owner through its labels. Job events
+also refresh the Job cache (`WatchedCluster`) the reconcilers read Jobs from, so a
+resync of a waiting owner asks the API nothing about its Job. kopf
 stores nothing in the objects for event handlers; all state is in our status.
 Calls for one object are serialised by a lock, as events for an owner and for its
 Jobs arrive on different kopf workers.
@@ -18,7 +20,7 @@ import kopf
 
 from model_hospital.api.resources import GROUP, VERSION
 from model_hospital.controller.jobs import STAGE_LABEL, PATIENT_LABEL, TREATMENT_LABEL
-from model_hospital.controller.kube import PATIENTS, TREATMENTS, KubernetesCluster
+from model_hospital.controller.kube import PATIENTS, TREATMENTS, KubernetesCluster, WatchedCluster
 from model_hospital.controller.metrics import Metrics
 from model_hospital.controller.patients import PatientReconciler
 from model_hospital.controller.settings import OperatorSettings, settings_from_env
@@ -101,7 +103,7 @@ def startup(settings: kopf.OperatorSettings, **_) -> None:
     settings.watching.server_timeout = 300
     metrics = Metrics()
     metrics.serve(operator_settings.metrics_port)
-    RUNTIME = Runtime(operator_settings, KubernetesCluster.connect(), metrics)
+    RUNTIME = Runtime(operator_settings, WatchedCluster(KubernetesCluster.connect()), metrics)
     threading.Thread(target=RUNTIME.resync, name="resync", daemon=True).start()
 
 
@@ -122,7 +124,8 @@ def treatment_event(name, namespace, **_) -> None:
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={STAGE_LABEL: kopf.PRESENT})
-def stage_job_event(labels, namespace, **_) -> None:
+def stage_job_event(event, labels, namespace, **_) -> None:
+    RUNTIME.cluster.observe(event.get("type"), event["object"])  # the reconcile below reads the Job from here
     if labels.get(TREATMENT_LABEL):
         RUNTIME.reconcile(TREATMENTS, namespace, labels[TREATMENT_LABEL])
     elif labels.get(PATIENT_LABEL):

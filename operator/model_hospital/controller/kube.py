@@ -7,9 +7,12 @@ tests give an in-memory one. Bodies are plain dicts, as the API returns them.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
+import threading
+import time
 from typing import Any, Protocol
 
 from model_hospital.api.resources import GROUP, VERSION
@@ -27,6 +30,7 @@ class Cluster(Protocol):
         """Merge-patches the object's status with `patch` (the status fields, not wrapped)."""
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None: ...
     def job_pods(self, namespace: str, job: str) -> list[dict[str, Any]]: ...
+    def pod_log(self, namespace: str, pod: str, tail_lines: int) -> str: ...
     def create(self, manifest: dict[str, Any]) -> bool: ...
     def delete_job(self, namespace: str, name: str) -> None: ...
     def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
@@ -108,6 +112,11 @@ class KubernetesCluster:
         found = self._call(self.core.list_namespaced_pod, namespace, label_selector=f"job-name={job}")
         return (found or {}).get("items", [])
 
+    def pod_log(self, namespace, pod, tail_lines):
+        response = self.core.read_namespaced_pod_log(pod, namespace, container="stage", tail_lines=tail_lines,
+                                                     limit_bytes=16384, _preload_content=False)
+        return response.data.decode("utf-8", "replace")
+
     def create(self, manifest):
         namespace = manifest["metadata"]["namespace"]
         create = {"Job": self.batch.create_namespaced_job, "ConfigMap": self.core.create_namespaced_config_map,
@@ -132,3 +141,51 @@ class KubernetesCluster:
             self.create(event_manifest(owner, kind, reason, message))
         except Exception as error:  # noqa: BLE001 - an event that cannot be posted must not stop a reconcile
             log.warning("could not post event %s on %s: %s", reason, owner["metadata"]["name"], error)
+
+
+class WatchedCluster:
+    """A `Cluster` whose stage Jobs come from kopf's Job watch when it has them, else from the API.
+
+    `observe` is fed every Job event. A Job read from the API is kept only when no event
+    came first (an event is never older than a read it raced with); an entry older than
+    `max_age_seconds` is read again, in case a watch went quiet. Everything else goes to
+    the wrapped cluster.
+    """
+
+    def __init__(self, inner, max_age_seconds: float = 300.0, clock=None) -> None:
+        self.inner = inner
+        self.max_age_seconds = max_age_seconds
+        self.clock = clock or time.monotonic
+        self._jobs: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._guard = threading.Lock()
+
+    def observe(self, event_type: str | None, body: dict[str, Any]) -> None:
+        """A Job event from the watch: the newest body, or DELETED."""
+        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        with self._guard:
+            if event_type == "DELETED":
+                self._jobs.pop(key, None)
+            else:
+                self._jobs[key] = (self.clock(), copy.deepcopy(body))
+
+    def get_job(self, namespace, name):
+        key = (namespace, name)
+        with self._guard:
+            cached = self._jobs.get(key)
+            if cached and self.clock() - cached[0] < self.max_age_seconds:
+                return copy.deepcopy(cached[1])
+        job = self.inner.get_job(namespace, name)
+        with self._guard:
+            if job is None:
+                self._jobs.pop(key, None)
+            elif key not in self._jobs or self._jobs[key] is cached:
+                self._jobs[key] = (self.clock(), copy.deepcopy(job))
+        return job
+
+    def delete_job(self, namespace, name):
+        with self._guard:
+            self._jobs.pop((namespace, name), None)
+        self.inner.delete_job(namespace, name)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec
-from model_hospital.controller import jobs, results, stage_inputs
+from model_hospital.controller import follow, jobs, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, Cluster
 from model_hospital.controller.settings import OperatorSettings
 from model_hospital.controller.status import cut_message, now_iso, parse_time, patient_phase, set_condition
@@ -58,6 +58,7 @@ class PatientReconciler:
         self.settings = settings
         self.metrics = metrics
         self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        self.follower = follow.JobFollower(cluster, settings.progress_seconds)
 
     def reconcile(self, namespace: str, name: str) -> bool:
         """One step of the patient's checkup; True when a checkup ended in this call (its treatments may go on)."""
@@ -139,31 +140,36 @@ class PatientReconciler:
         if checkup.get("finishedAt"):
             self._schedule(body, spec, moment)
             return
-        namespace = body["metadata"]["namespace"]
         name = status.get("diagnoseJob")
-        outcome = results.job_outcome(self.cluster.get_job(namespace, name), self.cluster.job_pods(namespace, name))
+        seen = self.follower.observe(body["metadata"]["namespace"], name, moment)
+        outcome = seen.outcome
         if outcome.state == "missing":
             # Recorded but never created: the operator stopped in between.
             self._create_job(body, spec, int(checkup["number"]), int(checkup.get("retries") or 0))
         elif outcome.state in ("pending", "running"):
-            self._report_waiting(body, name, outcome, moment)
+            self._report_waiting(body, name, seen, moment)
         elif outcome.state == "succeeded":
             self._diagnosed(body, spec, outcome, moment)
         elif outcome.state == "failed":
             self._job_failed(body, spec, outcome, moment)
 
-    def _report_waiting(self, body, job: str, outcome: results.JobOutcome, moment) -> None:
-        """Says in the Diagnosed condition why the Job does not run (queue, scheduler, image, config), or that it runs."""
+    def _report_waiting(self, body, job: str, seen: follow.Observation, moment) -> None:
+        """Says why the Job does not run (queue, scheduler, image, config) or that it runs, and how far it is."""
         status = body.get("status") or {}
         checkup = status.get("checkup") or {}
-        message = f"checkup {checkup.get('number')}: Job {job} " + (
-            f"is stuck: {outcome.waiting}" if outcome.waiting else outcome.state)
-        current = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
-        if current.get("message") == cut_message(message):
-            return
-        conditions = set_condition(status.get("conditions"), "Diagnosed", "False", "Diagnosing", message,
-                                   checkup.get("generation"), now_iso(moment))
-        self._patch(body, {"conditions": conditions})
+        outcome = seen.outcome
+        patch = follow.status_while_waiting(status, seen, STAGE, checkup.get("generation"), moment)
+        if seen.looked:
+            message = f"checkup {checkup.get('number')}: Job {job} " + (
+                f"is queued: {seen.queued[1]}" if seen.queued else
+                f"is stuck: {outcome.waiting}" if outcome.waiting else outcome.state)
+            current = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
+            if current.get("message") != cut_message(message):
+                patch["conditions"] = set_condition(patch.get("conditions", status.get("conditions")), "Diagnosed",
+                                                    "False", "Diagnosing", message, checkup.get("generation"),
+                                                    now_iso(moment))
+        if patch:
+            self._patch(body, patch)
 
     def _diagnosed(self, body, spec, outcome: results.JobOutcome, moment) -> None:
         status = body.get("status") or {}
@@ -176,7 +182,8 @@ class PatientReconciler:
         severity = patch["overallSeverity"]
         worst = patch["worstSymptom"]
         message = f"overall severity {severity}" + (f", worst {worst} at {patch['worstFailureRate']} %" if worst else "")
-        conditions = set_condition(status.get("conditions"), "Diagnosed", "True", "Diagnosed", message, generation, stamp)
+        conditions = follow.admitted(status, STAGE, generation, moment) or status.get("conditions")
+        conditions = set_condition(conditions, "Diagnosed", "True", "Diagnosed", message, generation, stamp)
         conditions = set_condition(conditions, "Ready", "True", "Diagnosed", message, generation, stamp)
         patch.update(checkup=checkup, conditions=conditions, progress=None)
         if spec.checkup_schedule:

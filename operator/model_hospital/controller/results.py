@@ -123,6 +123,25 @@ def waiting_reason(job: dict[str, Any], pods: list[dict[str, Any]]) -> str | Non
     return None
 
 
+def queue_state(job: dict[str, Any], pods: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(reason, message) of a Job waiting for a queue (Kueue keeps it suspended) or for a node; None otherwise."""
+    if (job.get("spec") or {}).get("suspend"):
+        queue = ((job.get("metadata") or {}).get("labels") or {}).get("kueue.x-k8s.io/queue-name")
+        return "WaitingForQueue", (f"waiting for queue {queue} to admit Job {job['metadata'].get('name')}" if queue
+                                   else f"Job {job['metadata'].get('name')} is suspended")
+    newest = sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "", reverse=True)[:1]
+    for pod in newest:
+        for condition in (pod.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                return "Unschedulable", tail(f"waiting for a node: {condition.get('message') or condition.get('reason')}")
+    return None
+
+
+def job_ended(job: dict[str, Any]) -> bool:
+    """Whether the Job controller has finished the Job (complete or failed)."""
+    return any(_condition(job, kind) for kind in ("Complete", "SuccessCriteriaMet", "Failed", "FailureTarget"))
+
+
 def job_outcome(job: dict[str, Any] | None, pods: list[dict[str, Any]]) -> JobOutcome:
     """The state of a stage Job from the Job and its pods, with the stage's summary once it ended."""
     if job is None:

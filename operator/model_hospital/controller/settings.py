@@ -61,6 +61,7 @@ class OperatorSettings(BaseModel):
     stage_retries: int = Field(1, ge=0, le=10, description="New Jobs for a stage after a failed one, before Failed.")
     diagnosis_max_age_seconds: int = Field(86400, ge=0, description="A patient's diagnosis younger than this is reused by a treatment.")
     resync_seconds: float = Field(30.0, gt=0, description="How often every resource is reconciled without an event.")
+    progress_seconds: float = Field(15.0, gt=0, description="How often a running stage's pod and log tail are read.")
     metrics_port: int = Field(8080, ge=0, le=65535, description="Prometheus metrics port (0: off).")
     health_port: int = Field(8081, ge=0, le=65535, description="kopf liveness endpoint port (0: off).")
 
@@ -84,6 +85,7 @@ _SCALARS = {
     "HOSPITAL_STAGE_RETRIES": "stage_retries",
     "HOSPITAL_DIAGNOSIS_MAX_AGE_SECONDS": "diagnosis_max_age_seconds",
     "HOSPITAL_RESYNC_SECONDS": "resync_seconds",
+    "HOSPITAL_PROGRESS_SECONDS": "progress_seconds",
     "HOSPITAL_METRICS_PORT": "metrics_port",
     "HOSPITAL_HEALTH_PORT": "health_port",
 }

@@ -17,6 +17,7 @@ REASONS = {
     "CureReady": ("Waiting", "Synthesizing", "CureReady", "SynthFailed"),
     "Trained": ("Waiting", "Training", "Trained", "TrainFailed"),
     "Verified": ("Waiting", "Verifying", "Verified", "VerifyFailed"),
+    "Queued": ("WaitingForQueue", "Unschedulable", "Admitted"),
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "StageFailed",
               "Failed", "DiagnoseFailed", "PatientNotFound", "Suspended"),
@@ -70,7 +71,7 @@ def set_condition(conditions: list[dict[str, Any]] | None, kind: str, status: st
 
 
 _ORDER = {kind: index for index, kind in enumerate(
-    ("Diagnosed", "CureReady", "Trained", "Verified", "Suspended", "Ready", "Failed"))}
+    ("Diagnosed", "CureReady", "Trained", "Verified", "Queued", "Suspended", "Ready", "Failed"))}
 
 
 def cut_message(message: str) -> str:
@@ -90,14 +91,41 @@ def patient_phase(conditions: list[dict[str, Any]] | None) -> str:
     return "Diagnosing"
 
 
-def treatment_stage(status: dict[str, Any]) -> str:
-    """The stage column: failed/done at the end, else the stage of the latest record, else pending."""
+ACTIVE = ("Pending", "Running")
+DONE = ("Succeeded", "Reused")
+
+
+def next_stage(records: list[dict[str, Any]], max_attempts: int) -> tuple[str, int] | tuple[None, str]:
+    """What comes after the last finished record: (stage, attempt), or (None, final verdict)."""
+    if not records:
+        return "diagnose", 1
+    last = records[-1]
+    attempt = int(last.get("attempt") or 1)
+    if last["stage"] == "diagnose":
+        return "synth", 1
+    if last["stage"] == "synth":
+        return "train", attempt
+    if last["stage"] == "train":
+        return "verify", attempt
+    verdict = last.get("verdict") or "NotHealed"
+    if verdict == "Healed" or attempt >= max_attempts:
+        return None, verdict
+    return "train", attempt + 1
+
+
+def treatment_stage(status: dict[str, Any], max_attempts: int) -> str:
+    """The STAGE column: failed/done at the end, else the stage running or next (never the one just finished)."""
     if is_true(status.get("conditions"), "Failed"):
         return "failed"
     if status.get("verdict"):
         return "done"
     records = status.get("stages") or []
-    return records[-1]["stage"] if records else "pending"
+    if not records:
+        return "pending"
+    if records[-1].get("phase") not in DONE:
+        return records[-1]["stage"]
+    stage, _ = next_stage(records, max_attempts)
+    return stage or "done"
 
 
 def capped_records(records: list[dict[str, Any]], dropped: int | None) -> tuple[list[dict[str, Any]], int | None]:

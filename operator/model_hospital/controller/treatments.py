@@ -19,11 +19,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
-from model_hospital.controller import jobs, results, stage_inputs
+from model_hospital.controller import follow, jobs, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, Cluster
 from model_hospital.controller.settings import OperatorSettings
 from model_hospital.controller.status import (
-    capped_records, cut_message, find_condition, is_true, now_iso, parse_time, set_condition, treatment_stage,
+    ACTIVE, capped_records, cut_message, find_condition, is_true, next_stage, now_iso, parse_time, set_condition,
+    treatment_stage,
 )
 
 STAGES = ("diagnose", "synth", "train", "verify")
@@ -31,26 +32,7 @@ CONDITION = {"diagnose": "Diagnosed", "synth": "CureReady", "train": "Trained", 
 RUNNING_REASON = {"diagnose": "Diagnosing", "synth": "Synthesizing", "train": "Training", "verify": "Verifying"}
 DONE_REASON = {"diagnose": "Diagnosed", "synth": "CureReady", "train": "Trained", "verify": "Verified"}
 FAILED_REASON = {"diagnose": "DiagnoseFailed", "synth": "SynthFailed", "train": "TrainFailed", "verify": "VerifyFailed"}
-ACTIVE = ("Pending", "Running")
-DONE = ("Succeeded", "Reused")
-
-
-def next_stage(records: list[dict[str, Any]], max_attempts: int) -> tuple[str, int] | tuple[None, str]:
-    """What comes after the last finished record: (stage, attempt), or (None, final verdict)."""
-    if not records:
-        return "diagnose", 1
-    last = records[-1]
-    attempt = int(last.get("attempt") or 1)
-    if last["stage"] == "diagnose":
-        return "synth", 1
-    if last["stage"] == "synth":
-        return "train", attempt
-    if last["stage"] == "train":
-        return "verify", attempt
-    verdict = last.get("verdict") or "NotHealed"
-    if verdict == "Healed" or attempt >= max_attempts:
-        return None, verdict
-    return "train", attempt + 1
+DEFAULT_MAX_ATTEMPTS = TreatmentSpec.model_fields["max_attempts"].default
 
 
 def fresh_patient_diagnosis(patient: dict[str, Any], symptoms: list[str], moment: datetime.datetime,
@@ -120,6 +102,7 @@ class TreatmentReconciler:
         self.settings = settings
         self.metrics = metrics
         self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        self.follower = follow.JobFollower(cluster, settings.progress_seconds)
 
     def reconcile(self, namespace: str, name: str) -> None:
         body = self.cluster.get(TREATMENTS, namespace, name)
@@ -187,7 +170,7 @@ class TreatmentReconciler:
                 status.pop(key, None)
             else:
                 status[key] = value
-        stage = treatment_stage(status)
+        stage = treatment_stage(status, int((body.get("spec") or {}).get("maxAttempts") or DEFAULT_MAX_ATTEMPTS))
         if stage != status.get("stage"):
             status["stage"] = patch["stage"] = stage
         generation = body["metadata"].get("generation")
@@ -222,7 +205,7 @@ class TreatmentReconciler:
         conditions = self._set(body, conditions, CONDITION[stage], "False", RUNNING_REASON[stage], f"Job {name}", moment)
         conditions = self._set(body, conditions, "Ready", "False", "InProgress", f"{stage} (attempt {attempt})", moment)
         self._patch(body, {**self._records_patch(body, records), "attempt": attempt, "conditions": conditions,
-                           "message": f"{stage} started: Job {name}"})
+                           "message": f"{stage} started: Job {name}", "progress": None})
         self._create_job(body, spec, patient_spec, record)
         self.cluster.event(body, "Normal", "StageStarted", f"{stage} (attempt {attempt}) started: Job {name}")
 
@@ -252,9 +235,8 @@ class TreatmentReconciler:
 
     def _follow(self, body, spec, patient_spec, records, moment) -> bool:
         record = dict(records[-1])
-        namespace = body["metadata"]["namespace"]
-        outcome = results.job_outcome(self.cluster.get_job(namespace, record["job"]),
-                                      self.cluster.job_pods(namespace, record["job"]))
+        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment)
+        outcome = seen.outcome
         if outcome.state == "missing":
             self._create_job(body, spec, patient_spec, record)  # recorded, then the operator stopped
             return False
@@ -262,13 +244,19 @@ class TreatmentReconciler:
             before = dict(record)
             if outcome.state == "running":
                 record["phase"] = "Running"
-            if outcome.waiting:
+            if seen.queued:
+                record["message"] = f"queued: {seen.queued[1]}"
+            elif outcome.waiting:
                 record["message"] = f"stuck: {outcome.waiting}"
-            elif str(record.get("message", "")).startswith("stuck: "):
+            elif seen.looked and str(record.get("message", "")).startswith(("stuck: ", "queued: ")):
                 record.pop("message")
+            patch = follow.status_while_waiting(body.get("status") or {}, seen, record["stage"],
+                                                body["metadata"].get("generation"), moment)
             if record != before:
-                self._patch(body, {**self._records_patch(body, [*records[:-1], record]),
-                                   "message": f"{record['stage']} Job {record['job']}: " + (record.get("message") or outcome.state)})
+                patch.update(self._records_patch(body, [*records[:-1], record]),
+                             message=f"{record['stage']} Job {record['job']}: " + (record.get("message") or outcome.state))
+            if patch:
+                self._patch(body, patch)
             return False
         if outcome.state == "succeeded":
             self._succeeded(body, records, record, outcome, moment)
@@ -303,9 +291,10 @@ class TreatmentReconciler:
             verification = results.verification_status(summary)
             record["verdict"] = verification.pop("verdict")
             patch.update(verification)
-        conditions = self._set(body, self._conditions(body), CONDITION[stage], "True", DONE_REASON[stage],
-                               record["summary"], moment)
-        patch["conditions"] = conditions
+        conditions = (follow.admitted(status, stage, body["metadata"].get("generation"), moment)
+                      or self._conditions(body))
+        conditions = self._set(body, conditions, CONDITION[stage], "True", DONE_REASON[stage], record["summary"], moment)
+        patch.update(conditions=conditions, progress=None)
         patch.update(self._records_patch(body, [*records[:-1], record]))
         self._patch(body, patch)
         self.cluster.event(body, "Normal", "StageSucceeded", f"{stage} (attempt {record['attempt']}): {record['summary']}")
@@ -319,7 +308,7 @@ class TreatmentReconciler:
         if outcome.retryable and retries < self.settings.stage_retries:
             record.update(retries=retries + 1, phase="Pending", message=cut_message(outcome.message),
                           job=jobs.job_name(body["metadata"]["name"], stage, int(record["attempt"]), retries + 1))
-            self._patch(body, {**self._records_patch(body, [*records[:-1], record]),
+            self._patch(body, {**self._records_patch(body, [*records[:-1], record]), "progress": None,
                                "message": f"{stage} failed, retrying as Job {record['job']}"})
             self._create_job(body, spec, patient_spec, record)
             if self.metrics:
@@ -338,7 +327,8 @@ class TreatmentReconciler:
                                    message, moment)
         conditions = self._set(body, conditions, "Failed", "True", "StageFailed", message, moment)
         conditions = self._set(body, conditions, "Ready", "False", "StageFailed", message, moment)
-        patch: dict[str, Any] = {"conditions": conditions, "verdict": "Failed", "message": cut_message(message)}
+        patch: dict[str, Any] = {"conditions": conditions, "verdict": "Failed", "message": cut_message(message),
+                                 "progress": None}
         if record is not None:
             patch.update(self._records_patch(body, [*records[:-1], record]))
         self._patch(body, patch)

@@ -1,0 +1,144 @@
+"""Following a stage Job cheaply: the Job from the watch, its pods and log only now and then.
+
+The Job itself comes from `WatchedCluster`'s cache, which kopf's Job watch keeps
+current, so a reconcile of a waiting owner costs no request for it. Its pods are
+read when the Job has ended (the termination message holds the result) and, while
+it has not, at most once per `progress_seconds`: then the pod tells whether the Job
+waits for a queue or a node, why it is stuck, and the tail of its log gives the
+stage's newest progress line (`api.stages.progress_line`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from model_hospital.api.stages import parse_progress
+from model_hospital.controller import results
+from model_hospital.controller.status import cut_message, find_condition, now_iso, parse_time, set_condition
+
+LOG_TAIL_LINES = 20
+
+
+@dataclass
+class Observation:
+    """What one look at a stage Job found."""
+
+    outcome: results.JobOutcome
+    looked: bool = False  # its pods were read this time (else `waiting`, `queued` and `progress` are unknown)
+    queued: tuple[str, str] | None = None  # (reason, message) while it waits for a queue or a node
+    progress: dict[str, Any] | None = None  # the newest progress line of its running pod
+
+
+class JobFollower:
+    """Looks at stage Jobs for one reconciler; remembers when it last read each Job's pods."""
+
+    def __init__(self, cluster, progress_seconds: float) -> None:
+        self.cluster = cluster
+        self.progress_seconds = progress_seconds
+        self._looked: dict[tuple[str, str], datetime.datetime] = {}
+        self._guard = threading.Lock()
+
+    def observe(self, namespace: str, name: str, moment: datetime.datetime) -> Observation:
+        job = self.cluster.get_job(namespace, name)
+        if job is None:
+            return Observation(results.job_outcome(None, []))
+        if results.job_ended(job):
+            self._forget(namespace, name)
+            return Observation(results.job_outcome(job, self.cluster.job_pods(namespace, name)), looked=True)
+        if (job.get("spec") or {}).get("suspend"):  # queued: no pod exists to read
+            return Observation(results.job_outcome(job, []), looked=True, queued=results.queue_state(job, []))
+        if not self._due(namespace, name, moment):
+            return Observation(results.job_outcome(job, []))
+        pods = self.cluster.job_pods(namespace, name)
+        outcome = results.job_outcome(job, pods)
+        return Observation(outcome, looked=True, queued=results.queue_state(job, pods),
+                           progress=self._progress(namespace, pods))
+
+    def _due(self, namespace: str, name: str, moment: datetime.datetime) -> bool:
+        with self._guard:
+            last = self._looked.get((namespace, name))
+            if last is not None and (moment - last).total_seconds() < self.progress_seconds:
+                return False
+            self._looked[(namespace, name)] = moment
+            return True
+
+    def _forget(self, namespace: str, name: str) -> None:
+        with self._guard:
+            self._looked.pop((namespace, name), None)
+
+    def _progress(self, namespace: str, pods: list[dict[str, Any]]) -> dict[str, Any] | None:
+        running = [pod for pod in pods if (pod.get("status") or {}).get("phase") == "Running"]
+        if not running:
+            return None
+        newest = max(running, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "")
+        try:
+            log = self.cluster.pod_log(namespace, newest["metadata"]["name"], LOG_TAIL_LINES)
+        except Exception:  # noqa: BLE001 - progress is a nicety: a log that cannot be read is no progress
+            return None
+        return parse_progress(log or "")
+
+
+def progress_status(stage: str, found: dict[str, Any] | None, previous: dict[str, Any] | None,
+                    moment: datetime.datetime) -> dict[str, Any] | None:
+    """status.progress from the newest progress line, with an ETA at the pace seen since this part was first read.
+
+    `since` and `sinceDone` carry over while the same part (stage, unit, total, message)
+    is counted; the ETA is None until the count has moved since then.
+    """
+    if found is None:
+        return None
+    previous = previous or {}
+    same_part = all(previous.get(key) == value for key, value in
+                    (("stage", stage), ("unit", found["unit"]), ("total", found["total"]),
+                     ("message", found["what"] or None)))
+    since = parse_time(previous.get("since")) if same_part else None
+    since_done = int(previous.get("sinceDone") or 0) if since else found["done"]
+    since = since or moment
+    done, total = found["done"], found["total"]
+    progress = {"stage": stage, "done": done, "total": total, "unit": found["unit"],
+                "percent": int(100 * done / total), "message": found["what"] or None, "since": now_iso(since),
+                "sinceDone": since_done, "updatedAt": now_iso(moment), "eta": None}
+    elapsed = (moment - since).total_seconds()
+    if done < total and done > since_done and elapsed > 0:
+        rate = (done - since_done) / elapsed
+        progress["eta"] = now_iso(moment + datetime.timedelta(seconds=(total - done) / rate))
+    return progress
+
+
+def progress_changed(new: dict[str, Any] | None, old: dict[str, Any] | None) -> bool:
+    """Whether status.progress needs a patch (not for a new `updatedAt` alone)."""
+    keys = ("stage", "done", "total", "unit", "message")
+    return (new is None) != (old is None) or bool(new and old and any(new.get(k) != old.get(k) for k in keys))
+
+
+def status_while_waiting(status: dict[str, Any], seen: Observation, stage: str, generation: int | None,
+                         moment: datetime.datetime) -> dict[str, Any]:
+    """The status fields to patch for a Job that has not ended: the Queued condition and progress; {} when unchanged."""
+    patch: dict[str, Any] = {}
+    conditions = status.get("conditions")
+    current = find_condition(conditions, "Queued")
+    if seen.queued:
+        reason, message = seen.queued
+        if not current or (current.get("status"), current.get("reason"), current.get("message")) != (
+                "True", reason, cut_message(message)):
+            patch["conditions"] = set_condition(conditions, "Queued", "True", reason, message, generation, now_iso(moment))
+    elif seen.looked and current and current.get("status") == "True":
+        patch["conditions"] = set_condition(conditions, "Queued", "False", "Admitted",
+                                            f"the {stage} Job left the queue", generation, now_iso(moment))
+    if seen.looked and seen.outcome.state == "running":
+        progress = progress_status(stage, seen.progress, status.get("progress"), moment)
+        if progress is not None and progress_changed(progress, status.get("progress")):
+            patch["progress"] = progress
+    return patch
+
+
+def admitted(status: dict[str, Any], stage: str, generation: int | None, moment: datetime.datetime):
+    """The conditions with Queued turned False (the Job ran); None when it was not queued."""
+    current = find_condition(status.get("conditions"), "Queued")
+    if not current or current.get("status") != "True":
+        return None
+    return set_condition(status.get("conditions"), "Queued", "False", "Admitted", f"the {stage} Job ran",
+                         generation, now_iso(moment))
