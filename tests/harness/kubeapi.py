@@ -440,7 +440,7 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
             for obj in listing["items"]:
                 self._delete(res, info, obj["metadata"].get("namespace"), obj["metadata"]["name"], options, {})
             return self._json(listing)
-        raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
     @staticmethod
     def _body(request: rendering.Request, optional: bool = False) -> Any:
@@ -848,7 +848,7 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
         elif content_type == "application/strategic-merge-patch+json":
             if is_custom:
                 raise ApiError(415, "UnsupportedMediaType",
-                               f"the body of the request was in an unknown format - accepted media types include: "
+                               "the body of the request was in an unknown format - accepted media types include: "
                                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
             new = strategic_merge_patch(old, self._body(request))
         else:

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec
 from model_hospital.controller import follow, jobs, results, stage_inputs
-from model_hospital.controller.kube import PATIENTS, Cluster
-from model_hospital.controller.settings import OperatorSettings
+from model_hospital.controller.kube import PATIENTS
+from model_hospital.controller.reconciler import Reconciler
 from model_hospital.controller.status import cut_message, now_iso, parse_time, patient_phase, set_condition
 
 CHECKUP_ANNOTATION = "modelhospital.io/checkup"
@@ -50,22 +50,15 @@ def checkup_trigger(body: dict[str, Any], spec: ModelPatientSpec, moment: dateti
     return None
 
 
-class PatientReconciler:
+class PatientReconciler(Reconciler):
     """Brings one patient's checkup one step forward per call; safe to call any number of times."""
 
-    def __init__(self, cluster: Cluster, settings: OperatorSettings, metrics=None, clock=None) -> None:
-        self.cluster = cluster
-        self.settings = settings
-        self.metrics = metrics
-        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
-        self.follower = follow.JobFollower(cluster, settings.progress_seconds)
+    plural = PATIENTS
 
     def reconcile(self, namespace: str, name: str) -> bool:
         """One step of the patient's checkup; True when a checkup ended in this call (its treatments may go on)."""
-        body = self.cluster.get(PATIENTS, namespace, name)
-        if body is None or body["metadata"].get("deletionTimestamp"):
-            if self.metrics:
-                self.metrics.observe_patient(namespace, name, None)
+        body = self.read(namespace, name)
+        if body is None:
             return False
         moment = self.clock()
         was_running = not ((body.get("status") or {}).get("checkup") or {}).get("finishedAt")
@@ -81,8 +74,7 @@ class PatientReconciler:
             self._start_checkup(body, spec, trigger, moment)
         else:
             self._follow_job(body, spec, moment)
-        if self.metrics:
-            self.metrics.observe_patient(namespace, name, body.get("status") or {})
+        self.observe(namespace, name, body.get("status") or {})
         return was_running and bool(((body.get("status") or {}).get("checkup") or {}).get("finishedAt"))
 
     # --- steps ---------------------------------------------------------------------------

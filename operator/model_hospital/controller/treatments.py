@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.controller import follow, jobs, results, stage_inputs
-from model_hospital.controller.kube import PATIENTS, TREATMENTS, Cluster
-from model_hospital.controller.settings import OperatorSettings
+from model_hospital.controller.kube import PATIENTS, TREATMENTS
+from model_hospital.controller.reconciler import Reconciler
 from model_hospital.controller.status import (
     ACTIVE, capped_records, cut_message, find_condition, is_true, next_stage, now_iso, parse_time, set_condition,
     treatment_stage,
@@ -94,27 +94,19 @@ def one_line(stage: str, summary) -> str:
     return f"verdict {results.verdict_of(figures)}"
 
 
-class TreatmentReconciler:
+class TreatmentReconciler(Reconciler):
     """Moves one treatment forward as far as it can go now; safe to call any number of times."""
 
-    def __init__(self, cluster: Cluster, settings: OperatorSettings, metrics=None, clock=None) -> None:
-        self.cluster = cluster
-        self.settings = settings
-        self.metrics = metrics
-        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc))
-        self.follower = follow.JobFollower(cluster, settings.progress_seconds)
+    plural = TREATMENTS
 
     def reconcile(self, namespace: str, name: str) -> None:
-        body = self.cluster.get(TREATMENTS, namespace, name)
-        if body is None or body["metadata"].get("deletionTimestamp"):
-            if self.metrics:
-                self.metrics.observe_treatment(namespace, name, None)
+        body = self.read(namespace, name)
+        if body is None:
             return
         try:
             self._reconcile(body)
         finally:
-            if self.metrics:
-                self.metrics.observe_treatment(namespace, name, body.get("status") or {})
+            self.observe(namespace, name, body.get("status") or {})
 
     def _reconcile(self, body: dict[str, Any]) -> None:
         status = body.get("status") or {}
