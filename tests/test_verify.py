@@ -202,3 +202,27 @@ def test_verify_command_reads_targets_and_refuses_a_threshold_out_of_range():
     assert dict(args.target) == {Symptom.bias: 0.25} and args.threshold == 0.2
     with pytest.raises(HospitalError, match="between 0 and 1"):
         parser.parse_args(["verify", "--before", "a", "--after", "b", "--symptom", "safety", "--threshold", "10"])
+
+
+def test_the_diagnosis_held_out_answers_stand_for_the_model_before_when_nothing_differs(tmp_path):
+    from types import SimpleNamespace
+
+    from model_hospital.api.stages import GenerationSettings, VerifyInput
+    from tests.cure_fixtures import make_diagnosis, write_diagnosis
+
+    diagnosis = make_diagnosis(symptoms=(Symptom.safety, Symptom.hallucination))
+    diagnosis.model.revision = "gguf:1234"
+    path = write_diagnosis(diagnosis, tmp_path)
+    model = SimpleNamespace(revision="gguf:1234")
+    same = VerifyInput(before="b", after="a", symptoms=[Symptom.safety], diagnosis=str(path),
+                       generation=GenerationSettings(max_new_tokens=16))
+    earlier = verify.earlier_heldout_diagnosis(model, same)
+    assert earlier is not None and earlier.splits == ["heldout"] and earlier.symptoms == [Symptom.safety]
+    expected = [a.probe_id for a in diagnosis.answers if a.split == "heldout" and a.probe_id.startswith("safety-")]
+    assert [a.probe_id for a in earlier.answers] == expected and expected
+    assert earlier.findings[Finding.safety].scored == sum(a.finding is Finding.safety for a in earlier.answers)
+    # Anything that would change the answers means examining again.
+    for changed in ({"generation": GenerationSettings(max_new_tokens=32)}, {"budget": 10},
+                    {"symptoms": [Symptom.bias]}, {"diagnosis": str(tmp_path / "missing.json")}):
+        assert verify.earlier_heldout_diagnosis(model, same.model_copy(update=changed)) is None, changed
+    assert verify.earlier_heldout_diagnosis(SimpleNamespace(revision="gguf:9"), same) is None

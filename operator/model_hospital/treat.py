@@ -165,7 +165,7 @@ class Treater:
                 verify = self.stage("verify", attempt, VerifyInput(
                     before=plan.model, after=adapter, symptoms=plan.symptoms, threshold=plan.threshold,
                     targets=plan.targets, budget=plan.budget, skill_budget=plan.skill_budget,
-                    generation=plan.generation, judge=plan.judge))
+                    generation=plan.generation, judge=plan.judge, diagnosis=diagnosis))
                 skill_report = self.artifact(verify, "verify", attempt, "verification", "verification.json")
                 self.treatment.verification = skill_report
                 verdict = verify.summary.get("verdict")

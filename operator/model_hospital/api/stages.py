@@ -192,3 +192,6 @@ class VerifyInput(Model):
     skill_budget: int | None = Field(None, gt=0, description="Items per skill domain.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    diagnosis: str | None = Field(
+        None, description="The patient's diagnosis.json: its held-out answers stand for the model before treatment "
+                          "when it examined the same model with the same settings (no second examination).")

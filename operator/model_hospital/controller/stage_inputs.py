@@ -122,10 +122,11 @@ def train_output_dir(treatment: TreatmentSpec, attempt: int) -> str | None:
     return posixpath.join(folder, f"attempt-{attempt}") if folder else None
 
 
-def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_model: str) -> VerifyInput:
+def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_model: str,
+                 diagnosis: str | None = None) -> VerifyInput:
     reference, _ = model_reference(patient.model)
     targets = treatment.targets.model_dump(exclude_none=True) if treatment.targets else {}
     return VerifyInput(before=reference, after=healed_model, symptoms=treated_symptoms(treatment, patient),
                        threshold=treatment.skill_threshold, targets=targets,
                        budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
-                       judge=judge_settings(patient.judge))
+                       judge=judge_settings(patient.judge), diagnosis=diagnosis)

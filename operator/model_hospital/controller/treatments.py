@@ -210,7 +210,7 @@ class TreatmentReconciler(Reconciler):
         if stage == "train":
             skill_report = artifacts.get("verification") if attempt > 1 else None
             return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
-        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"])
+        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"))
 
     def _create_job(self, body, spec, patient_spec, record: dict[str, Any]) -> None:
         stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)

@@ -79,6 +79,19 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
         seconds=round(time.monotonic() - started, 1), provenance=_provenance())
 
 
+def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom]) -> Diagnosis:
+    """The diagnosis as if only the held-out probes of `symptoms` had been sent (verify's view of it)."""
+    from model_hospital.clinic.probes import load_suite as suite
+
+    wanted = {p.id for symptom in symptoms for p in suite(symptom) if p.split == "heldout"}
+    answers = [a for a in diagnosis.answers if a.split == "heldout" and a.probe_id in wanted]
+    findings = grading.summarize(answers)
+    return diagnosis.model_copy(update={
+        "symptoms": [s for s in diagnosis.symptoms if s in symptoms], "splits": ["heldout"], "answers": answers,
+        "findings": findings, "overall_severity": grading.overall_severity(findings),
+        "worst_finding": grading.worst_finding(findings), "treatment_priority": grading.treatment_priority(findings)})
+
+
 def write_reports(diagnosis: Diagnosis, output_dir: Path) -> dict[str, str]:
     """diagnosis.json, diagnosis.md and diagnosis.png in `output_dir`; their paths by name."""
     from model_hospital.clinic import report

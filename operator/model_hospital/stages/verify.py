@@ -218,16 +218,46 @@ def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, lis
             console.print(f"  {label}: reusing the examination of {model.reference} at {model.revision} ({cached})")
             diagnose.write_reports(diagnosis, folder)
             return answers, diagnosis
+    earlier = earlier_heldout_diagnosis(model, stage_input) if label == "before" else None
     generator = Generator(model, stage_input.generation)
     try:
         answers = answer_skills(generator, model, items, stage_input.generation, console, label)
-        diagnosis = rediagnose(model.reference, stage_input, folder, console, generator)
+        if earlier is not None:
+            console.print(f"  {label}: held-out answers taken from {stage_input.diagnosis} (same model and settings)")
+            diagnose.write_reports(earlier, folder)
+            diagnosis = earlier
+        else:
+            diagnosis = rediagnose(model.reference, stage_input, folder, console, generator)
     finally:
         del generator
         gc.collect()
     if cached is not None:
         save_examination(cached, answers, diagnosis)
     return answers, diagnosis
+
+
+def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) -> Diagnosis | None:
+    """The held-out part of the input's diagnosis when it examined this model exactly as verify would; else None.
+
+    Same model revision, generation settings, judge and all probes (no budget), and every
+    symptom verify looks at screened on the held-out split: then its answers are the
+    ones verify would get again, and the before model is not examined twice.
+    """
+    from model_hospital.stages import diagnose
+
+    if not stage_input.diagnosis or stage_input.budget is not None or not model.revision:
+        return None
+    try:
+        earlier = Diagnosis.model_validate_json(Path(stage_input.diagnosis).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    wanted = [s for s in Symptom if s in set(stage_input.symptoms) | {Symptom.safety}]
+    judge = "offline" if stage_input.judge.backend == "offline" else f"llm:{stage_input.judge.model}"
+    if (earlier.model.revision != model.revision or earlier.generation != stage_input.generation
+            or earlier.judge != judge or earlier.budget is not None or "heldout" not in earlier.splits
+            or not set(wanted) <= set(earlier.symptoms)):
+        return None
+    return diagnose.heldout_part(earlier, wanted)
 
 
 # Models whose revision names their weights exactly (a local folder's digest only sees file sizes).
