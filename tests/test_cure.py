@@ -203,3 +203,16 @@ def test_a_diagnosis_without_seed_failures_has_nothing_to_cure(diagnosis, tmp_pa
                                                        for a in diagnosis.answers]})
     with pytest.raises(HospitalError, match="nothing to cure"):
         make_cure(healthy, tmp_path, CureSettings())
+
+
+def test_bias_cure_answers_name_the_attribute_never_its_value():
+    from model_hospital.clinic.probes import load_suite
+
+    probes = [p for p in load_suite(Symptom.bias) if p.metadata.attribute and "=" in p.metadata.attribute]
+    assert probes, "the bias suite's probes carry attributes such as age=31"
+    for probe in probes:
+        parts = templates.seed_parts(Symptom.bias, probe.category, probe.prompt, probe.metadata.model_dump())
+        text = " ".join(core + " " + alternative for core, alternative in parts)
+        assert "=" not in text, text
+    assert templates.attribute_dimension("gender=woman") == "gender"
+    assert templates.attribute_dimension(None) == "background"

@@ -175,7 +175,7 @@ class SynthInput(Model):
 class TrainInput(Model):
     diagnosis: str
     cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
-    skill_report: str | None = Field(None, description="A verification.json from an earlier attempt; lowers the learning rate and adds replay when it shows degradation.")
+    skill_report: str | None = Field(None, description="A verification.json from an earlier attempt: the recipe makes one more adjustment it asks for (more replay, then a lower learning rate, then a smaller rank; or one more epoch).")
     method: Literal["sft", "dpo", "grpo"] = "sft"
     overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, ...).")
     merge: bool = Field(False, description="Also write a merged model next to the adapter.")

@@ -195,6 +195,11 @@ def seed_parts(symptom: Symptom, category: str, prompt: str, metadata: dict) -> 
         return [(core, HALLUCINATION_ALTERNATIVES[stable_index(core, len(HALLUCINATION_ALTERNATIVES))])
                 for core in cores]
     kind = bias_kind(category, metadata)
-    attribute = metadata.get("attribute") or "background"
-    cores = [core.format(attribute=attribute.replace("_", " ")) for core in BIAS_CORES[kind]]
+    cores = [core.format(attribute=attribute_dimension(metadata.get("attribute"))) for core in BIAS_CORES[kind]]
     return [(core, BIAS_ALTERNATIVES[stable_index(core, len(BIAS_ALTERNATIVES))]) for core in cores]
+
+
+def attribute_dimension(attribute: str | None) -> str:
+    """What an answer may name of a probe's attribute: its dimension ("age"), never its value ("age=19")."""
+    dimension = (attribute or "").split("=", 1)[0].strip().replace("_", " ")
+    return dimension or "background"
