@@ -47,7 +47,7 @@ MODES: dict[str, dict] = {
                                        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]},
                              "priorityClassName": "batch-low", "nodeSelector": {"pool": "ml"},
                              "tolerations": [{"key": "pool", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}],
-                             "serviceAccountName": "stage-runner"}},
+                             "serviceAccountName": "stage-runner", "imagePullSecrets": [{"name": "registry"}]}},
     "hf-token": {"huggingFace": {"tokenSecretRef": {"name": "hf-token", "key": "token"}}},
     "dashboard": {"dashboard": {"enabled": True}},
     "operator-placement": {
@@ -431,7 +431,8 @@ def test_rendered_settings_reach_the_operator_as_meant():
     values = {
         "watch": {"allNamespaces": False, "namespaces": ["team-a", "team-b"]},
         "stages": {"train": {"gpu": 2, "deadlineSeconds": 7200, "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]},
-                   "nodeSelector": {"pool": "ml"}, "retries": 3, "jobTtlSeconds": 600},
+                   "nodeSelector": {"pool": "ml"}, "retries": 3, "jobTtlSeconds": 600,
+                   "imagePullSecrets": [{"name": "registry"}, {"name": "mirror"}]},
         "artifacts": {"existingClaim": "shared-artifacts"},
         "modelCache": {"enabled": True},
         "kueue": {"queueName": "ml-queue"},
@@ -449,6 +450,7 @@ def test_rendered_settings_reach_the_operator_as_meant():
     assert result.stage_retries == 3
     assert result.job_ttl_seconds == 600
     assert result.artifact_claim == "shared-artifacts"
+    assert result.image_pull_secrets == ["registry", "mirror"]
     assert result.model_cache_claim == f"{RELEASE}-model-hospital-model-cache"
     assert result.run_as_user == 1000
     assert result.health_port == 8081

@@ -228,6 +228,15 @@ def test_stage_job_is_a_valid_restricted_job_with_everything_the_spec_asks(setti
     assert json.loads(config_map["data"]["input.json"])["judge"]["api_key_env"] == "HOSPITAL_JUDGE_API_KEY"
 
 
+def test_stage_pods_carry_the_configured_pull_secrets():
+    owner = jobs.Owner(kind="ModelPatient", name="llama", namespace="team", uid="u-1", patient="llama")
+    job = jobs.stage_job(owner, "diagnose", 1, stage_inputs.patient_diagnose_input(
+        ModelPatientSpec.model_validate(patient_body()["spec"])), OperatorSettings(image_pull_secrets=["registry"]),
+        jobs.JobOptions())
+    assert job["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "registry"}]
+    assert settings_from_env({"HOSPITAL_IMAGE_PULL_SECRETS": "registry, mirror"}).image_pull_secrets == ["registry", "mirror"]
+
+
 def test_spec_resources_override_operator_defaults_per_field(settings):
     defaults = settings.stage_resources["train"]
     merged = jobs.merged_resources(defaults, ModelPatientSpec.model_validate(

@@ -195,6 +195,9 @@ class StagesValues(Values):
     service_account_name: str = Field(
         "", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
         description="ServiceAccount of stage pods (they need no API rights); the namespace's default when empty.")
+    image_pull_secrets: list[ImagePullSecret] = Field(
+        default_factory=list,
+        description="Pull Secrets of every stage pod, in the namespace of its patient or treatment (besides its ServiceAccount's).")
     run_as_user: int = Field(1000, ge=1, description="Numeric user stage pods run as (never root; the worker images' user is 1000).")
     backoff_limit: int = Field(0, ge=0, le=10, description="backoffLimit of every stage Job: pod restarts inside one Job before it fails.")
     retries: int = Field(1, ge=0, le=10, description="New Jobs the operator starts for a failed stage before the resource is Failed.")
@@ -298,7 +301,7 @@ class ChartValues(Values):
     fullname_override: str = Field("", max_length=63, description="Replaces the whole release-and-chart name in object names.")
     image_pull_secrets: list[ImagePullSecret] = Field(
         default_factory=list,
-        description="Pull Secrets for the operator's image (stage pods use those of their namespace's ServiceAccount, or of stages.serviceAccountName).")
+        description="Pull Secrets for the operator's image (stage pods: stages.imagePullSecrets).")
     crds: CrdValues = Field(default_factory=CrdValues, description="The ModelPatient and Treatment CRDs.")
     watch: WatchValues = Field(default_factory=WatchValues, description="Which namespaces the operator serves.")
     service_account: ServiceAccountValues = Field(default_factory=ServiceAccountValues, description="The operator's ServiceAccount.")

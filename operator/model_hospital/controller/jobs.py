@@ -250,6 +250,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
     }
     if settings.service_account:
         pod_spec["serviceAccountName"] = settings.service_account
+    if settings.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = [{"name": name} for name in settings.image_pull_secrets]
     if node_selector:
         pod_spec["nodeSelector"] = node_selector
     if tolerations:

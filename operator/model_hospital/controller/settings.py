@@ -37,6 +37,7 @@ class OperatorSettings(BaseModel):
     images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_IMAGE for stage in STAGES},
                                    description="Container image per stage.")
     image_pull_policy: str = Field("IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
+    image_pull_secrets: list[str] = Field(default_factory=list, description="Pull Secrets of every stage pod.")
     artifact_claim: str = Field("model-hospital-artifacts", description="PVC holding every stage's artifacts.")
     artifact_root: str = Field("/artifacts", description="Where the artifact PVC is mounted in stage pods.")
     config_root: str = Field("/config", description="Where the stage input ConfigMap is mounted.")
@@ -115,6 +116,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> OperatorSetti
                 values[field] = json.loads(environ[variable])
             except json.JSONDecodeError as error:
                 raise HospitalError(f"${variable} is not valid JSON: {error.msg}") from None
+    if environ.get("HOSPITAL_IMAGE_PULL_SECRETS", "").strip():
+        values["image_pull_secrets"] = [name.strip() for name in environ["HOSPITAL_IMAGE_PULL_SECRETS"].split(",")
+                                        if name.strip()]
     if environ.get("HOSPITAL_NAMESPACES", "").strip():
         values["namespaces"] = [name.strip() for name in environ["HOSPITAL_NAMESPACES"].split(",") if name.strip()]
     if "stage_resources" in values:
