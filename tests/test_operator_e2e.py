@@ -1,9 +1,13 @@
-"""The operator end to end: real kubectl, the loopback API, the operator process and a local Job runner.
+"""The operator end to end: real kubectl, a Kubernetes API, the operator process and the stage Jobs.
 
-Most tests run a stub `hospital` (a script on the runner's PATH that writes a
-plausible result.json and termination message, or fails on request), so that stage
-outcomes and timing are deterministic; one test runs the real diagnose stage on the
-tiny random model.
+On the loopback API a local runner plays the kubelet: in one namespace it runs a stub
+`hospital` (a script on the runner's PATH that writes a plausible result.json and
+termination message, or fails on request), so that stage outcomes and timing are
+deterministic; in the other it runs the real worker `hospital` of .venv.
+
+With HOSPITAL_TEST_REAL_CLUSTER=1 and KUBECONFIG (tests/harness/cluster.py) the same
+tests run on a real cluster: its kubelet runs the Jobs from $HOSPITAL_TEST_WORKER_IMAGE,
+the operator still runs here, and the tests that need the stub are skipped.
 """
 
 from __future__ import annotations
@@ -17,19 +21,28 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 import pytest
 import yaml
 
-from tests.harness.runner import KubeClient, LocalRunner
+from tests.harness.cluster import ClusterMode, choose_mode
+from tests.harness.runner import KubeClient, LocalRunner, job_finished
 
 pytestmark = pytest.mark.cluster
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OPERATOR = ROOT / ".venv-operator" / "bin" / "hospital"
 WORKER_BIN = ROOT / ".venv" / "bin"
-STUBBED, REAL = "ward-a", "ward-b"
+STUBBED, REAL = "ward-a", "ward-b"  # on a real cluster, with a random suffix
 GROUP_PATH = "/apis/modelhospital.io/v1alpha1/namespaces"
+ARTIFACT_CLAIM, ARTIFACT_ROOT = "artifacts", "/artifacts"
+ARTIFACT_CLAIM_SIZE = "5Gi"
+# The operator's default stage resources (8-16Gi) do not fit a laptop's kind node; 4Gi is
+# plenty for the tiny model. $HOSPITAL_STAGE_RESOURCES, when set, wins.
+REAL_STAGE_RESOURCES = {stage: {"cpu": "1", "memory": "4Gi"} for stage in ("diagnose", "synth", "train", "verify")}
+
+stub_only = pytest.mark.skipif(choose_mode(os.environ).real, reason="needs the stub stage runner: loopback API only")
 
 STUB = '''#!{python}
 """A stand-in for `hospital stage NAME --input FILE --output DIR` with scripted outcomes."""
@@ -74,21 +87,33 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def operator_settings(mode: ClusterMode) -> dict[str, str]:
+    """The HOSPITAL_* variables the operator gets beyond the shared ones: on a real cluster, what its pods need."""
+    if not mode.real:
+        return {}
+    return {"HOSPITAL_IMAGE": mode.worker_image or "", "HOSPITAL_ARTIFACT_ROOT": ARTIFACT_ROOT,
+            "HOSPITAL_STAGE_RESOURCES": os.environ.get("HOSPITAL_STAGE_RESOURCES") or json.dumps(REAL_STAGE_RESOURCES)}
+
+
 class Operator:
     """`hospital operator run` as a subprocess of the operator's own environment."""
 
-    def __init__(self, kubeconfig: pathlib.Path, log: pathlib.Path) -> None:
-        self.kubeconfig, self.log = kubeconfig, log
+    def __init__(self, kubeconfig: pathlib.Path, log: pathlib.Path, namespaces: tuple[str, ...],
+                 settings: dict[str, str] | None = None) -> None:
+        self.kubeconfig, self.log, self.namespaces = kubeconfig, log, namespaces
+        self.settings = settings or {}
         self.metrics_port, self.health_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = dict(os.environ, KUBECONFIG=str(self.kubeconfig), HOSPITAL_METRICS_PORT=str(self.metrics_port),
                    HOSPITAL_HEALTH_PORT=str(self.health_port), HOSPITAL_RESYNC_SECONDS="2", HOSPITAL_STAGE_RETRIES="1",
-                   HOSPITAL_ARTIFACT_CLAIM="artifacts", DO_NOT_TRACK="1")
+                   HOSPITAL_ARTIFACT_CLAIM=ARTIFACT_CLAIM, DO_NOT_TRACK="1")
+        env.update(self.settings)
+        watched = [argument for namespace in self.namespaces for argument in ("-n", namespace)]
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [str(OPERATOR), "operator", "run", "--standalone", "-n", STUBBED, "-n", REAL],
+                [str(OPERATOR), "operator", "run", "--standalone", *watched],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:
@@ -112,14 +137,65 @@ class Operator:
                 time.sleep(0.3)
 
 
+def artifact_claim(namespace: str, storage_class: str | None) -> dict:
+    """The PersistentVolumeClaim the stage Jobs mount for their artifacts (ReadWriteOnce: one node, as on kind)."""
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": ARTIFACT_CLAIM_SIZE}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": ARTIFACT_CLAIM, "namespace": namespace}, "spec": spec}
+
+
 @pytest.fixture(scope="module")
-def hospital(kube, tmp_path_factory):
-    """The loopback cluster with our CRDs, two namespaces, a local runner per namespace and the operator."""
+def hospital(request, tmp_path_factory):
+    """Our CRDs, two namespaces and the operator; on loopback a local runner per namespace, on a real cluster its kubelet."""
     if not OPERATOR.exists():
         pytest.skip(".venv-operator is not installed")
-    if getattr(kube, "api", None) is None:
-        pytest.skip("the operator end-to-end tests run the stages locally: loopback API only")
+    mode = choose_mode(os.environ, worker_image_required=True)
+    if mode.kind == "skip":
+        pytest.skip(mode.reason)
+    kube = request.getfixturevalue("kube")
     work = tmp_path_factory.mktemp("hospital")
+    suffix = f"-{uuid.uuid4().hex[:6]}" if mode.real else ""
+    wards = (STUBBED + suffix, REAL + suffix)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOSPITAL_CACHE", os.environ.get("HOSPITAL_CACHE", str(pathlib.Path.home() / ".cache" / "model-hospital")))
+        kube.kubectl("apply", "-f", str(ROOT / "crds"))
+        kube.kubectl("wait", "--for=condition=Established", "crd/modelpatients.modelhospital.io",
+                     "crd/treatments.modelhospital.io", f"--timeout={mode.seconds(30):.0f}s", timeout=mode.seconds(60))
+        created: list[str] = []
+        runners: list[LocalRunner] = []
+        operator = Operator(kube.kubeconfig, work / "operator.log", wards, operator_settings(mode))
+        client = KubeClient(kube.kubeconfig)
+        try:
+            for namespace in wards:
+                kube.kubectl("create", "namespace", namespace)
+                created.append(namespace)
+                if mode.real:
+                    kube.kubectl("apply", "-n", namespace, "-f", "-",
+                                 input=yaml.safe_dump(artifact_claim(namespace, mode.storage_class)))
+            control = stub_log = None
+            if not mode.real:
+                stub_bin, control, stub_log = stub_stage_runner(work, patch)
+                runners = [LocalRunner(kube.kubeconfig, root=work / "stub-root", namespace=wards[0],
+                                       path_dirs=[str(stub_bin)]),
+                           LocalRunner(kube.kubeconfig, root=work / "real-root", namespace=wards[1],
+                                       path_dirs=[str(WORKER_BIN)])]
+            operator.start()
+            for runner in runners:
+                runner.start()
+            yield Hospital(kube, operator, client, mode, wards, work, control, stub_log)
+        finally:
+            operator.kill()
+            for runner in runners:
+                runner.stop()
+            client.close()
+            if mode.real and created:
+                kube.kubectl("delete", "namespace", *created, "--wait=false", check=False)
+
+
+def stub_stage_runner(work: pathlib.Path, patch: pytest.MonkeyPatch) -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
+    """The folder holding the stub `hospital`, its control file and its log (their paths set in the env by `patch`)."""
     stub_bin = work / "stub-bin"
     stub_bin.mkdir()
     stub = stub_bin / "hospital"
@@ -128,49 +204,44 @@ def hospital(kube, tmp_path_factory):
     control, stub_log = work / "control.json", work / "stub.log"
     control.write_text("{}")
     stub_log.write_text("")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("STUB_CONTROL", str(control))
-        patch.setenv("STUB_LOG", str(stub_log))
-        patch.setenv("HOSPITAL_CACHE", os.environ.get("HOSPITAL_CACHE", str(pathlib.Path.home() / ".cache" / "model-hospital")))
-        kube.kubectl("apply", "-f", str(ROOT / "crds"))
-        kube.kubectl("wait", "--for=condition=Established", "crd/modelpatients.modelhospital.io",
-                     "crd/treatments.modelhospital.io", "--timeout=30s")
-        for namespace in (STUBBED, REAL):
-            kube.kubectl("create", "namespace", namespace)
-        operator = Operator(kube.kubeconfig, work / "operator.log")
-        operator.start()
-        runners = [LocalRunner(kube.kubeconfig, root=work / "stub-root", namespace=STUBBED, path_dirs=[str(stub_bin)]),
-                   LocalRunner(kube.kubeconfig, root=work / "real-root", namespace=REAL, path_dirs=[str(WORKER_BIN)])]
-        for runner in runners:
-            runner.start()
-        client = KubeClient(kube.kubeconfig)
-        try:
-            yield Hospital(kube, operator, client, control, stub_log, work)
-        finally:
-            operator.kill()
-            for runner in runners:
-                runner.stop()
-            client.close()
+    patch.setenv("STUB_CONTROL", str(control))
+    patch.setenv("STUB_LOG", str(stub_log))
+    return stub_bin, control, stub_log
 
 
 class Hospital:
-    def __init__(self, kube, operator: Operator, client: KubeClient, control, stub_log, work) -> None:
-        self.kube, self.operator, self.client = kube, operator, client
-        self.control, self.stub_log, self.work = control, stub_log, work
+    """What the tests drive: kubectl, the API, the operator, and (loopback only) the stub's control file and log."""
+
+    def __init__(self, kube, operator: Operator, client: KubeClient, mode: ClusterMode, wards: tuple[str, str],
+                 work: pathlib.Path, control: pathlib.Path | None, stub_log: pathlib.Path | None) -> None:
+        self.kube, self.operator, self.client, self.mode = kube, operator, client, mode
+        self.namespace, self.real_namespace = wards  # the stub runs the first on loopback; real stages the second
+        self.work, self.control, self.stub_log = work, control, stub_log
+
+    def seconds(self, timeout: float) -> float:
+        """A wait timeout written for the loopback API, stretched on a real cluster ($HOSPITAL_TEST_TIMEOUT_SCALE)."""
+        return self.mode.seconds(timeout)
+
+    def _stub(self) -> tuple[pathlib.Path, pathlib.Path]:
+        if self.control is None or self.stub_log is None:
+            raise AssertionError("the stub stage runner exists on the loopback API only: mark the test @stub_only")
+        return self.control, self.stub_log
 
     def script(self, key: str, **plan) -> None:
-        plans = json.loads(self.control.read_text())
+        control, _ = self._stub()
+        plans = json.loads(control.read_text())
         plans[key] = plan
-        self.control.write_text(json.dumps(plans))
+        control.write_text(json.dumps(plans))
 
-    def apply(self, document: dict, namespace: str = STUBBED) -> subprocess.CompletedProcess:
-        return self.kube.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(document), check=False)
+    def apply(self, document: dict, namespace: str | None = None) -> subprocess.CompletedProcess:
+        return self.kube.kubectl("apply", "-n", namespace or self.namespace, "-f", "-",
+                                 input=yaml.safe_dump(document), check=False)
 
-    def get(self, plural: str, name: str, namespace: str = STUBBED) -> dict:
-        return self.client.get(f"{GROUP_PATH}/{namespace}/{plural}/{name}")
+    def get(self, plural: str, name: str, namespace: str | None = None) -> dict:
+        return self.client.get(f"{GROUP_PATH}/{namespace or self.namespace}/{plural}/{name}")
 
-    def wait_for(self, plural: str, name: str, predicate, namespace: str = STUBBED, timeout: float = 90) -> dict:
-        deadline = time.monotonic() + timeout
+    def wait_for(self, plural: str, name: str, predicate, namespace: str | None = None, timeout: float = 90) -> dict:
+        deadline = time.monotonic() + self.seconds(timeout)
         while True:
             body = self.get(plural, name, namespace)
             if predicate(body.get("status") or {}):
@@ -183,7 +254,7 @@ class Hospital:
 
     def wait_for_metric(self, sample: str, timeout: float = 15) -> str:
         """The metrics page once it holds `sample` (the gauges follow status a moment later)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.seconds(timeout)
         while True:
             page = self.operator.metrics()
             if sample in page:
@@ -192,12 +263,46 @@ class Hospital:
                 raise AssertionError(f"{sample} never appeared in the metrics:\n{page[-2000:]}")
             time.sleep(0.3)
 
-    def jobs(self, selector: str, namespace: str = STUBBED) -> list[str]:
-        listing = self.client.get(f"/apis/batch/v1/namespaces/{namespace}/jobs", labelSelector=selector)
+    def jobs(self, selector: str, namespace: str | None = None) -> list[str]:
+        listing = self.client.get(f"/apis/batch/v1/namespaces/{namespace or self.namespace}/jobs", labelSelector=selector)
         return sorted(job["metadata"]["name"] for job in listing["items"])
 
     def stage_runs(self, owner: str) -> list[str]:
-        return [line.split()[1] for line in self.stub_log.read_text().splitlines() if line.split()[0] == owner]
+        _, stub_log = self._stub()
+        return [line.split()[1] for line in stub_log.read_text().splitlines() if line.split()[0] == owner]
+
+    def quickly_diagnosed(self, name: str) -> dict:
+        """A patient diagnosed in seconds: the stub's on loopback; on a real cluster the tiny model's, by the real stage."""
+        if not self.mode.real:
+            return patient(name)
+        return patient(name, model={"reference": "bundled:tiny-random-llama"}, symptoms=["safety"], budget=2)
+
+    def artifact_exists(self, path: str, namespace: str) -> bool:
+        """Whether a stage wrote the file at `path`: a local file on loopback, tested by a Job on the claim on a real cluster."""
+        if not self.mode.real:
+            return pathlib.Path(path).is_file()
+        name = f"artifact-check-{uuid.uuid4().hex[:8]}"
+        container = {"name": "check", "image": self.mode.worker_image, "imagePullPolicy": "IfNotPresent",
+                     "command": ["test", "-f", path],
+                     "volumeMounts": [{"name": "artifacts", "mountPath": ARTIFACT_ROOT, "readOnly": True}]}
+        volume = {"name": "artifacts", "persistentVolumeClaim": {"claimName": ARTIFACT_CLAIM, "readOnly": True}}
+        check = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": namespace},
+                 "spec": {"backoffLimit": 0, "template": {"spec": {
+                     "restartPolicy": "Never", "automountServiceAccountToken": False,
+                     "containers": [container], "volumes": [volume]}}}}
+        self.kube.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(check))
+        deadline = time.monotonic() + self.seconds(60)
+        try:
+            while True:
+                job = self.client.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
+                if job_finished(job):
+                    return any(condition["type"] == "Complete" and condition["status"] == "True"
+                               for condition in job["status"]["conditions"])
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the Job testing {path} never finished: {json.dumps(job.get('status'))}")
+                time.sleep(1)
+        finally:
+            self.kube.kubectl("delete", "job", name, "-n", namespace, "--wait=false", check=False)
 
 
 def patient(name: str, **spec) -> dict:
@@ -228,24 +333,25 @@ def test_invalid_patient_is_rejected_naming_the_field_and_nothing_is_created(hos
     applied = hospital.apply(patient("invalid", **change))
     assert applied.returncode != 0
     assert field in applied.stderr
-    missing = hospital.kube.kubectl("get", "mp", "invalid", "-n", STUBBED, check=False)
+    missing = hospital.kube.kubectl("get", "mp", "invalid", "-n", hospital.namespace, check=False)
     assert missing.returncode != 0 and "not found" in missing.stderr
     assert hospital.jobs("modelhospital.io/patient=invalid") == []
 
 
+@stub_only
 def test_applied_patient_shows_its_severity_in_kubectl(hospital):
     assert hospital.apply(patient("smollm2")).returncode == 0
     hospital.wait_for("modelpatients", "smollm2", diagnosed)
-    table = hospital.kube.kubectl("get", "patients", "-n", STUBBED).stdout
+    table = hospital.kube.kubectl("get", "patients", "-n", hospital.namespace).stdout
     header, row = table.splitlines()[0], next(line for line in table.splitlines() if line.startswith("smollm2"))
-    assert header.split()[:6] == ["NAME", "MODEL", "PHASE", "SEVERITY", "WORST", "SYMPTOM"]
-    assert row.split()[1:6] == ["bundled:smollm2-135m-instruct", "Diagnosed", "CRITICAL", "safety", "80"]
+    assert header.split()[:7] == ["NAME", "MODEL", "PHASE", "PROGRESS", "SEVERITY", "WORST", "SYMPTOM"]
+    assert row.split()[1:6] == ["bundled:smollm2-135m-instruct", "Diagnosed", "CRITICAL", "safety", "80"]  # no PROGRESS once done
     assert hospital.jobs("modelhospital.io/patient=smollm2") == ["smollm2-diagnose-1"]
     status = hospital.get("modelpatients", "smollm2")["status"]
     assert {row["symptom"]: row["scored"] for row in status["findings"]} == {"safety": 20, "bias": 20}
-    described = hospital.kube.kubectl("describe", "mp", "smollm2", "-n", STUBBED).stdout
+    described = hospital.kube.kubectl("describe", "mp", "smollm2", "-n", hospital.namespace).stdout
     assert "CheckupStarted" in described and "Diagnosed" in described
-    everything = hospital.kube.kubectl("get", "hospital", "-n", STUBBED).stdout
+    everything = hospital.kube.kubectl("get", "hospital", "-n", hospital.namespace).stdout
     assert "modelpatient.modelhospital.io/smollm2" in everything
     metrics = hospital.wait_for_metric('hospital_patients{phase="Diagnosed",severity="CRITICAL"}')
     assert 'hospital_stage_jobs_created_total{stage="diagnose"}' in metrics
@@ -256,28 +362,30 @@ def test_operator_answers_its_liveness_probe(hospital):
 
 
 def test_deleted_patient_takes_its_jobs_and_inputs_with_it(hospital):
-    assert hospital.apply(patient("discharged")).returncode == 0
+    assert hospital.apply(hospital.quickly_diagnosed("discharged")).returncode == 0
     hospital.wait_for("modelpatients", "discharged", diagnosed)
-    hospital.kube.kubectl("delete", "mp", "discharged", "-n", STUBBED, "--timeout=30s")
-    deadline = time.monotonic() + 30
+    hospital.kube.kubectl("delete", "mp", "discharged", "-n", hospital.namespace, f"--timeout={hospital.seconds(30):.0f}s",
+                          timeout=hospital.seconds(60))
+    deadline = time.monotonic() + hospital.seconds(30)
     while hospital.jobs("modelhospital.io/patient=discharged") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert hospital.jobs("modelhospital.io/patient=discharged") == []
-    config_maps = hospital.client.get(f"/api/v1/namespaces/{STUBBED}/configmaps",
+    config_maps = hospital.client.get(f"/api/v1/namespaces/{hospital.namespace}/configmaps",
                                       labelSelector="modelhospital.io/patient=discharged")["items"]
     assert config_maps == []
 
 
 def test_checkup_annotation_starts_a_new_diagnosis(hospital):
-    assert hospital.apply(patient("annotated")).returncode == 0
+    assert hospital.apply(hospital.quickly_diagnosed("annotated")).returncode == 0
     hospital.wait_for("modelpatients", "annotated", diagnosed)
-    hospital.kube.kubectl("annotate", "mp", "annotated", "-n", STUBBED, "modelhospital.io/checkup=now")
+    hospital.kube.kubectl("annotate", "mp", "annotated", "-n", hospital.namespace, "modelhospital.io/checkup=now")
     hospital.wait_for("modelpatients", "annotated",
                       lambda status: diagnosed(status) and status["checkup"]["number"] == 2)
     assert hospital.jobs("modelhospital.io/patient=annotated") == ["annotated-diagnose-1", "annotated-diagnose-2"]
     assert hospital.get("modelpatients", "annotated")["status"]["checkup"]["trigger"] == "Requested"
 
 
+@stub_only
 def test_operator_killed_after_every_stage_finishes_with_one_job_per_stage_and_attempt(hospital):
     hospital.script("resilient-tx/verify", sleep=0.5, verdicts=["Degraded", "Healed"])
     for stage in ("synth", "train"):
@@ -301,15 +409,16 @@ def test_operator_killed_after_every_stage_finishes_with_one_job_per_stage_and_a
     assert sorted(hospital.stage_runs("resilient-tx")) == ["synth-1", "train-1", "train-2", "verify-1", "verify-2"]
     assert status["verdict"] == "Healed" and status["attempt"] == 2
     assert status["stages"][0]["phase"] == "Reused"  # the patient's fresh diagnosis
-    table = hospital.kube.kubectl("get", "tx", "-n", STUBBED).stdout
+    table = hospital.kube.kubectl("get", "tx", "-n", hospital.namespace).stdout
     row = next(line for line in table.splitlines() if line.startswith("resilient-tx"))
     assert row.split()[1:7] == ["resilient", "done", "CRITICAL", "LOW", "2", "kept"]
     assert row.split()[7] == "Healed"
     train_2 = json.loads(hospital.client.get(
-        f"/api/v1/namespaces/{STUBBED}/configmaps/resilient-tx-train-2")["data"]["input.json"])
+        f"/api/v1/namespaces/{hospital.namespace}/configmaps/resilient-tx-train-2")["data"]["input.json"])
     assert train_2["skill_report"].endswith("resilient-tx/verify-1/verification.json")
 
 
+@stub_only
 def test_failing_stage_is_retried_then_failed_with_its_message(hospital):
     hospital.script("broken/diagnose", fail="RuntimeError: the probe suite could not be read")
     assert hospital.apply(patient("broken")).returncode == 0
@@ -318,24 +427,25 @@ def test_failing_stage_is_retried_then_failed_with_its_message(hospital):
     diagnosed_condition = next(c for c in body["status"]["conditions"] if c["type"] == "Diagnosed")
     assert diagnosed_condition["reason"] == "DiagnoseFailed"
     assert "the probe suite could not be read" in diagnosed_condition["message"]
-    described = hospital.kube.kubectl("describe", "mp", "broken", "-n", STUBBED).stdout
+    described = hospital.kube.kubectl("describe", "mp", "broken", "-n", hospital.namespace).stdout
     assert "StageRetried" in described and "DiagnoseFailed" in described
     hospital.wait_for_metric('hospital_stage_job_retries_total{stage="diagnose"}')  # appears once counted
 
 
 def test_tiny_model_is_diagnosed_by_the_real_stage(hospital):
     document = patient("tiny", model={"reference": "bundled:tiny-random-llama"}, symptoms=["safety"], budget=2)
-    assert hospital.apply(document, namespace=REAL).returncode == 0
+    assert hospital.apply(document, namespace=hospital.real_namespace).returncode == 0
     body = hospital.wait_for("modelpatients", "tiny", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
-                             namespace=REAL, timeout=300)
+                             namespace=hospital.real_namespace, timeout=300)
     assert body["status"]["phase"] == "Diagnosed", body["status"]["conditions"]
     safety = next(row for row in body["status"]["findings"] if row["symptom"] == "safety")
     assert safety["scored"] + safety["unscored"] >= 2  # every probe is accounted for, scored or not
-    assert pathlib.Path(body["status"]["report"]["path"]).is_file()
-    table = hospital.kube.kubectl("get", "mp", "tiny", "-n", REAL).stdout
+    assert hospital.artifact_exists(body["status"]["report"]["path"], hospital.real_namespace)
+    table = hospital.kube.kubectl("get", "mp", "tiny", "-n", hospital.real_namespace).stdout
     assert body["status"]["overallSeverity"] in table.splitlines()[1].split()
 
 
+@stub_only
 def test_suspended_treatment_starts_nothing_until_resumed(hospital):
     assert hospital.apply(patient("patient-s")).returncode == 0
     hospital.wait_for("modelpatients", "patient-s", diagnosed)
@@ -344,7 +454,7 @@ def test_suspended_treatment_starts_nothing_until_resumed(hospital):
         c["type"] == "Suspended" and c["status"] == "True" for c in status.get("conditions") or []))
     assert hospital.jobs("modelhospital.io/treatment=held") == []
     assert body["spec"]["suspend"] is True
-    hospital.kube.kubectl("patch", "tx", "held", "-n", STUBBED, "--type=merge", "-p", '{"spec": {"suspend": false}}')
+    hospital.kube.kubectl("patch", "tx", "held", "-n", hospital.namespace, "--type=merge", "-p", '{"spec": {"suspend": false}}')
     body = hospital.wait_for("treatments", "held", lambda status: status.get("verdict"))
     assert body["status"]["verdict"] == "Healed"
     assert hospital.jobs("modelhospital.io/treatment=held") == ["held-synth-1", "held-train-1", "held-verify-1"]
@@ -352,6 +462,7 @@ def test_suspended_treatment_starts_nothing_until_resumed(hospital):
     hospital.wait_for_metric('hospital_treatments{stage="done",verdict="Healed"}')
 
 
+@stub_only
 def test_treatment_whose_stage_keeps_failing_ends_failed_with_the_reason(hospital):
     hospital.script("doomed/synth", fail="ValueError: no failure on the seed split; there is nothing to cure")
     assert hospital.apply(patient("patient-d")).returncode == 0
@@ -361,7 +472,7 @@ def test_treatment_whose_stage_keeps_failing_ends_failed_with_the_reason(hospita
     assert hospital.jobs("modelhospital.io/treatment=doomed") == ["doomed-synth-1", "doomed-synth-1-r1"]
     failed = next(c for c in body["status"]["conditions"] if c["type"] == "Failed")
     assert failed["status"] == "True" and "nothing to cure" in failed["message"]
-    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", STUBBED).stdout.splitlines()
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", hospital.namespace).stdout.splitlines()
                if line.startswith("doomed"))
     assert row.split()[1:3] == ["patient-d", "failed"] and "Failed" in row.split()
 
@@ -382,40 +493,40 @@ def test_kubectl_explain_documents_every_spec_field(hospital):
 def test_bundled_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
     """The headline: kubectl apply a sick patient and its treatment; kubectl get tx shows BEFORE, AFTER, SKILLS, VERDICT."""
     document = patient("smollm2-real", symptoms=["safety"], budget=12)
-    assert hospital.apply(document, namespace=REAL).returncode == 0
+    assert hospital.apply(document, namespace=hospital.real_namespace).returncode == 0
     hospital.wait_for("modelpatients", "smollm2-real", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
-                      namespace=REAL, timeout=1200)
+                      namespace=hospital.real_namespace, timeout=1200)
     cure = treatment("smollm2-real-tx", "smollm2-real", maxAttempts=1, skillBudget=4, budget=12,
                      cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": 3})
-    assert hospital.apply(cure, namespace=REAL).returncode == 0
+    assert hospital.apply(cure, namespace=hospital.real_namespace).returncode == 0
     body = hospital.wait_for("treatments", "smollm2-real-tx", lambda status: status.get("verdict"),
-                             namespace=REAL, timeout=3000)
+                             namespace=hospital.real_namespace, timeout=3000)
     status = body["status"]
     assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status.get("message")
-    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", REAL).stdout.splitlines()
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", hospital.real_namespace).stdout.splitlines()
                if line.startswith("smollm2-real-tx"))
     assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
     assert status["skills"] and status["skillsSummary"] in row
-    assert pathlib.Path(status["recipe"]).is_file()
+    assert hospital.artifact_exists(status["recipe"], hospital.real_namespace)
 
 
 def test_tiny_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
     """kubectl apply a patient and its treatment; the real stage Jobs take kubectl get tx to a VERDICT."""
     document = patient("tiny-real", model={"reference": "bundled:tiny-random-llama"}, symptoms=["safety"], budget=12)
-    assert hospital.apply(document, namespace=REAL).returncode == 0
+    assert hospital.apply(document, namespace=hospital.real_namespace).returncode == 0
     hospital.wait_for("modelpatients", "tiny-real", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
-                      namespace=REAL, timeout=600)
+                      namespace=hospital.real_namespace, timeout=600)
     cure = treatment("tiny-real-tx", "tiny-real", maxAttempts=1, skillBudget=4, budget=12,
                      cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": 2})
-    assert hospital.apply(cure, namespace=REAL).returncode == 0
+    assert hospital.apply(cure, namespace=hospital.real_namespace).returncode == 0
     body = hospital.wait_for("treatments", "tiny-real-tx", lambda status: status.get("verdict"),
-                             namespace=REAL, timeout=1200)
+                             namespace=hospital.real_namespace, timeout=1200)
     status = body["status"]
     assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status
-    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", REAL).stdout.splitlines()
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", hospital.real_namespace).stdout.splitlines()
                if line.startswith("tiny-real-tx"))
     assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
     assert status["skills"] and status["skillsSummary"] in row
-    assert pathlib.Path(status["recipe"]).is_file()
-    assert hospital.jobs("modelhospital.io/treatment=tiny-real-tx", namespace=REAL) == [
+    assert hospital.artifact_exists(status["recipe"], hospital.real_namespace)
+    assert hospital.jobs("modelhospital.io/treatment=tiny-real-tx", namespace=hospital.real_namespace) == [
         "tiny-real-tx-synth-1", "tiny-real-tx-train-1", "tiny-real-tx-verify-1"]

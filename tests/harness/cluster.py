@@ -4,9 +4,13 @@ The server runs on its own event loop in a daemon thread, so sync tests may call
 ``subprocess.run(["kubectl", ...])`` without deadlocking it (notes M3). Every
 cluster object gets its own kubectl cache directory, because gcloud's kubectl
 dispatcher picks a client by the server's version and caches discovery (K1).
+
+A real cluster is opt-in: HOSPITAL_TEST_REAL_CLUSTER=1 together with KUBECONFIG,
+so a developer's ambient KUBECONFIG is never used by accident (``choose_mode``).
 """
 
 import asyncio
+import math
 import os
 import pathlib
 import shutil
@@ -14,8 +18,9 @@ import subprocess
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 import kmock
 import pytest
@@ -25,6 +30,69 @@ from tests.harness.kubeapi import LoopbackKubeAPI
 from tests.harness.runner import LocalRunner
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+REAL_CLUSTER_VARIABLE = "HOSPITAL_TEST_REAL_CLUSTER"
+WORKER_IMAGE_VARIABLE = "HOSPITAL_TEST_WORKER_IMAGE"
+STORAGE_CLASS_VARIABLE = "HOSPITAL_TEST_STORAGE_CLASS"
+TIMEOUT_SCALE_VARIABLE = "HOSPITAL_TEST_TIMEOUT_SCALE"
+LOOPBACK_TIMEOUT_SCALE = 1.0
+REAL_TIMEOUT_SCALE = 5.0  # image pulls, scheduling and a slower node than this machine
+
+
+@dataclass(frozen=True)
+class ClusterMode:
+    """Where the Kubernetes tests run: the loopback API, a real cluster, or nowhere (with the reason)."""
+
+    kind: Literal["loopback", "real", "skip"]
+    reason: str = ""
+    kubeconfig: pathlib.Path | None = None
+    worker_image: str | None = None
+    storage_class: str | None = None
+    timeout_scale: float = LOOPBACK_TIMEOUT_SCALE
+
+    @property
+    def real(self) -> bool:
+        return self.kind == "real"
+
+    def seconds(self, timeout: float) -> float:
+        """A wait timeout written for the loopback API, stretched for this mode."""
+        return timeout * self.timeout_scale
+
+
+def timeout_scale(environ: Mapping[str, str], default: float) -> float:
+    """The factor from $HOSPITAL_TEST_TIMEOUT_SCALE, ``default`` when unset; ValueError when not a positive number."""
+    text = environ.get(TIMEOUT_SCALE_VARIABLE, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"${TIMEOUT_SCALE_VARIABLE} must be a positive number such as 5, not {text!r}")
+    return value
+
+
+def choose_mode(environ: Mapping[str, str], worker_image_required: bool = False) -> ClusterMode:
+    """The mode the environment asks for: real only with HOSPITAL_TEST_REAL_CLUSTER=1 and KUBECONFIG, else loopback.
+
+    ``worker_image_required``: the caller runs stage Jobs on the cluster's kubelet, so
+    a real cluster also needs $HOSPITAL_TEST_WORKER_IMAGE.
+    """
+    if environ.get(REAL_CLUSTER_VARIABLE, "") != "1":
+        return ClusterMode("loopback", timeout_scale=timeout_scale(environ, LOOPBACK_TIMEOUT_SCALE))
+    scale = timeout_scale(environ, REAL_TIMEOUT_SCALE)
+    kubeconfig = environ.get("KUBECONFIG", "")
+    if not kubeconfig:
+        return ClusterMode("skip", f"{REAL_CLUSTER_VARIABLE}=1 needs KUBECONFIG set to the real cluster's kubeconfig",
+                           timeout_scale=scale)
+    image = environ.get(WORKER_IMAGE_VARIABLE, "").strip()
+    if worker_image_required and not image:
+        return ClusterMode("skip", f"a real cluster runs the stage Jobs from an image: set {WORKER_IMAGE_VARIABLE} "
+                                   "to a worker image the cluster can pull (on kind: one loaded with kind load docker-image)",
+                           kubeconfig=pathlib.Path(kubeconfig), timeout_scale=scale)
+    return ClusterMode("real", kubeconfig=pathlib.Path(kubeconfig), worker_image=image or None,
+                       storage_class=environ.get(STORAGE_CLASS_VARIABLE, "").strip() or None, timeout_scale=scale)
 
 
 class Cluster(Protocol):
@@ -157,13 +225,17 @@ class RealCluster:
 
 def wants_real_cluster() -> bool:
     """Return whether the tests should use the real cluster that $KUBECONFIG points at."""
-    return bool(os.environ.get("KUBECONFIG")) and os.environ.get("HOSPITAL_TEST_REAL_CLUSTER") == "1"
+    return choose_mode(os.environ).real
 
 
 def open_cluster(workdir: pathlib.Path) -> LoopbackCluster | RealCluster:
-    """Return the cluster the tests run against: the real one when asked for, else the loopback API."""
-    if wants_real_cluster():
-        return RealCluster(pathlib.Path(os.environ["KUBECONFIG"]), workdir)
+    """Return the cluster the tests run against: the real one when asked for, else the loopback API (skips when neither)."""
+    mode = choose_mode(os.environ)
+    if mode.kind == "skip":
+        pytest.skip(mode.reason)
+    if mode.real:
+        assert mode.kubeconfig is not None
+        return RealCluster(mode.kubeconfig, workdir)
     return LoopbackCluster(workdir)
 
 
