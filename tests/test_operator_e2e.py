@@ -57,6 +57,9 @@ plan = json.loads(control_file.read_text()).get(f"{{owner}}/{{stage}}", {{}}) if
 with open(os.environ["STUB_LOG"], "a") as log:
     log.write(f"{{owner}} {{run}}\\n")
 time.sleep(plan.get("sleep", 0.2))
+for done, total in plan.get("progress", []):
+    print(f"[progress] {{done}}/{{total}} probes: safety", flush=True)
+    time.sleep(plan.get("step_sleep", 1))
 if plan.get("fail"):
     print("loading the model...")
     print(plan["fail"], file=sys.stderr)
@@ -107,7 +110,7 @@ class Operator:
 
     def start(self) -> None:
         env = dict(os.environ, KUBECONFIG=str(self.kubeconfig), HOSPITAL_METRICS_PORT=str(self.metrics_port),
-                   HOSPITAL_HEALTH_PORT=str(self.health_port), HOSPITAL_RESYNC_SECONDS="2", HOSPITAL_STAGE_RETRIES="1",
+                   HOSPITAL_HEALTH_PORT=str(self.health_port), HOSPITAL_RESYNC_SECONDS="2", HOSPITAL_PROGRESS_SECONDS="0.5", HOSPITAL_STAGE_RETRIES="1",
                    HOSPITAL_ARTIFACT_CLAIM=ARTIFACT_CLAIM, DO_NOT_TRACK="1")
         env.update(self.settings)
         watched = [argument for namespace in self.namespaces for argument in ("-n", namespace)]
@@ -373,6 +376,24 @@ def test_deleted_patient_takes_its_jobs_and_inputs_with_it(hospital):
     config_maps = hospital.client.get(f"/api/v1/namespaces/{hospital.namespace}/configmaps",
                                       labelSelector="modelhospital.io/patient=discharged")["items"]
     assert config_maps == []
+
+
+@stub_only
+def test_a_running_stage_shows_its_progress_in_status_and_kubectl(hospital):
+    hospital.script("progressing/diagnose", progress=[[3, 10], [6, 10]], step_sleep=4)
+    assert hospital.apply(patient("progressing")).returncode == 0
+    body = hospital.wait_for("modelpatients", "progressing",
+                             lambda status: (status.get("progress") or {}).get("done") == 3, timeout=hospital.seconds(30))
+    progress = body["status"]["progress"]
+    assert (progress["total"], progress["unit"], progress["percent"], progress["stage"]) == (10, "probes", 30, "diagnose")
+    table = hospital.kube.kubectl("get", "patients", "progressing", "-n", STUBBED).stdout.splitlines()
+    header = table[0].split()
+    assert table[1].split()[header.index("PROGRESS")] == "30"
+    body = hospital.wait_for("modelpatients", "progressing",
+                             lambda status: (status.get("progress") or {}).get("done") == 6, timeout=hospital.seconds(30))
+    assert body["status"]["progress"]["eta"], "the pace from 3 to 6 gives an ETA"
+    body = hospital.wait_for("modelpatients", "progressing", diagnosed, timeout=hospital.seconds(30))
+    assert "progress" not in body["status"]
 
 
 def test_checkup_annotation_starts_a_new_diagnosis(hospital):
