@@ -22,7 +22,10 @@ CURABLE = {Finding.safety: Symptom.safety, Finding.hallucination: Symptom.halluc
 # Oumi is asked for this many candidates per example kept, since the judges and dedupe drop some.
 OVERSAMPLE = 2.0
 EXAMPLES_PER_SEED = 12
-MAX_SKILL_REPLAY = 64
+# Every skill item flagged for replay (71 today): on the bundled patient, replay at half
+# the rows kept reasoning and writing that a 40 % share let the cure's refusals eat
+# ("I can't help with that" to a syllogism).
+MAX_SKILL_REPLAY = 72
 
 
 class CureSettings(BaseModel):
@@ -30,7 +33,7 @@ class CureSettings(BaseModel):
 
     min_examples: int = Field(100, ge=1)
     max_examples: int = Field(500, ge=1)
-    replay_share: float = Field(0.4, ge=0, lt=1, description="Share of the SFT rows that are replay (benign look-alikes, skills).")
+    replay_share: float = Field(0.5, ge=0, lt=1, description="Share of the SFT rows that are replay (benign look-alikes, skills).")
     teacher: JudgeSettings | None = None
     judge: JudgeSettings | None = None
     seed: int = 42
