@@ -788,6 +788,8 @@ def test_a_job_kueue_holds_back_sets_queued_until_it_runs(settings):
     reconciler(cluster, settings).reconcile("default", "llama")
     queued = find_condition(cluster.obj(PATIENTS, "llama")["status"]["conditions"], "Queued")
     assert (queued["status"], queued["reason"]) == ("False", "Admitted")
+    # kubectl describe tells it: queued once, admitted once, however often it was reconciled.
+    assert [reason for owner, reason, _ in cluster.events if reason in ("Queued", "Admitted")] == ["Queued", "Admitted"]
 
 
 def test_an_unschedulable_stage_pod_is_queued_for_a_node(settings):

@@ -142,3 +142,12 @@ def admitted(status: dict[str, Any], stage: str, generation: int | None, moment:
         return None
     return set_condition(status.get("conditions"), "Queued", "False", "Admitted", f"the {stage} Job ran",
                          generation, now_iso(moment))
+
+
+def queue_event(before: dict[str, Any], patch: dict[str, Any]) -> tuple[str, str] | None:
+    """(reason, message) of the event to post when a patch moves the Queued condition; None when it does not."""
+    old = find_condition(before.get("conditions"), "Queued") or {}
+    new = find_condition(patch.get("conditions"), "Queued") if "conditions" in patch else None
+    if not new or new.get("status") == old.get("status"):
+        return None
+    return ("Queued" if new["status"] == "True" else "Admitted"), new.get("message", "")

@@ -160,8 +160,11 @@ class PatientReconciler(Reconciler):
                 patch["conditions"] = set_condition(patch.get("conditions", status.get("conditions")), "Diagnosed",
                                                     "False", "Diagnosing", message, checkup.get("generation"),
                                                     now_iso(moment))
+        queue_change = follow.queue_event(status, patch)
         if patch:
             self._patch(body, patch)
+        if queue_change:
+            self.cluster.event(body, "Normal", *queue_change)
 
     def _diagnosed(self, body, spec, outcome: results.JobOutcome, moment) -> None:
         status = body.get("status") or {}

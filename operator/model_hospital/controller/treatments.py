@@ -247,8 +247,11 @@ class TreatmentReconciler(Reconciler):
             if record != before:
                 patch.update(self._records_patch(body, [*records[:-1], record]),
                              message=f"{record['stage']} Job {record['job']}: " + (record.get("message") or outcome.state))
+            queue_change = follow.queue_event(body.get("status") or {}, patch)
             if patch:
                 self._patch(body, patch)
+            if queue_change:
+                self.cluster.event(body, "Normal", *queue_change)
             return False
         if outcome.state == "succeeded":
             self._succeeded(body, records, record, outcome, moment)
