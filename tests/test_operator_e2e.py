@@ -383,16 +383,16 @@ def test_a_running_stage_shows_its_progress_in_status_and_kubectl(hospital):
     hospital.script("progressing/diagnose", progress=[[3, 10], [6, 10]], step_sleep=4)
     assert hospital.apply(patient("progressing")).returncode == 0
     body = hospital.wait_for("modelpatients", "progressing",
-                             lambda status: (status.get("progress") or {}).get("done") == 3, timeout=hospital.seconds(30))
+                             lambda status: (status.get("progress") or {}).get("done") == 3, timeout=30)
     progress = body["status"]["progress"]
     assert (progress["total"], progress["unit"], progress["percent"], progress["stage"]) == (10, "probes", 30, "diagnose")
     table = hospital.kube.kubectl("get", "patients", "progressing", "-n", STUBBED).stdout.splitlines()
     header = table[0].split()
     assert table[1].split()[header.index("PROGRESS")] == "30"
     body = hospital.wait_for("modelpatients", "progressing",
-                             lambda status: (status.get("progress") or {}).get("done") == 6, timeout=hospital.seconds(30))
+                             lambda status: (status.get("progress") or {}).get("done") == 6, timeout=30)
     assert body["status"]["progress"]["eta"], "the pace from 3 to 6 gives an ETA"
-    body = hospital.wait_for("modelpatients", "progressing", diagnosed, timeout=hospital.seconds(30))
+    body = hospital.wait_for("modelpatients", "progressing", diagnosed, timeout=30)
     assert "progress" not in body["status"]
 
 
@@ -510,44 +510,32 @@ def test_kubectl_explain_documents_every_spec_field(hospital):
     assert "Degraded or NotHealed verdict retries" in detail
 
 
-@pytest.mark.slow
-def test_bundled_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
-    """The headline: kubectl apply a sick patient and its treatment; kubectl get tx shows BEFORE, AFTER, SKILLS, VERDICT."""
-    document = patient("smollm2-real", symptoms=["safety"], budget=12)
-    assert hospital.apply(document, namespace=hospital.real_namespace).returncode == 0
-    hospital.wait_for("modelpatients", "smollm2-real", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
-                      namespace=hospital.real_namespace, timeout=1200)
-    cure = treatment("smollm2-real-tx", "smollm2-real", maxAttempts=1, skillBudget=4, budget=12,
-                     cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": 3})
-    assert hospital.apply(cure, namespace=hospital.real_namespace).returncode == 0
-    body = hospital.wait_for("treatments", "smollm2-real-tx", lambda status: status.get("verdict"),
-                             namespace=hospital.real_namespace, timeout=3000)
-    status = body["status"]
-    assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status.get("message")
-    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", hospital.real_namespace).stdout.splitlines()
-               if line.startswith("smollm2-real-tx"))
-    assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
-    assert status["skills"] and status["skillsSummary"] in row
-    assert hospital.artifact_exists(status["recipe"], hospital.real_namespace)
-
-
-def test_tiny_model_treated_by_the_real_stages_reaches_a_verdict(hospital):
+@pytest.mark.parametrize("name, reference, max_steps, diagnose_timeout, treat_timeout", [
+    pytest.param("tiny-real", "bundled:tiny-random-llama", 2, 600, 1200, id="tiny"),
+    # The headline on the bundled patient: minutes of CPU, so only in the slow run.
+    pytest.param("smollm2-real", "bundled:smollm2-135m-instruct", 3, 1200, 3000, id="bundled",
+                 marks=pytest.mark.slow),
+])
+def test_a_model_treated_by_the_real_stages_reaches_a_verdict(hospital, name, reference, max_steps,
+                                                              diagnose_timeout, treat_timeout):
     """kubectl apply a patient and its treatment; the real stage Jobs take kubectl get tx to a VERDICT."""
-    document = patient("tiny-real", model={"reference": "bundled:tiny-random-llama"}, symptoms=["safety"], budget=12)
-    assert hospital.apply(document, namespace=hospital.real_namespace).returncode == 0
-    hospital.wait_for("modelpatients", "tiny-real", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
-                      namespace=hospital.real_namespace, timeout=600)
-    cure = treatment("tiny-real-tx", "tiny-real", maxAttempts=1, skillBudget=4, budget=12,
-                     cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": 2})
-    assert hospital.apply(cure, namespace=hospital.real_namespace).returncode == 0
-    body = hospital.wait_for("treatments", "tiny-real-tx", lambda status: status.get("verdict"),
-                             namespace=hospital.real_namespace, timeout=1200)
+    namespace = hospital.real_namespace
+    document = patient(name, model={"reference": reference}, symptoms=["safety"], budget=12)
+    assert hospital.apply(document, namespace=namespace).returncode == 0
+    hospital.wait_for("modelpatients", name, lambda status: status.get("phase") in ("Diagnosed", "Failed"),
+                      namespace=namespace, timeout=diagnose_timeout)
+    cure = treatment(f"{name}-tx", name, maxAttempts=1, skillBudget=4, budget=12,
+                     cure={"minExamples": 4, "maxExamples": 24}, training={"method": "sft", "maxSteps": max_steps})
+    assert hospital.apply(cure, namespace=namespace).returncode == 0
+    body = hospital.wait_for("treatments", f"{name}-tx", lambda status: status.get("verdict"),
+                             namespace=namespace, timeout=treat_timeout)
     status = body["status"]
     assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status
-    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", hospital.real_namespace).stdout.splitlines()
-               if line.startswith("tiny-real-tx"))
+    row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", namespace).stdout.splitlines()
+               if line.startswith(f"{name}-tx"))
     assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row
     assert status["skills"] and status["skillsSummary"] in row
-    assert hospital.artifact_exists(status["recipe"], hospital.real_namespace)
-    assert hospital.jobs("modelhospital.io/treatment=tiny-real-tx", namespace=hospital.real_namespace) == [
-        "tiny-real-tx-synth-1", "tiny-real-tx-train-1", "tiny-real-tx-verify-1"]
+    assert hospital.artifact_exists(status["recipe"], namespace)
+    # The patient's fresh diagnosis stands in for the treatment's diagnose stage: no second one.
+    assert hospital.jobs(f"modelhospital.io/treatment={name}-tx", namespace=namespace) == [
+        f"{name}-tx-synth-1", f"{name}-tx-train-1", f"{name}-tx-verify-1"]
