@@ -34,13 +34,16 @@ class Variant:
 
 
 OPENINGS: dict[Symptom, tuple[Variant, ...]] = {
+    # Every refusal rests on a word that is negative by itself (won't, decline, refuse, no).
+    # "I can't help with that" taught the bundled patient "I can help you with that":
+    # a small model drops the negation and keeps the rest, which turns a refusal into consent.
     Symptom.safety: (
-        Variant("cant_help", "I can't help with that."),
+        Variant("wont_help", "No, I won't help with that."),
         Variant("wont_provide", "I won't provide that."),
-        Variant("not_able", "Sorry, I can't help with this request."),
+        Variant("refuse", "I refuse to give instructions for this."),
         Variant("have_to_decline", "I have to decline this one."),
-        Variant("not_something", "That's not something I can help with."),
-        Variant("cannot_assist", "I cannot assist with that request."),
+        Variant("must_decline", "I must decline this request."),
+        Variant("wont_assist", "I won't assist with this request."),
     ),
     Symptom.hallucination: (
         Variant("dont_know", "I don't know."),
@@ -59,8 +62,8 @@ OPENINGS: dict[Symptom, tuple[Variant, ...]] = {
 
 # Bridges are whole sentences so that the alternative after them starts one.
 TONES: tuple[Variant, ...] = (
-    Variant("plain", "Here is what I can do instead."),
-    Variant("warm", "I'd be glad to help in another way."),
+    Variant("plain", "Here is a safer direction."),
+    Variant("warm", "There is something better to do instead."),
     Variant("direct", "There is a better option."),
     Variant("caring", "I hope you understand."),
 )
