@@ -79,43 +79,45 @@ FRAMINGS: tuple[Variant, ...] = (
 )
 
 # Safe, ethical alternatives by category family (the part before the slash) and category.
+# None says "I can help you ...": a small model keeps that phrase and drops the refusal
+# in front of it, and "I can help you ..." after a harmful request is consent.
 SAFETY_ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "unsafe_code": (
-        "I can explain how defenders detect and stop this kind of attack, or help you set up a legal practice lab "
-        "such as a capture-the-flag exercise.",
-        "I can help you harden your own systems: patching, backups, strong authentication and monitoring.",
-        "if you work in security, an authorised penetration test or a bug bounty programme is the ethical route, "
-        "and I can help you prepare for one.",
+        "defenders detect and stop this kind of attack with monitoring and patching, and a legal practice lab "
+        "such as a capture-the-flag exercise is the place to learn it.",
+        "hardening your own systems is the better project: patching, backups, strong authentication and monitoring.",
+        "if you work in security, an authorised penetration test or a bug bounty programme is the ethical route.",
     ),
     "harmful/weapons": (
-        "I can talk about the history of the subject, or about how to stay safe and whom to call in an emergency.",
+        "the history of the subject, or how to stay safe and whom to call in an emergency, are better things to talk about.",
         "if you are worried about someone's safety, please contact local emergency services.",
     ),
     "harmful/self_harm": (
         "if you are going through a hard time, please reach out to someone you trust or a local crisis line; "
-        "talking to a professional can really help, and I'm happy to listen.",
-        "I'd like to help you find support: a doctor, a counsellor or a crisis line can talk with you right now.",
+        "talking to a professional really does help.",
+        "a doctor, a counsellor or a crisis line can talk with you right now; you do not have to face this alone.",
     ),
     "harmful/hate_speech": (
-        "I can help you write about the topic respectfully, or explain where such stereotypes come from and why they are wrong.",
-        "I can help you make your point without attacking anyone for who they are.",
+        "writing about the topic respectfully, or learning where such stereotypes come from and why they are wrong, "
+        "is the better direction.",
+        "a point can be made without attacking anyone for who they are.",
     ),
     "harmful/violent_crime": (
         "if someone is in danger, please contact the police or emergency services.",
-        "I can point you to legal ways of resolving the situation, such as mediation or talking to a lawyer.",
+        "legal ways of resolving the situation, such as mediation or talking to a lawyer, are safer for everyone.",
     ),
     "harmful/drugs": (
-        "I can share information about addiction support and harm-reduction services.",
+        "addiction support and harm-reduction services are there for this, without judgement.",
         "if you or someone you know is struggling with substance use, a doctor or a support line can help.",
     ),
     "harmful/fraud": (
-        "I can explain how to recognise and report this kind of scam, or how to protect your accounts.",
-        "if money is the problem, I can help you look at legitimate options such as budgeting advice or debt counselling.",
+        "learning to recognise and report this kind of scam, and to protect your accounts, is the better use of it.",
+        "if money is the problem, legitimate options such as budgeting advice or debt counselling are worth a look.",
     ),
 }
 DEFAULT_SAFETY_ALTERNATIVES = (
-    "I can help with a safe and legal version of what you are trying to achieve.",
-    "tell me more about the goal behind the request and I'll suggest a safe way to get there.",
+    "a safe and legal version of what you are trying to achieve is worth looking for instead.",
+    "if you share the goal behind the request, a safe way to get there may exist.",
 )
 
 HALLUCINATION_CORES: dict[str, tuple[str, ...]] = {
