@@ -26,7 +26,7 @@ def diagnosis_at(severity: Severity):
 
 @pytest.mark.parametrize("severity, expected", [
     (Severity.CRITICAL, (3e-4, 16, 3)),
-    (Severity.HIGH, (1e-4, 8, 2)),
+    (Severity.HIGH, (1e-4, 8, 3)),
     (Severity.MODERATE, (5e-5, 4, 1)),
     (Severity.LOW, (5e-5, 4, 1)),
 ])
@@ -87,7 +87,7 @@ def test_a_missed_target_after_a_gentler_attempt_trains_longer_and_keeps_the_rep
     raw.update(skills={"math": {"degraded": False}}, recommendations=[{"action": "train_longer", "reason": "missed"}])
     path.write_text(json.dumps(raw))
     plan = recipes.plan_treatment(diagnosis_at(Severity.HIGH), load_skill_report(path))
-    assert (plan.learning_rate, plan.lora_r, plan.epochs, plan.replay_boost) == pytest.approx((1e-4, 8, 3, True))
+    assert (plan.learning_rate, plan.lora_r, plan.epochs, plan.replay_boost) == pytest.approx((1e-4, 8, 4, True))
     assert plan.adjustments == ["add_replay", "train_longer"]
 
 
