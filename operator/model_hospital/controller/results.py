@@ -32,7 +32,7 @@ from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
 from model_hospital.api.stages import StageSummary
-from model_hospital.controller.jobs import CONTAINER
+from model_hospital.controller.jobs import CONTAINER, QUEUE_LABEL
 
 JobState = Literal["missing", "pending", "running", "succeeded", "failed"]
 USER_ERROR_EXIT = 2
@@ -126,7 +126,7 @@ def waiting_reason(job: dict[str, Any], pods: list[dict[str, Any]]) -> str | Non
 def queue_state(job: dict[str, Any], pods: list[dict[str, Any]]) -> tuple[str, str] | None:
     """(reason, message) of a Job waiting for a queue (Kueue keeps it suspended) or for a node; None otherwise."""
     if (job.get("spec") or {}).get("suspend"):
-        queue = ((job.get("metadata") or {}).get("labels") or {}).get("kueue.x-k8s.io/queue-name")
+        queue = ((job.get("metadata") or {}).get("labels") or {}).get(QUEUE_LABEL)
         return "WaitingForQueue", (f"waiting for queue {queue} to admit Job {job['metadata'].get('name')}" if queue
                                    else f"Job {job['metadata'].get('name')} is suspended")
     newest = sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "", reverse=True)[:1]
