@@ -110,13 +110,11 @@ def waiting_reason(job: dict[str, Any], pods: list[dict[str, Any]]) -> str | Non
     """Why a Job that has not ended is not running: queued (suspended), unschedulable, image, config; else None."""
     if (job.get("spec") or {}).get("suspend"):
         return "the Job is suspended: waiting for its queue (Kueue) to admit it"
-    ordered = sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "", reverse=True)
-    for pod in ordered[:1]:
-        status = pod.get("status") or {}
-        for condition in status.get("conditions") or []:
-            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-                return tail(f"{condition.get('reason') or 'Unschedulable'}: {condition.get('message') or ''}")
-        for container in status.get("containerStatuses") or []:
+    unscheduled = _unscheduled(pods)
+    if unscheduled:
+        return tail(f"{unscheduled.get('reason') or 'Unschedulable'}: {unscheduled.get('message') or ''}")
+    for pod in _newest(pods):
+        for container in (pod.get("status") or {}).get("containerStatuses") or []:
             waiting = (container.get("state") or {}).get("waiting") or {}
             if waiting.get("reason") and waiting["reason"] not in NOT_STUCK:
                 return tail(f"{waiting['reason']}: {waiting.get('message') or ''}".rstrip(": "))
@@ -129,11 +127,23 @@ def queue_state(job: dict[str, Any], pods: list[dict[str, Any]]) -> tuple[str, s
         queue = ((job.get("metadata") or {}).get("labels") or {}).get(QUEUE_LABEL)
         return "WaitingForQueue", (f"waiting for queue {queue} to admit Job {job['metadata'].get('name')}" if queue
                                    else f"Job {job['metadata'].get('name')} is suspended")
-    newest = sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "", reverse=True)[:1]
-    for pod in newest:
+    unscheduled = _unscheduled(pods)
+    if unscheduled:
+        return "Unschedulable", tail(f"waiting for a node: {unscheduled.get('message') or unscheduled.get('reason')}")
+    return None
+
+
+def _newest(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest pod of a Job, as a list of at most one."""
+    return sorted(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "", reverse=True)[:1]
+
+
+def _unscheduled(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The PodScheduled=False condition of the newest pod, when the scheduler has not placed it."""
+    for pod in _newest(pods):
         for condition in (pod.get("status") or {}).get("conditions") or []:
             if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-                return "Unschedulable", tail(f"waiting for a node: {condition.get('message') or condition.get('reason')}")
+                return condition
     return None
 
 
