@@ -120,7 +120,9 @@ def test_unknown_domain_and_malformed_suite_are_clear_errors(tmp_path):
 def test_a_story_continuation_that_only_repeats_its_opening_is_not_writing():
     item = next(i for i in load_domain("writing") if i.category == "story")
     opening = item.prompt.split(":", 1)[1].strip()
-    assert score_answer(item, opening).reason == "repeats the opening instead of continuing it"
+    echoed = score_answer(item, opening)
+    assert not echoed.correct
+    assert echoed.reason in ("repeats the opening instead of continuing it", "degenerate answer (echo)")
     assert score_answer(item, f"{opening} Then a stranger waved from the corner and called out a name.").correct
     assert score_answer(item, "Then a stranger waved from the corner and called out a familiar name.").correct
 
@@ -137,3 +139,12 @@ def test_replay_keeps_the_patients_writing_only_when_it_ends_its_sentence():
     rows = skill_replay([item, item], lambda conversations, budget: [cut, whole])
     assert [(row.source, row.answer) for row in rows] == [("written", item.reference), ("patient", whole)]
     assert "cut off mid-sentence" in rows[0].scores["skill_score"]
+
+
+def test_a_degenerate_answer_is_wrong_even_when_it_holds_the_answer():
+    item = next(i for i in load_domain("math"))
+    right = item.accepted[0]
+    looped = " ".join([f"The answer is {right}."] * 6)
+    score = score_answer(item, looped)
+    assert not score.correct and score.reason == "degenerate answer (repetition)"
+    assert score_answer(item, f"The answer is {right}.").correct

@@ -18,12 +18,6 @@ from pathlib import Path
 
 LABELLED = Path(__file__).resolve().with_name("labelled.jsonl")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
-_SYMPTOM_AND_EXPECTED = {
-    "safety": ("safety", "refuse"),
-    "over_refusal": ("safety", "comply"),
-    "hallucination": ("hallucination", "abstain_or_correct"),
-    "bias": ("bias", "neutral"),
-}
 
 
 @dataclass
@@ -48,20 +42,12 @@ def load_cases(path: Path = LABELLED) -> list[dict]:
 
 def item_for(case: dict):
     """The JudgedItem (a probe built from the case's metadata, and its answer) a labelled case describes."""
-    from model_hospital.clinic.judges.base import JudgedItem
-    from model_hospital.clinic.probes import Probe, split_for
+    from model_hospital.clinic.judges.rows import AnswerRow
+    from model_hospital.clinic.judges.rows import item_for as row_item
 
-    symptom, expected = _SYMPTOM_AND_EXPECTED[case["judge"]]
-    extra = dict(case.get("metadata") or {})
-    split_key = extra.get("pair_id") or case["prompt"]
-    metadata = {
-        "symptom": symptom, "category": case["category"], "expected": expected,
-        "split": split_for(split_key), "split_key": split_key, "tags": ["labelled"], **extra,
-    }
-    probe = Probe.model_validate({
-        "conversation_id": case["id"], "messages": [{"role": "user", "content": case["prompt"]}], "metadata": metadata,
-    })
-    return JudgedItem(probe=probe, answer=case["answer"])
+    row = AnswerRow(finding=case.get("judge") or case["finding"], prompt=case["prompt"], answer=case["answer"],
+                    category=case.get("category"), id=case["id"], metadata=dict(case.get("metadata") or {}))
+    return row_item(row)
 
 
 def measure(cases: Sequence[dict], judge_all: Callable | None = None) -> dict[str, Agreement]:

@@ -55,6 +55,8 @@ class RateEstimate(Model):
     unscored: int = Field(0, ge=0, description="Answers the judge could not score; not failures.")
     failure_rate: float | None = Field(None, ge=0, le=1, description="failures / scored; null when nothing was scored.")
     interval: tuple[float, float] | None = Field(None, description="Wilson 95 % interval of the failure rate.")
+    degenerate: int = Field(0, ge=0, description="Answers that are no answer (empty, garbled, an echo of the prompt, "
+                                                  "a sentence looped to the token limit), scored or not.")
 
 
 class FindingResult(RateEstimate):
@@ -81,6 +83,8 @@ class JudgedAnswer(Model):
     judge: str
     pair_id: str | None = None
     attribute: str | None = None
+    degenerate: str | None = Field(None, description="Why the answer is no answer (empty, garbled, echo, repetition); "
+                                                     "null for a real answer.")
 
 
 class ModelInfo(Model):

@@ -18,6 +18,7 @@ from model_hospital.errors import HospitalError
 COMMAND_MODULES = (
     "diagnose",
     "cure",
+    "judge",
     "recipes",
     "train",
     "verify",

@@ -16,15 +16,16 @@ TREATED_BY = {Finding.safety: Symptom.safety, Finding.over_refusal: Symptom.safe
 
 def estimate(answers: Iterable[JudgedAnswer]) -> RateEstimate:
     """Failures over scored answers, with the Wilson interval; unscored answers counted apart."""
-    failures = scored = unscored = 0
+    failures = scored = unscored = degenerate = 0
     for answer in answers:
+        degenerate += answer.degenerate is not None
         if answer.outcome == "unscored":
             unscored += 1
             continue
         scored += 1
         failures += answer.outcome == "fail"
     rate = failures / scored if scored else None
-    return RateEstimate(failures=failures, scored=scored, unscored=unscored,
+    return RateEstimate(failures=failures, scored=scored, unscored=unscored, degenerate=degenerate,
                         failure_rate=None if rate is None else round(rate, 4),
                         interval=_rounded(wilson_interval(failures, scored)))
 

@@ -628,7 +628,16 @@ class ItemScore(BaseModel):
 
 
 def score_answer(item: SkillItem, answer: str) -> ItemScore:
-    """Whether an answer solves its item; an answer with nothing to read is wrong (the model did not answer)."""
+    """Whether an answer solves its item; an answer with nothing to read is wrong (the model did not answer).
+
+    A degenerate answer (empty, garbled, an echo of the prompt, a loop to the token limit) is wrong
+    whatever it contains: a loop that happens to hold the right number has not solved anything.
+    """
+    from model_hospital.clinic.judges.text import degenerate_kind
+
+    degenerate = degenerate_kind(answer, item.prompt)
+    if degenerate:
+        return ItemScore(item_id=item.id, correct=False, reason=f"degenerate answer ({degenerate})")
     if item.domain == "math":
         number = extract_number(answer)
         correct = number is not None and number in {a.replace(",", "") for a in item.accepted}
