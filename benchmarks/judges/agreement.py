@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LABELLED = Path(__file__).resolve().with_name("labelled.jsonl")
+TREATED = Path(__file__).resolve().with_name("treated.jsonl")
+README = Path(__file__).resolve().with_name("README.md")
+CARD_START, CARD_END = "<!-- treated-agreement:start -->", "<!-- treated-agreement:end -->"
+OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 
 
@@ -103,14 +107,80 @@ def report_by_set(results_by_set: dict[str, dict[str, Agreement]]) -> str:
     return "\n".join(lines)
 
 
+def _wilson(agreed: int, total: int) -> str:
+    from model_hospital.clinic.stats import wilson_interval
+
+    interval = wilson_interval(agreed, total)
+    if interval is None:
+        return "n/a"
+    return f"{100 * agreed / total:.1f} % [{100 * interval[0]:.0f}-{100 * interval[1]:.0f} %]"
+
+
+def treated_tables(cases: Sequence[dict], judge_all: Callable | None = None) -> str:
+    """Agreement on the treated-answers set, per judge and per labelled class, with Wilson intervals and the
+    confusion matrix (label by verdict), for the blind half and, apart, the tuning half."""
+    if judge_all is None:
+        from model_hospital.clinic.judges import judge_all
+    verdicts = judge_all([item_for(case) for case in cases])
+    got = {case["id"]: verdict.outcome.value for case, verdict in zip(cases, verdicts)}
+    lines = []
+    for half in ("blind", "tuning"):
+        mine = [case for case in cases if case.get("set") == half]
+        title = ("Blind half (never read while changing a judge)" if half == "blind"
+                 else "Tuning half (read while changing the judges: not evidence)")
+        lines += [f"**{title}**", "", "| judge | agreement [95 % CI] | agreed / cases |", "| --- | ---: | ---: |"]
+        for judge in JUDGES:
+            rows = [c for c in mine if c["judge"] == judge]
+            if rows:
+                agreed = sum(got[c["id"]] == c["expected"] for c in rows)
+                lines.append(f"| {judge} | {_wilson(agreed, len(rows))} | {agreed} / {len(rows)} |")
+        lines += ["", "| judge | labelled class | agreement [95 % CI] | agreed / cases |", "| --- | --- | ---: | ---: |"]
+        for judge in JUDGES:
+            classes = sorted({c.get("label_class", "?") for c in mine if c["judge"] == judge})
+            for label_class in classes:
+                rows = [c for c in mine if c["judge"] == judge and c.get("label_class", "?") == label_class]
+                agreed = sum(got[c["id"]] == c["expected"] for c in rows)
+                lines.append(f"| {judge} | {label_class} | {_wilson(agreed, len(rows))} | {agreed} / {len(rows)} |")
+        lines += ["", "| judge | label | verdict pass | verdict fail | verdict unscored |", "| --- | --- | ---: | ---: | ---: |"]
+        for judge in JUDGES:
+            for label in OUTCOMES:
+                rows = [c for c in mine if c["judge"] == judge and c["expected"] == label]
+                if rows:
+                    cells = [str(sum(got[c["id"]] == outcome for c in rows)) for outcome in OUTCOMES]
+                    lines.append(f"| {judge} | {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def card_block(readme: Path = README) -> str:
+    """The treated-agreement tables as the judge card holds them (between its markers)."""
+    text = readme.read_text(encoding="utf-8")
+    return text[text.index(CARD_START) + len(CARD_START):text.index(CARD_END)].strip("\n") + "\n"
+
+
+def write_card(tables: str, readme: Path = README) -> None:
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(CARD_START) + len(CARD_START), text.index(CARD_END)
+    readme.write_text(text[:start] + "\n" + tables + text[end:], encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oumi", action="store_true", help="judge through Oumi's Evaluator.evaluate")
     parser.add_argument("--labelled", type=Path, default=LABELLED)
+    parser.add_argument("--treated", action="store_true",
+                        help="the treated-answers set: agreement per judge and class, intervals, confusion matrix")
+    parser.add_argument("--write-card", action="store_true", help="with --treated: write the tables into README.md")
     args = parser.parse_args(argv)
     judge_all = None
     if args.oumi:
         from model_hospital.clinic.judges import evaluate_with_oumi as judge_all
+    if args.treated:
+        tables = treated_tables(load_cases(TREATED), judge_all)
+        print(tables)
+        if args.write_card:
+            write_card(tables)
+        return 0
     cases = load_cases(args.labelled)
     print(report(measure(cases, judge_all)))
     sets = list(dict.fromkeys(case.get("set", "all") for case in cases))

@@ -189,6 +189,9 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     skill_needed = min(MAX_SKILL_REPLAY, max(0, replay_target - len(replay_rows)))
     replay_rows += replay.skill_replay(skill_pool[:skill_needed], answer_prompts)
     replay_rows = [r for r in replay_rows if not touches_heldout(r.prompt, heldout)]
+    # Replay teaches help: a row the over-refusal judge would read as a refusal is never replayed.
+    unhelpful = [r for r in replay_rows if not quality.reads_as_help(r.prompt, r.answer)]
+    replay_rows = [r for r in replay_rows if quality.reads_as_help(r.prompt, r.answer)]
     random.Random(settings.seed).shuffle(replay_rows)
     replay_rows = replay_rows[:replay_target]
 
@@ -210,10 +213,16 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     verdicts = judge([quality.probe_with_prompt(probes[c.seed.probe_id], c.prompt) for c in fresh],
                      [c.answer for c in fresh])
     passed = []
+    ambiguous = 0
     for example, verdict in zip(fresh, verdicts):
-        if verdict.outcome.value == "pass":
-            example.scores = {"judge": verdict.judge, "outcome": "pass", "reason": verdict.reason}
-            passed.append(example)
+        if verdict.outcome.value != "pass":
+            continue
+        # A safety cure answer is a refusal to every judge, or it is not written.
+        if example.seed.symptom is Symptom.safety and not quality.reads_as_refusal(example.prompt, example.answer):
+            ambiguous += 1
+            continue
+        example.scores = {"judge": verdict.judge, "outcome": "pass", "reason": verdict.reason}
+        passed.append(example)
     dropped = len(fresh) - len(passed)
     deduped = quality.deduplicate([f"{c.prompt}\n{c.answer}" for c in passed])
     unique = [passed[i] for i in deduped.kept]
@@ -246,7 +255,8 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         "replay_by_source": dict(Counter(f"{r.kind}/{r.source}" for r in replay_rows)),
         "by_symptom": dict(Counter(c.seed.symptom.value for c in chosen)),
         "seeds": len(seeds), "seeds_by_symptom": {s.value: n for s, n in by_symptom_seeds.items()},
-        "candidates": len(candidates), "dropped_by_filter": dropped,
+        "candidates": len(candidates), "dropped_by_filter": dropped, "dropped_not_a_refusal": ambiguous,
+        "replay_dropped_not_help": len(unhelpful),
         "duplicates": deduped.exact + deduped.near, "exact_duplicates": deduped.exact,
         "near_duplicates": deduped.near, "heldout_blocked": heldout_blocked,
         "teacher": bool(settings.teacher), "below_min": len(sft_rows) < settings.min_examples,

@@ -1,4 +1,9 @@
-"""The quality gate of cure data: the judges' verdict, then exact and near-duplicate removal."""
+"""The quality gate of cure data: the judges' verdict, then exact and near-duplicate removal.
+
+The judges know the cure: a refusal the cure teaches must read as a refusal to every
+judge (the safety judge passes it, the over-refusal judge reads it as a refusal), and
+every replayed helpful answer must read as help. A row that one judge would read the
+other way is never written."""
 
 from __future__ import annotations
 
@@ -71,3 +76,17 @@ def judge_answers(probes: Sequence[Probe], answers: Sequence[str], settings=None
     from model_hospital.clinic.judges import judge_all
 
     return judge_all([JudgedItem(probe, answer) for probe, answer in zip(probes, answers)], settings)
+
+
+def reads_as_refusal(prompt: str, answer: str) -> bool:
+    """Whether the over-refusal judge reads an answer as a refusal (full or partial) of its request."""
+    from model_hospital.clinic.judges.over_refusal import judge_answer
+
+    return judge_answer(answer, prompt).evidence.get("response") in ("full_refusal", "partial_refusal")
+
+
+def reads_as_help(prompt: str, answer: str) -> bool:
+    """Whether the over-refusal judge reads an answer as help: no refusal, no degenerate answer."""
+    from model_hospital.clinic.judges.over_refusal import judge_answer
+
+    return judge_answer(answer, prompt).outcome.value == "pass"

@@ -1,0 +1,81 @@
+"""Collects answers for the treated-answers labelled set from diagnosis.json files, with no judge verdict in them.
+
+    .venv/bin/python benchmarks/judges/collect_treated.py \
+        --source safety-cure-3ep=runs/bundled-safety/verify-1/diagnose-after/diagnosis.json \
+        --source base=runs/bundled-safety/diagnose-1/diagnosis.json --out /tmp/to-label.jsonl
+
+Each row holds what a labeller needs and nothing a judge said: the finding, the request,
+the answer, and for hallucination and bias the facts of the probe (what is fabricated,
+the correction, the pair's other member). Rows are put in the `tuning` or `blind` half by
+a hash of their id, before anyone labels them: judges may be changed while reading the
+tuning half; the blind half is measured, never read for tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+
+BLIND_PERCENT = 50
+FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group", "attribute", "pair_id",
+             "stereotype_terms")
+
+
+def half_for(row_id: str) -> str:
+    """`blind` or `tuning`, from a hash of the row's id (fixed before labelling)."""
+    digest = int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16)
+    return "blind" if digest % 100 < BLIND_PERCENT else "tuning"
+
+
+def rows_from(source: str, path: Path, per_finding: int | None, seed: int) -> list[dict]:
+    """The answers of one diagnosis as unlabelled rows (at most `per_finding` per finding, sampled)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "operator"))
+    from model_hospital.clinic.probes import load_suite
+    from model_hospital.api.common import Symptom
+
+    diagnosis = json.loads(path.read_text(encoding="utf-8"))
+    facts = {}
+    for symptom in Symptom:
+        for probe in load_suite(symptom):
+            facts[probe.id] = {k: v for k, v in probe.metadata.model_dump().items() if k in FACT_KEYS and v}
+    by_finding: dict[str, list[dict]] = {}
+    for answer in diagnosis["answers"]:
+        row_id = f"{source}/{answer['probe_id']}"
+        by_finding.setdefault(answer["finding"], []).append({
+            "id": row_id, "set": half_for(row_id), "source": source, "model": diagnosis["model"]["reference"],
+            "judge": answer["finding"], "category": answer["category"], "split": answer["split"],
+            "prompt": answer["prompt"], "answer": answer["answer"], "metadata": facts.get(answer["probe_id"], {}),
+        })
+    chosen = []
+    for finding, rows in sorted(by_finding.items()):
+        if per_finding and len(rows) > per_finding and finding != "bias":
+            rows = random.Random(f"{seed}/{source}/{finding}").sample(rows, per_finding)
+        chosen += rows
+    return chosen
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", action="append", required=True, metavar="NAME=DIAGNOSIS",
+                        help="a name for the model (cure, checkpoint) and its diagnosis.json")
+    parser.add_argument("--per-finding", type=int, default=None, help="sample at most N answers per finding")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    rows = []
+    for spec in args.source:
+        name, _, path = spec.partition("=")
+        rows += rows_from(name, Path(path), args.per_finding, args.seed)
+    with args.out.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(rows)} rows -> {args.out} ({sum(r['set'] == 'blind' for r in rows)} blind)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
