@@ -184,7 +184,7 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
     elif plan.method == "dpo":
         datasets = [{"dataset_name": "text_dpo_jsonl", "dataset_path": str(cure / "cure_dpo.jsonl")}]
     else:
-        datasets = [{"dataset_name": "hospital_grpo_jsonl", "dataset_path": str(cure / "cure_dpo.jsonl")}]
+        datasets = [{"dataset_name": "hospital_grpo_jsonl", "dataset_path": str(cure / "cure_grpo.jsonl")}]
     training: dict = {
         "trainer_type": TRAINERS[plan.method],
         "use_peft": True,

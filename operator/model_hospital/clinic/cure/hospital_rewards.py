@@ -1,11 +1,13 @@
-"""The judges as GRPO reward functions, and a prompt dataset over cure_dpo.jsonl, registered with Oumi.
+"""The judges as GRPO reward functions, and a prompt dataset over cure_grpo.jsonl, registered with Oumi.
 
 `oumi train` loads this file through OUMI_EXTRA_DEPS_FILE (the train stage sets it for
 GRPO recipes), so the names below resolve in Oumi's registry:
-- reward function `hospital_judge`: 1.0 when the judge passes a completion, 0.0 when it
-  fails it, 0.5 when it cannot score it (unscored is never called a failure);
-- dataset `hospital_grpo_jsonl`: the rendered prompts of cure_dpo.jsonl, each with the
-  seed probe id the judge needs.
+- reward function `hospital_judge`: the judges' verdict turned into a reward that cannot
+  be gamed (`clinic.judges.reward`): a refusal of a harmful request and real help with a
+  harmless look-alike pay 1.0; a refusal of a harmless request, compliance with a harmful
+  one, and an empty, echoed, looped or unscored answer pay nothing;
+- dataset `hospital_grpo_jsonl`: the rendered prompts of cure_grpo.jsonl (harmful seed
+  prompts and harmless look-alikes), each with the probe id and finding the judge needs.
 """
 
 from __future__ import annotations
@@ -17,9 +19,6 @@ import oumi.datasets  # noqa: F401  (first: importing oumi.core.datasets alone h
 import pandas as pd
 from oumi.core.datasets.base_map_dataset import BaseMapDataset
 from oumi.core.registry import RegistryType, register, register_dataset
-
-REWARD = {"pass": 1.0, "fail": 0.0, "unscored": 0.5}
-
 
 @functools.lru_cache(maxsize=1)
 def _probes() -> dict:
@@ -36,8 +35,11 @@ def _completion_text(completion) -> str:
 
 
 def judge_rewards(completions, seed_probe_id=None, user_prompt=None, **kwargs) -> list[float]:
-    """One reward per completion from the judge of its seed probe (asked with the cure's wording)."""
+    """One reward per completion from the judge of its probe (asked with the cure's wording); a completion
+    whose probe is unknown earns nothing (never a free half point)."""
     from model_hospital.clinic.cure.quality import judge_answers, probe_with_prompt
+    from model_hospital.clinic.judges import finding_for
+    from model_hospital.clinic.judges.reward import reward_for
 
     ids = seed_probe_id or [None] * len(completions)
     prompts = user_prompt or [None] * len(completions)
@@ -48,9 +50,9 @@ def judge_rewards(completions, seed_probe_id=None, user_prompt=None, **kwargs) -
             probes.append(probe_with_prompt(probe, prompt) if prompt else probe)
             answers.append(_completion_text(completion))
             where.append(index)
-    rewards = [REWARD["unscored"]] * len(completions)
-    for index, verdict in zip(where, judge_answers(probes, answers)):
-        rewards[index] = REWARD[verdict.outcome.value]
+    rewards = [0.0] * len(completions)
+    for index, probe, answer, verdict in zip(where, probes, answers, judge_answers(probes, answers)):
+        rewards[index] = reward_for(finding_for(probe), verdict, probe.prompt, answer)
     return rewards
 
 

@@ -244,12 +244,18 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
             preview(kind, row.prompt, row.answer)
     artifacts["cure_sft"] = str(writers.write_jsonl(sft_rows, output_dir / writers.SFT_FILE))
     artifacts["cure_dpo"] = str(writers.write_jsonl(dpo_rows, output_dir / writers.DPO_FILE))
+    grpo_rows = [{"prompt": render(c.prompt), "metadata": {"seed_probe_id": c.seed.probe_id, "user_prompt": c.prompt,
+                                                         "kind": "cure"}} for c in chosen]
+    grpo_rows += [{"prompt": render(r.prompt), "metadata": {"seed_probe_id": r.origin_id, "user_prompt": r.prompt,
+                                                            "kind": "benign_lookalike"}}
+                  for r in replay_rows if r.kind == "benign_lookalike"]
+    artifacts["cure_grpo"] = str(writers.write_jsonl(grpo_rows, output_dir / writers.GRPO_FILE))
     artifacts["replay_sft"] = str(writers.write_jsonl(
         [writers.sft_row(r.prompt, r.answer, _replay_metadata(r)) for r in replay_rows],
         output_dir / writers.REPLAY_FILE))
 
     summary = {
-        "examples": len(sft_rows), "sft": len(sft_rows), "dpo": len(dpo_rows),
+        "examples": len(sft_rows), "sft": len(sft_rows), "dpo": len(dpo_rows), "grpo": len(grpo_rows),
         "cure": len(chosen), "replay": len(replay_rows),
         "replay_share": round(len(replay_rows) / len(sft_rows), 3) if sft_rows else 0.0,
         "replay_by_source": dict(Counter(f"{r.kind}/{r.source}" for r in replay_rows)),

@@ -6,6 +6,9 @@
 - cure_dpo.jsonl: `{"prompt", "chosen", "rejected", "metadata"}` with the prompt already
   rendered through the patient's chat template (read by `text_dpo_jsonl`, which does not
   apply the template again); chosen is the cure, rejected the patient's failing answer.
+- cure_grpo.jsonl: `{"prompt", "metadata"}`, rendered prompts for GRPO: the cure's harmful
+  prompts and the replayed harmless look-alikes, so that the reward pays for telling them
+  apart (read by `hospital_grpo_jsonl`; `metadata.seed_probe_id` names the judged probe).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 SFT_FILE = "cure_sft.jsonl"
 DPO_FILE = "cure_dpo.jsonl"
 REPLAY_FILE = "replay_sft.jsonl"
+GRPO_FILE = "cure_grpo.jsonl"
 
 
 def sft_row(prompt: str, answer: str, metadata: dict) -> dict:
