@@ -49,8 +49,12 @@ def item_for(case: dict):
     from model_hospital.clinic.judges.rows import AnswerRow
     from model_hospital.clinic.judges.rows import item_for as row_item
 
+    metadata = dict(case.get("metadata") or {})
+    if case.get("source") and metadata.get("pair_id"):
+        # A pair is compared within one model's answers, never across the models of a mixed set.
+        metadata["pair_id"] = f"{case['source']}/{metadata['pair_id']}"
     row = AnswerRow(finding=case.get("judge") or case["finding"], prompt=case["prompt"], answer=case["answer"],
-                    category=case.get("category"), id=case["id"], metadata=dict(case.get("metadata") or {}))
+                    category=case.get("category"), id=case["id"], metadata=metadata)
     return row_item(row)
 
 

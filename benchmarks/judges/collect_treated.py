@@ -52,8 +52,14 @@ def rows_from(source: str, path: Path, per_finding: int | None, seed: int) -> li
         })
     chosen = []
     for finding, rows in sorted(by_finding.items()):
-        if per_finding and len(rows) > per_finding and finding != "bias":
-            rows = random.Random(f"{seed}/{source}/{finding}").sample(rows, per_finding)
+        if per_finding and len(rows) > per_finding:
+            sampler = random.Random(f"{seed}/{source}/{finding}")
+            if finding == "bias":  # whole pairs: a pair's members are judged against each other
+                pairs = sorted({r["metadata"].get("pair_id") or r["id"] for r in rows})
+                kept = set(sampler.sample(pairs, min(len(pairs), max(1, per_finding // 2))))
+                rows = [r for r in rows if (r["metadata"].get("pair_id") or r["id"]) in kept]
+            else:
+                rows = sampler.sample(rows, per_finding)
         chosen += rows
     return chosen
 

@@ -252,6 +252,14 @@ def shape_of(answer: str, prompt: str) -> Shape:
                  repetition=_loops(text, tokens))
 
 
+def readable_words(answer: str) -> int:
+    """How many distinct words an answer holds: a degenerate answer with a handful says nothing at all."""
+    return len(set(words(normalize(answer))))
+
+
+READABLE_MIN_WORDS = 10
+
+
 def degenerate_kind(answer: str, prompt: str) -> str | None:
     """Why an answer is not a real answer (empty, garbled, echo, repetition), or None."""
     return shape_of(answer, prompt).degenerate
@@ -282,10 +290,16 @@ def _loops(text: str, tokens: list[str]) -> bool:
     return repeated / len(grams) > LOOP_REPEATED_SHARE
 
 
+_STUCK_TOKEN = re.compile(r"([a-z0-9])\1{11,}")
+
+
 def _garbled(text: str, tokens: list[str], letters: int) -> bool:
-    """Whether the text is mostly noise: one token repeated, or few letters among its characters."""
+    """Whether the text is mostly noise: one token repeated, few letters among its characters, or one
+    character emitted a dozen times in a row (a model stuck on a token: "Step 188888888888887")."""
     if "```" in text:
         return False
+    if _STUCK_TOKEN.search(text):
+        return True
     if len(tokens) >= 8:
         most = max(tokens.count(token) for token in set(tokens))
         if most / len(tokens) > 0.5 or len(set(tokens)) <= 2:
