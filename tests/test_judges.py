@@ -629,3 +629,26 @@ def test_every_replayed_helpful_answer_reads_as_help():
     for item in skills.replay_items():
         prompt = skills.item_messages(item)[-1]["content"]
         assert reads_as_help(prompt, item.reference), item.id
+
+
+# --- agreement where verdicts are made: the treated-answers set -----------------------------------
+
+
+def test_the_cards_treated_agreement_is_recomputed_from_the_labelled_file(agreement):
+    """The figures in benchmarks/judges/README.md are the judges' agreement on treated.jsonl today."""
+    cases = agreement.load_cases(agreement.TREATED)
+    assert agreement.treated_tables(cases) == agreement.card_block()
+
+
+def test_the_treated_set_is_blind_labelled_and_covers_cures_the_base_and_every_judge(agreement):
+    spec = importlib.util.spec_from_file_location("collect_treated", AGREEMENT_SCRIPT.with_name("collect_treated.py"))
+    collect = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(collect)
+    cases = agreement.load_cases(agreement.TREATED)
+    assert all(case["labelled_by"] == "blind" and case["expected"] in ("pass", "fail", "unscored") for case in cases)
+    # The halves were fixed by a hash of the id before anyone labelled: nothing moved a case between them.
+    assert all(case["set"] == collect.half_for(case["id"]) for case in cases)
+    sources = {case["source"] for case in cases}
+    assert any("cure" in source for source in sources) and any(source.startswith("base") for source in sources)
+    assert any(source.startswith("tiny") for source in sources)
+    assert {case["judge"] for case in cases if case["set"] == "blind"} == set(agreement.JUDGES)
