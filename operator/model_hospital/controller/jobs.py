@@ -215,7 +215,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
 
     container = {
         "name": CONTAINER,
-        "image": options.image or settings.images[stage],
+        # A stage that asks for GPUs needs the CUDA image, unless its spec names one.
+        "image": options.image or (settings.gpu_images if resources.gpu else settings.images)[stage],
         "imagePullPolicy": settings.image_pull_policy,
         "command": ["hospital", "stage", stage, "--input", posixpath.join(settings.config_root, "input.json"),
                     "--output", output_dir],
