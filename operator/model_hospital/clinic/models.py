@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,22 @@ def cache_root() -> Path:
     """Where converted and built models are kept: $HOSPITAL_CACHE or ~/.cache/model-hospital."""
     root = os.environ.get("HOSPITAL_CACHE")
     return Path(root) if root else Path.home() / ".cache" / "model-hospital"
+
+
+def writable_folder(folder: Path) -> Path | None:
+    """`folder`, created, when this process may write there; None where it may not.
+
+    A stage pod's root filesystem is read-only and its image's model cache with it: only
+    /tmp and the artifact volume take writes, so an optional cache elsewhere is skipped,
+    never a crash after hours of work.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-")
+    except OSError:
+        return None
+    probe.close()
+    return folder
 
 
 def resolve(reference: str, *, allow_download: bool | None = None) -> ResolvedModel:
