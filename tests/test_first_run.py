@@ -50,16 +50,17 @@ def test_dry_run_with_the_vllm_engine_checks_that_vllm_is_installed():
     assert "vllm" in line and "model-hospital[gpu]" in line
 
 
-def test_preparing_the_tiny_model_prints_progress_when_not_on_a_terminal(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "model_hospital.cli", "models", "prepare", "--only", "tiny"],
-                          capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "HOSPITAL_CACHE": str(tmp_path)})
-    assert done.returncode == 0, done.stderr
-    assert "preparing tiny-random-llama" in done.stderr and "step 120/120" in done.stderr
-    assert "prepared tiny-random-llama" in done.stderr
-    again = subprocess.run([sys.executable, "-m", "model_hospital.cli", "models", "prepare", "--only", "tiny"],
-                           capture_output=True, text=True, timeout=300, env={**os.environ, "HOSPITAL_CACHE": str(tmp_path)})
-    assert again.returncode == 0 and "preparing" not in again.stderr, "a prepared model is never built twice"
+def test_preparing_a_bundled_model_prints_progress_lines_and_never_twice(tmp_path, capfd):
+    from model_hospital.clinic import models
+
+    target = tmp_path / "bundled" / "tiny-random-llama-seed0-v2"
+    with models._building(target) as staging:
+        (staging / "config.json").write_text("{}")
+    printed = capfd.readouterr().err
+    assert f"preparing {target.name}" in printed and f"prepared {target.name} in" in printed
+    with models._building(target) as staging:
+        assert staging is None
+    assert capfd.readouterr().err == "", "a prepared model is never built, nor announced, twice"
 
 
 def test_doctor_says_what_this_environment_runs_and_what_to_do_about_the_rest(tmp_path):
