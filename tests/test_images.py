@@ -170,8 +170,9 @@ def test_image_keeps_telemetry_off_and_starts_hospital(image):
 def test_base_images_are_pinned(image):
     parsed = instructions(IMAGES / image / "Dockerfile")
     arguments = build_args(parsed)
+    stages = {rest.split()[-1] for keyword, rest in parsed if keyword == "FROM" and " AS " in rest.upper()}
     for keyword, rest in parsed:
-        if keyword != "FROM":
+        if keyword != "FROM" or rest.split()[0] in stages:
             continue
         reference = rest.split()[0]
         reference = re.sub(r"\$\{(\w+)\}", lambda match: arguments[match.group(1)], reference)
@@ -238,5 +239,11 @@ def test_a_wheel_built_from_the_image_build_context_carries_the_suites_recipes_a
 def test_base_images_are_build_arguments_so_an_offline_machine_can_build_from_its_own(image):
     parsed = instructions(IMAGES / image / "Dockerfile")
     arguments = build_args(parsed)
-    bases = [rest.split()[0] for keyword, rest in parsed if keyword == "FROM"]
-    assert bases and all(re.fullmatch(r"\$\{\w+\}", base) and base[2:-1] in arguments for base in bases)
+    stages: set[str] = set()
+    for keyword, rest in parsed:
+        if keyword != "FROM":
+            continue
+        base, *alias = rest.split()
+        assert base in stages or (re.fullmatch(r"\$\{\w+\}", base) and base[2:-1] in arguments), \
+            f"FROM {base}: name the base through a build argument"
+        stages |= {alias[-1]} if alias else set()
