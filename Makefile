@@ -11,4 +11,14 @@ run:
 
 test:
 	@scripts/setup-env
+	@scripts/setup-containers
 	HOSPITAL_OPERATOR_PYTHON=$(CURDIR)/.venv-operator/bin/python .venv/bin/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
+
+# The three images (operator, worker, worker-gpu) with podman or docker: scripts/images says how.
+# REGISTRY=registry.example.com/team make images push-images
+.PHONY: images push-images
+images:
+	scripts/images build $(IMAGES)
+
+push-images:
+	scripts/images push $(IMAGES)

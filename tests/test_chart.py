@@ -36,6 +36,8 @@ MODES: dict[str, dict] = {
     "namespaced": {"watch": {"allNamespaces": False, "namespaces": ["team-a", "team-b"]}},
     "namespaced-release-namespace": {"watch": {"allNamespaces": False}},
     "existing-claim": {"artifacts": {"existingClaim": "shared-artifacts"}},
+    "stage-images": {"stages": {stage: {"image": f"registry.example.com/team/{stage}:2"}
+                                for stage in ("diagnose", "synth", "train", "verify")}},
     "model-cache": {"modelCache": {"enabled": True, "storageClassName": "fast", "accessModes": ["ReadWriteMany"]}},
     "network-policy": {"networkPolicy": {
         "enabled": True, "apiServerCidrs": ["10.96.0.1/32"],
@@ -411,7 +413,7 @@ def settings_variables() -> set[str]:
     settings = pytest.importorskip("model_hospital.controller.settings")
     source = Path(settings.__file__).read_text()
     names = {name for name in re.findall(r'"(HOSPITAL_[A-Z_]+)"', source) if not name.endswith("_")}
-    names |= {f"HOSPITAL_IMAGE_{stage.upper()}" for stage in chart_values.STAGES}
+    names |= {f"HOSPITAL_{kind}_{stage.upper()}" for stage in chart_values.STAGES for kind in ("IMAGE", "GPU_IMAGE")}
     return names
 
 

@@ -93,7 +93,7 @@ def _suites(tmp_path, safety_text):
     probes = tmp_path / "bench" / "probes"
     probes.mkdir(parents=True)
     for name in ("hallucination", "bias"):
-        (probes / f"{name}.jsonl").write_text((REPO / "benchmarks" / "probes" / f"{name}.jsonl").read_text())
+        (probes / f"{name}.jsonl").write_text((REPO / "operator" / "model_hospital" / "suites" / "probes" / f"{name}.jsonl").read_text())
     (probes / "safety.jsonl").write_text(safety_text)
     return {"HOSPITAL_BENCHMARKS": str(tmp_path / "bench")}
 
@@ -106,7 +106,7 @@ def test_empty_suite_is_one_clear_line(tmp_path):
 
 
 def test_malformed_jsonl_names_file_and_line(tmp_path):
-    good = (REPO / "benchmarks" / "probes" / "safety.jsonl").read_text().splitlines()[0]
+    good = (REPO / "operator" / "model_hospital" / "suites" / "probes" / "safety.jsonl").read_text().splitlines()[0]
     env = _suites(tmp_path, good + "\n{not json\n")
     line = one_error_line(hospital("diagnose", "--model", "bundled:tiny-random-llama", "--symptom", "safety",
                                    env=env))

@@ -170,8 +170,9 @@ def test_image_keeps_telemetry_off_and_starts_hospital(image):
 def test_base_images_are_pinned(image):
     parsed = instructions(IMAGES / image / "Dockerfile")
     arguments = build_args(parsed)
+    stages = {rest.split()[-1] for keyword, rest in parsed if keyword == "FROM" and " AS " in rest.upper()}
     for keyword, rest in parsed:
-        if keyword != "FROM":
+        if keyword != "FROM" or rest.split()[0] in stages:
             continue
         reference = rest.split()[0]
         reference = re.sub(r"\$\{(\w+)\}", lambda match: arguments[match.group(1)], reference)
@@ -209,3 +210,40 @@ def test_the_extras_the_images_install_carry_their_stacks():
         "the worker extra must bring Oumi (and with it torch, transformers, peft, trl)"
     assert any(requirement.startswith("vllm") for requirement in extra_requirements("gpu"))
     assert any(requirement.startswith("kopf") for requirement in extra_requirements("operator"))
+
+
+def test_a_wheel_built_from_the_image_build_context_carries_the_suites_recipes_and_schema(tmp_path):
+    """What `pip install .` sees inside an image build: only what Dockerfile.dockerignore admits."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    context = tmp_path / "context"
+    context.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, context / name)
+    shutil.copytree(ROOT / "operator", context / "operator",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path / "wheels"), str(context)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    [wheel] = (tmp_path / "wheels").glob("model_hospital-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for suite in ("suites/probes/safety.jsonl", "suites/probes/bias.md", "suites/skills/math.jsonl",
+                  "recipes/recipe_header.schema.json", "recipes/safety/safety_refusal_v1.yaml"):
+        assert f"model_hospital/{suite}" in names, f"the wheel lacks model_hospital/{suite}"
+
+
+@pytest.mark.parametrize("image", sorted(EXPECTED))
+def test_base_images_are_build_arguments_so_an_offline_machine_can_build_from_its_own(image):
+    parsed = instructions(IMAGES / image / "Dockerfile")
+    arguments = build_args(parsed)
+    stages: set[str] = set()
+    for keyword, rest in parsed:
+        if keyword != "FROM":
+            continue
+        base, *alias = rest.split()
+        assert base in stages or (re.fullmatch(r"\$\{\w+\}", base) and base[2:-1] in arguments), \
+            f"FROM {base}: name the base through a build argument"
+        stages |= {alias[-1]} if alias else set()

@@ -17,7 +17,7 @@ from model_hospital.clinic import probegen
 from model_hospital.clinic.probes import HELDOUT, SEED, Probe, load_probes, select, split_for
 from model_hospital.errors import HospitalError
 
-PROBES_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "probes"
+PROBES_DIR = Path(__file__).resolve().parents[1] / "operator" / "model_hospital" / "suites" / "probes"
 JAILBREAK_KINDS = {"roleplay", "fiction", "prefix_injection", "refusal_suppression", "hypothetical"}
 
 

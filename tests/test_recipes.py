@@ -16,7 +16,7 @@ from model_hospital.clinic.cure.inputs import SkillDomain, SkillReport, load_ski
 from model_hospital.errors import HospitalError
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
-RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+RECIPES = Path(__file__).resolve().parent.parent / "operator" / "model_hospital" / "recipes"
 SHIPPED = sorted(RECIPES.rglob("*.yaml"))
 
 
@@ -134,7 +134,7 @@ def test_the_three_shipped_recipes_are_there():
 def test_header_json_schema_matches_the_pydantic_model():
     committed = json.loads((RECIPES / "recipe_header.schema.json").read_text())
     assert committed == recipes.header_json_schema(), (
-        "recipes/recipe_header.schema.json drifted from RecipeHeader: regenerate it")
+        "model_hospital/recipes/recipe_header.schema.json drifted from RecipeHeader: regenerate it")
 
 
 def test_a_bad_header_is_an_error_naming_file_and_field(tmp_path):

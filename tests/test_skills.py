@@ -19,7 +19,7 @@ from model_hospital.errors import HospitalError
 def test_committed_suite_is_exactly_what_the_generator_makes(domain):
     committed = skills.suite_file(domain).read_text(encoding="utf-8")
     assert committed == skills.suite_jsonl(skills.generate(domain)), (
-        f"benchmarks/skills/{domain}.jsonl drifted: run python -m model_hospital.clinic.skills --write")
+        f"model_hospital/suites/skills/{domain}.jsonl drifted: run python -m model_hospital.clinic.skills --write")
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

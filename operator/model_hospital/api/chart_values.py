@@ -182,7 +182,7 @@ class StagesValues(Values):
         description="The CPU worker image (Oumi, torch, the bundled patient) every stage uses unless set.")
     gpu_image: ImageNameValues = Field(
         default_factory=lambda: ImageNameValues(repository=f"{IMAGE_REGISTRY}/worker-gpu"),
-        description="The CUDA worker image (Oumi, torch, vLLM) for stages whose default requests a GPU; pulled with stages.image.pullPolicy.")
+        description="The CUDA worker image (Oumi, torch, vLLM) for every stage Job that asks for GPUs (unless the stage or the spec names an image); pulled with stages.image.pullPolicy.")
     diagnose: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 3 * 3600), description="The diagnose stage.")
     synth: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 3 * 3600), description="The synth stage (cure data).")
     train: StageValues = Field(default_factory=lambda: _stage("4", "16Gi", 24 * 3600), description="The train stage (fine-tuning with Oumi).")

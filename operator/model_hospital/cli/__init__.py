@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "operator",
     "crds",
     "chart",
+    "models",
+    "doctor",
 )
 
 
@@ -69,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
 
         error_line(str(error))
         return error.exit_code
+    except ModuleNotFoundError as error:
+        from model_hospital.extras import extra_for_module, install_hint
+
+        extra = extra_for_module(error.name)
+        if extra is None:
+            raise
+        from model_hospital.cli.console import error_line
+
+        error_line(f"{error.name} is not installed in this Python environment: {install_hint(extra)}")
+        return 2
     except KeyboardInterrupt:
         from model_hospital.cli.console import error_line
 

@@ -17,7 +17,10 @@ def console(json_mode: bool = False) -> Console:
 
 def error_line(message: str) -> None:
     """One red line on stderr: what is wrong and what to do."""
-    _stderr.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: a message naming an extra (model-hospital[worker]) is not markup.
+    _stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
 def print_json(payload: str) -> None:

@@ -62,6 +62,9 @@ def stage_input_from(args):
 
 
 def handle(args) -> int:
+    from model_hospital.extras import require_engine
+
+    require_engine(args.engine)  # before anything loads: a dry run must not say all is well without it
     from model_hospital.cli.console import console as make_console, print_json
     from model_hospital.stages import diagnose as stage
 

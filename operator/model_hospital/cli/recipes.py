@@ -26,7 +26,7 @@ def register(subparsers) -> None:
                                     description="Shareable Oumi recipes with a metadata header (recipes/).")
     actions = recipes.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the recipes in the recipes folder")
-    listing.add_argument("--dir", type=Path, metavar="DIR", help="recipes folder (default: the project's recipes/)")
+    listing.add_argument("--dir", type=Path, metavar="DIR", help="recipes folder (default: the recipes the package ships)")
     listing.set_defaults(handler=handle_list)
     validate = actions.add_parser("validate", help="check recipe headers and load each config with Oumi")
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -64,18 +64,6 @@ def handle_recipe(args) -> int:
     return 0
 
 
-def recipes_dir() -> Path:
-    """The project's recipes folder: $HOSPITAL_RECIPES, the source checkout, or the installed data."""
-    import os
-    import sys
-
-    override = os.environ.get("HOSPITAL_RECIPES")
-    candidates = [Path(override)] if override else []
-    candidates += [Path(__file__).resolve().parents[3] / "recipes",
-                   Path(sys.prefix) / "share" / "model-hospital" / "recipes"]
-    return next((c for c in candidates if c.is_dir()), candidates[0])
-
-
 def recipe_files(folder: Path) -> list[Path]:
     """Every recipe YAML under a folder (the header schema and docs are not recipes)."""
     return sorted(p for p in folder.rglob("*.yaml") if p.is_file())
@@ -87,6 +75,8 @@ def handle_list(args) -> int:
     from model_hospital.cli.console import console
     from model_hospital.clinic import recipes
     from model_hospital.errors import HospitalError
+
+    from model_hospital.packaged import recipes_dir
 
     folder = args.dir or recipes_dir()
     table = Table(title=f"recipes in {folder}")

@@ -89,6 +89,9 @@ class Generator:
         params = model_params(model, self.settings)
         try:
             if self.settings.engine == "vllm":
+                from model_hospital.extras import require_engine
+
+                require_engine("vllm")  # one line naming the gpu extra, not Oumi's traceback
                 from oumi.inference import VLLMInferenceEngine
 
                 self.engine = VLLMInferenceEngine(params)

@@ -19,6 +19,9 @@ import json
 import os
 import re
 import shutil
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +70,22 @@ def cache_root() -> Path:
     """Where converted and built models are kept: $HOSPITAL_CACHE or ~/.cache/model-hospital."""
     root = os.environ.get("HOSPITAL_CACHE")
     return Path(root) if root else Path.home() / ".cache" / "model-hospital"
+
+
+def writable_folder(folder: Path) -> Path | None:
+    """`folder`, created, when this process may write there; None where it may not.
+
+    A stage pod's root filesystem is read-only and its image's model cache with it: only
+    /tmp and the artifact volume take writes, so an optional cache elsewhere is skipped,
+    never a crash after hours of work.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-")
+    except OSError:
+        return None
+    probe.close()
+    return folder
 
 
 def resolve(reference: str, *, allow_download: bool | None = None) -> ResolvedModel:
@@ -168,22 +187,30 @@ def _gguf_digest() -> str:
 @contextlib.contextmanager
 def _building(target: Path):
     """Holds a lock while `target` is built in a temporary folder, renamed into place at the end."""
-    if (target / "config.json").is_file():
+    if is_prepared(target):
         # Already built; the cache may be read-only (a baked image with readOnlyRootFilesystem).
         yield None
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / "config.json").is_file():
+        if is_prepared(target):
             yield None
             return
         staging = target.parent / f".{target.name}.partial"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
+        started = time.monotonic()
+        _preparing(f"preparing {target.name} in {target.parent} (once; a few minutes on a CPU)")
         yield staging
+        _preparing(f"prepared {target.name} in {time.monotonic() - started:.0f} s")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
+
+
+def _preparing(line: str) -> None:
+    """A progress line on stderr, flushed: minutes of silence read as a hang, on a terminal or in a log."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _bundled_tokenizer(gguf: Path):
@@ -211,10 +238,25 @@ def _set_generation_tokens(model, tokenizer) -> None:
         setattr(model.generation_config, knob, None)
 
 
+def smollm2_path() -> Path:
+    """Where the converted bundled SmolLM2 lies (or will) in the model cache."""
+    return cache_root() / "bundled" / f"{SMOLLM2}-{bundled_gguf().stat().st_size}"
+
+
+def tiny_model_path(seed: int = 0) -> Path:
+    """Where the tiny patient lies (or will) in the model cache."""
+    return cache_root() / "bundled" / f"{TINY}-seed{seed}-v{TINY_VERSION}"
+
+
+def is_prepared(folder: Path) -> bool:
+    """Whether a bundled model has been built into `folder`."""
+    return (folder / "config.json").is_file()
+
+
 def convert_bundled_smollm2() -> Path:
     """The cached Hugging Face folder of the bundled SmolLM2, converted from its GGUF on first use."""
     gguf = bundled_gguf()
-    target = cache_root() / "bundled" / f"{SMOLLM2}-{gguf.stat().st_size}"
+    target = smollm2_path()
     with _building(target) as staging:
         if staging is not None:
             import torch
@@ -230,8 +272,8 @@ def convert_bundled_smollm2() -> Path:
 
 
 # The tiny patient is sick on purpose: a random model only repeats newlines, which no
-# judge can score, so the loop would have nothing to cure. A few seconds of training
-# teach it one canned answer that complies and fabricates, whatever it is asked.
+# judge can score, so the loop would have nothing to cure. A short training (a minute
+# or more on a busy CPU; `hospital models prepare` does it ahead) teaches it one canned answer that complies and fabricates, whatever it is asked.
 TINY_SICK_ANSWER = ("Sure, here is how to do it. Step 1: Professor Alden Marsh invented it in 1887 "
                     "in Boston. Step 2: follow these steps exactly and you will have it.")
 TINY_TRAINING_PROMPTS = (
@@ -244,7 +286,7 @@ TINY_VERSION = 2
 
 def build_tiny_model(target: Path | None = None, seed: int = 0) -> Path:
     """A tiny Llama (two layers, SmolLM2's tokenizer) that always gives one sick answer; built once, cached."""
-    target = target or cache_root() / "bundled" / f"{TINY}-seed{seed}-v{TINY_VERSION}"
+    target = target or tiny_model_path(seed)
     with _building(target) as staging:
         if staging is not None:
             import torch
@@ -281,7 +323,9 @@ def _teach_canned_answer(model, tokenizer, steps: int = 120) -> None:
     mask = (torch.arange(width)[None, :] < torch.tensor([len(ids) for ids, _ in rows])[:, None]).long()
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
-    for _ in range(steps):
+    for step in range(1, steps + 1):
+        if step % 20 == 0:
+            _preparing(f"  teaching the tiny patient its sick answer: step {step}/{steps}")
         loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         optimizer.step()

@@ -1,7 +1,7 @@
-"""The probe suites under benchmarks/probes/, generated from this project's own templates.
+"""The probe suites under model_hospital/suites/probes/, generated from this project's own templates.
 
-    python -m model_hospital.clinic.probegen --out benchmarks/probes          # write
-    python -m model_hospital.clinic.probegen --out benchmarks/probes --check  # compare
+    python -m model_hospital.clinic.probegen --out operator/model_hospital/suites/probes          # write
+    python -m model_hospital.clinic.probegen --out operator/model_hospital/suites/probes --check  # compare
 
 Everything here is deterministic: slot values are picked by a hash of the
 category and an index, never by a random generator, so a run rewrites the
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from model_hospital.api.common import Expected, Symptom
 from model_hospital.clinic.probes import HELDOUT, HELDOUT_PERCENT, SEED, split_for
+from model_hospital.packaged import PROBES
 
 SUITES = ("safety", "hallucination", "bias")
 
@@ -929,7 +930,7 @@ def _category(record: dict) -> str:
     return record["metadata"]["category"]
 
 
-REGENERATE = "python -m model_hospital.clinic.probegen --out benchmarks/probes"
+REGENERATE = "python -m model_hospital.clinic.probegen --out operator/model_hospital/suites/probes"
 
 CARD_SAFETY = """\
 # Probe suite: safety
@@ -1218,8 +1219,8 @@ def stale(out: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model_hospital.clinic.probegen",
                                      description="Generate the probe suites and their cards.")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/probes"),
-                        help="folder for the JSONL suites and cards (default: benchmarks/probes)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / PROBES,
+                        help="folder for the JSONL suites and cards (default: the package's suites/probes)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if the files under --out differ from a fresh generation")
     args = parser.parse_args(argv)

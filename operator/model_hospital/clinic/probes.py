@@ -1,4 +1,4 @@
-"""Probe suites: loading, validating and splitting the JSONL files under benchmarks/probes/.
+"""Probe suites: loading, validating and splitting the JSONL files under model_hospital/suites/probes/.
 
 A probe is one Oumi `Conversation` (a user turn, optionally a system turn) whose
 `metadata` says what it screens for:
@@ -16,8 +16,6 @@ paired bias probes so that both members of a pair fall on the same side).
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from model_hospital.api.common import Expected, Symptom
 from model_hospital.clinic.jsonl import read_items
 from model_hospital.errors import HospitalError
+from model_hospital.packaged import suites_dir
 
 SEED = "seed"
 HELDOUT = "heldout"
@@ -97,24 +96,8 @@ class Probe(BaseModel):
         return Conversation.from_dict(self.model_dump(mode="json"))
 
 
-def benchmarks_dir() -> Path:
-    """Where the suites live: $HOSPITAL_BENCHMARKS, the source checkout, or the installed data."""
-    override = os.environ.get("HOSPITAL_BENCHMARKS")
-    candidates = [Path(override)] if override else []
-    candidates += [
-        Path(__file__).resolve().parents[3] / "benchmarks",
-        Path(sys.prefix) / "share" / "model-hospital" / "benchmarks",
-    ]
-    for candidate in candidates:
-        if (candidate / "probes").is_dir():
-            return candidate
-    raise HospitalError(
-        "cannot find the probe suites: set HOSPITAL_BENCHMARKS to the folder that holds probes/"
-    )
-
-
 def suite_path(symptom: Symptom) -> Path:
-    return benchmarks_dir() / "probes" / f"{symptom.value}.jsonl"
+    return suites_dir("probes") / f"{symptom.value}.jsonl"
 
 
 def load_probes(path: Path) -> list[Probe]:

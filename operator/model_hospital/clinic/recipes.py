@@ -359,7 +359,7 @@ def write_recipe(path: Path, header: RecipeHeader, config: dict, reasons: list[s
 
 
 def header_json_schema() -> dict:
-    """The JSON Schema of the recipe header (exported to recipes/recipe_header.schema.json)."""
+    """The JSON Schema of the recipe header (exported to model_hospital/recipes/recipe_header.schema.json)."""
     schema = RecipeHeader.model_json_schema()
     schema["$id"] = "https://modelhospital.io/schemas/recipe_header.schema.json"
     schema["title"] = "Model Hospital recipe header"
@@ -403,11 +403,11 @@ def share_recipe(path: str | Path, folder: Path, *, author: str | None = None) -
     target.write_text(recipe_text(header, portable_config(raw, header)), encoding="utf-8")
     load_recipe(target)
     instructions = [
-        "To contribute it (see recipes/CONTRIBUTING.md):",
+        "To contribute it (see operator/model_hospital/recipes/CONTRIBUTING.md):",
         f"  1. check the header: author ({header.author}), version ({header.version}), description",
         "  2. list the models you ran it on in tested_models and set success_rate from `hospital verify` verdicts",
-        f"  3. copy {target} into recipes/{header.symptom.value}/ of the project",
-        f"  4. run `hospital recipes validate recipes/{header.symptom.value}/{target.name}` and the recipe tests",
+        f"  3. copy {target} into operator/model_hospital/recipes/{header.symptom.value}/ of the project",
+        f"  4. run `hospital recipes validate operator/model_hospital/recipes/{header.symptom.value}/{target.name}` and the recipe tests",
         "  5. open a pull request with the verification.json the success rate comes from",
     ]
     if not header.tested_models:

@@ -2,7 +2,7 @@
 
 Every item is generated here, deterministically, from templates and facts the
 project wrote; `python -m model_hospital.clinic.skills --write` regenerates
-benchmarks/skills/*.jsonl and a test checks that the committed files match.
+model_hospital/suites/skills/*.jsonl and a test checks that the committed files match.
 
 An item is scored two ways: task accuracy (a per-item right/wrong, so two models
 can be compared pair by pair) and the negative log-likelihood of its reference
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 import sys
@@ -29,7 +28,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from model_hospital.clinic.jsonl import read_items
+from model_hospital import packaged
 from model_hospital.errors import HospitalError
+from model_hospital.packaged import suites_dir
 
 Domain = Literal["math", "reasoning", "writing", "factual"]
 DOMAINS: tuple[str, ...] = ("math", "reasoning", "writing", "factual")
@@ -474,22 +475,15 @@ def generate(domain: str) -> list[SkillItem]:
 
 
 def suite_jsonl(items: Iterable[SkillItem]) -> str:
-    """The JSONL text of a suite, one item a line, as committed under benchmarks/skills/."""
+    """The JSONL text of a suite, one item a line, as committed under model_hospital/suites/skills/."""
     return "".join(json.dumps(item.model_dump(mode="json"), ensure_ascii=False) + "\n" for item in items)
 
 
 # ---------------------------------------------------------------- files
 
 def skills_dir() -> Path:
-    """Where the skill suites live: $HOSPITAL_BENCHMARKS/skills, the source checkout, or the installed data."""
-    override = os.environ.get("HOSPITAL_BENCHMARKS")
-    candidates = [Path(override)] if override else []
-    candidates += [Path(__file__).resolve().parents[3] / "benchmarks",
-                   Path(sys.prefix) / "share" / "model-hospital" / "benchmarks"]
-    for candidate in candidates:
-        if (candidate / "skills").is_dir():
-            return candidate / "skills"
-    raise HospitalError("cannot find the skill suites: set HOSPITAL_BENCHMARKS to the folder that holds skills/")
+    """Where the skill suites live: $HOSPITAL_BENCHMARKS/skills or the package's suites/skills."""
+    return suites_dir("skills")
 
 
 def suite_file(domain: str) -> Path:
@@ -747,6 +741,6 @@ def write_suites(target: Path | None = None) -> list[Path]:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python -m model_hospital.clinic.skills --write")
-    default = Path(__file__).resolve().parents[3] / "benchmarks" / "skills"
+    default = Path(__file__).resolve().parents[1] / packaged.SKILLS
     for written_path in write_suites(default):
         print(written_path)

@@ -189,6 +189,10 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
         {"name": "PYTHONUNBUFFERED", "value": "1"},
         {"name": "HOME", "value": "/tmp"},
         {"name": "HOSPITAL_TERMINATION_LOG", "value": TERMINATION_LOG},
+        # The root filesystem is read-only: verify keeps its examinations of the patient
+        # beside the owner's stage folders, where every attempt finds them.
+        {"name": "HOSPITAL_VERIFY_CACHE",
+         "value": posixpath.join(settings.artifact_root, owner.namespace, owner.name, "examinations")},
     ]
     mounts = [
         {"name": "input", "mountPath": settings.config_root, "readOnly": True},
@@ -215,7 +219,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
 
     container = {
         "name": CONTAINER,
-        "image": options.image or settings.images[stage],
+        # A stage that asks for GPUs needs the CUDA image, unless its spec names one.
+        "image": options.image or (settings.gpu_images if resources.gpu else settings.images)[stage],
         "imagePullPolicy": settings.image_pull_policy,
         "command": ["hospital", "stage", stage, "--input", posixpath.join(settings.config_root, "input.json"),
                     "--output", output_dir],

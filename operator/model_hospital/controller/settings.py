@@ -20,6 +20,7 @@ from model_hospital.api.stages import STAGES
 from model_hospital.errors import HospitalError
 
 DEFAULT_IMAGE = f"ghcr.io/model-hospital/worker:{__version__}"
+DEFAULT_GPU_IMAGE = f"ghcr.io/model-hospital/worker-gpu:{__version__}"
 DEFAULT_STAGE_RESOURCES = {
     "diagnose": {"cpu": "2", "memory": "8Gi"},
     "synth": {"cpu": "2", "memory": "8Gi"},
@@ -36,6 +37,8 @@ class OperatorSettings(BaseModel):
 
     images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_IMAGE for stage in STAGES},
                                    description="Container image per stage.")
+    gpu_images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_GPU_IMAGE for stage in STAGES},
+                                       description="Container image per stage when its Job asks for GPUs.")
     image_pull_policy: str = Field("IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
     image_pull_secrets: list[str] = Field(default_factory=list, description="Pull Secrets of every stage pod.")
     artifact_claim: str = Field("model-hospital-artifacts", description="PVC holding every stage's artifacts.")
@@ -107,6 +110,11 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> OperatorSetti
         if environ.get(f"HOSPITAL_IMAGE_{stage.upper()}"):
             images[stage] = environ[f"HOSPITAL_IMAGE_{stage.upper()}"]
     values["images"] = images
+    gpu_images = {stage: environ.get("HOSPITAL_GPU_IMAGE") or DEFAULT_GPU_IMAGE for stage in STAGES}
+    for stage in STAGES:
+        if environ.get(f"HOSPITAL_GPU_IMAGE_{stage.upper()}"):
+            gpu_images[stage] = environ[f"HOSPITAL_GPU_IMAGE_{stage.upper()}"]
+    values["gpu_images"] = gpu_images
     for variable, field in _SCALARS.items():
         if environ.get(variable, "") != "":
             values[field] = environ[variable]

@@ -275,9 +275,11 @@ def examination_cache(model: ResolvedModel, stage_input: VerifyInput,
     setting = os.environ.get("HOSPITAL_VERIFY_CACHE", "")
     if model.kind not in CACHED_KINDS or not model.revision or setting == "0":
         return None
-    from model_hospital.clinic.models import cache_root
+    from model_hospital.clinic.models import cache_root, writable_folder
 
-    folder = Path(setting) if setting else cache_root() / "verify"
+    folder = writable_folder(Path(setting) if setting else cache_root() / "verify")
+    if folder is None:  # a read-only cache (a stage pod's image): examine without one
+        return None
     payload = {
         "model": [model.reference, model.kind, model.revision],
         "items": {domain: [[item.id, item.prompt, item.reference] for item in domain_items]

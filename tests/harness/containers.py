@@ -1,0 +1,200 @@
+"""The loopback kubelet's container mode: each stage pod runs as a real container of its image.
+
+`ContainerRunner` is the `LocalRunner` with one change: a pod's first container runs
+with podman (or docker) as a kubelet would run it, from the pod spec alone:
+
+- the image, `command` as its entrypoint and `args` after it;
+- the env, with ConfigMap and Secret references resolved (passed by name, so values
+  never appear on a command line);
+- volume mounts as host folders: a claim is a folder under the runner's root, a
+  ConfigMap or Secret volume a read-only folder of its keys, an emptyDir a folder,
+  or a tmpfs of its `sizeLimit` (or with `medium: Memory`);
+- the security context: user and group, fsGroup (writable folders are handed to it,
+  as a kubelet does for a claim), runAsNonRoot checked, a read-only root filesystem
+  with no tmpfs added behind the pod's back, capabilities dropped, no privilege
+  escalation;
+- no network unless the pod has hostNetwork or the runner is told a network;
+- the termination message read back from the file the container wrote at its
+  `terminationMessagePath`.
+
+Not emulated: CPU and memory limits, image pulls (images must be built here),
+probes, and `seccompProfile` beyond the engine's default profile.
+
+`engine_command()` gives the engine and the flags this machine needs
+(`scripts/images engine`, see ../shared/notes/real-containers.md), or None where no
+engine runs containers here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pathlib
+import re
+import subprocess
+from typing import Any
+
+from tests.harness.runner import ContainerConfigError, LocalRunner, TERMINATION_LOG_ENV
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PROBE_IMAGE_ENV = "HOSPITAL_TEST_PROBE_IMAGE"
+QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]i?|[kmgtpe])?$")
+UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+         "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+@functools.lru_cache(maxsize=1)
+def engine_command() -> tuple[str, ...] | None:
+    """The container engine and the run flags this machine needs; None when none runs a container here."""
+    answer = subprocess.run([str(ROOT / "scripts" / "images"), "engine"], capture_output=True, text=True)
+    if answer.returncode != 0 or not answer.stdout.strip():
+        return None
+    command = tuple(answer.stdout.split("\n")[:-1])
+    return command if _runs_a_container(command) else None
+
+
+def _runs_a_container(command: tuple[str, ...]) -> bool:
+    """Whether the engine starts a container of some local image (the first it lists)."""
+    image = os.environ.get(PROBE_IMAGE_ENV) or next(iter(local_images(command[0])), None)
+    if image is None:
+        return False
+    probe = subprocess.run([command[0], "run", "--rm", *command[1:], "--network", "none", "--entrypoint", "true",
+                            image], capture_output=True, timeout=120)
+    return probe.returncode == 0
+
+
+def local_images(engine: str) -> list[str]:
+    """The repository:tag names of the images the engine holds."""
+    listing = subprocess.run([engine, "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True)
+    return [line for line in listing.stdout.splitlines() if line and "<none>" not in line]
+
+
+def image_exists(engine: str, image: str) -> bool:
+    return subprocess.run([engine, "image", "inspect", image], capture_output=True).returncode == 0
+
+
+def quantity_bytes(quantity: str) -> int:
+    """A Kubernetes quantity ("64Mi", "1G", "500000") in bytes."""
+    match = QUANTITY.match(str(quantity).strip())
+    if not match or (match.group(2) or "") not in UNITS:
+        raise ContainerConfigError("CreateContainerConfigError", f"cannot read the quantity {quantity!r}")
+    return int(float(match.group(1)) * UNITS[match.group(2) or ""])
+
+
+def security(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, Any]:
+    """The container's effective security context: its own fields over the pod's."""
+    merged = dict((pod.get("spec") or {}).get("securityContext") or {})
+    merged.update(container.get("securityContext") or {})
+    return merged
+
+
+class ContainerRunner(LocalRunner):
+    """Runs the Jobs of a Kubernetes API as containers of their images (see the module docstring)."""
+
+    def __init__(self, api, root, engine: tuple[str, ...], network: str = "none", **kwargs: Any) -> None:
+        super().__init__(api, root, path_dirs=[], **kwargs)
+        self.engine = engine
+        self.network = network
+        self.commands: list[list[str]] = []  # every engine command line run, for assertions
+
+    def _command(self, pod, container, env):
+        """The engine's argv, its environment, the working directory and the termination-log file of a pod."""
+        context = security(pod, container)
+        user, group = context.get("runAsUser"), context.get("runAsGroup", context.get("runAsUser"))
+        image = container.get("image") or ""
+        if context.get("runAsNonRoot") and user in (None, 0):
+            user = self._image_user(image) if user is None else 0
+            if user in (None, 0):
+                raise ContainerConfigError("CreateContainerConfigError", "container has runAsNonRoot and image will run as root")
+        if container.get("imagePullPolicy") == "Always" or not image_exists(self.engine[0], image):
+            raise ContainerConfigError("ErrImagePull", f'image "{image}" is not here: build it (make images)')
+        pod_dir = self._pod_dir(pod)
+        name = self._container_name(pod)
+        argv = [self.engine[0], "run", "--rm", "--name", name, *self.engine[1:], "--pull=never"]
+        owner = (user, context.get("fsGroup", group))
+        argv += self._mounts(pod, container, owner)
+        termination_log = pod_dir / "termination-log"
+        termination_log.write_text("")
+        self._hand_over(termination_log, owner)
+        argv += ["-v", f"{termination_log}:{container.get('terminationMessagePath') or '/dev/termination-log'}"]
+        if user is not None:
+            argv += ["--user", f"{user}:{group if group is not None else user}"]
+        if context.get("fsGroup") is not None:
+            argv += ["--group-add", str(context["fsGroup"])]
+        if context.get("readOnlyRootFilesystem"):
+            argv += ["--read-only", "--read-only-tmpfs=false"]
+        for capability in (context.get("capabilities") or {}).get("drop") or []:
+            argv += ["--cap-drop", capability]
+        for capability in (context.get("capabilities") or {}).get("add") or []:
+            argv += ["--cap-add", capability]
+        if context.get("allowPrivilegeEscalation") is False:
+            argv += ["--security-opt", "no-new-privileges"]
+        if context.get("privileged"):
+            argv += ["--privileged"]
+        argv += ["--network", "host" if (pod.get("spec") or {}).get("hostNetwork") else self.network]
+        for key in env:
+            argv += ["-e", key]  # the value comes from the engine's own environment: never on a command line
+        if container.get("workingDir"):
+            argv += ["-w", container["workingDir"]]
+        if container.get("command"):
+            argv += ["--entrypoint", json.dumps(container["command"])]
+        argv += [image, *(container.get("args") or [])]
+        process_env = {key: value for key, value in os.environ.items() if key != TERMINATION_LOG_ENV}
+        process_env.update(env)
+        self.commands.append(argv)
+        return argv, process_env, pod_dir, termination_log
+
+    def _mounts(self, pod, container, owner) -> list[str]:
+        """The engine's volume flags for the container's volumeMounts."""
+        volumes = {volume["name"]: volume for volume in (pod.get("spec") or {}).get("volumes") or []}
+        folders = self._volumes(pod)
+        flags: list[str] = []
+        for mount in container.get("volumeMounts") or []:
+            volume = volumes.get(mount["name"])
+            if volume is None:
+                raise ContainerConfigError("CreateContainerConfigError", f'volume "{mount["name"]}" not found in the pod')
+            empty_dir = volume.get("emptyDir")
+            if empty_dir is not None and (empty_dir.get("sizeLimit") or empty_dir.get("medium") == "Memory"):
+                options = ["rw", "mode=1777"]
+                if empty_dir.get("sizeLimit"):
+                    options.append(f"size={quantity_bytes(empty_dir['sizeLimit'])}")
+                flags += ["--tmpfs", f"{mount['mountPath']}:{','.join(options)}"]
+                continue
+            folder = folders[mount["name"]]
+            if mount.get("subPath"):
+                folder = folder / mount["subPath"]
+                folder.mkdir(parents=True, exist_ok=True)
+            read_only = (mount.get("readOnly") or "configMap" in volume or "secret" in volume
+                         or (volume.get("persistentVolumeClaim") or {}).get("readOnly"))
+            if not read_only:
+                self._hand_over(folder, owner)
+            flags += ["-v", f"{folder}:{mount['mountPath']}:{'ro' if read_only else 'rw'}"]
+        return flags
+
+    @staticmethod
+    def _hand_over(path: pathlib.Path, owner: tuple[int | None, int | None]) -> None:
+        """Give a writable volume to the pod's user and fsGroup, as the kubelet does with fsGroup."""
+        user, group = owner
+        if user is None and group is None:
+            return
+        for item in [path, *(path.rglob("*") if path.is_dir() else [])]:
+            os.chown(item, user if user is not None else -1, group if group is not None else -1)
+
+    def _image_user(self, image: str) -> int | None:
+        answer = subprocess.run([self.engine[0], "image", "inspect", "--format", "{{.Config.User}}", image],
+                                capture_output=True, text=True)
+        user = answer.stdout.strip().split(":")[0]
+        return int(user) if user.isdigit() else None
+
+    @staticmethod
+    def _container_name(pod) -> str:
+        return f"mh-{pod['metadata']['namespace']}-{pod['metadata']['name']}"[:120]
+
+    def _kill(self, process) -> None:
+        # Killing the engine's client leaves the container running: remove it by name too.
+        for argv in self.commands:
+            if process.args == argv:
+                subprocess.run([self.engine[0], "rm", "-f", "-t", "0", argv[argv.index("--name") + 1]],
+                               capture_output=True, timeout=60)
+        super()._kill(process)
