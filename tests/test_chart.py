@@ -216,7 +216,7 @@ OPERATOR_REQUESTS = [
     *[("patch", "modelhospital.io", f"{kind}/status", "team") for kind in ("modelpatients", "treatments")],
     *[(verb, "batch", "jobs", "team") for verb in ("get", "list", "watch", "create", "delete")],
     ("create", "", "configmaps", "team"),
-    ("list", "", "pods", "team"),
+    *[(verb, "", "pods", "team") for verb in ("list", "deletecollection")],
     ("get", "", "pods/log", "team"),
     ("create", "", "events", "team"),
 ]

@@ -10,9 +10,10 @@ Python. This module imports nothing from ML libraries: the operator uses it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from model_hospital.api.common import Finding, Severity, Symptom
@@ -39,12 +40,36 @@ CRON_PATTERN = (
     r"|[0-9*/,?LW#A-Za-z-]+( +[0-9*/,?LW#A-Za-z-]+){4})$"
 )
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# A Kubernetes quantity as requests and limits take it: 2, 500m, 8Gi, 1.5G (not 4GB, not "lots").
+QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+# Label keys (an optional DNS-subdomain prefix and a name) and values, as the API server checks them.
+LABEL_NAME_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 MAX_FINDING_ROWS = 8
 MAX_SKILL_ROWS = 16
 MAX_STAGE_RECORDS = 24  # diagnose + synth + 10 attempts of train and verify
 MAX_MESSAGE_CHARS = 1024
+
+
+def _check_quantity(value: int | str | None, what: str) -> int | str | None:
+    if isinstance(value, str) and not re.match(QUANTITY_PATTERN, value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity ({what}, e.g. 2, 500m, 8Gi)")
+    if isinstance(value, int) and value < 0:
+        raise ValueError("a quantity is not negative")
+    return value
+
+
+def _check_label(key: str, value: str) -> None:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not re.match(DNS_SUBDOMAIN_PATTERN, prefix)):
+        raise ValueError(f"label key {key!r}: its prefix is not a DNS subdomain")
+    if not re.match(LABEL_NAME_PATTERN, name):
+        raise ValueError(f"label key {key!r}: at most 63 letters, digits, '-', '_' or '.', starting and ending "
+                         "with a letter or digit")
+    if not re.match(LABEL_VALUE_PATTERN, value):
+        raise ValueError(f"label value {value!r} of {key!r}: at most 63 letters, digits, '-', '_' or '.'")
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 Verdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
@@ -89,7 +114,15 @@ class PatientModel(Resource):
         None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=128,
         description="Hugging Face revision (branch, tag or commit) to pin; the resolved commit is recorded in status.")
     allow_remote_code: bool = Field(
-        False, description="Run code shipped with the model (transformers' trust_remote_code). Off unless set.")
+        False, description="Must be false: Model Hospital never runs code shipped with a model (trust_remote_code).")
+
+    @field_validator("allow_remote_code")
+    @classmethod
+    def _no_remote_code(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("remote code is not supported: Model Hospital never runs code shipped with a model; "
+                             "remove allowRemoteCode or set it to false")
+        return value
 
 
 class JudgeSpec(Resource):
@@ -121,11 +154,26 @@ class StageResources(Resource):
 
     cpu: int | str | None = Field(None, description="CPU request and limit, a Kubernetes quantity such as 2 or 500m.")
     memory: int | str | None = Field(None, description="Memory request and limit, a Kubernetes quantity such as 8Gi.")
+    max_memory: int | str | None = Field(
+        None, description="After an OOM kill, retry with twice the memory up to this quantity; unset: an OOM kill "
+                          "fails the stage.")
     gpu: int | None = Field(None, ge=0, le=64, description="Number of nvidia.com/gpu to request (0: CPU only).")
     node_selector: dict[str, str] | None = Field(None, description="Node labels the pod must match.")
     tolerations: list[Toleration] | None = Field(None, max_length=32, description="Taints the pod tolerates (e.g. GPU nodes).")
     priority_class_name: str | None = Field(
         None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="PriorityClass of the pod.")
+
+    @field_validator("cpu", "memory", "max_memory")
+    @classmethod
+    def _quantity(cls, value, info):
+        return _check_quantity(value, info.field_name)
+
+    @field_validator("node_selector")
+    @classmethod
+    def _labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, label in (value or {}).items():
+            _check_label(key, label)
+        return value
 
 
 class StageImages(Resource):
@@ -221,8 +269,17 @@ class ModelPatientSpec(Resource):
     hf_token_secret_ref: SecretKeyRef | None = Field(
         None, description="Secret key holding a Hugging Face token, for gated models; never logged.")
     queue_name: str | None = Field(
-        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
-        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label.")
+        None, pattern=DNS_LABEL_PATTERN, max_length=63,
+        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label (so at most 63 characters).")
+
+    @field_validator("checkup_schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from croniter import croniter
+
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron schedule croniter can run (minute hour day month weekday)")
+        return value
 
 
 class CheckupState(StatusModel):
@@ -234,6 +291,8 @@ class CheckupState(StatusModel):
     annotation: str | None = Field(None, description="Value of the modelhospital.io/checkup annotation it answered.")
     requested_at: str | None = Field(None, description="When it was started (RFC 3339).")
     retries: int = Field(0, description="Diagnose Jobs retried after a failure in this checkup.")
+    created: bool | None = Field(None, description="The current Job was created (so its absence means it was removed).")
+    memory: str | None = Field(None, description="Memory of the current Job when an OOM kill raised it.")
     finished_at: str | None = Field(None, description="When it ended, successfully or not (RFC 3339); absent while it runs.")
 
 
@@ -314,7 +373,17 @@ class OutputSpec(Resource):
     path: str | None = Field(
         None, pattern=OUTPUT_PATH_PATTERN, max_length=512,
         description="Folder for the healed model: '/absolute/path' on the artifact volume or 'pvc://CLAIM/path'; "
-                    "the stage's artifact folder when unset.")
+                    "the stage's artifact folder when unset. No '.' or '..' segments.")
+
+    @field_validator("path")
+    @classmethod
+    def _confined(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        inside = value[len("pvc://"):].partition("/")[2] if value.startswith("pvc://") else value
+        if any(segment in (".", "..") for segment in inside.split("/")):
+            raise ValueError(f"{value!r} has a '.' or '..' segment: give the folder itself")
+        return value
 
 
 class TreatmentSpec(Resource):
@@ -336,8 +405,8 @@ class TreatmentSpec(Resource):
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
     output: OutputSpec | None = Field(None, description="Where the healed model goes.")
     queue_name: str | None = Field(
-        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
-        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label.")
+        None, pattern=DNS_LABEL_PATTERN, max_length=63,
+        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label (so at most 63 characters).")
     images: StageImages | None = Field(None, description="Container image per stage, over the operator's defaults.")
     resources: StageResourcesByStage | None = Field(None, description="Compute per stage, over the operator's defaults.")
 
@@ -349,6 +418,8 @@ class StageRecord(StatusModel):
     attempt: int = Field(description="The treatment attempt the stage belongs to.")
     job: str | None = Field(None, description="Name of the Job (absent when a fresh patient diagnosis was reused).")
     retries: int = Field(0, description="Jobs retried after a failure.")
+    created: bool | None = Field(None, description="The current Job was created (so its absence means it was removed).")
+    memory: str | None = Field(None, description="Memory of the current Job when an OOM kill raised it.")
     phase: Literal["Pending", "Running", "Succeeded", "Failed", "Reused"] = Field(
         "Pending", description="Pending, Running, Succeeded, Failed, or Reused (the patient's diagnosis).")
     started_at: str | None = Field(None, description="When the Job was created (RFC 3339).")

@@ -2,7 +2,8 @@
 
 The reconcilers are level-driven (they read the object and its Job and take the next
 step), so the handlers only say *which* object to look at: a patient or treatment
-event names itself, a stage Job event names its owner through its labels. Job events
+event names itself, a stage Job event names its owner through its controller
+ownerReference (labels may carry a shortened name). Job events
 also refresh the Job cache (`WatchedCluster`) the reconcilers read Jobs from, so a
 resync of a waiting owner asks the API nothing about its Job. kopf
 stores nothing in the objects for event handlers; all state is in our status.
@@ -19,7 +20,7 @@ from collections import defaultdict
 import kopf
 
 from model_hospital.api.resources import GROUP, VERSION
-from model_hospital.controller.jobs import STAGE_LABEL, PATIENT_LABEL, TREATMENT_LABEL
+from model_hospital.controller.jobs import STAGE_LABEL, owner_of_job
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, KubernetesCluster, WatchedCluster
 from model_hospital.controller.metrics import Metrics
 from model_hospital.controller.patients import PatientReconciler
@@ -124,9 +125,8 @@ def treatment_event(name, namespace, **_) -> None:
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={STAGE_LABEL: kopf.PRESENT})
-def stage_job_event(event, labels, namespace, **_) -> None:
+def stage_job_event(event, namespace, **_) -> None:
     RUNTIME.cluster.observe(event.get("type"), event["object"])  # the reconcile below reads the Job from here
-    if labels.get(TREATMENT_LABEL):
-        RUNTIME.reconcile(TREATMENTS, namespace, labels[TREATMENT_LABEL])
-    elif labels.get(PATIENT_LABEL):
-        RUNTIME.reconcile(PATIENTS, namespace, labels[PATIENT_LABEL])
+    owner = owner_of_job(event["object"])
+    if owner:
+        RUNTIME.reconcile(owner[0], namespace, owner[1])

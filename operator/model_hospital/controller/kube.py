@@ -21,6 +21,11 @@ from model_hospital.controller.status import now_iso
 PATIENTS = "modelpatients"
 TREATMENTS = "treatments"
 log = logging.getLogger("model_hospital.controller")
+REFUSED_STATUSES = (400, 422)  # the API server's "this object is invalid": retrying the same object cannot help
+
+
+class Refused(Exception):
+    """The API server refused to create an object as it is; the message is the server's."""
 
 
 class Cluster(Protocol):
@@ -33,6 +38,8 @@ class Cluster(Protocol):
     def pod_log(self, namespace: str, pod: str, tail_lines: int) -> str: ...
     def create(self, manifest: dict[str, Any]) -> bool: ...
     def delete_job(self, namespace: str, name: str) -> None: ...
+    def delete_pods(self, namespace: str, job: str) -> None:
+        """Removes the pods of a finished Job (the Job and its record stay)."""
     def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
 
 
@@ -126,8 +133,13 @@ class KubernetesCluster:
         except self._client.ApiException as error:
             if error.status == 409:
                 return False
+            if error.status in REFUSED_STATUSES:
+                raise Refused(_server_message(error)) from None
             raise
         return True
+
+    def delete_pods(self, namespace, job):
+        self.core.delete_collection_namespaced_pod(namespace, label_selector=f"job-name={job}", _preload_content=False)
 
     def delete_job(self, namespace, name):
         try:
@@ -141,6 +153,14 @@ class KubernetesCluster:
             self.create(event_manifest(owner, kind, reason, message))
         except Exception as error:  # noqa: BLE001 - an event that cannot be posted must not stop a reconcile
             log.warning("could not post event %s on %s: %s", reason, owner["metadata"]["name"], error)
+
+
+def _server_message(error) -> str:
+    """The `message` of the Status an API error carries, else its reason."""
+    try:
+        return json.loads(error.body or "{}").get("message") or str(error.reason)
+    except (TypeError, ValueError):
+        return str(error.reason)
 
 
 class WatchedCluster:
