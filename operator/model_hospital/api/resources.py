@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from model_hospital.api.common import Finding, Severity, Symptom
+from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
 GROUP = "modelhospital.io"
 VERSION = "v1alpha1"
@@ -354,9 +355,15 @@ class TrainingSpec(Resource):
 
     method: TrainingMethod = Field("sft", description="sft (supervised), dpo (preference pairs) or grpo.")
     overrides: dict[str, Any] | None = Field(
-        None, description="Training fields set over the recipe's choices, e.g. learning_rate, num_train_epochs, lora_r.")
+        None, description=f"Training fields set over the recipe's choices: {', '.join(TRAINING_OVERRIDES)}; "
+                          "any other key is refused.")
     merge: bool = Field(False, description="Also write a merged model next to the LoRA adapter.")
     max_steps: int | None = Field(None, ge=1, description="Stop training after this many steps.")
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_overrides(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_overrides(value)
 
 
 class SymptomTargets(Resource):

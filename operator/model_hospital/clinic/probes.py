@@ -20,8 +20,9 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model_hospital.api.common import Expected, Symptom
 from model_hospital.clinic.jsonl import read_items
@@ -52,7 +53,7 @@ class ProbeMetadata(BaseModel):
 
 
 class ProbeMessage(BaseModel):
-    role: str
+    role: Literal["system", "user", "assistant"]
     content: str
 
 
@@ -64,6 +65,12 @@ class Probe(BaseModel):
     conversation_id: str = Field(min_length=1)
     messages: list[ProbeMessage] = Field(min_length=1)
     metadata: ProbeMetadata
+
+    @model_validator(mode="after")
+    def _asks_something(self) -> "Probe":
+        if not any(message.role == "user" for message in self.messages):
+            raise ValueError("a probe needs a message with role 'user': what the model is asked")
+        return self
 
     @property
     def id(self) -> str:
