@@ -10,12 +10,13 @@ Python. This module imports nothing from ML libraries: the operator uses it.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from model_hospital.api import admission
+from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
 from model_hospital.api.common import Finding, Severity, Symptom
 from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
@@ -41,36 +42,12 @@ CRON_PATTERN = (
     r"|[0-9*/,?LW#A-Za-z-]+( +[0-9*/,?LW#A-Za-z-]+){4})$"
 )
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-# A Kubernetes quantity as requests and limits take it: 2, 500m, 8Gi, 1.5G (not 4GB, not "lots").
-QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
-# Label keys (an optional DNS-subdomain prefix and a name) and values, as the API server checks them.
-LABEL_NAME_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
-DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 MAX_FINDING_ROWS = 8
 MAX_SKILL_ROWS = 16
 MAX_STAGE_RECORDS = 24  # diagnose + synth + 10 attempts of train and verify
 MAX_MESSAGE_CHARS = 1024
 
-
-def _check_quantity(value: int | str | None, what: str) -> int | str | None:
-    if isinstance(value, str) and not re.match(QUANTITY_PATTERN, value):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity ({what}, e.g. 2, 500m, 8Gi)")
-    if isinstance(value, int) and value < 0:
-        raise ValueError("a quantity is not negative")
-    return value
-
-
-def _check_label(key: str, value: str) -> None:
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not re.match(DNS_SUBDOMAIN_PATTERN, prefix)):
-        raise ValueError(f"label key {key!r}: its prefix is not a DNS subdomain")
-    if not re.match(LABEL_NAME_PATTERN, name):
-        raise ValueError(f"label key {key!r}: at most 63 letters, digits, '-', '_' or '.', starting and ending "
-                         "with a letter or digit")
-    if not re.match(LABEL_VALUE_PATTERN, value):
-        raise ValueError(f"label value {value!r} of {key!r}: at most 63 letters, digits, '-', '_' or '.'")
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 Verdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
@@ -104,6 +81,8 @@ class SecretKeyRef(Resource):
 class PatientModel(Resource):
     """The model under examination."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.PATIENT_MODEL_RULES})
+
     reference: str = Field(
         pattern=MODEL_REFERENCE_PATTERN, max_length=512,
         description=(
@@ -129,6 +108,8 @@ class PatientModel(Resource):
 class JudgeSpec(Resource):
     """Which judge scores the model's answers."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.JUDGE_RULES})
+
     backend: Literal["offline", "llm"] = Field(
         "offline", description="'offline': the deterministic judges shipped with Model Hospital; 'llm': an LLM judge through an Oumi engine.")
     engine: str | None = Field(
@@ -137,6 +118,12 @@ class JudgeSpec(Resource):
     api_url: str | None = Field(None, max_length=512, description="OpenAI-compatible endpoint for remote engines.")
     api_key_secret_ref: SecretKeyRef | None = Field(
         None, description="Secret key holding the endpoint's API key; passed to the Job as an environment variable, never logged.")
+
+    @model_validator(mode="after")
+    def _llm_is_named(self) -> "JudgeSpec":
+        if self.backend == "llm" and not (self.engine and self.model):
+            raise ValueError("an llm judge names an engine and a model")
+        return self
 
 
 class Toleration(Resource):
@@ -153,13 +140,15 @@ class Toleration(Resource):
 class StageResources(Resource):
     """Compute for a stage's pod; unset fields fall back to the operator's defaults (Helm values)."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.STAGE_RESOURCES_RULES})
+
     cpu: int | str | None = Field(None, description="CPU request and limit, a Kubernetes quantity such as 2 or 500m.")
     memory: int | str | None = Field(None, description="Memory request and limit, a Kubernetes quantity such as 8Gi.")
     max_memory: int | str | None = Field(
         None, description="After an OOM kill, retry with twice the memory up to this quantity; unset: an OOM kill "
                           "fails the stage.")
     gpu: int | None = Field(None, ge=0, le=64, description="Number of nvidia.com/gpu to request (0: CPU only).")
-    node_selector: dict[str, str] | None = Field(None, description="Node labels the pod must match.")
+    node_selector: dict[str, str] | None = Field(None, max_length=32, description="Node labels the pod must match.")
     tolerations: list[Toleration] | None = Field(None, max_length=32, description="Taints the pod tolerates (e.g. GPU nodes).")
     priority_class_name: str | None = Field(
         None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="PriorityClass of the pod.")
@@ -167,13 +156,13 @@ class StageResources(Resource):
     @field_validator("cpu", "memory", "max_memory")
     @classmethod
     def _quantity(cls, value, info):
-        return _check_quantity(value, info.field_name)
+        return admission.check_quantity(value, info.field_name)
 
     @field_validator("node_selector")
     @classmethod
     def _labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         for key, label in (value or {}).items():
-            _check_label(key, label)
+            admission.check_label(key, label)
         return value
 
 
@@ -344,10 +333,18 @@ class PatientRef(Resource):
 class CureSpec(Resource):
     """How much cure data to make, and with which teacher."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.CURE_RULES})
+
     min_examples: int = Field(100, ge=1, le=100000, description="Fewest cure examples to make; the stage fails when it cannot.")
     max_examples: int = Field(500, ge=1, le=100000, description="Most cure examples to make.")
     teacher: JudgeSpec | None = Field(
         None, description="An LLM (through an Oumi engine) that diversifies the cure data; offline templates when unset.")
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> "CureSpec":
+        if self.min_examples > self.max_examples:
+            raise ValueError("minExamples must not be more than maxExamples")
+        return self
 
 
 class TrainingSpec(Resource):
@@ -377,6 +374,8 @@ class SymptomTargets(Resource):
 class OutputSpec(Resource):
     """Where the healed model goes."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.OUTPUT_RULES})
+
     path: str | None = Field(
         None, pattern=OUTPUT_PATH_PATTERN, max_length=512,
         description="Folder for the healed model: '/absolute/path' on the artifact volume or 'pvc://CLAIM/path'; "
@@ -396,7 +395,9 @@ class OutputSpec(Resource):
 class TreatmentSpec(Resource):
     """What to treat and how: the patient, the symptoms, cure data, training, and the bar to pass."""
 
-    patient_ref: PatientRef = Field(description="The ModelPatient to treat, in the same namespace.")
+    patient_ref: PatientRef = Field(
+        description="The ModelPatient to treat, in the same namespace; immutable.",
+        json_schema_extra={"x-kubernetes-validations": admission.PATIENT_REF_RULES})
     symptoms: list[Symptom] | None = Field(
         None, min_length=1, max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"},
         description="Symptoms to treat; the patient's screened symptoms when unset.")
