@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from model_hospital.api import crdref
-from model_hospital.api.tenancy import TenancyPolicy
+from model_hospital.api.tenancy import StageNetworkPolicy, TenancyPolicy
 
 CHART_DIR = Path("charts") / "model-hospital"
 CRD_SOURCE_DIR = Path("crds")
@@ -131,6 +131,9 @@ class RbacValues(Values):
     """The operator's permissions."""
 
     create: bool = Field(True, description="Create the ClusterRole/Roles and bindings with exactly the verbs the operator uses.")
+    aggregate_to_default_roles: bool = Field(
+        True, description="Add the kinds to the cluster's edit/admin roles (create, change, delete) and view role (read), "
+                          "so namespace users can use them; creating them is as strong as creating pods.")
 
 
 class OperatorValues(Values):
@@ -317,6 +320,8 @@ class ChartValues(Values):
     metrics: MetricsValues = Field(default_factory=MetricsValues, description="Prometheus metrics.")
     network_policy: NetworkPolicyValues = Field(default_factory=NetworkPolicyValues, description="A NetworkPolicy for the operator.")
     dashboard: DashboardValues = Field(default_factory=DashboardValues, description="The Grafana dashboard.")
+    stage_network_policy: StageNetworkPolicy = Field(
+        default_factory=StageNetworkPolicy, description="A NetworkPolicy fencing stage pods' egress.")
     policy: TenancyPolicy = Field(
         default_factory=TenancyPolicy,
         description="What a ModelPatient or Treatment may ask for (images, URLs, Secrets, claims); a refused spec gets "
