@@ -396,3 +396,67 @@ def test_a_user_error_failed_by_the_pod_failure_policy_is_not_retried():
         "exitCode": 2, "message": json.dumps({"stage": "diagnose", "ok": False, "message": "bad budget"})}}}]}}
     outcome = results.job_outcome(job, [pod])
     assert outcome.state == "failed" and not outcome.retryable and "bad budget" in outcome.message
+
+
+# --- idle costs nothing ------------------------------------------------------------------------------------------
+
+
+class CountingCluster(MemoryCluster):
+    """The in-memory cluster counting the reads the operator makes of it (what an API server would serve)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def get(self, plural, namespace, name):
+        self.reads.append(f"GET {plural}/{name}")
+        return super().get(plural, namespace, name)
+
+    def list(self, plural, namespace):
+        self.reads.append(f"LIST {plural}")
+        return super().list(plural, namespace)
+
+    def get_job(self, namespace, name):
+        self.reads.append(f"GET jobs/{name}")
+        return super().get_job(namespace, name)
+
+
+def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
+    from model_hospital.controller.runtime import Runtime
+    from model_hospital.controller.kube import WatchedCluster
+    from model_hospital.controller.metrics import Metrics
+
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    runtime = Runtime(settings, cluster, Metrics())
+    for index in range(3):
+        body = inner.add(PATIENTS, patient_body(name=f"p{index}"))
+        cluster.observe_object(PATIENTS, "ADDED", body)  # what kopf's watch delivers
+    cluster.observe_object(TREATMENTS, "ADDED", inner.add(TREATMENTS, treatment_body(patient="p0")))
+    runtime.resync_once()  # starts the checkups and the treatment; our own patches keep the cache current
+    for name in list(inner.created_jobs):
+        cluster.observe("ADDED", inner.jobs[("default", name)])
+        running(inner, name)
+        cluster.observe("MODIFIED", inner.jobs[("default", name)])
+    inner.reads.clear()
+    for _ in range(3):
+        runtime.resync_once()
+    assert [read for read in inner.reads if not read.startswith("GET jobs/")] == []
+    assert inner.reads == []  # the running Jobs come from the watch too
+
+
+def test_the_object_cache_keeps_the_newest_version_and_forgets_deleted_objects():
+    from model_hospital.controller.kube import WatchedCluster
+
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    body = inner.add(PATIENTS, patient_body())
+    newer = {**body, "metadata": {**body["metadata"], "resourceVersion": "7"}, "status": {"phase": "Diagnosed"}}
+    older = {**body, "metadata": {**body["metadata"], "resourceVersion": "5"}, "status": {"phase": "Pending"}}
+    cluster.observe_object(PATIENTS, "MODIFIED", newer)
+    cluster.observe_object(PATIENTS, "MODIFIED", older)  # a late event never undoes a newer body
+    assert cluster.get(PATIENTS, "default", "llama")["status"]["phase"] == "Diagnosed" and inner.reads == []
+    cluster.observe_object(PATIENTS, "DELETED", newer)
+    del inner.objects[(PATIENTS, "default", "llama")]
+    assert cluster.get(PATIENTS, "default", "llama") is None and inner.reads == ["GET modelpatients/llama"]
+    assert cluster.list(PATIENTS, None) == []
