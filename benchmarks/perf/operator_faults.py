@@ -24,9 +24,11 @@ import argparse
 import collections
 import copy
 import json
+import os
 import pathlib
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -138,8 +140,6 @@ class FaultRun:
         plan_file.write_text(json.dumps({name: {"oom": stage} for name, stage in self.plan.oom.items()}
                                         | {name: {"sleep": 4.0} for name in self.plan.deleted}))
         self.stub_log.write_text("")
-        import os
-
         os.environ.update(FAULTS_PLAN=str(plan_file), FAULTS_LOG=str(self.stub_log))
         cluster = self.bench.cluster
         cluster.kubectl("apply", "-f", str(ROOT / "crds"))
@@ -192,9 +192,6 @@ class FaultRun:
         self.faults[kind] += 1
 
     def kill_operator(self) -> None:
-        import os
-        import signal
-
         process = self.bench.process
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
