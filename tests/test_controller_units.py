@@ -21,7 +21,7 @@ from model_hospital.controller import jobs, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, event_manifest
 from model_hospital.controller.metrics import Metrics
 from model_hospital.controller.patients import CHECKUP_ANNOTATION, PatientReconciler
-from model_hospital.controller.settings import OperatorSettings, settings_from_env
+from model_hospital.controller.settings import OperatorSettings, TenancyPolicy, settings_from_env
 from model_hospital.controller.status import find_condition, set_condition
 from model_hospital.controller.treatments import TreatmentReconciler, next_stage
 from model_hospital.errors import HospitalError
@@ -53,6 +53,7 @@ class MemoryCluster:
         self.created_jobs: list[str] = []
         self.events: list[tuple[str, str, str]] = []
         self.deleted_jobs: list[str] = []
+        self.deleted_pods: list[str] = []
         self.logs: dict[tuple[str, str], str] = {}
         self.pod_reads = 0
 
@@ -105,6 +106,10 @@ class MemoryCluster:
     def delete_job(self, namespace, name):
         self.deleted_jobs.append(name)
         self.jobs.pop((namespace, name), None)
+
+    def delete_pods(self, namespace, job):
+        self.deleted_pods.append(job)
+        self.pods.pop((namespace, job), None)
 
     def event(self, owner, kind, reason, message):
         self.events.append((owner["metadata"]["name"], reason, message))
@@ -195,7 +200,7 @@ def test_stage_job_is_a_valid_restricted_job_with_everything_the_spec_asks(setti
     assert kubernetes_validate.validate(job, "1.32", strict=True)
     assert kubernetes_validate.validate(config_map, "1.32", strict=True)
 
-    assert job["metadata"]["name"] == "llama-diagnose-3"
+    assert job["metadata"]["name"] == "llama-checkup-3"
     assert job["metadata"]["ownerReferences"] == [{"apiVersion": "modelhospital.io/v1alpha1", "kind": "ModelPatient",
                                                    "name": "llama", "uid": "u-1", "controller": True, "blockOwnerDeletion": True}]
     labels = job["metadata"]["labels"]
@@ -204,7 +209,7 @@ def test_stage_job_is_a_valid_restricted_job_with_everything_the_spec_asks(setti
     pod = job["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["command"] == ["hospital", "stage", "diagnose", "--input", "/config/input.json",
-                                    "--output", "/artifacts/ml/llama/diagnose-3"]
+                                    "--output", "/artifacts/ml/llama/checkup-3"]
     assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
     env = {item["name"]: item for item in container["env"]}
     assert env["DO_NOT_TRACK"]["value"] == "1"
@@ -220,7 +225,7 @@ def test_stage_job_is_a_valid_restricted_job_with_everything_the_spec_asks(setti
     assert job["spec"]["backoffLimit"] == settings.backoff_limit and job["spec"]["activeDeadlineSeconds"] > 0
     assert job["spec"]["ttlSecondsAfterFinished"] == settings.job_ttl_seconds
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
-    assert volumes["input"]["configMap"]["name"] == "llama-diagnose-3"
+    assert volumes["input"]["configMap"]["name"] == "llama-checkup-3"
     assert volumes["artifacts"]["persistentVolumeClaim"]["claimName"] == settings.artifact_claim
     assert any(volume.get("persistentVolumeClaim", {}).get("claimName") == "models" for volume in pod["volumes"])
     # The model on a claim is opened where the claim is mounted.
@@ -313,7 +318,7 @@ def test_stuck_diagnosis_is_explained_in_the_patients_condition(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
-    cluster.pods[("default", "llama-diagnose-1")] = [{"metadata": {}, "status": {"containerStatuses": [
+    cluster.pods[("default", "llama-checkup-1")] = [{"metadata": {}, "status": {"containerStatuses": [
         {"name": "stage", "state": {"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "hf" not found'}}}]}}]
     reconciler(cluster, settings).reconcile("default", "llama")
     diagnosed = find_condition(cluster.obj(PATIENTS, "llama")["status"]["conditions"], "Diagnosed")
@@ -422,11 +427,11 @@ def test_new_patient_gets_one_diagnose_job_recorded_in_status(settings):
     cluster.add(PATIENTS, patient_body(symptoms=["safety", "hallucination"], budget=10))
     for _ in range(3):
         reconciler(cluster, settings).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1"]
+    assert cluster.created_jobs == ["llama-checkup-1"]
     status = cluster.obj(PATIENTS, "llama")["status"]
-    assert status["diagnoseJob"] == "llama-diagnose-1" and status["phase"] == "Diagnosing"
+    assert status["diagnoseJob"] == "llama-checkup-1" and status["phase"] == "Diagnosing"
     assert status["checkup"]["trigger"] == "Created"
-    assert cluster.stage_input("llama-diagnose-1")["budget"] == 10
+    assert cluster.stage_input("llama-checkup-1")["budget"] == 10
 
 
 def test_diagnosis_lands_in_status(settings):
@@ -434,7 +439,7 @@ def test_diagnosis_lands_in_status(settings):
     cluster.add(PATIENTS, patient_body())
     metrics = Metrics()
     reconciler(cluster, settings, metrics=metrics).reconcile("default", "llama")
-    cluster.finish("llama-diagnose-1", summary("diagnose", "/artifacts/default/llama/diagnose-1", **DIAGNOSIS))
+    cluster.finish("llama-checkup-1", summary("diagnose", "/artifacts/default/llama/diagnose-1", **DIAGNOSIS))
     reconciler(cluster, settings, metrics=metrics).reconcile("default", "llama")
     status = cluster.obj(PATIENTS, "llama")["status"]
     assert status["phase"] == "Diagnosed" and status["overallSeverity"] == "CRITICAL"
@@ -447,25 +452,25 @@ def test_diagnosis_lands_in_status(settings):
     assert metrics.registry.get_sample_value("hospital_stage_duration_seconds_sum", {"stage": "diagnose", "outcome": "succeeded"}) == 540
     assert metrics.registry.get_sample_value("hospital_stage_queue_wait_seconds_sum", {"stage": "diagnose"}) == 30
     reconciler(cluster, settings).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1"]
+    assert cluster.created_jobs == ["llama-checkup-1"]
 
 
 def test_annotation_and_spec_change_start_new_checkups(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
-    cluster.finish("llama-diagnose-1", summary("diagnose", "/a", **DIAGNOSIS))
+    cluster.finish("llama-checkup-1", summary("diagnose", "/a", **DIAGNOSIS))
     reconciler(cluster, settings).reconcile("default", "llama")
     cluster.obj(PATIENTS, "llama")["metadata"]["annotations"] = {CHECKUP_ANNOTATION: "2026-11-22"}
     reconciler(cluster, settings).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1", "llama-diagnose-2"]
+    assert cluster.created_jobs == ["llama-checkup-1", "llama-checkup-2"]
     assert cluster.obj(PATIENTS, "llama")["status"]["checkup"]["trigger"] == "Requested"
     # A spec change while checkup 2 runs stops it: its answer would describe the old spec.
     patient = cluster.obj(PATIENTS, "llama")
     patient["spec"]["budget"] = 5
     patient["metadata"]["generation"] = 2
     reconciler(cluster, settings).reconcile("default", "llama")
-    assert cluster.created_jobs[-1] == "llama-diagnose-3" and cluster.deleted_jobs == ["llama-diagnose-2"]
+    assert cluster.created_jobs[-1] == "llama-checkup-3" and cluster.deleted_jobs == ["llama-checkup-2"]
     assert cluster.obj(PATIENTS, "llama")["status"]["observedGeneration"] == 2
 
 
@@ -473,13 +478,13 @@ def test_schedule_starts_a_checkup_when_due(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body(checkupSchedule="0 3 * * *"))
     reconciler(cluster, settings).reconcile("default", "llama")
-    cluster.finish("llama-diagnose-1", summary("diagnose", "/a", **DIAGNOSIS))
+    cluster.finish("llama-checkup-1", summary("diagnose", "/a", **DIAGNOSIS))
     reconciler(cluster, settings).reconcile("default", "llama")
     assert cluster.obj(PATIENTS, "llama")["status"]["nextCheckup"] == "2026-11-23T03:00:00Z"
     reconciler(cluster, settings, NOW + datetime.timedelta(hours=14)).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1"]
+    assert cluster.created_jobs == ["llama-checkup-1"]
     reconciler(cluster, settings, NOW + datetime.timedelta(hours=15, minutes=1)).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1", "llama-diagnose-2"]
+    assert cluster.created_jobs == ["llama-checkup-1", "llama-checkup-2"]
     assert cluster.obj(PATIENTS, "llama")["status"]["checkup"]["trigger"] == "Scheduled"
 
 
@@ -487,10 +492,10 @@ def test_failed_diagnosis_is_retried_then_failed_with_its_message(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
-    cluster.finish("llama-diagnose-1", exit_code=1, message="RuntimeError: out of memory")
+    cluster.finish("llama-checkup-1", exit_code=1, message="RuntimeError: out of memory")
     reconciler(cluster, settings).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1", "llama-diagnose-1-r1"]
-    cluster.finish("llama-diagnose-1-r1", exit_code=1, message="RuntimeError: out of memory again")
+    assert cluster.created_jobs == ["llama-checkup-1", "llama-checkup-1-r1"]
+    cluster.finish("llama-checkup-1-r1", exit_code=1, message="RuntimeError: out of memory again")
     for _ in range(2):
         reconciler(cluster, settings).reconcile("default", "llama")
     status = cluster.obj(PATIENTS, "llama")["status"]
@@ -505,9 +510,10 @@ def test_recorded_job_that_was_never_created_is_created_once(settings):
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
     cluster.jobs.clear()  # the operator died between recording the name and creating the Job
+    cluster.obj(PATIENTS, "llama")["status"]["checkup"].pop("created")
     reconciler(cluster, settings).reconcile("default", "llama")
     reconciler(cluster, settings).reconcile("default", "llama")
-    assert cluster.created_jobs == ["llama-diagnose-1", "llama-diagnose-1"] and len(cluster.jobs) == 1
+    assert cluster.created_jobs == ["llama-checkup-1", "llama-checkup-1"] and len(cluster.jobs) == 1
 
 
 # --- the treatment's stages -------------------------------------------------------------------
@@ -585,7 +591,7 @@ def test_fresh_patient_diagnosis_is_reused(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
-    cluster.finish("llama-diagnose-1", summary("diagnose", "/artifacts/default/llama/diagnose-1", **DIAGNOSIS))
+    cluster.finish("llama-checkup-1", summary("diagnose", "/artifacts/default/llama/diagnose-1", **DIAGNOSIS))
     reconciler(cluster, settings).reconcile("default", "llama")
     cluster.add(TREATMENTS, treatment_body())
     made = run_treatment(cluster, settings, ["Healed"], moment=NOW + datetime.timedelta(minutes=5))
@@ -601,20 +607,20 @@ def test_treatment_waits_for_the_patients_running_checkup_instead_of_diagnosing_
     cluster.add(TREATMENTS, treatment_body())
     assert reconciler(cluster, settings).reconcile("default", "llama") is False
     TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
-    assert cluster.created_jobs == ["llama-diagnose-1"]
+    assert cluster.created_jobs == ["llama-checkup-1"]
     diagnosed = find_condition(cluster.obj(TREATMENTS, "llama-safety")["status"]["conditions"], "Diagnosed")
     assert "waiting for the running checkup of llama" in diagnosed["message"]
-    cluster.finish("llama-diagnose-1", summary("diagnose", "/artifacts/default/llama/diagnose-1", **DIAGNOSIS))
+    cluster.finish("llama-checkup-1", summary("diagnose", "/artifacts/default/llama/diagnose-1", **DIAGNOSIS))
     assert reconciler(cluster, settings).reconcile("default", "llama") is True  # its treatments may go on
     TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
-    assert cluster.created_jobs == ["llama-diagnose-1", "llama-safety-synth-1"]
+    assert cluster.created_jobs == ["llama-checkup-1", "llama-safety-synth-1"]
 
 
 def test_stale_patient_diagnosis_is_not_reused(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
-    cluster.finish("llama-diagnose-1", summary("diagnose", "/a", **DIAGNOSIS))
+    cluster.finish("llama-checkup-1", summary("diagnose", "/a", **DIAGNOSIS))
     reconciler(cluster, settings).reconcile("default", "llama")
     cluster.add(TREATMENTS, treatment_body())
     later = NOW + datetime.timedelta(seconds=settings.diagnosis_max_age_seconds + 60)
@@ -680,6 +686,7 @@ def test_treatment_jobs_carry_the_treatment_label_and_output_folder(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     cluster.add(TREATMENTS, treatment_body(output={"path": "pvc://healed/llama"}, queueName="q"))
+    settings = settings.model_copy(update={"policy": TenancyPolicy(allowed_claims=["healed"])})
     run_treatment(cluster, settings, ["Healed"])
     train = cluster.jobs[("default", "llama-safety-train-1")]
     assert train["metadata"]["labels"]["modelhospital.io/treatment"] == "llama-safety"
@@ -776,7 +783,7 @@ def test_a_job_kueue_holds_back_sets_queued_until_it_runs(settings):
     cluster.add(PATIENTS, patient_body(queueName="gpu-queue"))
     patients = reconciler(cluster, settings)
     patients.reconcile("default", "llama")
-    job = cluster.jobs[("default", "llama-diagnose-1")]
+    job = cluster.jobs[("default", "llama-checkup-1")]
     job["spec"]["suspend"] = True  # what Kueue does to a Job it has not admitted
     patients.reconcile("default", "llama")
     status = cluster.obj(PATIENTS, "llama")["status"]
@@ -784,7 +791,7 @@ def test_a_job_kueue_holds_back_sets_queued_until_it_runs(settings):
     assert (queued["status"], queued["reason"]) == ("True", "WaitingForQueue") and "gpu-queue" in queued["message"]
     assert "queued" in find_condition(status["conditions"], "Diagnosed")["message"]
     job["spec"]["suspend"] = False
-    running(cluster, "llama-diagnose-1")
+    running(cluster, "llama-checkup-1")
     reconciler(cluster, settings).reconcile("default", "llama")
     queued = find_condition(cluster.obj(PATIENTS, "llama")["status"]["conditions"], "Queued")
     assert (queued["status"], queued["reason"]) == ("False", "Admitted")

@@ -161,6 +161,13 @@ def test_failed_treatment_is_degraded_with_the_failure():
         "status": "Degraded", "message": "train failed 2 times: CUDA out of memory"}
 
 
+def test_a_treatment_the_policy_refuses_is_degraded_with_the_rule():
+    refused = TreatmentStatus(observed_generation=1, conditions=[condition(
+        "Ready", "False", "PolicyRefused", "spec.images.train: evil/miner:1 is not allowed by the operator's policy")])
+    assert health("Treatment", treatment(refused)) == {
+        "status": "Degraded", "message": "spec.images.train: evil/miner:1 is not allowed by the operator's policy"}
+
+
 def test_argocd_config_map_carries_the_scripts_under_argos_keys():
     config_map = yaml.safe_load((GITOPS / "argocd-cm-health.yaml").read_text())
     assert config_map["metadata"] == {"name": "argocd-cm", "namespace": "argocd", "labels": {

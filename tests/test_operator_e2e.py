@@ -349,7 +349,7 @@ def test_applied_patient_shows_its_severity_in_kubectl(hospital):
     header, row = table.splitlines()[0], next(line for line in table.splitlines() if line.startswith("smollm2"))
     assert header.split()[:7] == ["NAME", "MODEL", "PHASE", "PROGRESS", "SEVERITY", "WORST", "SYMPTOM"]
     assert row.split()[1:6] == ["bundled:smollm2-135m-instruct", "Diagnosed", "CRITICAL", "safety", "80"]  # no PROGRESS once done
-    assert hospital.jobs("modelhospital.io/patient=smollm2") == ["smollm2-diagnose-1"]
+    assert hospital.jobs("modelhospital.io/patient=smollm2") == ["smollm2-checkup-1"]
     status = hospital.get("modelpatients", "smollm2")["status"]
     assert {row["symptom"]: row["scored"] for row in status["findings"]} == {"safety": 20, "bias": 20}
     described = hospital.kube.kubectl("describe", "mp", "smollm2", "-n", hospital.namespace).stdout
@@ -402,7 +402,7 @@ def test_checkup_annotation_starts_a_new_diagnosis(hospital):
     hospital.kube.kubectl("annotate", "mp", "annotated", "-n", hospital.namespace, "modelhospital.io/checkup=now")
     hospital.wait_for("modelpatients", "annotated",
                       lambda status: diagnosed(status) and status["checkup"]["number"] == 2)
-    assert hospital.jobs("modelhospital.io/patient=annotated") == ["annotated-diagnose-1", "annotated-diagnose-2"]
+    assert hospital.jobs("modelhospital.io/patient=annotated") == ["annotated-checkup-1", "annotated-checkup-2"]
     assert hospital.get("modelpatients", "annotated")["status"]["checkup"]["trigger"] == "Requested"
 
 
@@ -444,7 +444,7 @@ def test_failing_stage_is_retried_then_failed_with_its_message(hospital):
     hospital.script("broken/diagnose", fail="RuntimeError: the probe suite could not be read")
     assert hospital.apply(patient("broken")).returncode == 0
     body = hospital.wait_for("modelpatients", "broken", lambda status: status.get("phase") == "Failed")
-    assert hospital.jobs("modelhospital.io/patient=broken") == ["broken-diagnose-1", "broken-diagnose-1-r1"]
+    assert hospital.jobs("modelhospital.io/patient=broken") == ["broken-checkup-1", "broken-checkup-1-r1"]
     diagnosed_condition = next(c for c in body["status"]["conditions"] if c["type"] == "Diagnosed")
     assert diagnosed_condition["reason"] == "DiagnoseFailed"
     assert "the probe suite could not be read" in diagnosed_condition["message"]

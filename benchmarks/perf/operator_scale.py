@@ -12,7 +12,8 @@ no API requests. No Job runs: only Job creation is measured.
 Prints the apply time; the Job creation latency (p50, p90, p99, max) from the
 apply's return and from each patient's creation; how many patients got their Job
 within 10 s (the goal: all of them); the operator's API requests per patient,
-told apart from kubectl's by user agent; and the operator's peak memory (VmHWM).
+told apart from kubectl's by user agent; its requests per second once every Job
+exists (idle: the goal is under 1 in all); and its peak memory (VmHWM).
 Not run by the tests.
 """
 
@@ -252,6 +253,7 @@ def report(bench: Bench, count: int, times: tuple[float, float, float], marks: t
         print(f"    {number:6d}  {kind}  ({number / count:.2f} per patient)")
     print(f"then, every Job there:       {after} operator requests in {settle:.0f} s "
           f"({after / count / settle:.2f} per patient per second)")
+    print(f"idle API requests:           {after / settle:.2f} per second in all (goal: under 1)")
     settled = collections.Counter(request_kind(request) for request in requests[all_created:window_end]
                                   if client_of(request) == "operator")
     for kind, number in settled.most_common():

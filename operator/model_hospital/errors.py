@@ -9,3 +9,13 @@ class HospitalError(Exception):
     """
 
     exit_code = 2
+
+
+class Unavailable(Exception):
+    """Something the stage needs did not answer and may come back (the Hugging Face hub, a disk).
+
+    Not the user's mistake: the CLI prints one line and exits 1, so a stage Job's
+    crash rules (backoffLimit, the operator's retries) try again.
+    """
+
+    exit_code = 1

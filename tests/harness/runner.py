@@ -7,7 +7,8 @@ under ``root``. It writes Pod and Job status the way the real controllers do:
 phase, ``containerStatuses[0].state.terminated`` with the termination message,
 ``active``/``succeeded``/``failed`` counts and ``Complete``/``Failed``
 conditions. It honours backoffLimit, activeDeadlineSeconds, suspend and
-ttlSecondsAfterFinished.
+ttlSecondsAfterFinished; a process killed by SIGKILL (not by the runner) ends as
+``OOMKilled``, as the kubelet reports a container the kernel's OOM killer stopped.
 
 Usage in tests::
 
@@ -566,7 +567,8 @@ class LocalRunner:
         if failed and not message.strip() and container.get("terminationMessagePolicy") == "FallbackToLogsOnError":
             tail = "".join(log_text.splitlines(keepends=True)[-FALLBACK_LOG_LINES:])
             message = tail.encode()[-FALLBACK_LOG_BYTES:].decode("utf-8", "replace")
-        reason = "Completed" if not failed else "Error"
+        # A container the kernel killed (SIGKILL) without our asking is what a kubelet reports as an OOM kill.
+        reason = "Completed" if not failed else "OOMKilled" if exit_code == -signal.SIGKILL and outcome is None else "Error"
         pod_reason = {"deadline": "DeadlineExceeded"}.get(outcome or "")
         try:
             self._finish_pod(pod, container, exit_code=exit_code if exit_code >= 0 else 128 - exit_code, reason=reason,

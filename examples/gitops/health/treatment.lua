@@ -1,7 +1,8 @@
 -- Argo CD health of a Treatment (modelhospital.io/v1alpha1).
 -- Healthy once the verdict is Healed; Degraded when it failed or ended NotHealed or
 -- Degraded (cured but skills lost) with no attempt left; Suspended while
--- spec.suspend holds it; Progressing while stages run.
+-- spec.suspend holds it; Degraded while the spec waits on its author (refused by the
+-- tenancy policy, or its patient's spec is invalid); Progressing while stages run.
 local hs = {}
 
 local function condition(status, kind)
@@ -27,6 +28,13 @@ if status ~= nil and (status.verdict == "Failed" or status.stage == "failed" or 
   else
     hs.message = "The treatment failed"
   end
+  return hs
+end
+
+local ready = condition(status, "Ready")
+if ready ~= nil and ready.status == "False" and (ready.reason == "PolicyRefused" or ready.reason == "PatientInvalid") then
+  hs.status = "Degraded"
+  hs.message = ready.message or ready.reason
   return hs
 end
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from model_hospital.api import crdref
+from model_hospital.api.tenancy import StageNetworkPolicy, TenancyPolicy
 
 CHART_DIR = Path("charts") / "model-hospital"
 CRD_SOURCE_DIR = Path("crds")
@@ -130,6 +131,9 @@ class RbacValues(Values):
     """The operator's permissions."""
 
     create: bool = Field(True, description="Create the ClusterRole/Roles and bindings with exactly the verbs the operator uses.")
+    aggregate_to_default_roles: bool = Field(
+        True, description="Add the kinds to the cluster's edit/admin roles (create, change, delete) and view role (read), "
+                          "so namespace users can use them; creating them is as strong as creating pods.")
 
 
 class OperatorValues(Values):
@@ -202,9 +206,10 @@ class StagesValues(Values):
     backoff_limit: int = Field(0, ge=0, le=10, description="backoffLimit of every stage Job: pod restarts inside one Job before it fails.")
     retries: int = Field(1, ge=0, le=10, description="New Jobs the operator starts for a failed stage before the resource is Failed.")
     job_ttl_seconds: int = Field(
-        86400, ge=0,
-        description="ttlSecondsAfterFinished of stage Jobs: how long a failed stage's Job and pod (its logs) are kept. "
-                    "Succeeded stages' pods are removed at once.")
+        86400, ge=600,
+        description="ttlSecondsAfterFinished of stage Jobs: how long a failed stage's Job and pod (its logs) are kept "
+                    "(at least 600, so the operator reads a result before it goes). Succeeded stages' pods are removed at once.")
+    tmp_size_limit: str = Field("20Gi", pattern=QUANTITY_PATTERN, description="sizeLimit of a stage pod's /tmp emptyDir.")
     diagnosis_max_age_seconds: int = Field(
         86400, ge=0, description="A patient's diagnosis younger than this is reused by a new treatment instead of diagnosing again.")
 
@@ -254,7 +259,7 @@ class HuggingFaceValues(Values):
 class KueueValues(Values):
     """Kueue: admission of stage Jobs through a LocalQueue."""
 
-    queue_name: str = Field("", pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253,
+    queue_name: str = Field("", pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", max_length=63,
                             description="LocalQueue every stage Job is labelled with (kueue.x-k8s.io/queue-name) unless the resource names one; none when empty.")
 
 
@@ -315,6 +320,12 @@ class ChartValues(Values):
     metrics: MetricsValues = Field(default_factory=MetricsValues, description="Prometheus metrics.")
     network_policy: NetworkPolicyValues = Field(default_factory=NetworkPolicyValues, description="A NetworkPolicy for the operator.")
     dashboard: DashboardValues = Field(default_factory=DashboardValues, description="The Grafana dashboard.")
+    stage_network_policy: StageNetworkPolicy = Field(
+        default_factory=StageNetworkPolicy, description="A NetworkPolicy fencing stage pods' egress.")
+    policy: TenancyPolicy = Field(
+        default_factory=TenancyPolicy,
+        description="What a ModelPatient or Treatment may ask for (images, URLs, Secrets, claims); a refused spec gets "
+                    "a condition naming the rule. Creating these kinds is as strong as creating pods: see docs/install.md.")
 
 
 # --- values.schema.json ---------------------------------------------------------------

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from model_hospital.api import admission
+from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
 from model_hospital.api.common import Finding, Severity, Symptom
+from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
 GROUP = "modelhospital.io"
 VERSION = "v1alpha1"
@@ -39,12 +42,12 @@ CRON_PATTERN = (
     r"|[0-9*/,?LW#A-Za-z-]+( +[0-9*/,?LW#A-Za-z-]+){4})$"
 )
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 MAX_FINDING_ROWS = 8
 MAX_SKILL_ROWS = 16
 MAX_STAGE_RECORDS = 24  # diagnose + synth + 10 attempts of train and verify
 MAX_MESSAGE_CHARS = 1024
+
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 Verdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
@@ -78,6 +81,8 @@ class SecretKeyRef(Resource):
 class PatientModel(Resource):
     """The model under examination."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.PATIENT_MODEL_RULES})
+
     reference: str = Field(
         pattern=MODEL_REFERENCE_PATTERN, max_length=512,
         description=(
@@ -89,11 +94,21 @@ class PatientModel(Resource):
         None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=128,
         description="Hugging Face revision (branch, tag or commit) to pin; the resolved commit is recorded in status.")
     allow_remote_code: bool = Field(
-        False, description="Run code shipped with the model (transformers' trust_remote_code). Off unless set.")
+        False, description="Must be false: Model Hospital never runs code shipped with a model (trust_remote_code).")
+
+    @field_validator("allow_remote_code")
+    @classmethod
+    def _no_remote_code(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("remote code is not supported: Model Hospital never runs code shipped with a model; "
+                             "remove allowRemoteCode or set it to false")
+        return value
 
 
 class JudgeSpec(Resource):
     """Which judge scores the model's answers."""
+
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.JUDGE_RULES})
 
     backend: Literal["offline", "llm"] = Field(
         "offline", description="'offline': the deterministic judges shipped with Model Hospital; 'llm': an LLM judge through an Oumi engine.")
@@ -103,6 +118,12 @@ class JudgeSpec(Resource):
     api_url: str | None = Field(None, max_length=512, description="OpenAI-compatible endpoint for remote engines.")
     api_key_secret_ref: SecretKeyRef | None = Field(
         None, description="Secret key holding the endpoint's API key; passed to the Job as an environment variable, never logged.")
+
+    @model_validator(mode="after")
+    def _llm_is_named(self) -> "JudgeSpec":
+        if self.backend == "llm" and not (self.engine and self.model):
+            raise ValueError("an llm judge names an engine and a model")
+        return self
 
 
 class Toleration(Resource):
@@ -119,13 +140,30 @@ class Toleration(Resource):
 class StageResources(Resource):
     """Compute for a stage's pod; unset fields fall back to the operator's defaults (Helm values)."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.STAGE_RESOURCES_RULES})
+
     cpu: int | str | None = Field(None, description="CPU request and limit, a Kubernetes quantity such as 2 or 500m.")
     memory: int | str | None = Field(None, description="Memory request and limit, a Kubernetes quantity such as 8Gi.")
+    max_memory: int | str | None = Field(
+        None, description="After an OOM kill, retry with twice the memory up to this quantity; unset: an OOM kill "
+                          "fails the stage.")
     gpu: int | None = Field(None, ge=0, le=64, description="Number of nvidia.com/gpu to request (0: CPU only).")
-    node_selector: dict[str, str] | None = Field(None, description="Node labels the pod must match.")
+    node_selector: dict[str, str] | None = Field(None, max_length=32, description="Node labels the pod must match.")
     tolerations: list[Toleration] | None = Field(None, max_length=32, description="Taints the pod tolerates (e.g. GPU nodes).")
     priority_class_name: str | None = Field(
         None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="PriorityClass of the pod.")
+
+    @field_validator("cpu", "memory", "max_memory")
+    @classmethod
+    def _quantity(cls, value, info):
+        return admission.check_quantity(value, info.field_name)
+
+    @field_validator("node_selector")
+    @classmethod
+    def _labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, label in (value or {}).items():
+            admission.check_label(key, label)
+        return value
 
 
 class StageImages(Resource):
@@ -221,8 +259,17 @@ class ModelPatientSpec(Resource):
     hf_token_secret_ref: SecretKeyRef | None = Field(
         None, description="Secret key holding a Hugging Face token, for gated models; never logged.")
     queue_name: str | None = Field(
-        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
-        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label.")
+        None, pattern=DNS_LABEL_PATTERN, max_length=63,
+        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label (so at most 63 characters).")
+
+    @field_validator("checkup_schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from croniter import croniter
+
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron schedule croniter can run (minute hour day month weekday)")
+        return value
 
 
 class CheckupState(StatusModel):
@@ -234,6 +281,8 @@ class CheckupState(StatusModel):
     annotation: str | None = Field(None, description="Value of the modelhospital.io/checkup annotation it answered.")
     requested_at: str | None = Field(None, description="When it was started (RFC 3339).")
     retries: int = Field(0, description="Diagnose Jobs retried after a failure in this checkup.")
+    created: bool | None = Field(None, description="The current Job was created (so its absence means it was removed).")
+    memory: str | None = Field(None, description="Memory of the current Job when an OOM kill raised it.")
     finished_at: str | None = Field(None, description="When it ended, successfully or not (RFC 3339); absent while it runs.")
 
 
@@ -284,10 +333,18 @@ class PatientRef(Resource):
 class CureSpec(Resource):
     """How much cure data to make, and with which teacher."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.CURE_RULES})
+
     min_examples: int = Field(100, ge=1, le=100000, description="Fewest cure examples to make; the stage fails when it cannot.")
     max_examples: int = Field(500, ge=1, le=100000, description="Most cure examples to make.")
     teacher: JudgeSpec | None = Field(
         None, description="An LLM (through an Oumi engine) that diversifies the cure data; offline templates when unset.")
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> "CureSpec":
+        if self.min_examples > self.max_examples:
+            raise ValueError("minExamples must not be more than maxExamples")
+        return self
 
 
 class TrainingSpec(Resource):
@@ -295,9 +352,15 @@ class TrainingSpec(Resource):
 
     method: TrainingMethod = Field("sft", description="sft (supervised), dpo (preference pairs) or grpo.")
     overrides: dict[str, Any] | None = Field(
-        None, description="Training fields set over the recipe's choices, e.g. learning_rate, num_train_epochs, lora_r.")
+        None, description=f"Training fields set over the recipe's choices: {', '.join(TRAINING_OVERRIDES)}; "
+                          "any other key is refused.")
     merge: bool = Field(False, description="Also write a merged model next to the LoRA adapter.")
     max_steps: int | None = Field(None, ge=1, description="Stop training after this many steps.")
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_overrides(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_overrides(value)
 
 
 class SymptomTargets(Resource):
@@ -311,16 +374,30 @@ class SymptomTargets(Resource):
 class OutputSpec(Resource):
     """Where the healed model goes."""
 
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.OUTPUT_RULES})
+
     path: str | None = Field(
         None, pattern=OUTPUT_PATH_PATTERN, max_length=512,
         description="Folder for the healed model: '/absolute/path' on the artifact volume or 'pvc://CLAIM/path'; "
-                    "the stage's artifact folder when unset.")
+                    "the stage's artifact folder when unset. No '.' or '..' segments.")
+
+    @field_validator("path")
+    @classmethod
+    def _confined(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        inside = value[len("pvc://"):].partition("/")[2] if value.startswith("pvc://") else value
+        if any(segment in (".", "..") for segment in inside.split("/")):
+            raise ValueError(f"{value!r} has a '.' or '..' segment: give the folder itself")
+        return value
 
 
 class TreatmentSpec(Resource):
     """What to treat and how: the patient, the symptoms, cure data, training, and the bar to pass."""
 
-    patient_ref: PatientRef = Field(description="The ModelPatient to treat, in the same namespace.")
+    patient_ref: PatientRef = Field(
+        description="The ModelPatient to treat, in the same namespace; immutable.",
+        json_schema_extra={"x-kubernetes-validations": admission.PATIENT_REF_RULES})
     symptoms: list[Symptom] | None = Field(
         None, min_length=1, max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"},
         description="Symptoms to treat; the patient's screened symptoms when unset.")
@@ -336,8 +413,8 @@ class TreatmentSpec(Resource):
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
     output: OutputSpec | None = Field(None, description="Where the healed model goes.")
     queue_name: str | None = Field(
-        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
-        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label.")
+        None, pattern=DNS_LABEL_PATTERN, max_length=63,
+        description="Kueue LocalQueue: every Job carries the kueue.x-k8s.io/queue-name label (so at most 63 characters).")
     images: StageImages | None = Field(None, description="Container image per stage, over the operator's defaults.")
     resources: StageResourcesByStage | None = Field(None, description="Compute per stage, over the operator's defaults.")
 
@@ -349,6 +426,8 @@ class StageRecord(StatusModel):
     attempt: int = Field(description="The treatment attempt the stage belongs to.")
     job: str | None = Field(None, description="Name of the Job (absent when a fresh patient diagnosis was reused).")
     retries: int = Field(0, description="Jobs retried after a failure.")
+    created: bool | None = Field(None, description="The current Job was created (so its absence means it was removed).")
+    memory: str | None = Field(None, description="Memory of the current Job when an OOM kill raised it.")
     phase: Literal["Pending", "Running", "Succeeded", "Failed", "Reused"] = Field(
         "Pending", description="Pending, Running, Succeeded, Failed, or Reused (the patient's diagnosis).")
     started_at: str | None = Field(None, description="When the Job was created (RFC 3339).")

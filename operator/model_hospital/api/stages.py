@@ -15,10 +15,11 @@ This module imports nothing from ML libraries: the operator uses it.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from model_hospital.api.common import Finding, Severity, Symptom
 
@@ -26,6 +27,31 @@ STAGES = ("diagnose", "synth", "train", "verify")
 SUMMARY_LIMIT_BYTES = 4000
 PROGRESS_MARK = "[progress]"
 _PROGRESS = re.compile(r"\[progress\] (\d+)/(\d+) ([a-z_]+)(?:: (.*))?$")
+
+
+# The training fields a spec or a stage input may set over the recipe's choices (num_train_epochs is epochs).
+TRAINING_OVERRIDES = ("learning_rate", "num_train_epochs", "epochs", "lora_r", "lora_alpha")
+
+
+def override_problem(key: str, value: Any) -> str | None:
+    """What is wrong with one training override (unknown key, wrong type, not finite, not positive); None when fine."""
+    if key not in TRAINING_OVERRIDES:
+        return f"unknown training override {key!r}: the recipe can set {', '.join(TRAINING_OVERRIDES)}"
+    if key == "learning_rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            return f"training override learning_rate must be a positive finite number, not {value!r}"
+    elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return f"training override {key} must be a positive whole number, not {value!r}"
+    return None
+
+
+def check_overrides(overrides: dict | None) -> dict | None:
+    """The overrides unchanged; a ValueError naming the first one that cannot be applied."""
+    for key, value in (overrides or {}).items():
+        problem = override_problem(key, value)
+        if problem:
+            raise ValueError(problem)
+    return overrides
 
 
 def progress_line(done: int, total: int, unit: str, what: str = "") -> str:
@@ -164,7 +190,14 @@ class DiagnoseInput(Model):
     splits: list[Literal["seed", "heldout"]] = Field(default_factory=lambda: ["seed", "heldout"], min_length=1)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
-    allow_remote_code: bool = Field(False, description="Pass trust_remote_code to transformers; off unless asked.")
+    allow_remote_code: bool = Field(False, description="Must be false: remote code (trust_remote_code) is never run.")
+
+    @field_validator("allow_remote_code")
+    @classmethod
+    def _no_remote_code(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("remote code is not supported: Model Hospital never runs code shipped with a model")
+        return value
 
 
 class SynthInput(Model):
@@ -181,9 +214,14 @@ class TrainInput(Model):
     cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
     skill_report: str | None = Field(None, description="A verification.json from an earlier attempt: the recipe makes one more adjustment it asks for (more replay, then a lower learning rate, then a smaller rank; or one more epoch).")
     method: Literal["sft", "dpo", "grpo"] = "sft"
-    overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, ...).")
+    overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, lora_alpha).")
     merge: bool = Field(False, description="Also write a merged model next to the adapter.")
     max_steps: int | None = Field(None, gt=0)
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_overrides(cls, value: dict) -> dict:
+        return check_overrides(value)
 
 
 class VerifyInput(Model):

@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from model_hospital import __version__
-from model_hospital.errors import HospitalError
+from model_hospital.errors import HospitalError, Unavailable
 
 COMMAND_MODULES = (
     "diagnose",
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return int(args.handler(args) or 0)
-    except HospitalError as error:
+    except (HospitalError, Unavailable) as error:
         from model_hospital.cli.console import error_line
 
         error_line(str(error))

@@ -19,8 +19,13 @@ def register(subparsers) -> None:
 
 def handle(args) -> int:
     from model_hospital.cli.console import console
-    from model_hospital.stages.runner import read_input, run_stage
+    from model_hospital.errors import HospitalError
+    from model_hospital.stages.runner import read_input, refuse_input, run_stage
 
-    stage_input = read_input(args.name, args.input)
+    try:
+        stage_input = read_input(args.name, args.input)
+    except HospitalError as error:
+        refuse_input(args.name, args.output, error)  # the contract: result.json whatever happened
+        raise
     result = run_stage(args.name, stage_input, args.output, console(json_mode=True))
     return 0 if result.ok else 1

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from model_hospital.api.stages import GenerationSettings
 from model_hospital.clinic.models import ResolvedModel
-from model_hospital.errors import HospitalError
+from model_hospital.errors import HospitalError, Unavailable
 
 Progress = Callable[[int, int], None]
 
@@ -103,7 +103,9 @@ class Generator:
                 self.engine = _sorted_engine_class()(params)
                 tokenizer = self.engine._tokenizer
                 self._stop_ids = sorted({tokenizer.eos_token_id, *_end_of_turn_ids(tokenizer)} - {None})
-        except (OSError, ValueError) as error:
+        except OSError as error:  # a disk or network read: may pass on a retry
+            raise Unavailable(f"cannot read model {model.reference} from {model.path}: {error}") from None
+        except ValueError as error:
             raise HospitalError(f"cannot load model {model.reference} from {model.path}: {error}") from None
 
     @property

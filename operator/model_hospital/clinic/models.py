@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model_hospital.api.stages import ModelInfo
-from model_hospital.errors import HospitalError
+from model_hospital.errors import HospitalError, Unavailable
 
 BUNDLED_PREFIX = "bundled:"
 SMOLLM2 = "smollm2-135m-instruct"
@@ -127,12 +127,21 @@ def _resolve_local(reference: str, path: Path) -> ResolvedModel:
 def _adapter_base(adapter: Path) -> ResolvedModel:
     marker = adapter / BASE_MARKER
     if marker.is_file():
-        base_reference = json.loads(marker.read_text())["reference"]
+        try:
+            base_reference = json.loads(marker.read_text(encoding="utf-8"))["reference"]
+        except (ValueError, KeyError, TypeError):
+            raise HospitalError(f"{marker}: not a {BASE_MARKER} (JSON with the base model's 'reference'); "
+                                "remove it to use adapter_config.json's base") from None
+        if not isinstance(base_reference, str):
+            raise HospitalError(f"{marker}: 'reference' must be a model reference string")
     else:
         config = json.loads((adapter / "adapter_config.json").read_text())
         base_reference = config.get("base_model_name_or_path") or ""
         if not base_reference:
             raise HospitalError(f"{adapter}/adapter_config.json names no base_model_name_or_path")
+    base_folder = Path(base_reference).expanduser()
+    if base_folder.is_dir() and (base_folder / "adapter_config.json").is_file():
+        raise HospitalError(f"{adapter}: the base of an adapter cannot itself be an adapter ({base_reference})")
     base = resolve(base_reference)
     if base.kind == "adapter":
         raise HospitalError(f"{adapter}: the base of an adapter cannot itself be an adapter")
@@ -141,7 +150,9 @@ def _adapter_base(adapter: Path) -> ResolvedModel:
 
 def _resolve_hub(reference: str, allow_download: bool | None) -> ResolvedModel:
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub.errors import (
+        GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError,
+    )
 
     repo_id, _, revision = reference.partition("@")
     offline = os.environ.get("HF_HUB_OFFLINE") == "1" if allow_download is None else not allow_download
@@ -149,9 +160,17 @@ def _resolve_hub(reference: str, allow_download: bool | None) -> ResolvedModel:
         folder = snapshot_download(repo_id, revision=revision or None, local_files_only=offline,
                                    allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"])
     except LocalEntryNotFoundError:
-        raise HospitalError(f"{reference} is not in the local Hugging Face cache and downloads are off "
-                            "(HF_HUB_OFFLINE=1): download it first or allow downloads") from None
+        if offline:
+            raise HospitalError(f"{reference} is not in the local Hugging Face cache and downloads are off "
+                                "(HF_HUB_OFFLINE=1): download it first or allow downloads") from None
+        # Online, this means the hub could not be reached and nothing is cached: it may come back.
+        raise Unavailable(f"cannot reach the Hugging Face hub for {reference} and it is not cached") from None
+    except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as error:
+        raise HospitalError(f"cannot fetch {reference} from the Hugging Face hub: {error}") from None
     except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        if status is None or status >= 500 or status == 429:
+            raise Unavailable(f"the Hugging Face hub failed for {reference}: {error}") from None
         raise HospitalError(f"cannot fetch {reference} from the Hugging Face hub: {error}") from None
     path = Path(folder)
     return ResolvedModel(reference, "hub", path, revision=path.name)

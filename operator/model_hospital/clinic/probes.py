@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model_hospital.api.common import Expected, Symptom
 from model_hospital.clinic.jsonl import read_items
@@ -51,7 +52,7 @@ class ProbeMetadata(BaseModel):
 
 
 class ProbeMessage(BaseModel):
-    role: str
+    role: Literal["system", "user", "assistant"]
     content: str
 
 
@@ -63,6 +64,12 @@ class Probe(BaseModel):
     conversation_id: str = Field(min_length=1)
     messages: list[ProbeMessage] = Field(min_length=1)
     metadata: ProbeMetadata
+
+    @model_validator(mode="after")
+    def _asks_something(self) -> "Probe":
+        if not any(message.role == "user" for message in self.messages):
+            raise ValueError("a probe needs a message with role 'user': what the model is asked")
+        return self
 
     @property
     def id(self) -> str:

@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model_hospital.api.common import Finding, Severity, Symptom
-from model_hospital.api.stages import Diagnosis
+from model_hospital.api.stages import Diagnosis, override_problem
 from model_hospital.clinic.cure.inputs import SkillReport, validation_message
 from model_hospital.errors import HospitalError
 
@@ -162,11 +162,12 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
                          lora_r=rank, lora_alpha=2 * rank, epochs=epochs, replay_boost=replay_boost,
                          adjustments=adjustments, reasons=reasons)
     for key, value in (overrides or {}).items():
-        aliases = {"num_train_epochs": "epochs"}
-        field = aliases.get(key, key)
-        if field in ("learning_rate", "lora_r", "lora_alpha", "epochs"):
-            plan = plan.model_copy(update={field: type(getattr(plan, field))(value)})
-            plan.reasons.append(f"override: {field} = {value}")
+        problem = override_problem(key, value)
+        if problem:
+            raise HospitalError(f"training.overrides: {problem}")
+        field = {"num_train_epochs": "epochs"}.get(key, key)
+        plan = plan.model_copy(update={field: type(getattr(plan, field))(value)})
+        plan.reasons.append(f"override: {field} = {value}")
     return plan
 
 
@@ -277,6 +278,9 @@ def load_training_config(path: Path):
         raise HospitalError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(raw, dict):
         raise HospitalError(f"{path}: a recipe is a YAML mapping with model, data, training and peft")
+    if ((raw.get("model") or {}) if isinstance(raw.get("model"), dict) else {}).get("trust_remote_code"):
+        raise HospitalError(f"{path}: field model.trust_remote_code: a recipe never runs code shipped with a model; "
+                            "set it to false")
     try:
         config = TrainingConfig.from_yaml(path)
         # Oumi's full validation also checks that local datasets exist; a shared recipe's

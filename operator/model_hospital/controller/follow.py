@@ -41,10 +41,14 @@ class JobFollower:
         self._looked: dict[tuple[str, str], datetime.datetime] = {}
         self._guard = threading.Lock()
 
-    def observe(self, namespace: str, name: str, moment: datetime.datetime) -> Observation:
+    def observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None = None) -> Observation:
+        """Where the Job stands; `foreign` when another object than `owner_uid` controls it (never adopted)."""
         job = self.cluster.get_job(namespace, name)
         if job is None:
             return Observation(results.job_outcome(None, []))
+        foreign = results.foreign_outcome(job, owner_uid)
+        if foreign:
+            return Observation(foreign)
         if results.job_ended(job):
             self._forget(namespace, name)
             return Observation(results.job_outcome(job, self.cluster.job_pods(namespace, name)), looked=True)

@@ -2,88 +2,27 @@
 
 The reconcilers are level-driven (they read the object and its Job and take the next
 step), so the handlers only say *which* object to look at: a patient or treatment
-event names itself, a stage Job event names its owner through its labels. Job events
-also refresh the Job cache (`WatchedCluster`) the reconcilers read Jobs from, so a
-resync of a waiting owner asks the API nothing about its Job. kopf
+event names itself, a stage Job event names its owner through its controller
+ownerReference (labels may carry a shortened name). Job events
+and patient and treatment events also refresh the cache (`WatchedCluster`) the
+reconcilers read from, so a resync of idle objects asks the API nothing. kopf
 stores nothing in the objects for event handlers; all state is in our status.
-Calls for one object are serialised by a lock, as events for an owner and for its
-Jobs arrive on different kopf workers.
+The wiring and the per-object locks are `runtime.Runtime` (no kopf there, so it is
+tested without it).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections import defaultdict
 
 import kopf
 
 from model_hospital.api.resources import GROUP, VERSION
-from model_hospital.controller.jobs import STAGE_LABEL, PATIENT_LABEL, TREATMENT_LABEL
+from model_hospital.controller.jobs import STAGE_LABEL, owner_of_job
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, KubernetesCluster, WatchedCluster
 from model_hospital.controller.metrics import Metrics
-from model_hospital.controller.patients import PatientReconciler
-from model_hospital.controller.settings import OperatorSettings, settings_from_env
-from model_hospital.controller.treatments import TreatmentReconciler
-
-log = logging.getLogger("model_hospital.controller")
-
-
-class Runtime:
-    """The operator's wiring: one cluster client, the reconcilers, the metrics and the per-object locks."""
-
-    def __init__(self, settings: OperatorSettings, cluster, metrics: Metrics) -> None:
-        self.settings = settings
-        self.cluster = cluster
-        self.metrics = metrics
-        self.patients = PatientReconciler(cluster, settings, metrics)
-        self.treatments = TreatmentReconciler(cluster, settings, metrics)
-        self._locks: dict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
-        self._guard = threading.Lock()
-        self.stopping = threading.Event()
-
-    def reconcile(self, plural: str, namespace: str, name: str) -> None:
-        """Reconciles one object under its lock; errors are logged and counted, never raised."""
-        with self._guard:
-            lock = self._locks[(plural, namespace, name)]
-        reconciler = self.patients if plural == PATIENTS else self.treatments
-        with lock:
-            try:
-                checkup_ended = reconciler.reconcile(namespace, name)
-            except Exception:  # noqa: BLE001 - the next event or resync tries again
-                self.metrics.reconcile_errors.labels(kind=plural).inc()
-                log.exception("reconciling %s %s/%s failed", plural, namespace, name)
-                return
-        if plural == PATIENTS and checkup_ended:
-            self.wake_treatments(namespace, name)
-
-    def wake_treatments(self, namespace: str, patient: str) -> None:
-        """Reconciles the treatments of a patient whose checkup just ended (they may be waiting for it)."""
-        try:
-            treatments = self.cluster.list(TREATMENTS, namespace)
-        except Exception:  # noqa: BLE001 - the resync will get to them
-            log.exception("listing treatments of %s/%s failed", namespace, patient)
-            return
-        for item in treatments:
-            if ((item.get("spec") or {}).get("patientRef") or {}).get("name") == patient:
-                self.reconcile(TREATMENTS, namespace, item["metadata"]["name"])
-
-    def resync(self) -> None:
-        """Reconciles every patient and treatment in the watched namespaces, every resync period."""
-        while not self.stopping.wait(self.settings.resync_seconds):
-            for plural in (PATIENTS, TREATMENTS):
-                for namespace in self.settings.namespaces or [None]:
-                    try:
-                        items = self.cluster.list(plural, namespace)
-                    except Exception:  # noqa: BLE001
-                        self.metrics.reconcile_errors.labels(kind=plural).inc()
-                        log.exception("listing %s failed", plural)
-                        continue
-                    for item in items:
-                        if self.stopping.is_set():
-                            return
-                        self.reconcile(plural, item["metadata"]["namespace"], item["metadata"]["name"])
-
+from model_hospital.controller.runtime import Runtime
+from model_hospital.controller.settings import settings_from_env
 
 RUNTIME: Runtime | None = None
 
@@ -114,19 +53,20 @@ def cleanup(**_) -> None:
 
 
 @kopf.on.event(GROUP, VERSION, PATIENTS)
-def patient_event(name, namespace, **_) -> None:
+def patient_event(event, name, namespace, **_) -> None:
+    RUNTIME.cluster.observe_object(PATIENTS, event.get("type"), event["object"])  # the reconcile reads it from here
     RUNTIME.reconcile(PATIENTS, namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, TREATMENTS)
-def treatment_event(name, namespace, **_) -> None:
+def treatment_event(event, name, namespace, **_) -> None:
+    RUNTIME.cluster.observe_object(TREATMENTS, event.get("type"), event["object"])
     RUNTIME.reconcile(TREATMENTS, namespace, name)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={STAGE_LABEL: kopf.PRESENT})
-def stage_job_event(event, labels, namespace, **_) -> None:
+def stage_job_event(event, namespace, **_) -> None:
     RUNTIME.cluster.observe(event.get("type"), event["object"])  # the reconcile below reads the Job from here
-    if labels.get(TREATMENT_LABEL):
-        RUNTIME.reconcile(TREATMENTS, namespace, labels[TREATMENT_LABEL])
-    elif labels.get(PATIENT_LABEL):
-        RUNTIME.reconcile(PATIENTS, namespace, labels[PATIENT_LABEL])
+    owner = owner_of_job(event["object"])
+    if owner:
+        RUNTIME.reconcile(owner[0], namespace, owner[1])

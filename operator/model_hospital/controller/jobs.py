@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,13 @@ MODEL_VOLUME_ROOT = "/models"
 OUTPUT_VOLUME_ROOT = "/outputs"
 HF_TOKEN_ENV = "HF_TOKEN"
 JUDGE_KEY_ENV = "HOSPITAL_JUDGE_API_KEY"
+# A patient's diagnose Jobs and folders are named for its checkups, so a Treatment of the same
+# name (whose first stage is also diagnose) never shares a Job or a folder with it.
+CHECKUP = "checkup"
+USER_ERROR_EXIT = 2
+PLURALS = {"ModelPatient": "modelpatients", "Treatment": "treatments"}
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class JobOptions:
     hf_token: SecretKeyRef | None = None
     judge_api_key: SecretKeyRef | None = None
     claims: dict[str, tuple[str, bool]] = field(default_factory=dict)  # mount path -> (claim, read only)
+    memory: str | None = None  # over everything else: the memory a retry after an OOM kill asked for
 
 
 def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
@@ -85,9 +94,52 @@ def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
     return f"{base[:keep].rstrip('-')}-{digest}{suffix}"
 
 
+def run_name(owner: Owner, stage: str) -> str:
+    """What a stage run is called in Job names and folders: `checkup` for a patient's, the stage for a treatment's."""
+    return CHECKUP if owner.kind == "ModelPatient" else stage
+
+
 def stage_output_dir(settings: OperatorSettings, owner: Owner, stage: str, attempt: int) -> str:
-    """Where a stage writes its artifacts inside the pod: <root>/<namespace>/<owner>/<stage>-<attempt>."""
-    return posixpath.join(settings.artifact_root, owner.namespace, owner.name, f"{stage}-{attempt}")
+    """Where a stage writes its artifacts inside the pod: <root>/<namespace>/<owner>/<run>-<attempt>."""
+    return posixpath.join(settings.artifact_root, owner.namespace, owner.name, f"{run_name(owner, stage)}-{attempt}")
+
+
+def label_value(text: str) -> str:
+    """`text` as a label value: itself when it fits 63 characters, else cut with a hash that keeps it unique."""
+    if len(text) <= MAX_NAME:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{text[:MAX_NAME - len(digest) - 1].rstrip('-_.')}-{digest}"
+
+
+def controller_of(job: dict[str, Any]) -> dict[str, Any] | None:
+    """The ownerReference of the object that controls a Job, if any."""
+    return next((ref for ref in (job.get("metadata") or {}).get("ownerReferences") or [] if ref.get("controller")), None)
+
+
+def owner_of_job(job: dict[str, Any]) -> tuple[str, str] | None:
+    """(plural, name) of the patient or treatment a stage Job belongs to; names longer than a label fit are kept here."""
+    owner = controller_of(job)
+    if not owner or owner.get("kind") not in PLURALS:
+        return None
+    return PLURALS[owner["kind"]], owner["name"]
+
+
+def quantity_bytes(quantity: str | int) -> float:
+    """The number a Kubernetes quantity stands for (bytes for memory): '8Gi' -> 8589934592."""
+    found = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([KMGTPE]i|[mkMGTPE]?)", str(quantity).strip())
+    if not found:
+        raise ValueError(f"not a Kubernetes quantity: {quantity!r}")
+    number, unit = float(found.group(1)), found.group(2)
+    return number * (_BINARY[unit] if unit in _BINARY else _DECIMAL[unit])
+
+
+def more_memory(current: str | None, most: str | None) -> str | None:
+    """The memory of a retry after an OOM kill: twice `current`, at most `most`; None when no more is allowed."""
+    if not current or not most or quantity_bytes(most) <= quantity_bytes(current):
+        return None
+    doubled = 2 * quantity_bytes(current)
+    return str(most) if doubled >= quantity_bytes(most) else f"{int(doubled // 2**20)}Mi"
 
 
 def claim_path(reference: str, root: str) -> tuple[str, str, str] | None:
@@ -105,13 +157,13 @@ def labels_for(owner: Owner, stage: str, attempt: int, retry: int, queue_name: s
         "app.kubernetes.io/name": "model-hospital",
         "app.kubernetes.io/component": "stage",
         "app.kubernetes.io/managed-by": "model-hospital-operator",
-        PATIENT_LABEL: owner.patient,
+        PATIENT_LABEL: label_value(owner.patient),
         STAGE_LABEL: stage,
         ATTEMPT_LABEL: str(attempt),
         RETRY_LABEL: str(retry),
     }
     if owner.treatment:
-        labels[TREATMENT_LABEL] = owner.treatment
+        labels[TREATMENT_LABEL] = label_value(owner.treatment)
     if queue_name:
         labels[QUEUE_LABEL] = queue_name
     return labels
@@ -175,13 +227,15 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
               options: JobOptions | None = None, retry: int = 0, output_dir: str | None = None) -> dict[str, Any]:
     """The Job manifest of one stage run (its ConfigMap is `stage_config_map` with the same name)."""
     options = options or JobOptions()
-    name = job_name(owner.name, stage, attempt, retry)
+    name = job_name(owner.name, run_name(owner, stage), attempt, retry)
     queue_name = options.queue_name or settings.queue_name
     hf_token = options.hf_token or (
         SecretKeyRef(name=settings.hf_token_secret, key=settings.hf_token_key) if settings.hf_token_secret else None)
     labels = labels_for(owner, stage, attempt, retry, queue_name)
     output_dir = output_dir or stage_output_dir(settings, owner, stage, attempt)
     resources = merged_resources(settings.stage_resources.get(stage), options.resources)
+    if options.memory:
+        resources = resources.model_copy(update={"memory": options.memory})
     node_selector = {**settings.node_selector, **(resources.node_selector or {})}
     tolerations = [*settings.tolerations, *(resources.tolerations or [])]
     env = [
@@ -202,7 +256,7 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
     volumes: list[dict[str, Any]] = [
         {"name": "input", "configMap": {"name": name}},
         {"name": "artifacts", "persistentVolumeClaim": {"claimName": settings.artifact_claim}},
-        {"name": "tmp", "emptyDir": {}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": settings.tmp_size_limit}},
     ]
     if settings.model_cache_claim:
         mounts.append({"name": "model-cache", "mountPath": settings.model_cache_root, "readOnly": True})
@@ -276,11 +330,21 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
         },
         "spec": {
             "backoffLimit": settings.backoff_limit,
+            "podFailurePolicy": pod_failure_policy(),
             "activeDeadlineSeconds": settings.deadlines.get(stage, 86400),
             "ttlSecondsAfterFinished": settings.job_ttl_seconds,
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},
         },
     }
+
+
+def pod_failure_policy() -> dict[str, Any]:
+    """The Job controller's retry rules: a user error (exit 2) fails the Job at once; an evicted or
+    preempted pod does not count against backoffLimit; any other crash does."""
+    return {"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": CONTAINER, "operator": "In", "values": [USER_ERROR_EXIT]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+    ]}
 
 
 def _input_digest(stage_input: BaseModel) -> str:

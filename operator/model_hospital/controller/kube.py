@@ -21,6 +21,11 @@ from model_hospital.controller.status import now_iso
 PATIENTS = "modelpatients"
 TREATMENTS = "treatments"
 log = logging.getLogger("model_hospital.controller")
+REFUSED_STATUSES = (400, 422)  # the API server's "this object is invalid": retrying the same object cannot help
+
+
+class Refused(Exception):
+    """The API server refused to create an object as it is; the message is the server's."""
 
 
 class Cluster(Protocol):
@@ -33,6 +38,8 @@ class Cluster(Protocol):
     def pod_log(self, namespace: str, pod: str, tail_lines: int) -> str: ...
     def create(self, manifest: dict[str, Any]) -> bool: ...
     def delete_job(self, namespace: str, name: str) -> None: ...
+    def delete_pods(self, namespace: str, job: str) -> None:
+        """Removes the pods of a finished Job (the Job and its record stay)."""
     def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
 
 
@@ -126,8 +133,13 @@ class KubernetesCluster:
         except self._client.ApiException as error:
             if error.status == 409:
                 return False
+            if error.status in REFUSED_STATUSES:
+                raise Refused(_server_message(error)) from None
             raise
         return True
+
+    def delete_pods(self, namespace, job):
+        self.core.delete_collection_namespaced_pod(namespace, label_selector=f"job-name={job}", _preload_content=False)
 
     def delete_job(self, namespace, name):
         try:
@@ -143,44 +155,87 @@ class KubernetesCluster:
             log.warning("could not post event %s on %s: %s", reason, owner["metadata"]["name"], error)
 
 
-class WatchedCluster:
-    """A `Cluster` whose stage Jobs come from kopf's Job watch when it has them, else from the API.
+def _server_message(error) -> str:
+    """The `message` of the Status an API error carries, else its reason."""
+    try:
+        return json.loads(error.body or "{}").get("message") or str(error.reason)
+    except (TypeError, ValueError):
+        return str(error.reason)
 
-    `observe` is fed every Job event. A Job read from the API is kept only when no event
-    came first (an event is never older than a read it raced with); an entry older than
-    `max_age_seconds` is read again, in case a watch went quiet. Everything else goes to
-    the wrapped cluster.
+
+class WatchedCluster:
+    """A `Cluster` that reads patients, treatments and stage Jobs from kopf's watches when it has them.
+
+    `observe` is fed every Job event and `observe_object` every patient and treatment
+    event; our own status patches count as events too (their answer is the newest
+    body). A body read from the API is kept only when no event came first (an event is
+    never older than a read it raced with), and a newer resourceVersion always wins.
+    An entry older than its maximum age is read again, in case a watch went quiet. So a
+    resync of idle objects asks the API nothing; everything else goes to the wrapped cluster.
     """
 
-    def __init__(self, inner, max_age_seconds: float = 300.0, clock=None) -> None:
+    def __init__(self, inner, max_age_seconds: float = 300.0, clock=None, max_object_age_seconds: float = 3600.0) -> None:
         self.inner = inner
         self.max_age_seconds = max_age_seconds
+        self.max_object_age_seconds = max_object_age_seconds
         self.clock = clock or time.monotonic
         self._jobs: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._objects: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
+        self._watched: set[str] = set()  # plurals whose watch has delivered events: list() answers from the cache
         self._guard = threading.Lock()
 
     def observe(self, event_type: str | None, body: dict[str, Any]) -> None:
         """A Job event from the watch: the newest body, or DELETED."""
-        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        self._remember(self._jobs, (body["metadata"]["namespace"], body["metadata"]["name"]), event_type, body)
+
+    def observe_object(self, plural: str, event_type: str | None, body: dict[str, Any]) -> None:
+        """A patient or treatment event from the watch: the newest body, or DELETED."""
+        metadata = body["metadata"]
+        with self._guard:
+            self._watched.add(plural)
+        self._remember(self._objects, (plural, metadata["namespace"], metadata["name"]), event_type, body)
+
+    def _remember(self, store: dict, key: tuple, event_type: str | None, body: dict[str, Any]) -> None:
         with self._guard:
             if event_type == "DELETED":
-                self._jobs.pop(key, None)
-            else:
-                self._jobs[key] = (self.clock(), copy.deepcopy(body))
+                store.pop(key, None)
+            elif not _older(body, (store.get(key) or (0, None))[1]):
+                store[key] = (self.clock(), copy.deepcopy(body))
+
+    def _cached(self, store: dict, key: tuple, max_age: float, read):
+        with self._guard:
+            cached = store.get(key)
+            if cached and self.clock() - cached[0] < max_age:
+                return copy.deepcopy(cached[1])
+        found = read()
+        with self._guard:
+            if found is None:
+                store.pop(key, None)
+            elif key not in store or store[key] is cached:
+                store[key] = (self.clock(), copy.deepcopy(found))
+        return found
 
     def get_job(self, namespace, name):
-        key = (namespace, name)
+        return self._cached(self._jobs, (namespace, name), self.max_age_seconds,
+                            lambda: self.inner.get_job(namespace, name))
+
+    def get(self, plural, namespace, name):
+        return self._cached(self._objects, (plural, namespace, name), self.max_object_age_seconds,
+                            lambda: self.inner.get(plural, namespace, name))
+
+    def list(self, plural, namespace):
+        """The watched objects of a kind (from the API until its watch has delivered anything)."""
         with self._guard:
-            cached = self._jobs.get(key)
-            if cached and self.clock() - cached[0] < self.max_age_seconds:
-                return copy.deepcopy(cached[1])
-        job = self.inner.get_job(namespace, name)
-        with self._guard:
-            if job is None:
-                self._jobs.pop(key, None)
-            elif key not in self._jobs or self._jobs[key] is cached:
-                self._jobs[key] = (self.clock(), copy.deepcopy(job))
-        return job
+            if plural in self._watched:
+                return [copy.deepcopy(body) for (kind, ns, _), (_, body) in sorted(self._objects.items())
+                        if kind == plural and namespace in (None, ns)]
+        return self.inner.list(plural, namespace)
+
+    def patch_status(self, plural, namespace, name, patch):
+        body = self.inner.patch_status(plural, namespace, name, patch)
+        if body:
+            self._remember(self._objects, (plural, namespace, name), "MODIFIED", body)
+        return body
 
     def delete_job(self, namespace, name):
         with self._guard:
@@ -189,3 +244,11 @@ class WatchedCluster:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
+
+
+def _older(body: dict[str, Any], than: dict[str, Any] | None) -> bool:
+    """Whether `body` is an older version of the object than `than` (by numeric resourceVersion)."""
+    if than is None:
+        return False
+    new, old = body["metadata"].get("resourceVersion"), than["metadata"].get("resourceVersion")
+    return bool(new and old and new.isdigit() and old.isdigit() and int(new) < int(old))

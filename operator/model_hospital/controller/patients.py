@@ -3,8 +3,10 @@
 A checkup starts when the patient is new, when its spec changed (generation), when
 the `modelhospital.io/checkup` annotation takes a new value, or when its cron
 schedule comes due. Its bookkeeping lives in `status.checkup`, and the Job's name
-(`<patient>-diagnose-<checkup>[-r<retry>]`) is written into status before the Job is
-created, so a restarted operator adopts the Job instead of starting another.
+(`<patient>-checkup-<checkup>[-r<retry>]`) is written into status before the Job is
+created, so a restarted operator adopts the Job instead of starting another; a Job
+controlled by another object (a deleted patient of the same name) is never adopted.
+A spec the model or the tenancy policy refuses fails the checkup with the field named.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec
-from model_hospital.controller import follow, jobs, results, stage_inputs
-from model_hospital.controller.kube import PATIENTS
+from model_hospital.controller import follow, jobs, policy, results, stage_inputs
+from model_hospital.controller.kube import PATIENTS, Refused
 from model_hospital.controller.reconciler import Reconciler
 from model_hospital.controller.status import cut_message, now_iso, parse_time, patient_phase, set_condition
 
@@ -50,6 +52,13 @@ def checkup_trigger(body: dict[str, Any], spec: ModelPatientSpec, moment: dateti
     return None
 
 
+def spec_error(error: ValidationError, prefix: str = "spec") -> str:
+    """The first problem pydantic found in a spec, as 'spec.field.path: what is wrong'."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return f"{prefix}.{field}: {first['msg']}" if field else f"{prefix}: {first['msg']}"
+
+
 class PatientReconciler(Reconciler):
     """Brings one patient's checkup one step forward per call; safe to call any number of times."""
 
@@ -65,12 +74,13 @@ class PatientReconciler(Reconciler):
         try:
             spec = ModelPatientSpec.model_validate(body.get("spec") or {})
         except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"])
-            self._fail(body, f"spec.{field}: {first['msg']}", moment)
+            self._fail(body, spec_error(error), moment, "SpecInvalid")
             return False
         trigger = checkup_trigger(body, spec, moment)
-        if trigger:
+        refusals = policy.patient_refusals(self.settings, spec) if trigger else []
+        if refusals:
+            self._fail(body, "; ".join(refusals), moment, "PolicyRefused")
+        elif trigger:
             self._start_checkup(body, spec, trigger, moment)
         else:
             self._follow_job(body, spec, moment)
@@ -106,25 +116,36 @@ class PatientReconciler(Reconciler):
         checkup = {"number": number, "trigger": trigger, "generation": generation,
                    "annotation": (metadata.get("annotations") or {}).get(CHECKUP_ANNOTATION),
                    "requestedAt": stamp, "retries": 0, "finishedAt": None}
-        job = jobs.job_name(metadata["name"], STAGE, number)
+        job = jobs.job_name(metadata["name"], jobs.CHECKUP, number)
         conditions = set_condition(status.get("conditions"), "Diagnosed", "False", "Diagnosing",
                                    f"checkup {number} ({trigger}) started: Job {job}", generation, stamp)
         if not status.get("lastCheckup"):
             conditions = set_condition(conditions, "Ready", "False", "Diagnosing", "no diagnosis yet", generation, stamp)
         self._patch(body, {"checkup": checkup, "diagnoseJob": job, "conditions": conditions,
                            "observedGeneration": generation, "nextCheckup": None, "progress": None})
-        self._create_job(body, spec, number, 0)
         self.cluster.event(body, "Normal", "CheckupStarted", f"Checkup {number} ({trigger}): Job {job}")
+        self._create_job(body, spec, number, 0, moment)
 
-    def _create_job(self, body: dict[str, Any], spec: ModelPatientSpec, number: int, retry: int) -> None:
+    def _create_job(self, body: dict[str, Any], spec: ModelPatientSpec, number: int, retry: int, moment) -> None:
+        """Creates the checkup's ConfigMap and Job (an existing one is followed, not made twice); a Job the API
+        server refuses fails the checkup with the server's words."""
         owner = jobs.owner_from(body)
+        checkup = dict((body.get("status") or {}).get("checkup") or {})
         stage_input = stage_inputs.patient_diagnose_input(spec)
-        job = jobs.stage_job(owner, STAGE, number, stage_input, self.settings,
-                             stage_inputs.patient_job_options(spec), retry=retry)
+        options = stage_inputs.patient_job_options(spec)
+        options.memory = checkup.get("memory")
+        job = jobs.stage_job(owner, STAGE, number, stage_input, self.settings, options, retry=retry)
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
-        self.cluster.create(config_map)
-        if self.cluster.create(job) and self.metrics:
-            self.metrics.jobs_created.labels(stage=STAGE).inc()
+        try:
+            self.cluster.create(config_map)
+            created = self.cluster.create(job)
+        except Refused as error:
+            self._fail(body, f"the API server refused Job {job['metadata']['name']}: {error}", moment)
+            return
+        if created:
+            self._patch(body, {"checkup": {**checkup, "created": True}})
+            if self.metrics:
+                self.metrics.jobs_created.labels(stage=STAGE).inc()
 
     def _follow_job(self, body: dict[str, Any], spec: ModelPatientSpec, moment: datetime.datetime) -> None:
         status = body.get("status") or {}
@@ -133,11 +154,18 @@ class PatientReconciler(Reconciler):
             self._schedule(body, spec, moment)
             return
         name = status.get("diagnoseJob")
-        seen = self.follower.observe(body["metadata"]["namespace"], name, moment)
+        seen = self.follower.observe(body["metadata"]["namespace"], name, moment, body["metadata"].get("uid"))
         outcome = seen.outcome
-        if outcome.state == "missing":
+        if outcome.state == "foreign":
+            message = self.stale_or_foreign(body, name, outcome.owner)
+            if message:
+                self._fail(body, message, moment)
+        elif outcome.state == "missing" and checkup.get("created"):
+            self._fail(body, f"Job {name} was removed before its result was read (by hand, or its TTL): "
+                             "the checkup is not run again by itself; request one with the checkup annotation", moment)
+        elif outcome.state == "missing":
             # Recorded but never created: the operator stopped in between.
-            self._create_job(body, spec, int(checkup["number"]), int(checkup.get("retries") or 0))
+            self._create_job(body, spec, int(checkup["number"]), int(checkup.get("retries") or 0), moment)
         elif outcome.state in ("pending", "running"):
             self._report_waiting(body, name, seen, moment)
         elif outcome.state == "succeeded":
@@ -185,6 +213,7 @@ class PatientReconciler(Reconciler):
             patch["nextCheckup"] = now_iso(next_checkup(spec.checkup_schedule, parse_time(checkup["requestedAt"]) or moment))
         self._observe_duration(outcome, "succeeded")
         self._patch(body, patch)
+        self.remove_pods(body["metadata"]["namespace"], status["diagnoseJob"])
         self.cluster.event(body, "Normal", "Diagnosed", f"Checkup {checkup['number']}: {message}")
 
     def _job_failed(self, body, spec, outcome: results.JobOutcome, moment) -> None:
@@ -194,11 +223,12 @@ class PatientReconciler(Reconciler):
         self._observe_duration(outcome, "failed")
         if self.metrics:
             self.metrics.job_failures.labels(stage=STAGE).inc()
-        if outcome.retryable and retries < self.settings.stage_retries:
-            checkup["retries"] = retries + 1
-            job = jobs.job_name(body["metadata"]["name"], STAGE, int(checkup["number"]), retries + 1)
+        memory = self.memory_after_oom(STAGE, spec.resources, checkup.get("memory")) if outcome.oom_killed else None
+        if (outcome.retryable or memory) and retries < self.settings.stage_retries:
+            checkup.update(retries=retries + 1, created=None, memory=memory or checkup.get("memory"))
+            job = jobs.job_name(body["metadata"]["name"], jobs.CHECKUP, int(checkup["number"]), retries + 1)
             self._patch(body, {"checkup": checkup, "diagnoseJob": job})
-            self._create_job(body, spec, int(checkup["number"]), retries + 1)
+            self._create_job(body, spec, int(checkup["number"]), retries + 1, moment)
             if self.metrics:
                 self.metrics.job_retries.labels(stage=STAGE).inc()
             self.cluster.event(body, "Warning", "StageRetried",
@@ -206,19 +236,20 @@ class PatientReconciler(Reconciler):
             return
         self._fail(body, outcome.message or "the diagnose Job failed", moment)
 
-    def _fail(self, body, message: str, moment) -> None:
+    def _fail(self, body, message: str, moment, reason: str = "DiagnoseFailed") -> None:
+        """Ends the checkup as failed (reason DiagnoseFailed, SpecInvalid or PolicyRefused), said once."""
         status = body.get("status") or {}
         current = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
-        if current.get("reason") == "DiagnoseFailed" and current.get("message") == cut_message(message):
+        if current.get("reason") == reason and current.get("message") == cut_message(message):
             return  # already said; a resync must not repeat the event
         checkup = dict(status.get("checkup") or {})
         stamp = now_iso(moment)
         generation = checkup.get("generation", body["metadata"].get("generation"))
         checkup["finishedAt"] = checkup.get("finishedAt") or stamp
-        conditions = set_condition(status.get("conditions"), "Diagnosed", "False", "DiagnoseFailed", message, generation, stamp)
-        conditions = set_condition(conditions, "Ready", "False", "DiagnoseFailed", message, generation, stamp)
+        conditions = set_condition(status.get("conditions"), "Diagnosed", "False", reason, message, generation, stamp)
+        conditions = set_condition(conditions, "Ready", "False", reason, message, generation, stamp)
         self._patch(body, {"checkup": checkup, "conditions": conditions, "progress": None})
-        self.cluster.event(body, "Warning", "DiagnoseFailed", message)
+        self.cluster.event(body, "Warning", reason, message)
 
     def _schedule(self, body, spec: ModelPatientSpec, moment) -> None:
         """Keeps status.nextCheckup in line with the schedule (it may have been added or removed)."""

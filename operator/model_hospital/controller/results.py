@@ -32,10 +32,10 @@ from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
 from model_hospital.api.stages import StageSummary
-from model_hospital.controller.jobs import CONTAINER, QUEUE_LABEL
+from model_hospital.controller.jobs import CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of
 
-JobState = Literal["missing", "pending", "running", "succeeded", "failed"]
-USER_ERROR_EXIT = 2
+JobState = Literal["missing", "foreign", "pending", "running", "succeeded", "failed"]
+OOM_REASON = "OOMKilled"
 
 
 @dataclass
@@ -50,6 +50,9 @@ class JobOutcome:
     finished_at: str | None = None
     waiting: str | None = None  # why a Job that has not ended does not run: the scheduler's or kubelet's words
     created_at: str | None = None
+    oom_killed: bool = False  # the kubelet killed the stage for going over its memory limit
+    final: bool = False  # the same Job again would fail the same way (its summary did not fit)
+    owner: dict[str, Any] | None = None  # for a foreign Job: the ownerReference of whoever owns it
 
     @property
     def finished(self) -> bool:
@@ -57,8 +60,10 @@ class JobOutcome:
 
     @property
     def retryable(self) -> bool:
-        """A crash or a timeout may pass on a second try; a user error (exit 2) will not."""
-        return self.state == "failed" and self.exit_code != USER_ERROR_EXIT
+        """A crash or a timeout may pass on a second try; a user error (exit 2), an OOM kill at the same
+        memory, or a summary too large to read will not."""
+        return (self.state == "failed" and self.exit_code != USER_ERROR_EXIT and not self.oom_killed
+                and not self.final)
 
 
 def tail(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -152,6 +157,15 @@ def job_ended(job: dict[str, Any]) -> bool:
     return any(_condition(job, kind) for kind in ("Complete", "SuccessCriteriaMet", "Failed", "FailureTarget"))
 
 
+def foreign_outcome(job: dict[str, Any], owner_uid: str | None) -> JobOutcome | None:
+    """A `foreign` outcome when the Job is controlled by another object than `owner_uid`; None when it is ours."""
+    owner = controller_of(job)
+    if not owner_uid or not owner or owner.get("uid") == owner_uid:
+        return None
+    return JobOutcome("foreign", message=f"Job {job['metadata'].get('name')} belongs to {owner.get('kind')} "
+                                         f"{owner.get('name')} (uid {owner.get('uid')})", owner=owner)
+
+
 def job_outcome(job: dict[str, Any] | None, pods: list[dict[str, Any]]) -> JobOutcome:
     """The state of a stage Job from the Job and its pods, with the stage's summary once it ended."""
     if job is None:
@@ -171,6 +185,16 @@ def _job_outcome(job: dict[str, Any], pods: list[dict[str, Any]]) -> JobOutcome:
     finished = status.get("completionTime") or (terminated or {}).get("finishedAt")
     complete = _condition(job, "Complete") or _condition(job, "SuccessCriteriaMet")
     failed = _condition(job, "Failed") or _condition(job, "FailureTarget")
+    if (complete or failed) and summary is not None and summary.summary.get("truncated"):
+        where = f": read {summary.result_path}" if summary.result_path else ""
+        return JobOutcome("failed", None, tail(f"the stage's summary did not fit in its termination message{where}"),
+                          exit_code, started, finished, final=True)
+    if failed and (terminated or {}).get("reason") == OOM_REASON:
+        limit = _memory_limit(job)
+        message = f"OOMKilled: the stage went over its memory limit ({limit or 'none set'})" + (
+            f"; log: {text}" if text.strip() and summary is None else "")
+        return JobOutcome("failed", summary, tail(message), exit_code, started,
+                          finished or failed.get("lastTransitionTime"), oom_killed=True)
     if complete and not failed:
         if summary is None:
             return JobOutcome("failed", None, "the stage finished without a summary in its termination message",
@@ -187,6 +211,12 @@ def _job_outcome(job: dict[str, Any], pods: list[dict[str, Any]]) -> JobOutcome:
     if status.get("active"):
         return JobOutcome("running", started_at=started, waiting=waiting_reason(job, pods))
     return JobOutcome("pending", waiting=waiting_reason(job, pods))
+
+
+def _memory_limit(job: dict[str, Any]) -> str | None:
+    containers = (((job.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    stage = next((container for container in containers if container.get("name") == CONTAINER), {})
+    return ((stage.get("resources") or {}).get("limits") or {}).get("memory")
 
 
 def summary_path(summary: StageSummary, key: str, default_name: str) -> str | None:

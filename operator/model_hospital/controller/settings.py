@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model_hospital import __version__
 from model_hospital.api.resources import StageResources, Toleration
+from model_hospital.api.tenancy import TenancyPolicy
 from model_hospital.api.stages import STAGES
 from model_hospital.errors import HospitalError
 
@@ -28,6 +29,8 @@ DEFAULT_STAGE_RESOURCES = {
     "verify": {"cpu": "2", "memory": "8Gi"},
 }
 DEFAULT_DEADLINES = {"diagnose": 3 * 3600, "synth": 3 * 3600, "train": 24 * 3600, "verify": 6 * 3600}
+# A finished Job must outlive the operator's longest look away (a restart, a resync) or its result is lost.
+MIN_JOB_TTL_SECONDS = 600
 
 
 class OperatorSettings(BaseModel):
@@ -61,7 +64,10 @@ class OperatorSettings(BaseModel):
     deadlines: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_DEADLINES),
                                       description="activeDeadlineSeconds per stage.")
     backoff_limit: int = Field(0, ge=0, description="Pod restarts inside one Job (crashes).")
-    job_ttl_seconds: int = Field(86400, ge=0, description="ttlSecondsAfterFinished of stage Jobs, so failed logs stay a day.")
+    job_ttl_seconds: int = Field(86400, ge=MIN_JOB_TTL_SECONDS,
+                                 description="ttlSecondsAfterFinished of stage Jobs, so failed logs stay a day.")
+    tmp_size_limit: str = Field("20Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti)$", description="sizeLimit of a stage pod's /tmp emptyDir.")
+    policy: TenancyPolicy = Field(default_factory=TenancyPolicy, description="What specs may ask for.")
     stage_retries: int = Field(1, ge=0, le=10, description="New Jobs for a stage after a failed one, before Failed.")
     diagnosis_max_age_seconds: int = Field(86400, ge=0, description="A patient's diagnosis younger than this is reused by a treatment.")
     resync_seconds: float = Field(30.0, gt=0, description="How often every resource is reconciled without an event.")
@@ -86,6 +92,7 @@ _SCALARS = {
     "HOSPITAL_RUN_AS_USER": "run_as_user",
     "HOSPITAL_BACKOFF_LIMIT": "backoff_limit",
     "HOSPITAL_JOB_TTL_SECONDS": "job_ttl_seconds",
+    "HOSPITAL_TMP_SIZE_LIMIT": "tmp_size_limit",
     "HOSPITAL_STAGE_RETRIES": "stage_retries",
     "HOSPITAL_DIAGNOSIS_MAX_AGE_SECONDS": "diagnosis_max_age_seconds",
     "HOSPITAL_RESYNC_SECONDS": "resync_seconds",
@@ -98,6 +105,7 @@ _JSON = {
     "HOSPITAL_NODE_SELECTOR": "node_selector",
     "HOSPITAL_TOLERATIONS": "tolerations",
     "HOSPITAL_DEADLINES": "deadlines",
+    "HOSPITAL_POLICY": "policy",
 }
 
 

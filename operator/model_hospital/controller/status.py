@@ -8,19 +8,25 @@ from conditions and stage records, so they never contradict them.
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 from model_hospital.api.resources import MAX_MESSAGE_CHARS, MAX_STAGE_RECORDS
 
+# Status stays under 16 KiB (etcd and watch clients pay for every byte), with room for kopf's own fields.
+STATUS_LIMIT_BYTES = 15 * 1024
+
 REASONS = {
-    "Diagnosed": ("Diagnosing", "Diagnosed", "Reused", "DiagnoseFailed", "PatientNotFound"),
+    "Diagnosed": ("Diagnosing", "Diagnosed", "Reused", "DiagnoseFailed", "PatientNotFound", "SpecInvalid",
+                  "PolicyRefused"),
     "CureReady": ("Waiting", "Synthesizing", "CureReady", "SynthFailed"),
     "Trained": ("Waiting", "Training", "Trained", "TrainFailed"),
     "Verified": ("Waiting", "Verifying", "Verified", "VerifyFailed"),
     "Queued": ("WaitingForQueue", "Unschedulable", "Admitted"),
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "StageFailed",
-              "Failed", "DiagnoseFailed", "PatientNotFound", "Suspended"),
+              "Failed", "DiagnoseFailed", "PatientNotFound", "PatientInvalid", "SpecInvalid", "PolicyRefused",
+              "Suspended"),
     "Failed": ("StageFailed",),
 }
 
@@ -86,7 +92,7 @@ def patient_phase(conditions: list[dict[str, Any]] | None) -> str:
         return "Pending"
     if diagnosed.get("status") == "True":
         return "Diagnosed"
-    if diagnosed.get("reason") == "DiagnoseFailed":
+    if diagnosed.get("reason") in ("DiagnoseFailed", "SpecInvalid", "PolicyRefused"):
         return "Failed"
     return "Diagnosing"
 
@@ -134,3 +140,25 @@ def capped_records(records: list[dict[str, Any]], dropped: int | None) -> tuple[
         return records, dropped
     extra = len(records) - MAX_STAGE_RECORDS
     return records[extra:], (dropped or 0) + extra
+
+
+def status_bytes(status: dict[str, Any]) -> int:
+    return len(json.dumps(status, separators=(",", ":")).encode())
+
+
+def fitted_records(status: dict[str, Any]) -> dict[str, Any] | None:
+    """A stages/stagesTruncated patch that brings status under STATUS_LIMIT_BYTES; None when it fits already.
+
+    Older records lose their failure message first, then the oldest records go (counted
+    in stagesTruncated); the newest record, which the stage machine reads, always stays.
+    """
+    if status_bytes(status) <= STATUS_LIMIT_BYTES:
+        return None
+    records = [dict(record) for record in status.get("stages") or []]
+    dropped = int(status.get("stagesTruncated") or 0)
+    for record in records[:-1]:
+        record.pop("message", None)
+    while len(records) > 1 and status_bytes({**status, "stages": records, "stagesTruncated": dropped}) > STATUS_LIMIT_BYTES:
+        records.pop(0)
+        dropped += 1
+    return {"stages": records, "stagesTruncated": dropped or None}

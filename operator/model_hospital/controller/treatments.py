@@ -19,12 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
-from model_hospital.controller import follow, jobs, results, stage_inputs
-from model_hospital.controller.kube import PATIENTS, TREATMENTS
+from model_hospital.controller import follow, jobs, policy, results, stage_inputs
+from model_hospital.controller.kube import PATIENTS, TREATMENTS, Refused
+from model_hospital.controller.patients import spec_error
 from model_hospital.controller.reconciler import Reconciler
 from model_hospital.controller.status import (
-    ACTIVE, capped_records, cut_message, find_condition, is_true, next_stage, now_iso, parse_time, set_condition,
-    treatment_stage,
+    ACTIVE, capped_records, cut_message, find_condition, fitted_records, is_true, next_stage, now_iso, parse_time,
+    set_condition, treatment_stage,
 )
 
 STAGES = ("diagnose", "synth", "train", "verify")
@@ -116,14 +117,26 @@ class TreatmentReconciler(Reconciler):
         try:
             spec = TreatmentSpec.model_validate(body.get("spec") or {})
         except ValidationError as error:
-            first = error.errors()[0]
-            self._give_up(body, None, f"spec.{'.'.join(str(part) for part in first['loc'])}: {first['msg']}", moment)
+            self._give_up(body, None, spec_error(error), moment)
             return
-        patient = self.cluster.get(PATIENTS, body["metadata"]["namespace"], spec.patient_ref.name)
-        if patient is None:
-            self._waiting_for_patient(body, spec, moment)
+        name = spec.patient_ref.name
+        patient = self.cluster.get(PATIENTS, body["metadata"]["namespace"], name)
+        patient_spec, problem = None, ("PatientNotFound", f"ModelPatient {name} does not exist in this namespace")
+        if patient is not None:
+            try:
+                patient_spec, problem = ModelPatientSpec.model_validate(patient.get("spec") or {}), None
+            except ValidationError as error:
+                problem = ("PatientInvalid", f"ModelPatient {name}: {spec_error(error)}")
+        records = status.get("stages") or []
+        active = bool(records) and records[-1].get("phase") in ACTIVE
+        if problem is None and not active:
+            refusals = policy.treatment_refusals(self.settings, spec, name, patient_spec)
+            problem = ("PolicyRefused", "; ".join(refusals)) if refusals else None
+        if problem is not None:
+            if active:  # a running Job is followed to its end whatever became of the patient
+                self._follow(body, spec, patient_spec, records, moment)
+            self._waiting(body, *problem, moment)
             return
-        patient_spec = ModelPatientSpec.model_validate(patient.get("spec") or {})
         for _ in range(2 * len(STAGES)):
             if not self._step(body, spec, patient, patient_spec, moment):
                 return
@@ -162,6 +175,10 @@ class TreatmentReconciler(Reconciler):
                 status.pop(key, None)
             else:
                 status[key] = value
+        fitted = fitted_records(status)
+        if fitted:
+            patch.update(fitted)
+            status.update({key: value for key, value in fitted.items() if value is not None})
         stage = treatment_stage(status, int((body.get("spec") or {}).get("maxAttempts") or DEFAULT_MAX_ATTEMPTS))
         if stage != status.get("stage"):
             status["stage"] = patch["stage"] = stage
@@ -198,8 +215,8 @@ class TreatmentReconciler(Reconciler):
         conditions = self._set(body, conditions, "Ready", "False", "InProgress", f"{stage} (attempt {attempt})", moment)
         self._patch(body, {**self._records_patch(body, records), "attempt": attempt, "conditions": conditions,
                            "message": f"{stage} started: Job {name}", "progress": None})
-        self._create_job(body, spec, patient_spec, record)
         self.cluster.event(body, "Normal", "StageStarted", f"{stage} (attempt {attempt}) started: Job {name}")
+        self._create_job(body, spec, patient_spec, record, moment)
 
     def _stage_input(self, body, spec: TreatmentSpec, patient_spec: ModelPatientSpec, stage: str, attempt: int):
         artifacts = (body.get("status") or {}).get("artifacts") or {}
@@ -212,28 +229,55 @@ class TreatmentReconciler(Reconciler):
             return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
         return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"))
 
-    def _create_job(self, body, spec, patient_spec, record: dict[str, Any]) -> None:
+    def _create_job(self, body, spec, patient_spec, record: dict[str, Any], moment) -> None:
+        """Creates the record's ConfigMap and Job (an existing one is followed, not made twice); a Job the API
+        server refuses fails the treatment with the server's words. Waits while the patient is gone."""
+        if patient_spec is None:
+            return
         stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)
         owner = jobs.owner_from(body, patient=spec.patient_ref.name)
         stage_input = self._stage_input(body, spec, patient_spec, stage, attempt)
         output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
-        job = jobs.stage_job(owner, stage, attempt, stage_input, self.settings,
-                             stage_inputs.treatment_job_options(stage, spec, patient_spec), retry=retry,
+        options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
+        options.memory = record.get("memory")
+        job = jobs.stage_job(owner, stage, attempt, stage_input, self.settings, options, retry=retry,
                              output_dir=output_dir)
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
-        self.cluster.create(config_map)
-        if self.cluster.create(job) and self.metrics:
-            self.metrics.jobs_created.labels(stage=stage).inc()
+        records = list((body.get("status") or {}).get("stages") or [])
+        try:
+            self.cluster.create(config_map)
+            created = self.cluster.create(job)
+        except Refused as error:
+            failed = {**record, "phase": "Failed", "finishedAt": now_iso(moment)}
+            self._give_up(body, failed, f"{stage} failed: the API server refused Job {job['metadata']['name']}: "
+                                        f"{error}", moment, records)
+            return
+        if created:
+            self._patch(body, self._records_patch(body, [*records[:-1], {**record, "created": True}]))
+            if self.metrics:
+                self.metrics.jobs_created.labels(stage=stage).inc()
 
     def _follow(self, body, spec, patient_spec, records, moment) -> bool:
         record = dict(records[-1])
-        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment)
+        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment, body["metadata"].get("uid"))
         outcome = seen.outcome
+        if outcome.state == "foreign":
+            message = self.stale_or_foreign(body, record["job"], outcome.owner)
+            if message:
+                self._give_up(body, {**record, "phase": "Failed"}, f"{record['stage']} failed: {message}", moment,
+                              records)
+            return False
+        if outcome.state == "missing" and record.get("created"):
+            self._give_up(body, {**record, "phase": "Failed", "finishedAt": now_iso(moment)},
+                          f"{record['stage']} failed: Job {record['job']} was removed before its result was read "
+                          "(by hand, or its TTL); the stage is not run again", moment, records)
+            return False
         if outcome.state == "missing":
-            self._create_job(body, spec, patient_spec, record)  # recorded, then the operator stopped
+            self._create_job(body, spec, patient_spec, record, moment)  # recorded, then the operator stopped
             return False
         if outcome.state in ("pending", "running"):
             before = dict(record)
+            record["created"] = True
             if outcome.state == "running":
                 record["phase"] = "Running"
             if seen.queued:
@@ -292,6 +336,7 @@ class TreatmentReconciler(Reconciler):
         patch.update(conditions=conditions, progress=None)
         patch.update(self._records_patch(body, [*records[:-1], record]))
         self._patch(body, patch)
+        self.remove_pods(body["metadata"]["namespace"], record["job"])
         self.cluster.event(body, "Normal", "StageSucceeded", f"{stage} (attempt {record['attempt']}): {record['summary']}")
 
     def _failed(self, body, spec, patient_spec, records, record, outcome: results.JobOutcome, moment) -> None:
@@ -300,12 +345,20 @@ class TreatmentReconciler(Reconciler):
         self._observe(stage, outcome, "failed")
         if self.metrics:
             self.metrics.job_failures.labels(stage=stage).inc()
-        if outcome.retryable and retries < self.settings.stage_retries:
-            record.update(retries=retries + 1, phase="Pending", message=cut_message(outcome.message),
-                          job=jobs.job_name(body["metadata"]["name"], stage, int(record["attempt"]), retries + 1))
+        memory = None
+        if outcome.oom_killed:
+            resources = getattr(spec.resources, stage) if spec.resources else None
+            if resources is None and stage == "diagnose" and patient_spec is not None:
+                resources = patient_spec.resources
+            memory = self.memory_after_oom(stage, resources, record.get("memory"))
+        if (outcome.retryable or memory) and retries < self.settings.stage_retries:
+            record.update(retries=retries + 1, phase="Pending", message=cut_message(outcome.message), created=None,
+                          job=jobs.job_name(body["metadata"]["name"], stage, int(record["attempt"]), retries + 1),
+                          memory=memory or record.get("memory"))
+            record = {key: value for key, value in record.items() if value is not None}
             self._patch(body, {**self._records_patch(body, [*records[:-1], record]), "progress": None,
                                "message": f"{stage} failed, retrying as Job {record['job']}"})
-            self._create_job(body, spec, patient_spec, record)
+            self._create_job(body, spec, patient_spec, record, moment)
             if self.metrics:
                 self.metrics.job_retries.labels(stage=stage).inc()
             self.cluster.event(body, "Warning", "StageRetried",
@@ -363,15 +416,17 @@ class TreatmentReconciler(Reconciler):
         self._patch(body, {"conditions": conditions, "message": message})
         self.cluster.event(body, "Normal", "Suspended", message)
 
-    def _waiting_for_patient(self, body, spec: TreatmentSpec, moment) -> None:
+    def _waiting(self, body, reason: str, message: str, moment) -> None:
+        """Ready=False with why no stage can start (PatientNotFound, PatientInvalid, PolicyRefused), said once."""
+        if (body.get("status") or {}).get("verdict"):
+            return
         conditions = self._conditions(body)
         current = find_condition(conditions, "Ready")
-        if current and current.get("reason") == "PatientNotFound":
+        if current and current.get("reason") == reason and current.get("message") == cut_message(message):
             return
-        message = f"ModelPatient {spec.patient_ref.name} does not exist in this namespace"
-        conditions = self._set(body, conditions, "Ready", "False", "PatientNotFound", message, moment)
+        conditions = self._set(body, conditions, "Ready", "False", reason, message, moment)
         self._patch(body, {"conditions": conditions, "message": message})
-        self.cluster.event(body, "Warning", "PatientNotFound", message)
+        self.cluster.event(body, "Warning", reason, message)
 
     def _finish(self, body, verdict: str, moment) -> None:
         records = (body.get("status") or {}).get("stages") or []

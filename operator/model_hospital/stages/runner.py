@@ -55,15 +55,18 @@ def read_input(stage: str, source: str) -> object:
 
 
 def compact_summary(result: StageResult) -> str:
-    """The termination message: the summary without artifacts, cut to fit 4 KB."""
+    """The termination message: the summary without artifacts, within SUMMARY_LIMIT_BYTES *bytes* (the
+    kubelet cuts by bytes, and a cut summary is no JSON). Too large, its figures give way to
+    {"truncated": true} (the operator then points at result.json), then its message is cut."""
     summary = StageSummary.model_validate(result.model_dump(include=set(StageSummary.model_fields)))
     text = summary.model_dump_json()
     if len(text.encode()) <= SUMMARY_LIMIT_BYTES:
         return text
     trimmed = summary.model_copy(update={"summary": {"truncated": True}})
     text = trimmed.model_dump_json()
-    if len(text.encode()) > SUMMARY_LIMIT_BYTES:
-        trimmed = trimmed.model_copy(update={"message": trimmed.message[:1000]})
+    while len(text.encode()) > SUMMARY_LIMIT_BYTES and trimmed.message:
+        keep = max(0, len(trimmed.message.encode()) - (len(text.encode()) - SUMMARY_LIMIT_BYTES) - 8)
+        trimmed = trimmed.model_copy(update={"message": trimmed.message.encode()[:keep].decode("utf-8", "ignore")})
         text = trimmed.model_dump_json()
     return text
 
@@ -75,6 +78,12 @@ def write_termination_message(text: str) -> None:
             path.write_text(text, encoding="utf-8")
         except OSError:
             pass  # not in a container: the result.json is the record
+
+
+def refuse_input(stage: str, output_dir: Path, error: HospitalError) -> None:
+    """Leaves result.json (ok false) and the termination message for an input the stage cannot take."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    _finish(StageResult(stage=stage, ok=False, message=str(error)), output_dir, time.monotonic())
 
 
 def run_stage(stage: str, stage_input, output_dir: Path, console) -> StageResult:

@@ -235,6 +235,11 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
 
     sft_rows = [writers.sft_row(c.prompt, c.answer, c.metadata()) for c in chosen]
     sft_rows += [writers.sft_row(r.prompt, r.answer, _replay_metadata(r)) for r in replay_rows]
+    if len(sft_rows) < settings.min_examples:
+        raise HospitalError(
+            f"cure.minExamples: only {len(sft_rows)} examples passed the judges and deduplication ({len(chosen)} cure, "
+            f"{len(replay_rows)} replay from {len(seeds)} failures), fewer than the {settings.min_examples} asked for: "
+            "lower minExamples, add a teacher, or diagnose with a larger budget")
     random.Random(settings.seed).shuffle(sft_rows)
     render = render_prompt or (lambda prompt: prompt)
     dpo_rows = [writers.dpo_row(render(c.prompt), c.answer, c.seed.failing_answer,
@@ -265,7 +270,7 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         "replay_dropped_not_help": len(unhelpful),
         "duplicates": deduped.exact + deduped.near, "exact_duplicates": deduped.exact,
         "near_duplicates": deduped.near, "heldout_blocked": heldout_blocked,
-        "teacher": bool(settings.teacher), "below_min": len(sft_rows) < settings.min_examples,
+        "teacher": bool(settings.teacher),
     }
     return CureReport(summary, artifacts, chosen, replay_rows)
 

@@ -1,0 +1,81 @@
+"""The operator's wiring without kopf: the reconcilers, the per-object locks and the resync.
+
+Calls for one object are serialised by a lock, as events for an owner and for its
+Jobs arrive on different kopf workers. The resync reads the objects from the
+cluster it is given: with `kube.WatchedCluster`, from the watches' state, so idle
+objects cost no API request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+
+from model_hospital.controller.kube import PATIENTS, TREATMENTS
+from model_hospital.controller.metrics import Metrics
+from model_hospital.controller.patients import PatientReconciler
+from model_hospital.controller.settings import OperatorSettings
+from model_hospital.controller.treatments import TreatmentReconciler
+
+log = logging.getLogger("model_hospital.controller")
+
+
+class Runtime:
+    """The operator's wiring: one cluster client, the reconcilers, the metrics and the per-object locks."""
+
+    def __init__(self, settings: OperatorSettings, cluster, metrics: Metrics) -> None:
+        self.settings = settings
+        self.cluster = cluster
+        self.metrics = metrics
+        self.patients = PatientReconciler(cluster, settings, metrics)
+        self.treatments = TreatmentReconciler(cluster, settings, metrics)
+        self._locks: dict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
+        self.stopping = threading.Event()
+
+    def reconcile(self, plural: str, namespace: str, name: str) -> None:
+        """Reconciles one object under its lock; errors are logged and counted, never raised."""
+        with self._guard:
+            lock = self._locks[(plural, namespace, name)]
+        reconciler = self.patients if plural == PATIENTS else self.treatments
+        with lock:
+            try:
+                checkup_ended = reconciler.reconcile(namespace, name)
+            except Exception:  # noqa: BLE001 - the next event or resync tries again
+                self.metrics.reconcile_errors.labels(kind=plural).inc()
+                log.exception("reconciling %s %s/%s failed", plural, namespace, name)
+                return
+        if plural == PATIENTS and checkup_ended:
+            self.wake_treatments(namespace, name)
+
+    def wake_treatments(self, namespace: str, patient: str) -> None:
+        """Reconciles the treatments of a patient whose checkup just ended (they may be waiting for it)."""
+        try:
+            treatments = self.cluster.list(TREATMENTS, namespace)
+        except Exception:  # noqa: BLE001 - the resync will get to them
+            log.exception("listing treatments of %s/%s failed", namespace, patient)
+            return
+        for item in treatments:
+            if ((item.get("spec") or {}).get("patientRef") or {}).get("name") == patient:
+                self.reconcile(TREATMENTS, namespace, item["metadata"]["name"])
+
+    def resync(self) -> None:
+        """Reconciles every patient and treatment in the watched namespaces, every resync period."""
+        while not self.stopping.wait(self.settings.resync_seconds):
+            self.resync_once()
+
+    def resync_once(self) -> None:
+        """One pass over every patient and treatment; with a watched cluster, idle objects cost no request."""
+        for plural in (PATIENTS, TREATMENTS):
+            for namespace in self.settings.namespaces or [None]:
+                try:
+                    items = self.cluster.list(plural, namespace)
+                except Exception:  # noqa: BLE001
+                    self.metrics.reconcile_errors.labels(kind=plural).inc()
+                    log.exception("listing %s failed", plural)
+                    continue
+                for item in items:
+                    if self.stopping.is_set():
+                        return
+                    self.reconcile(plural, item["metadata"]["namespace"], item["metadata"]["name"])
