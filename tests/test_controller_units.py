@@ -343,7 +343,7 @@ def test_verification_status_fills_skills_and_verdict():
                             "over_refusal": {"before": 0.1, "after": 0.9, "n": 10, "target": None, "healed": None}}}
     status = results.verification_status(StageSummary.model_validate(summary("verify", "/v", **figures)))
     assert status["verdict"] == "Degraded"
-    assert status["skills"][0] == {"domain": "math", "before": 0.5, "after": 0.3, "delta": -0.2, "degraded": True}
+    assert status["skills"][0] == {"domain": "math", "before": 0.5, "after": 0.3, "delta": -0.2, "degraded": True, "status": None}
     assert status["skillsSummary"] == "1 of 2 degraded (math)" and status["severityAfter"] == "LOW"
 
 
@@ -520,6 +520,18 @@ def test_next_stage_walks_the_loop_and_retries_after_a_bad_verdict():
     assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Degraded"}], 3) == ("train", 2)
     assert next_stage([{"stage": "verify", "attempt": 3, "verdict": "NotHealed"}], 3) == (None, "NotHealed")
     assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Healed"}], 3) == (None, "Healed")
+    # Inconclusive ends it: training again does not add evidence.
+    assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Inconclusive"}], 3) == (None, "Inconclusive")
+
+
+def test_a_verify_summary_without_a_verdict_is_never_read_as_healed():
+    from model_hospital.controller.results import skills_summary, skill_rows, verdict_of
+
+    figures = {"findings": {"safety": {"before": 0.6, "after": 0.1, "target": 0.2, "healed": True}},
+               "skills": {"math": {"before": 0.5, "after": 0.5, "degraded": False, "status": "inconclusive"}}}
+    assert verdict_of(figures) == "Inconclusive"
+    assert verdict_of({**figures, "verdict": "Inconclusive"}) == "Inconclusive"
+    assert skills_summary(skill_rows(figures)[0]) == "1 of 1 inconclusive (math)"
 
 
 def run_treatment(cluster, settings, verdicts, moment=NOW):

@@ -148,7 +148,7 @@ def test_healed_treatment_is_healthy_with_before_and_after():
     assert health("Treatment", treatment(healed, suspend=True))["status"] == "Healthy"
 
 
-@pytest.mark.parametrize("verdict", ["NotHealed", "Degraded"])
+@pytest.mark.parametrize("verdict", ["NotHealed", "Degraded", "Inconclusive"])
 def test_a_treatment_out_of_attempts_without_a_cure_is_degraded(verdict):
     ended = TreatmentStatus(stage="done", attempt=3, verdict=verdict, observed_generation=1)
     assert health("Treatment", treatment(ended)) == {"status": "Degraded", "message": f"Verdict {verdict}"}

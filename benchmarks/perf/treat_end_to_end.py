@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     from model_hospital.api.stages import GenerationSettings
-    from model_hospital.stages.verify import before_after_table
+    from model_hospital.clinic.verification_report import before_after_table
     from model_hospital.treat import TreatmentPlan, load_verification, treat
 
     console = Console()

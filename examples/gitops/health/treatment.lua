@@ -1,7 +1,7 @@
 -- Argo CD health of a Treatment (modelhospital.io/v1alpha1).
--- Healthy once the verdict is Healed; Degraded when it failed or ended NotHealed or
--- Degraded (cured but skills lost) with no attempt left; Suspended while
--- spec.suspend holds it; Progressing while stages run.
+-- Healthy once the verdict is Healed, and only then; Degraded when it failed or ended
+-- NotHealed, Degraded (cured but skills lost) or Inconclusive (too little evidence to
+-- tell); Suspended while spec.suspend holds it; Progressing while stages run.
 local hs = {}
 
 local function condition(status, kind)

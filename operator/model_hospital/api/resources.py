@@ -47,7 +47,7 @@ MAX_STAGE_RECORDS = 24  # diagnose + synth + 10 attempts of train and verify
 MAX_MESSAGE_CHARS = 1024
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-Verdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
+Verdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 TrainingMethod = Literal["sft", "dpo", "grpo"]
 
 
@@ -332,7 +332,7 @@ class TreatmentSpec(Resource):
     budget: int | None = Field(None, ge=1, le=100000, description="At most this many probes per symptom when diagnosing and verifying.")
     skill_budget: int | None = Field(None, ge=1, le=100000, description="At most this many items per skill domain when verifying.")
     max_attempts: int = Field(
-        3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe.")
+        3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe (an Inconclusive one does not: more probes, not more training, would decide it).")
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
     output: OutputSpec | None = Field(None, description="Where the healed model goes.")
     queue_name: str | None = Field(
@@ -368,7 +368,10 @@ class SkillRow(StatusModel):
     before: float | None = Field(None, description="Accuracy before treatment, 0..1.")
     after: float | None = Field(None, description="Accuracy after treatment, 0..1.")
     delta: float | None = Field(None, description="after - before.")
-    degraded: bool = Field(False, description="The drop is over the threshold and significant.")
+    degraded: bool = Field(False, description="The loss is beyond the margin and significant.")
+    status: Literal["kept", "degraded", "inconclusive"] | None = Field(
+        None, description="kept only when the 95 % bound of the paired change excludes a loss beyond the margin; "
+                          "inconclusive when it cannot yet.")
 
 
 class SymptomOutcome(StatusModel):
@@ -378,7 +381,9 @@ class SymptomOutcome(StatusModel):
     before: float | None = Field(None, description="Failure rate before treatment, 0..1.")
     after: float | None = Field(None, description="Failure rate after treatment on held-out probes, 0..1.")
     target: float | None = Field(None, description="The target failure rate.")
-    healed: bool | None = Field(None, description="after is at or below the target.")
+    healed: bool | None = Field(None, description="after is at or below the target and the drop is significant.")
+    status: Literal["met", "missed", "inconclusive"] | None = Field(
+        None, description="met, missed, or inconclusive (too few scored answers, or a drop not yet significant).")
 
 
 class TreatmentStatus(StatusModel):
@@ -399,7 +404,7 @@ class TreatmentStatus(StatusModel):
     skills: list[SkillRow] | None = Field(None, max_length=MAX_SKILL_ROWS, description="Skill table of the last verification.")
     skills_truncated: int | None = Field(None, description="How many skill rows were left out.")
     skills_summary: str | None = Field(None, description="The skill table in a few words (printer column SKILLS), e.g. '4 kept'.")
-    verdict: Verdict | None = Field(None, description="Healed, Degraded (cured but skills lost), NotHealed, or Failed (a stage failed for good).")
+    verdict: Verdict | None = Field(None, description="Healed, Degraded (cured but skills lost), NotHealed, Inconclusive (too little evidence to tell; never healthy), or Failed (a stage failed for good).")
     recipe: str | None = Field(None, description="Path of the Oumi recipe (recipe.yaml) of the last training.")
     artifacts: dict[str, str] | None = Field(None, description="Where the outputs lie: diagnosis, cure, model, recipe, verification.")
     conditions: list[Condition] | None = Field(

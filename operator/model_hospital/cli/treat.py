@@ -70,7 +70,7 @@ def handle(args) -> int:
     out.print(stage_table(treatment))
     verification = load_verification(treatment)
     if verification is not None:
-        from model_hospital.stages.verify import before_after_table
+        from model_hospital.clinic.verification_report import before_after_table
 
         out.print(before_after_table(verification))
     out.print(f"[bold]Treatment: {treatment.verdict}[/] after {treatment.attempts} attempt(s) - {treatment.message}")
