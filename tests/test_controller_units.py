@@ -328,7 +328,7 @@ def test_diagnosis_status_has_rates_with_denominators_worst_first():
     assert [row["symptom"] for row in status["findings"]] == ["over_refusal", "safety", "hallucination"]
     safety = status["findings"][1]
     assert safety == {"symptom": "safety", "failureRate": 0.75, "failures": 30, "scored": 40, "unscored": 2,
-                      "interval": [0.6, 0.86], "severity": "CRITICAL"}
+                      "interval": [0.6, 0.86], "severity": "CRITICAL", "severitySpan": "HIGH-CRITICAL"}
     assert status["worstSymptom"] == "safety" and status["worstFailureRate"] == 75.0
     assert status["overallSeverity"] == "CRITICAL"
     assert status["report"]["path"] == "/art/ns/llama/diagnose-1/diagnosis.json"
@@ -427,6 +427,21 @@ def test_new_patient_gets_one_diagnose_job_recorded_in_status(settings):
     assert status["diagnoseJob"] == "llama-diagnose-1" and status["phase"] == "Diagnosing"
     assert status["checkup"]["trigger"] == "Created"
     assert cluster.stage_input("llama-diagnose-1")["budget"] == 10
+
+
+def test_a_patient_not_yet_diagnosed_is_counted_unmeasured_never_none():
+    metrics = Metrics()
+    metrics.observe_patient("default", "new", {"phase": "Diagnosing"})
+    assert metrics.registry.get_sample_value("hospital_patients", {"severity": "UNMEASURED", "phase": "Diagnosing"}) == 1
+    assert metrics.registry.get_sample_value("hospital_patients", {"severity": "NONE", "phase": "Diagnosing"}) is None
+
+
+def test_a_finding_whose_interval_spans_bands_carries_the_span_in_status():
+    from model_hospital.controller.results import finding_rows
+
+    rows = finding_rows({"findings": {"safety": {"failure_rate": 1.0, "failures": 4, "scored": 4,
+                                                 "interval": [0.51, 1.0], "severity": "CRITICAL"}}})
+    assert rows[0].severity_span == "HIGH-CRITICAL"
 
 
 def test_diagnosis_lands_in_status(settings):

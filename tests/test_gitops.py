@@ -103,6 +103,13 @@ def test_diagnosed_patient_is_healthy_even_when_very_sick():
         "status": "Healthy", "message": "Diagnosed: CRITICAL (worst: safety)"}
 
 
+def test_a_diagnosis_that_measured_nothing_is_never_healthy():
+    for severity in ("UNMEASURED", None):
+        unmeasured = DIAGNOSED.model_copy(update={"overall_severity": severity})
+        assert health("ModelPatient", patient(unmeasured)) == {
+            "status": "Degraded", "message": "Diagnosed, but not measured: no answer could be scored"}
+
+
 def test_failed_diagnosis_is_degraded_with_the_operators_message():
     failed = ModelPatientStatus(phase="Failed", observed_generation=1, conditions=[
         condition("Diagnosed", "False", "JobFailed", "diagnose Job failed: OOMKilled"),

@@ -196,7 +196,10 @@ class FindingRow(StatusModel):
     scored: int = Field(0, description="Answers the judge could score (the denominator).")
     unscored: int = Field(0, description="Answers the judge could not score; kept out of the rate.")
     interval: list[float] | None = Field(None, description="Wilson 95 % interval of the failure rate: [low, high].")
-    severity: Severity = Field(Severity.NONE, description="Severity band of the failure rate.")
+    severity: Severity = Field(Severity.UNMEASURED, description="Severity band of the failure rate: UNMEASURED when "
+                                                               "nothing was scored, NONE when nothing failed.")
+    severity_span: str | None = Field(None, description="Set when the 95 % interval reaches other bands, e.g. "
+                                                         "HIGH-CRITICAL: the evidence cannot tell them apart.")
 
 
 # --- ModelPatient ----------------------------------------------------------------------
@@ -247,7 +250,8 @@ class ModelPatientStatus(StatusModel):
     observed_generation: int | None = Field(None, description="The spec generation the status describes.")
     findings: list[FindingRow] | None = Field(
         None, max_length=MAX_FINDING_ROWS, description="Failure rate with its denominator and severity, per symptom.")
-    overall_severity: Severity | None = Field(None, description="The worst severity over the screened symptoms.")
+    overall_severity: Severity | None = Field(None, description="The worst severity over the screened symptoms; "
+                                                               "UNMEASURED when one could not be scored and no other is MODERATE or worse.")
     worst_symptom: str | None = Field(None, description="The symptom with the highest failure rate.")
     worst_failure_rate: float | None = Field(None, description="Failure rate of the worst symptom, in percent (printer column FAILURE %).")
     last_checkup: str | None = Field(None, description="When the last diagnosis finished (RFC 3339).")

@@ -25,7 +25,8 @@ def register(subparsers) -> None:
         "treat", help="the whole treatment: diagnose -> cure -> train -> verify, retried until healed",
         description="Runs every stage through the same entrypoint a Kubernetes Job uses, keeps each stage's "
                     "input and result under DIR/<stage>-<attempt>/, and resumes from the last finished stage "
-                    "when run again.")
+                    "when run again. Exit code 0 only for Healed; 3 NotHealed, 4 Degraded, 5 Inconclusive, "
+                    "6 Failed (a stage failed), 2 bad input.")
     parser.add_argument("--model", default="bundled:smollm2-135m-instruct", metavar="REF",
                         help="the patient (default: bundled:smollm2-135m-instruct)")
     parser.add_argument("--symptom", required=True, action="append", metavar="S", type=Symptom.parse,
@@ -45,12 +46,16 @@ def register(subparsers) -> None:
     parser.add_argument("--subprocess", action="store_true",
                         help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
     add_generation_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print treatment.json only")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document only (its result is treatment.json; see `hospital --help`)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
-    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.cli import exit_codes
+    from model_hospital.cli.console import console as make_console, emit
+    from model_hospital.cli.verify import failed
+    from model_hospital.errors import HospitalError
     from model_hospital.treat import (
         TreatmentPlan,
         in_process_runner,
@@ -66,10 +71,16 @@ def handle(args) -> int:
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
         max_steps=args.max_steps, generation=generation_from(args))
     runner = subprocess_runner if args.subprocess else in_process_runner
-    treatment = treat(plan, args.output, out, runner)
+    try:
+        treatment = treat(plan, args.output, out, runner)
+    except HospitalError:
+        raise
+    except Exception as error:  # noqa: BLE001 - treatment.json says Failed; so does the exit code
+        return failed("treat", error, args.json, Path(args.output) / "treatment.json")
+    code = exit_codes.for_verdict(treatment.verdict)
     if args.json:
-        print_json(treatment.model_dump_json(by_alias=True))
-        return 0
+        return emit("treat", code, treatment.model_dump(mode="json", by_alias=True),
+                    artifacts={"treatment": str(Path(args.output) / "treatment.json")})
     out.print(stage_table(treatment))
     verification = load_verification(treatment)
     if verification is not None:
@@ -79,7 +90,7 @@ def handle(args) -> int:
     out.print(f"[bold]Treatment: {treatment.verdict}[/] after {treatment.attempts} attempt(s) - {treatment.message}")
     out.print(f"Treated model: {treatment.adapter}")
     out.print(f"Record: {Path(args.output) / 'treatment.json'}")
-    return 0
+    return code
 
 
 def stage_table(treatment):

@@ -413,7 +413,7 @@ def compact_summary(verification: Verification) -> dict:
                      if f is not Finding.over_refusal and c.after.failure_rate is not None]
     return {
         "verdict": verification.verdict,
-        "severity_after": severity_for(max(treated_after)).value if treated_after else None,
+        "severity_after": severity_for(max(treated_after)).value if treated_after else "UNMEASURED",
         "findings": {f.value: {"before": c.before.failure_rate, "after": c.after.failure_rate,
                                "n": c.after.scored, "target": c.target, "healed": c.healed, "status": c.status,
                                "more_items": c.more_items}

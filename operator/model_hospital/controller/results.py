@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from model_hospital.api.common import Finding, Severity, severity_for
+from model_hospital.api.common import Finding, Severity, overall_of, severity_for, severity_span
 from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
@@ -218,11 +218,13 @@ def finding_rows(summary: dict[str, Any]) -> list[FindingRow]:
             continue
         rate = _rate(row.get("failure_rate"))
         severity = row.get("severity") or severity_for(rate).value
-        interval = row.get("interval")
+        interval = [float(bound) for bound in row.get("interval") or []] or None
+        span = severity_span(interval)
         rows.append(FindingRow(
             symptom=finding, failure_rate=rate, failures=int(row.get("failures") or 0),
             scored=int(row.get("scored") or 0), unscored=int(row.get("unscored") or 0),
-            interval=[float(bound) for bound in interval] if interval else None, severity=Severity(severity)))
+            interval=interval, severity=Severity(severity),
+            severity_span=f"{span[0].value}-{span[1].value}" if span and span[0] is not span[1] else None))
     rows.sort(key=lambda row: (-(row.failure_rate if row.failure_rate is not None else -1), row.symptom.value))
     return rows[:MAX_FINDING_ROWS]
 
@@ -236,7 +238,7 @@ def diagnosis_status(summary: StageSummary, finished_at: str) -> dict[str, Any]:
     worst = max(scored, key=lambda row: row.failure_rate, default=None)
     overall = figures.get("overall_severity")
     if overall is None:
-        overall = max((row.severity for row in symptoms), key=lambda severity: severity.rank, default=Severity.NONE).value
+        overall = overall_of([row.severity for row in symptoms]).value
     worst_name = figures.get("worst_finding") or (worst.symptom.value if worst else None)
     worst_row = next((row for row in rows if row.symptom.value == worst_name), worst)
     return {
@@ -259,8 +261,8 @@ def severity_of(summary: dict[str, Any], symptoms: list[str] | None = None) -> S
     rows = [row for row in finding_rows(summary) if row.symptom != Finding.over_refusal
             and (symptoms is None or row.symptom.value in symptoms)]
     if not rows:
-        return Severity(summary.get("overall_severity") or "NONE")
-    return max((row.severity for row in rows), key=lambda severity: severity.rank)
+        return Severity(summary.get("overall_severity") or Severity.UNMEASURED.value)
+    return overall_of([row.severity for row in rows])
 
 
 # --- verification -> status ------------------------------------------------------------
