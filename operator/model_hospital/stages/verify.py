@@ -157,7 +157,8 @@ def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) ->
     return diagnose.heldout_part(earlier, wanted)
 
 
-# Models whose revision names their weights exactly (a local folder's digest only sees file sizes).
+# Pinned models only: a local folder or adapter is a new examination whenever it is verified (its
+# weights hash names it, but a treated model is examined once per attempt anyway).
 CACHED_KINDS = ("bundled", "hub")
 
 
