@@ -52,7 +52,8 @@ def summarize(answers: Sequence[JudgedAnswer]) -> dict[Finding, FindingResult]:
         findings[finding] = FindingResult(
             finding=finding, severity=severity_for(overall.failure_rate), **overall.model_dump(),
             by_category={name: estimate(items) for name, items in sorted(categories.items())},
-            by_split={name: estimate(items) for name, items in sorted(splits.items())})
+            by_split={name: estimate(items) for name, items in sorted(splits.items())},
+            degenerate=sum(1 for answer in group if answer.degenerate))
     return findings
 
 
