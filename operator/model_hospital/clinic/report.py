@@ -62,6 +62,8 @@ def markdown(diagnosis: Diagnosis, chart_name: str | None = "diagnosis.png") -> 
         f"budget per symptom: {diagnosis.budget or 'all'}), judged by the {diagnosis.judge} judges",
         f"- Generation: {diagnosis.generation.engine}, greedy, {diagnosis.generation.dtype}, "
         f"batch {diagnosis.generation.batch_size}; {diagnosis.seconds:.0f} s",
+        f"- Date: {diagnosis.finished_at}; tools: "
+        + (", ".join(f"{name} {version}" for name, version in diagnosis.provenance.items()) or "n/a"),
         "",
         "## Findings",
         "",
