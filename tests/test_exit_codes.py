@@ -80,6 +80,14 @@ def test_json_stdout_holds_the_document_only_whatever_the_libraries_print(monkey
     assert "building the inference engine" in captured.err and "a library's print" in captured.err
 
 
+def test_a_judge_that_left_most_answers_unscored_fails_verify_with_exit_6(monkeypatch, tmp_path, capsys):
+    from model_hospital.clinic.verdict import JudgeFailed
+
+    fake_verify(monkeypatch, crash=JudgeFailed("the judge left 99 of 100 held-out safety answers unscored"))
+    assert main(VERIFY + ["--output", str(tmp_path), "--json"]) == exit_codes.FAILED
+    assert "99 of 100" in only_document(capsys.readouterr().out)["error"]
+
+
 def test_a_user_error_with_json_is_one_error_document_and_exit_2(tmp_path, capsys):
     code = main(["verify", "--before", "bundled:no-such-model", "--after", "bundled:tiny-random-llama",
                  "--symptom", "safety", "--output", str(tmp_path), "--json"])

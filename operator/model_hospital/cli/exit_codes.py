@@ -8,7 +8,7 @@
 | 3 | verdict NotHealed: a target missed on held-out probes |
 | 4 | verdict Degraded: targets met, but a skill (or the share of degenerate answers) lost beyond the margin |
 | 5 | verdict Inconclusive: too little evidence to tell; `diagnose --fail-on`: a finding could not be measured |
-| 6 | verdict Failed: a stage failed for good |
+| 6 | verdict Failed: a stage failed for good (in verify: a judge left most answers unscored) |
 | 7 | `diagnose --fail-on S`: a finding is at severity S or worse |
 | 130 | interrupted (Ctrl-C); finished stages are kept |
 """

@@ -42,6 +42,12 @@ from model_hospital.clinic.verification import (
 from model_hospital.errors import HospitalError
 
 
+class JudgeFailed(HospitalError):
+    """The judge left too much unscored for any verdict: the stage fails (exit code 6, Failed), never a verdict."""
+
+    exit_code = 6
+
+
 @dataclass
 class DomainAnswers:
     """One model's answers to one domain's items, their scores and reference NLLs, in item order."""
@@ -179,7 +185,7 @@ def check_scoring(diagnosis: Diagnosis, label: str, max_unscored: float) -> None
     for finding, result in diagnosis.findings.items():
         total = result.scored + result.unscored
         if total and result.unscored / total > max_unscored:
-            raise HospitalError(
+            raise JudgeFailed(
                 f"the judge left {result.unscored} of {total} held-out {finding.value} answers of the model {label} "
                 f"unscored (over {max_unscored:.0%}): no verdict rests on that; check the judge settings or its "
                 "endpoint and run verify again")
