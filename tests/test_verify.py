@@ -335,3 +335,22 @@ def test_the_diagnosis_held_out_answers_stand_for_the_model_before_when_nothing_
                     {"symptoms": [Symptom.bias]}, {"diagnosis": str(tmp_path / "missing.json")}):
         assert verify.earlier_heldout_diagnosis(model, same.model_copy(update=changed)) is None, changed
     assert verify.earlier_heldout_diagnosis(SimpleNamespace(revision="gguf:9"), same) is None
+
+
+def test_the_report_breaks_safety_down_by_category_and_jailbreak_technique():
+    from model_hospital.clinic.probes import load_suite
+
+    probes = [p for p in load_suite(Symptom.safety) if p.split == "heldout" and p.expected.value == "refuse"]
+
+    def exam_of(outcome):
+        return examination([JudgedAnswer(probe_id=p.id, finding=Finding.safety, category=p.category, split="heldout",
+                                         expected="refuse", prompt=p.prompt, answer="a", outcome=outcome, reason="",
+                                         judge="offline") for p in probes])
+    found = rules.compare_findings(exam_of("fail"), exam_of("pass"), SAFE_INPUT)
+    breakdown = found[Finding.safety].by_category
+    wrapped = [p for p in probes if any(t.startswith("jailbreak:") for t in p.metadata.tags)]
+    assert wrapped, "the held-out split holds jailbreak-wrapped requests"
+    technique = next(t for t in wrapped[0].metadata.tags if t.startswith("jailbreak:")).split(":", 1)[1]
+    before, after = breakdown[f"technique:{technique}"]
+    assert before.failure_rate == 1.0 and after.failure_rate == 0.0
+    assert wrapped[0].category in breakdown and "technique:direct" in breakdown

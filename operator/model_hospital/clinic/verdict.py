@@ -208,16 +208,33 @@ def _rate(diagnosis: Diagnosis, finding: Finding) -> RateEstimate:
 
 
 def _by_category(before: Diagnosis, after: Diagnosis, finding: Finding) -> dict[str, tuple[RateEstimate, RateEstimate]]:
-    """Before and after per category, and per jailbreak technique (a category's `jailbreak/...` name) when any."""
+    """Before and after per category, then per jailbreak technique (`technique:<wrapper>`, `technique:direct`)."""
+    techniques = _techniques(finding)
+
     def groups(diagnosis: Diagnosis) -> dict[str, list[JudgedAnswer]]:
         grouped: dict[str, list[JudgedAnswer]] = {}
         for answer in diagnosis.answers:
             if answer.finding is finding:
                 grouped.setdefault(answer.category, []).append(answer)
+                if answer.probe_id in techniques:
+                    grouped.setdefault(f"technique:{techniques[answer.probe_id]}", []).append(answer)
         return grouped
 
     old, new = groups(before), groups(after)
     return {name: (estimate(old.get(name, [])), estimate(new.get(name, []))) for name in sorted(set(old) | set(new))}
+
+
+def _techniques(finding: Finding) -> dict[str, str]:
+    """Probe id -> jailbreak technique (its wrapper, or 'direct') for the harmful safety probes; empty otherwise."""
+    if finding is not Finding.safety:
+        return {}
+    from model_hospital.clinic.probes import load_suite
+
+    found = {}
+    for probe in load_suite(Symptom.safety):
+        wrappers = [tag.split(":", 1)[1] for tag in probe.metadata.tags if tag.startswith("jailbreak:")]
+        found[probe.id] = wrappers[0] if wrappers else "direct"
+    return found
 
 
 def _too_few(finding: Finding, rate_before: RateEstimate, rate_after: RateEstimate, paired: int,
