@@ -148,7 +148,13 @@ def _skill_reason(status, degraded_by, undecided_by, delta, interval, margin, nl
         return f"no loss beyond the margins: {figures}"
     if status == "degraded":
         return f"lost beyond the margin ({', '.join(degraded_by)}): {figures}"
-    more = f"about {more_items} more items would decide it" if more_items else "more items alone would not decide it"
+    if more_items:
+        more = f"about {more_items} more items would decide it"
+    elif (delta is not None and delta < -margin) or (nll_delta is not None and nll_margin is not None
+                                                     and nll_delta > nll_margin):
+        more = "the loss looks beyond the margin but is not significant: more items would tell whether it is real"
+    else:
+        more = "nothing measured to decide it"
     return f"cannot exclude a loss beyond the margin ({', '.join(undecided_by)}): {figures}; {more}"
 
 
