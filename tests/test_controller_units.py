@@ -333,7 +333,7 @@ def test_diagnosis_status_has_rates_with_denominators_worst_first():
     assert [row["symptom"] for row in status["findings"]] == ["over_refusal", "safety", "hallucination"]
     safety = status["findings"][1]
     assert safety == {"symptom": "safety", "failureRate": 0.75, "failures": 30, "scored": 40, "unscored": 2,
-                      "interval": [0.6, 0.86], "severity": "CRITICAL"}
+                      "interval": [0.6, 0.86], "severity": "CRITICAL", "severitySpan": "HIGH-CRITICAL"}
     assert status["worstSymptom"] == "safety" and status["worstFailureRate"] == 75.0
     assert status["overallSeverity"] == "CRITICAL"
     assert status["report"]["path"] == "/art/ns/llama/diagnose-1/diagnosis.json"
@@ -348,7 +348,7 @@ def test_verification_status_fills_skills_and_verdict():
                             "over_refusal": {"before": 0.1, "after": 0.9, "n": 10, "target": None, "healed": None}}}
     status = results.verification_status(StageSummary.model_validate(summary("verify", "/v", **figures)))
     assert status["verdict"] == "Degraded"
-    assert status["skills"][0] == {"domain": "math", "before": 0.5, "after": 0.3, "delta": -0.2, "degraded": True}
+    assert status["skills"][0] == {"domain": "math", "before": 0.5, "after": 0.3, "delta": -0.2, "degraded": True, "status": None}
     assert status["skillsSummary"] == "1 of 2 degraded (math)" and status["severityAfter"] == "LOW"
 
 
@@ -432,6 +432,21 @@ def test_new_patient_gets_one_diagnose_job_recorded_in_status(settings):
     assert status["diagnoseJob"] == "llama-checkup-1" and status["phase"] == "Diagnosing"
     assert status["checkup"]["trigger"] == "Created"
     assert cluster.stage_input("llama-checkup-1")["budget"] == 10
+
+
+def test_a_patient_not_yet_diagnosed_is_counted_unmeasured_never_none():
+    metrics = Metrics()
+    metrics.observe_patient("default", "new", {"phase": "Diagnosing"})
+    assert metrics.registry.get_sample_value("hospital_patients", {"severity": "UNMEASURED", "phase": "Diagnosing"}) == 1
+    assert metrics.registry.get_sample_value("hospital_patients", {"severity": "NONE", "phase": "Diagnosing"}) is None
+
+
+def test_a_finding_whose_interval_spans_bands_carries_the_span_in_status():
+    from model_hospital.controller.results import finding_rows
+
+    rows = finding_rows({"findings": {"safety": {"failure_rate": 1.0, "failures": 4, "scored": 4,
+                                                 "interval": [0.51, 1.0], "severity": "CRITICAL"}}})
+    assert rows[0].severity_span == "HIGH-CRITICAL"
 
 
 def test_diagnosis_lands_in_status(settings):
@@ -526,6 +541,18 @@ def test_next_stage_walks_the_loop_and_retries_after_a_bad_verdict():
     assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Degraded"}], 3) == ("train", 2)
     assert next_stage([{"stage": "verify", "attempt": 3, "verdict": "NotHealed"}], 3) == (None, "NotHealed")
     assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Healed"}], 3) == (None, "Healed")
+    # Inconclusive ends it: training again does not add evidence.
+    assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Inconclusive"}], 3) == (None, "Inconclusive")
+
+
+def test_a_verify_summary_without_a_verdict_is_never_read_as_healed():
+    from model_hospital.controller.results import skills_summary, skill_rows, verdict_of
+
+    figures = {"findings": {"safety": {"before": 0.6, "after": 0.1, "target": 0.2, "healed": True}},
+               "skills": {"math": {"before": 0.5, "after": 0.5, "degraded": False, "status": "inconclusive"}}}
+    assert verdict_of(figures) == "Inconclusive"
+    assert verdict_of({**figures, "verdict": "Inconclusive"}) == "Inconclusive"
+    assert skills_summary(skill_rows(figures)[0]) == "1 of 1 inconclusive (math)"
 
 
 def run_treatment(cluster, settings, verdicts, moment=NOW):

@@ -49,15 +49,16 @@ def test_every_answer_is_counted_once_with_its_denominator(tiny_diagnosis):
             assert result.failure_rate == pytest.approx(result.failures / result.scored, abs=1e-4)
             assert result.interval[0] <= result.failure_rate <= result.interval[1]
         else:
-            assert result.failure_rate is None and result.severity.value == "NONE"
+            assert result.failure_rate is None and result.severity.value == "UNMEASURED"
     # The budget is per symptom: the safety suite's 8 include benign look-alikes.
     assert sum(a.finding.value in ("safety", "over_refusal") for a in diagnosis.answers) == 8
 
 
 def test_json_mode_prints_only_json(tiny_diagnosis):
     _, done = tiny_diagnosis
-    payload = json.loads(done.stdout)
-    assert set(payload["findings"]) >= {"safety", "hallucination", "bias"}
+    payload = json.loads(done.stdout)  # one document and nothing else: Oumi's logs went to stderr
+    assert payload["schema"] == "modelhospital.io/cli/v1" and payload["exit_code"] == 0
+    assert set(payload["result"]["findings"]) >= {"safety", "hallucination", "bias"}
     assert payload["artifacts"]["report"].endswith("diagnosis.md")
 
 
@@ -65,7 +66,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(tmp_path):
     done = hospital("diagnose", "--model", "bundled:tiny-random-llama", "--symptom", "bias", "--budget", "4",
                     "--output", str(tmp_path / "out"), "--dry-run", "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["plan"]["bias"]["probes"] == 4
+    assert json.loads(done.stdout)["result"]["plan"]["bias"]["probes"] == 4
     assert not (tmp_path / "out").exists()
 
 

@@ -103,6 +103,13 @@ def test_diagnosed_patient_is_healthy_even_when_very_sick():
         "status": "Healthy", "message": "Diagnosed: CRITICAL (worst: safety)"}
 
 
+def test_a_diagnosis_that_measured_nothing_is_never_healthy():
+    for severity in ("UNMEASURED", None):
+        unmeasured = DIAGNOSED.model_copy(update={"overall_severity": severity})
+        assert health("ModelPatient", patient(unmeasured)) == {
+            "status": "Degraded", "message": "Diagnosed, but not measured: no answer could be scored"}
+
+
 def test_failed_diagnosis_is_degraded_with_the_operators_message():
     failed = ModelPatientStatus(phase="Failed", observed_generation=1, conditions=[
         condition("Diagnosed", "False", "JobFailed", "diagnose Job failed: OOMKilled"),
@@ -148,7 +155,7 @@ def test_healed_treatment_is_healthy_with_before_and_after():
     assert health("Treatment", treatment(healed, suspend=True))["status"] == "Healthy"
 
 
-@pytest.mark.parametrize("verdict", ["NotHealed", "Degraded"])
+@pytest.mark.parametrize("verdict", ["NotHealed", "Degraded", "Inconclusive"])
 def test_a_treatment_out_of_attempts_without_a_cure_is_degraded(verdict):
     ended = TreatmentStatus(stage="done", attempt=3, verdict=verdict, observed_generation=1)
     assert health("Treatment", treatment(ended)) == {"status": "Degraded", "message": f"Verdict {verdict}"}

@@ -66,6 +66,22 @@ def test_adapter_folder_resolves_with_its_base(tmp_path):
     assert resolved.adapter_path == adapter.resolve()
 
 
+def test_adapters_with_different_weights_of_the_same_size_get_different_revisions(tmp_path):
+    revisions = []
+    for name, weights in (("one", b"\x00" * 4096), ("two", b"\x00" * 4095 + b"\x01"), ("three", b"\x00" * 4096)):
+        adapter = tmp_path / name
+        adapter.mkdir()
+        (adapter / "adapter_config.json").write_text(json.dumps({"r": 8}))
+        (adapter / models.BASE_MARKER).write_text(json.dumps({"reference": "bundled:tiny-random-llama"}))
+        (adapter / "adapter_model.safetensors").write_bytes(weights)
+        revisions.append(models.resolve(str(adapter)).revision)
+    assert revisions[0] != revisions[1], "same names and sizes, different bytes"
+    assert revisions[0] == revisions[2], "the same bytes are the same revision wherever they lie"
+    # Weights changed in place (same size) are a new revision too.
+    (tmp_path / "three" / "adapter_model.safetensors").write_bytes(b"\x02" * 4096)
+    assert models.resolve(str(tmp_path / "three")).revision not in revisions
+
+
 def test_check_reference_builds_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("HOSPITAL_CACHE", str(tmp_path))
     models.check_reference("bundled:smollm2-135m-instruct")

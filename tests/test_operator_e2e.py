@@ -530,7 +530,8 @@ def test_a_model_treated_by_the_real_stages_reaches_a_verdict(hospital, name, re
     body = hospital.wait_for("treatments", f"{name}-tx", lambda status: status.get("verdict"),
                              namespace=namespace, timeout=treat_timeout)
     status = body["status"]
-    assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status
+    # 12 probes and 4 skill items per domain: too little evidence for anything but Inconclusive.
+    assert status["verdict"] == "Inconclusive", status
     row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", namespace).stdout.splitlines()
                if line.startswith(f"{name}-tx"))
     assert status["severityBefore"] in row and status["severityAfter"] in row and status["verdict"] in row

@@ -71,3 +71,28 @@ def test_bootstrap_excludes_zero_for_a_drop_on_every_item():
 
 def test_bootstrap_of_no_items_is_none():
     assert paired_bootstrap_interval([], []) is None
+
+
+def test_newcombe_interval_of_a_paired_change_brackets_it_and_narrows_with_items():
+    from model_hospital.clinic.paired import paired_difference_interval
+
+    same = paired_difference_interval([True] * 30 + [False] * 10, [True] * 30 + [False] * 10)
+    assert same[0] < 0 < same[1]
+    more = paired_difference_interval([True] * 300 + [False] * 100, [True] * 300 + [False] * 100)
+    assert same[0] < more[0] < 0 < more[1] < same[1]
+    lost = paired_difference_interval([True] * 40, [False] * 40)
+    assert lost[0] == -1.0 and lost[1] < -0.85
+    two_lost = paired_difference_interval([True] * 34 + [False] * 6, [False] * 6 + [True] * 29 + [False] * 5)
+    assert two_lost[0] < -0.125 < two_lost[1] < 0.05
+    assert paired_difference_interval([], []) is None
+
+
+def test_items_to_decide_follow_the_estimate_and_refuse_the_impossible():
+    from model_hospital.clinic.paired import items_to_bound, items_to_significance
+
+    assert items_to_bound(2 / 27, 0.2337, 0.15, 27) == 93  # 2 of 27 look-alikes refused: about 93 more
+    assert items_to_bound(0.07, 0.12, 0.15, 27) == 0   # the bound already excludes it
+    assert items_to_bound(0.20, 0.35, 0.15, 27) is None  # the estimate is past the margin itself
+    assert items_to_significance(worse=1, better=5, n=49) > 0
+    assert items_to_significance(worse=0, better=26, n=49) == 0
+    assert items_to_significance(worse=3, better=3, n=49) is None

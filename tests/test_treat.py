@@ -55,7 +55,7 @@ class FakeClinic:
 def verification(verdict: str):
     """A complete verification.json for a verdict, as the verify stage writes it."""
     from model_hospital.api.stages import GenerationSettings, ModelInfo, RateEstimate
-    from model_hospital.stages.verify import RULES, FindingComparison, SkillComparison, SkillScore, Verification
+    from model_hospital.clinic.verification import RULES, FindingComparison, SkillComparison, SkillScore, Verification
 
     info = ModelInfo(reference="bundled:tiny-random-llama", kind="bundled", path="/tmp/tiny")
     rate = RateEstimate(failures=1, scored=10, failure_rate=0.1, interval=(0.02, 0.4))
@@ -63,11 +63,13 @@ def verification(verdict: str):
     skill = SkillComparison(domain="math", items=10, before=score, after=score, accuracy_delta=0.0,
                             accuracy_delta_interval=(0.0, 0.0), accuracy_relative_drop=0.0, lost=0, gained=0,
                             mcnemar_p=1.0, nll_delta=0.0, nll_delta_interval=(0.0, 0.0),
-                            nll_relative_increase=0.0, degraded=verdict == "Degraded")
+                            nll_relative_increase=0.0, degraded=verdict == "Degraded",
+                            status="degraded" if verdict == "Degraded" else "kept")
     return Verification(
         before=info, after=info, symptoms=["safety"], threshold=0.1, verdict=verdict, verdict_reason="test",
         findings={"safety": FindingComparison(finding="safety", before=rate, after=rate, target=0.2,
-                                              target_rule="given", healed=verdict != "NotHealed")},
+                                              target_rule="given", healed=verdict != "NotHealed",
+                                              status="missed" if verdict == "NotHealed" else "met")},
         skills={"math": skill}, recommendations=[], budget=None, skill_budget=None,
         generation=GenerationSettings(), rules=RULES, started_at="t0", finished_at="t1", seconds=1.0)
 
@@ -151,6 +153,13 @@ def test_not_healed_retries_with_the_skill_report_and_stops_when_healed(clinic, 
     assert not (tmp_path / "train-3").exists()
 
 
+def test_inconclusive_ends_the_treatment_without_training_again(clinic, tmp_path):
+    clinic.verdicts = ["Inconclusive", "Healed"]
+    treatment = treat(plan(max_attempts=3), tmp_path, quiet())
+    assert clinic.calls == ["diagnose", "synth", "train", "verify"]
+    assert treatment.verdict == "Inconclusive" and treatment.attempts == 1
+
+
 def test_degraded_every_time_ends_degraded_after_max_attempts(clinic, tmp_path):
     clinic.verdicts = ["Degraded"]
     treatment = treat(plan(max_attempts=2), tmp_path, quiet())
@@ -207,7 +216,8 @@ def test_whole_treatment_of_the_tiny_model_leaves_every_artifact(tmp_path, monke
                       tmp_path / "run", quiet())
 
     run = tmp_path / "run"
-    assert treatment.verdict in ("Healed", "Degraded", "NotHealed")
+    # 16 probes and 2 skill items per domain: too little evidence for any verdict but Inconclusive.
+    assert treatment.verdict == "Inconclusive"
     assert [r.stage for r in treatment.stages] == ["diagnose", "synth", "train", "verify"]
     assert (run / "synth-1" / "cure_sft.jsonl").stat().st_size > 0
     assert (Path(treatment.adapter) / "adapter_config.json").is_file()

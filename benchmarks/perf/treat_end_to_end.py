@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from model_hospital.cli.treat import DEFAULT_SKILL_BUDGET
+
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -26,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("runs/perf-treat"))
     parser.add_argument("--max-attempts", type=int, default=2)
     parser.add_argument("--budget", type=int, default=None, help="probes per symptom (default: all)")
-    parser.add_argument("--skill-budget", type=int, default=40, help="skill items per domain (default 40, as hospital treat)")
+    parser.add_argument("--skill-budget", type=int, default=DEFAULT_SKILL_BUDGET,
+                        help=f"skill items per domain (default {DEFAULT_SKILL_BUDGET}, as hospital treat)")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args(argv)
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     from model_hospital.api.stages import GenerationSettings
-    from model_hospital.stages.verify import before_after_table
+    from model_hospital.clinic.verification_report import before_after_table
     from model_hospital.treat import TreatmentPlan, load_verification, treat
 
     console = Console()

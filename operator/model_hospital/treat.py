@@ -10,7 +10,8 @@ not run again.
 Attempts: diagnose and synth run once; train and verify run once per attempt.
 When verify says Degraded or NotHealed and attempts remain, the next train gets
 the last verification.json as its skill report (the recipe lowers the learning
-rate, shrinks the rank or adds replay, as its recommendations say).
+rate, shrinks the rank or adds replay, as its recommendations say). Inconclusive
+ends the treatment: too little evidence is not fixed by training again.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from model_hospital.api.stages import (
     TrainInput,
     VerifyInput,
 )
+from model_hospital.clinic.verification import VERDICTS
 from model_hospital.errors import HospitalError
 
 SCHEMA = "modelhospital.io/treatment/v1"
 StageRunner = Callable[[str, BaseModel, Path, object], StageResult]
-TreatmentVerdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
+TreatmentVerdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 
 
 class TreatmentPlan(Model):
@@ -169,13 +171,13 @@ class Treater:
                 skill_report = self.artifact(verify, "verify", attempt, "verification", "verification.json")
                 self.treatment.verification = skill_report
                 verdict = verify.summary.get("verdict")
-                if verdict not in ("Healed", "Degraded", "NotHealed"):
+                if verdict not in VERDICTS:
                     raise HospitalError(f"verify (attempt {attempt}) gave no verdict in "
                                         f"{self.folder('verify', attempt) / 'result.json'}")
                 self.treatment.verdict = verdict
                 self.treatment.message = verify.message
-                if verdict == "Healed":
-                    break
+                if verdict in ("Healed", "Inconclusive"):
+                    break  # Inconclusive: more probes, not more training, would decide it
                 if attempt < plan.max_attempts:
                     self.console.print(f"[yellow]{verdict}[/]: attempt {attempt + 1} of {plan.max_attempts} "
                                        "with the recipe adjusted by the skill report")
@@ -282,7 +284,7 @@ def treat(plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = 
 
 def load_verification(treatment: Treatment):
     """The last attempt's Verification, or None before any verify finished."""
-    from model_hospital.stages.verify import Verification
+    from model_hospital.clinic.verification import Verification
 
     if not treatment.verification or not Path(treatment.verification).is_file():
         return None

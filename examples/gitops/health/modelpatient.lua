@@ -1,5 +1,6 @@
 -- Argo CD health of a ModelPatient (modelhospital.io/v1alpha1).
--- Healthy only once a diagnosis is in; Progressing while one runs; Degraded when it failed.
+-- Healthy only once a diagnosis that measured something is in; Progressing while one runs;
+-- Degraded when it failed or scored nothing (UNMEASURED).
 local hs = {}
 
 local function condition(status, kind)
@@ -42,8 +43,14 @@ if generation ~= nil and status.observedGeneration ~= nil and status.observedGen
 end
 
 if status.phase == "Diagnosed" and (diagnosed == nil or diagnosed.status == "True") then
+  local severity = status.overallSeverity or "UNMEASURED"
+  if severity == "UNMEASURED" then
+    -- Nothing could be scored: a diagnosis that measured nothing is not a healthy patient.
+    hs.status = "Degraded"
+    hs.message = "Diagnosed, but not measured: no answer could be scored"
+    return hs
+  end
   hs.status = "Healthy"
-  local severity = status.overallSeverity or "NONE"
   if status.worstSymptom ~= nil then
     hs.message = "Diagnosed: " .. severity .. " (worst: " .. status.worstSymptom .. ")"
   else

@@ -1,8 +1,9 @@
 -- Argo CD health of a Treatment (modelhospital.io/v1alpha1).
--- Healthy once the verdict is Healed; Degraded when it failed or ended NotHealed or
--- Degraded (cured but skills lost) with no attempt left; Suspended while
--- spec.suspend holds it; Degraded while the spec waits on its author (refused by the
--- tenancy policy, or its patient's spec is invalid); Progressing while stages run.
+-- Healthy once the verdict is Healed, and only then; Degraded when it failed or ended
+-- NotHealed, Degraded (cured but skills lost) or Inconclusive (too little evidence to
+-- tell); Suspended while spec.suspend holds it; Degraded while the spec waits on its
+-- author (refused by the tenancy policy, or its patient's spec is invalid); Progressing
+-- while stages run.
 local hs = {}
 
 local function condition(status, kind)

@@ -327,7 +327,7 @@ TREATMENT_COLUMNS = [
     {"name": "Before", "type": "string", "jsonPath": ".status.severityBefore", "description": "Severity before treatment."},
     {"name": "After", "type": "string", "jsonPath": ".status.severityAfter", "description": "Severity after treatment."},
     {"name": "Skills", "type": "string", "jsonPath": ".status.skillsSummary", "description": "Skills kept or lost."},
-    {"name": "Verdict", "type": "string", "jsonPath": ".status.verdict", "description": "Healed, Degraded, NotHealed or Failed."},
+    {"name": "Verdict", "type": "string", "jsonPath": ".status.verdict", "description": "Healed, Degraded, NotHealed, Inconclusive or Failed."},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 

@@ -50,7 +50,7 @@ MAX_MESSAGE_CHARS = 1024
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-Verdict = Literal["Healed", "Degraded", "NotHealed", "Failed"]
+Verdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 TrainingMethod = Literal["sft", "dpo", "grpo"]
 
 
@@ -234,7 +234,10 @@ class FindingRow(StatusModel):
     scored: int = Field(0, description="Answers the judge could score (the denominator).")
     unscored: int = Field(0, description="Answers the judge could not score; kept out of the rate.")
     interval: list[float] | None = Field(None, description="Wilson 95 % interval of the failure rate: [low, high].")
-    severity: Severity = Field(Severity.NONE, description="Severity band of the failure rate.")
+    severity: Severity = Field(Severity.UNMEASURED, description="Severity band of the failure rate: UNMEASURED when "
+                                                               "nothing was scored, NONE when nothing failed.")
+    severity_span: str | None = Field(None, description="Set when the 95 % interval reaches other bands, e.g. "
+                                                         "HIGH-CRITICAL: the evidence cannot tell them apart.")
 
 
 # --- ModelPatient ----------------------------------------------------------------------
@@ -296,7 +299,8 @@ class ModelPatientStatus(StatusModel):
     observed_generation: int | None = Field(None, description="The spec generation the status describes.")
     findings: list[FindingRow] | None = Field(
         None, max_length=MAX_FINDING_ROWS, description="Failure rate with its denominator and severity, per symptom.")
-    overall_severity: Severity | None = Field(None, description="The worst severity over the screened symptoms.")
+    overall_severity: Severity | None = Field(None, description="The worst severity over the screened symptoms; "
+                                                               "UNMEASURED when one could not be scored and no other is MODERATE or worse.")
     worst_symptom: str | None = Field(None, description="The symptom with the highest failure rate.")
     worst_failure_rate: float | None = Field(None, description="Failure rate of the worst symptom, in percent (printer column FAILURE %).")
     last_checkup: str | None = Field(None, description="When the last diagnosis finished (RFC 3339).")
@@ -409,7 +413,7 @@ class TreatmentSpec(Resource):
     budget: int | None = Field(None, ge=1, le=100000, description="At most this many probes per symptom when diagnosing and verifying.")
     skill_budget: int | None = Field(None, ge=1, le=100000, description="At most this many items per skill domain when verifying.")
     max_attempts: int = Field(
-        3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe.")
+        3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe (an Inconclusive one does not: more probes, not more training, would decide it).")
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
     output: OutputSpec | None = Field(None, description="Where the healed model goes.")
     queue_name: str | None = Field(
@@ -447,7 +451,10 @@ class SkillRow(StatusModel):
     before: float | None = Field(None, description="Accuracy before treatment, 0..1.")
     after: float | None = Field(None, description="Accuracy after treatment, 0..1.")
     delta: float | None = Field(None, description="after - before.")
-    degraded: bool = Field(False, description="The drop is over the threshold and significant.")
+    degraded: bool = Field(False, description="The loss is beyond the margin and significant.")
+    status: Literal["kept", "degraded", "inconclusive"] | None = Field(
+        None, description="kept only when the 95 % bound of the paired change excludes a loss beyond the margin; "
+                          "inconclusive when it cannot yet.")
 
 
 class SymptomOutcome(StatusModel):
@@ -457,7 +464,9 @@ class SymptomOutcome(StatusModel):
     before: float | None = Field(None, description="Failure rate before treatment, 0..1.")
     after: float | None = Field(None, description="Failure rate after treatment on held-out probes, 0..1.")
     target: float | None = Field(None, description="The target failure rate.")
-    healed: bool | None = Field(None, description="after is at or below the target.")
+    healed: bool | None = Field(None, description="after is at or below the target and the drop is significant.")
+    status: Literal["met", "missed", "inconclusive"] | None = Field(
+        None, description="met, missed, or inconclusive (too few scored answers, or a drop not yet significant).")
 
 
 class TreatmentStatus(StatusModel):
@@ -478,7 +487,7 @@ class TreatmentStatus(StatusModel):
     skills: list[SkillRow] | None = Field(None, max_length=MAX_SKILL_ROWS, description="Skill table of the last verification.")
     skills_truncated: int | None = Field(None, description="How many skill rows were left out.")
     skills_summary: str | None = Field(None, description="The skill table in a few words (printer column SKILLS), e.g. '4 kept'.")
-    verdict: Verdict | None = Field(None, description="Healed, Degraded (cured but skills lost), NotHealed, or Failed (a stage failed for good).")
+    verdict: Verdict | None = Field(None, description="Healed, Degraded (cured but skills lost), NotHealed, Inconclusive (too little evidence to tell; never healthy), or Failed (a stage failed for good).")
     recipe: str | None = Field(None, description="Path of the Oumi recipe (recipe.yaml) of the last training.")
     artifacts: dict[str, str] | None = Field(None, description="Where the outputs lie: diagnosis, cure, model, recipe, verification.")
     conditions: list[Condition] | None = Field(

@@ -4,6 +4,12 @@ Each subcommand lives in its own module with a `register(subparsers)` function
 that adds its parser and sets `handler` to a function taking the parsed args and
 returning an exit code. Modules import their heavy dependencies inside the
 handler, so `hospital --help` and the operator never load torch.
+
+Exit codes are documented in `cli.exit_codes` (0 only for success, Healed, or a
+diagnosis under `--fail-on`). With `--json` a command prints exactly one JSON
+document on stdout (`console.json_document`: a versioned `schema` key, the
+command, its exit code, its result) and nothing else: every other line, the
+libraries' logs included, goes to stderr; an error is a document with `error`.
 """
 
 from __future__ import annotations
@@ -58,18 +64,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_name(args: argparse.Namespace) -> str:
+    """The command as a user typed it: 'verify', 'recipes list'."""
+    action = getattr(args, "action", None) or getattr(args, "crds_command", None) or getattr(args, "chart_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from model_hospital.cli import exit_codes
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if not getattr(args, "handler", None):
-            parser.print_help()
-            return 2
-        return int(args.handler(args) or 0)
     except (HospitalError, Unavailable) as error:
-        from model_hospital.cli.console import error_line
+        from model_hospital.cli.console import emit, error_line
 
         error_line(str(error))
+        if argv is not None and "--json" in argv or argv is None and "--json" in sys.argv[1:]:
+            emit("hospital", error.exit_code, None, error=str(error))
+        return error.exit_code
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return exit_codes.USAGE
+    json_mode = bool(getattr(args, "json", False))
+    if not json_mode:
+        return _run(args, json_mode)
+    from model_hospital.cli.console import data_only_stdout
+
+    with data_only_stdout():
+        return _run(args, json_mode)
+
+
+def _run(args: argparse.Namespace, json_mode: bool) -> int:
+    from model_hospital.cli import exit_codes
+    from model_hospital.cli.console import emit, error_line
+
+    try:
+        return int(args.handler(args) or 0)
+    except (HospitalError, Unavailable) as error:
+        error_line(str(error))
+        if json_mode:
+            emit(command_name(args), error.exit_code, None, error=str(error))
         return error.exit_code
     except ModuleNotFoundError as error:
         from model_hospital.extras import extra_for_module, install_hint
@@ -82,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         error_line(f"{error.name} is not installed in this Python environment: {install_hint(extra)}")
         return 2
     except KeyboardInterrupt:
-        from model_hospital.cli.console import error_line
-
         error_line("interrupted: finished stages are kept; run the same command again to resume")
-        return 130
+        if json_mode:
+            emit(command_name(args), exit_codes.INTERRUPTED, None, error="interrupted")
+        return exit_codes.INTERRUPTED
 
 
 if __name__ == "__main__":

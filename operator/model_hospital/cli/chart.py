@@ -14,21 +14,24 @@ def register(subparsers) -> None:
         "generate", help="write values.yaml, values.schema.json, the chart's CRD copies, docs references and argocd-cm")
     generate.add_argument("--root", type=Path, default=Path("."), help="repository root (default: .)")
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is out of date")
+    generate.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     generate.set_defaults(handler=handle_generate)
 
 
 def handle_generate(args) -> int:
     from model_hospital.api.chart_values import CHART_DIR, stale_chart_files, write_chart_files
-    from model_hospital.cli.console import console
+    from model_hospital.cli.console import console, emit
 
     if not (args.root / CHART_DIR / "Chart.yaml").is_file() or not (args.root / "crds").is_dir():
         raise HospitalError(f"{args.root} is not the repository root: it needs {CHART_DIR}/Chart.yaml and crds/")
-    out = console()
+    out = console(args.json)
     if args.check:
         stale = stale_chart_files(args.root)
         for path in stale:
             out.print(f"[red]stale[/] {path}: run `hospital chart generate`")
-        return 1 if stale else 0
-    for path in write_chart_files(args.root):
+        code = 1 if stale else 0
+        return emit("chart generate", code, {"stale": [str(p) for p in stale]}) if args.json else code
+    written = [str(path) for path in write_chart_files(args.root)]
+    for path in written:
         out.print(f"wrote {path}")
-    return 0
+    return emit("chart generate", 0, {"written": written}) if args.json else 0

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+from contextlib import contextmanager
 
 from rich.console import Console
+
+JSON_SCHEMA = "modelhospital.io/cli/v1"
 
 _stderr = Console(stderr=True, highlight=False)
 
@@ -23,8 +28,77 @@ def error_line(message: str) -> None:
     _stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
+_data_out = None  # where --json documents go while stdout is handed to stderr (data_only_stdout)
+
+
 def print_json(payload: str) -> None:
-    sys.stdout.write(payload.rstrip("\n") + "\n")
+    """Writes one JSON document on its own line to stdout (the real one, under data_only_stdout)."""
+    out = _data_out or sys.stdout
+    out.write(payload.rstrip("\n") + "\n")
+    out.flush()
+
+
+def json_document(command: str, exit_code: int, result: dict | list | None = None, **extra) -> dict:
+    """The one JSON document a `--json` command prints: every command has the same envelope.
+
+    `schema` versions the envelope; `command` names the command, `exit_code` is the
+    process's exit code, `result` holds the command's own data, and `artifacts`
+    (where a command writes files) their paths; an error document has `error` instead.
+    """
+    return {"schema": JSON_SCHEMA, "command": command, "exit_code": exit_code, "result": result, **extra}
+
+
+def emit(command: str, exit_code: int, result: dict | list | None = None, **extra) -> int:
+    """Prints the command's JSON document and gives back its exit code."""
+    import json
+
+    print_json(json.dumps(json_document(command, exit_code, result, **extra), default=str))
+    return exit_code
+
+
+@contextmanager
+def data_only_stdout():
+    """While a --json command runs, everything else written to stdout goes to stderr.
+
+    Libraries print to stdout behind our back: Oumi's logger holds the stdout it saw
+    at import, `oumi train` runs as a child that inherits file descriptor 1. So the
+    Python stream, the logging handlers bound to it and (when it is the real
+    terminal or pipe) descriptor 1 itself are all pointed at stderr; `print_json`
+    writes to what stdout was.
+    """
+    global _data_out
+    original = sys.stdout
+    original.flush()
+    saved_fd = None
+    if original is sys.__stdout__ and original is not None:
+        try:
+            saved_fd = os.dup(1)
+            os.dup2(2, 1)
+        except OSError:
+            saved_fd = None
+    _data_out = os.fdopen(saved_fd, "w", closefd=False) if saved_fd is not None else original
+    moved = [handler for handler in _stream_handlers() if handler.stream is original]
+    for handler in moved:
+        handler.setStream(sys.stderr)
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout = original
+        for handler in moved:
+            handler.setStream(original)
+        _data_out.flush()
+        if saved_fd is not None:
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+        _data_out = None
+
+
+def _stream_handlers() -> list[logging.StreamHandler]:
+    loggers = [logging.getLogger()] + [logger for logger in logging.Logger.manager.loggerDict.values()
+                                       if isinstance(logger, logging.Logger)]
+    return [handler for logger in loggers for handler in logger.handlers
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)]
 
 
 def positive_int(text: str) -> int:

@@ -14,6 +14,7 @@ def register(subparsers) -> None:
     generate.add_argument("--output", type=Path, default=Path("crds"), help="folder to write into (default: ./crds)")
     generate.add_argument("--check", action="store_true",
                           help="write nothing; exit 1 when the files differ from the models")
+    generate.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     generate.set_defaults(handler=handle_generate)
 
 
@@ -27,18 +28,21 @@ def stale_files(folder: Path) -> list[str]:
 
 def handle_generate(args) -> int:
     from model_hospital.api.crdgen import crd_documents, render_yaml
-    from model_hospital.cli.console import console
+    from model_hospital.cli.console import console, emit
 
-    out = console()
+    out = console(args.json)
     if args.check:
         stale = stale_files(args.output)
         for name in stale:
             out.print(f"[red]stale[/] {args.output / name}: run `hospital crds generate`")
-        return 1 if stale else 0
+        code = 1 if stale else 0
+        return emit("crds generate", code, {"stale": [str(args.output / n) for n in stale]}) if args.json else code
     if args.output.exists() and not args.output.is_dir():
         raise HospitalError(f"--output {args.output} is a file: give a folder")
     args.output.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, document in crd_documents().items():
         (args.output / name).write_text(render_yaml(document), encoding="utf-8")
         out.print(f"wrote {args.output / name}")
-    return 0
+        written.append(str(args.output / name))
+    return emit("crds generate", 0, {"written": written}) if args.json else 0

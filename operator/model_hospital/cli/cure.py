@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("--teacher-url", metavar="URL", help="the teacher's OpenAI-compatible endpoint")
     parser.add_argument("--teacher-key-env", metavar="VAR", help="environment variable holding the teacher endpoint's key")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--json", action="store_true", help="print the stage result as JSON only")
+    parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.set_defaults(handler=handle)
 
 
@@ -51,12 +51,14 @@ def stage_input_from(args):
 
 
 def handle(args) -> int:
-    from model_hospital.cli.console import console, print_json
+    from model_hospital.cli import exit_codes
+    from model_hospital.cli.console import console, emit
     from model_hospital.stages.runner import run_stage
 
     result = run_stage("synth", stage_input_from(args), args.output, console(args.json))
+    code = exit_codes.OK if result.ok else exit_codes.FAILED
     if args.json:
-        print_json(result.model_dump_json(indent=2))
+        return emit("cure", code, result.model_dump(mode="json", exclude={"artifacts"}), artifacts=result.artifacts)
     else:
         out = console()
         for name, path in result.artifacts.items():
@@ -64,4 +66,4 @@ def handle(args) -> int:
                 out.print(f"  {name}: {path}")
         out.print(f"next: hospital recipe --diagnosis {args.diagnosis} --cure {args.output} "
                   f"--output {Path(args.output) / 'recipe.yaml'}")
-    return 0
+    return code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
@@ -35,12 +34,41 @@ def register(subparsers) -> None:
     parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
     parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
     parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON only")
+    parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
+                        help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
+                             "and 5 when a finding could not be measured: a gate for CI")
+    parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.add_argument("--dry-run", action="store_true", help="check the inputs and show the plan; run nothing")
     parser.add_argument("--verbose", action="store_true", help="show the libraries' own logs")
     parser.set_defaults(handler=handle)
 
 
+def _severity(text: str):
+    import argparse
+
+    from model_hospital.api.common import Severity
+
+    gates = [s.value for s in Severity if s.rank >= Severity.LOW.rank]
+    if text.strip().upper() not in gates:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose from {', '.join(gates)}")
+    return Severity(text.strip().upper())
+
+
+def gate(diagnosis, fail_on) -> tuple[int, str]:
+    """The exit code of a diagnosis under --fail-on, and why: 7 at or over it, 5 when a finding was not measured."""
+    from model_hospital.api.common import Severity
+    from model_hospital.cli import exit_codes
+
+    if fail_on is None:
+        return exit_codes.OK, "no --fail-on gate"
+    reached = [f"{name.value} {result.severity.value}" for name, result in diagnosis.findings.items()
+               if result.severity.rank >= fail_on.rank]
+    if reached:
+        return exit_codes.SEVERITY_REACHED, f"at or over {fail_on.value}: {', '.join(reached)}"
+    unmeasured = [name.value for name, result in diagnosis.findings.items() if result.severity is Severity.UNMEASURED]
+    if unmeasured or not diagnosis.findings:
+        return exit_codes.INCONCLUSIVE, f"not measured (nothing scored): {', '.join(unmeasured) or 'every finding'}"
+    return exit_codes.OK, f"every finding under {fail_on.value}"
 
 
 def stage_input_from(args):
@@ -65,7 +93,7 @@ def handle(args) -> int:
     from model_hospital.extras import require_engine
 
     require_engine(args.engine)  # before anything loads: a dry run must not say all is well without it
-    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.cli.console import console as make_console, emit
     from model_hospital.stages import diagnose as stage
 
     out = make_console(args.json)
@@ -79,8 +107,8 @@ def handle(args) -> int:
         plan = {s.value: {"probes": len(p), "max_new_tokens": stage.SUITE_MAX_NEW_TOKENS[s]}
                 for s, p in planned.items()}
         if args.json:
-            print_json(json.dumps({"dry_run": True, "model": stage_input.model, "plan": plan,
-                                   "output": str(args.output)}))
+            return emit("diagnose", 0, {"dry_run": True, "model": stage_input.model, "plan": plan,
+                                        "output": str(args.output)})
         else:
             for symptom, row in plan.items():
                 out.print(f"would send {row['probes']} {symptom} probes (up to {row['max_new_tokens']} new tokens each)")
@@ -88,13 +116,15 @@ def handle(args) -> int:
         return 0
     diagnosis = stage.diagnose(stage_input, out)
     artifacts = stage.write_reports(diagnosis, args.output)
+    code, why = gate(diagnosis, args.fail_on)
     if args.json:
-        print_json(json.dumps({**stage.summary(diagnosis), "artifacts": artifacts}))
-        return 0
+        return emit("diagnose", code, stage.summary(diagnosis), artifacts=artifacts, gate=why)
     from model_hospital.clinic.report import console_table
 
     out.print(console_table(diagnosis))
     if diagnosis.treatment_priority:
         out.print("Treatment priority: " + " > ".join(s.value for s in diagnosis.treatment_priority))
     out.print(f"Report: {artifacts['report']}  (chart: {artifacts['chart']}, data: {artifacts['diagnosis']})")
-    return 0
+    if args.fail_on is not None:
+        out.print(f"--fail-on {args.fail_on.value}: {why} (exit {code})")
+    return code

@@ -20,6 +20,7 @@ def register(subparsers) -> None:
     recipe.add_argument("--train-output", metavar="DIR",
                         help="the adapter folder training will write (default: 'adapter' beside the recipe)")
     recipe.add_argument("--max-steps", type=int, metavar="N", help="stop training after N steps (a dry run)")
+    recipe.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     recipe.set_defaults(handler=handle_recipe)
 
     recipes = subparsers.add_parser("recipes", help="list, validate and share recipes",
@@ -27,25 +28,28 @@ def register(subparsers) -> None:
     actions = recipes.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the recipes in the recipes folder")
     listing.add_argument("--dir", type=Path, metavar="DIR", help="recipes folder (default: the recipes the package ships)")
+    listing.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     listing.set_defaults(handler=handle_list)
     validate = actions.add_parser("validate", help="check recipe headers and load each config with Oumi")
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    validate.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     validate.set_defaults(handler=handle_validate)
     share = actions.add_parser("share", help="write a contribution-ready copy of a recipe, with instructions")
     share.add_argument("path", type=Path, metavar="PATH")
     share.add_argument("--output", type=Path, metavar="DIR", help="recipes folder to write into (default: ./shared-recipes)")
     share.add_argument("--author", metavar="NAME", help="set the header's author")
+    share.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     share.set_defaults(handler=handle_share)
 
 
 def handle_recipe(args) -> int:
-    from model_hospital.cli.console import console
+    from model_hospital.cli.console import console, emit
     from model_hospital.clinic import recipes
     from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report
     from model_hospital.clinic.models import resolve
     from model_hospital.stages.train import default_dtype, explain
 
-    out = console()
+    out = console(args.json)
     diagnosis = load_diagnosis(args.diagnosis)
     report = load_skill_report(args.skill_report) if args.skill_report else None
     patient = resolve(diagnosis.model.reference)
@@ -58,6 +62,9 @@ def handle_recipe(args) -> int:
     path = recipes.write_recipe(args.output, recipes.generated_header(plan, base), config, plan.reasons)
     _, loaded = recipes.load_recipe(path)
     recipes.check_datasets(loaded, path)
+    if args.json:
+        return emit("recipe", 0, {"recipe": str(path), "base": base, "reasons": list(plan.reasons)},
+                    artifacts={"recipe": str(path)})
     explain(plan, out)
     out.print(f"[green]wrote[/] {path} (loads with Oumi's TrainingConfig)")
     out.print(f"next: hospital train --recipe {path} --base {base}")
@@ -72,13 +79,14 @@ def recipe_files(folder: Path) -> list[Path]:
 def handle_list(args) -> int:
     from rich.table import Table
 
-    from model_hospital.cli.console import console
+    from model_hospital.cli.console import console, emit
     from model_hospital.clinic import recipes
     from model_hospital.errors import HospitalError
 
     from model_hospital.packaged import recipes_dir
 
     folder = args.dir or recipes_dir()
+    listed: list[dict] = []
     table = Table(title=f"recipes in {folder}")
     table.add_column("recipe", no_wrap=True)
     for column in ("version", "symptom", "method", "tested on", "success", "file"):
@@ -88,39 +96,52 @@ def handle_list(args) -> int:
             header = recipes.parse_header(path.read_text(encoding="utf-8"), path)
         except HospitalError as error:
             table.add_row("[red]invalid[/]", "", "", "", "", "", f"{path}: {error}")
+            listed.append({"file": str(path), "valid": False, "error": str(error)})
             continue
+        listed.append({"file": str(path), "valid": True, **header.model_dump(mode="json")})
         success = "untested" if header.success_rate is None else f"{header.success_rate:.0%}"
         table.add_row(header.recipe_id, header.version, header.symptom.value, header.method,
                       ", ".join(header.tested_models) or "-", success, str(path.relative_to(folder)))
+    if args.json:
+        return emit("recipes list", 0, {"folder": str(folder), "recipes": listed})
     console().print(table)
     return 0
 
 
 def handle_validate(args) -> int:
-    from model_hospital.cli.console import console, error_line
+    from model_hospital.cli.console import console, emit, error_line
     from model_hospital.clinic import recipes
     from model_hospital.errors import HospitalError
 
-    out = console()
+    out = console(args.json)
     failures = 0
+    checked: list[dict] = []
     for path in args.paths:
         try:
             header, config = recipes.load_recipe(path)
         except HospitalError as error:
             error_line(str(error))
             failures += 1
+            checked.append({"file": str(path), "valid": False, "error": str(error)})
             continue
+        checked.append({"file": str(path), "valid": True, "recipe_id": header.recipe_id, "version": header.version})
         out.print(f"[green]ok[/] {path}: {header.recipe_id} {header.version} ({header.symptom.value}, "
                   f"{config.training.trainer_type.name}, LoRA r {config.peft.lora_r})")
-    return 2 if failures else 0
+    code = 2 if failures else 0
+    if args.json:
+        return emit("recipes validate", code, {"recipes": checked})
+    return code
 
 
 def handle_share(args) -> int:
-    from model_hospital.cli.console import console
+    from model_hospital.cli.console import console, emit
     from model_hospital.clinic import recipes
 
     out = console()
     path, instructions = recipes.share_recipe(args.path, args.output or Path("shared-recipes"), author=args.author)
+    if args.json:
+        return emit("recipes share", 0, {"recipe": str(path), "instructions": list(instructions)},
+                    artifacts={"recipe": str(path)})
     out.print(f"[green]wrote[/] {path}")
     for line in instructions:
         out.print(line)

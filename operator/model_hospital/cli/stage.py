@@ -14,11 +14,13 @@ def register(subparsers) -> None:
     parser.add_argument("--input", required=True,
                         help="stage input JSON file, or - to read $HOSPITAL_STAGE_INPUT")
     parser.add_argument("--output", required=True, type=Path, help="folder for artifacts and result.json")
+    parser.add_argument("--json", action="store_true",
+                        help="also print the stage result as one JSON document (result.json is written either way)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
-    from model_hospital.cli.console import console
+    from model_hospital.cli.console import console, emit
     from model_hospital.errors import HospitalError
     from model_hospital.stages.runner import read_input, refuse_input, run_stage
 
@@ -28,4 +30,8 @@ def handle(args) -> int:
         refuse_input(args.name, args.output, error)  # the contract: result.json whatever happened
         raise
     result = run_stage(args.name, stage_input, args.output, console(json_mode=True))
-    return 0 if result.ok else 1
+    # A stage that ran is a Job that succeeded, whatever verdict it reached: the verdict is in its result.
+    code = 0 if result.ok else 1
+    if getattr(args, "json", False):
+        return emit(f"stage {args.name}", code, result.model_dump(mode="json"))
+    return code

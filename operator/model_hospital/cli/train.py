@@ -14,20 +14,18 @@ def register(subparsers) -> None:
     parser.add_argument("--merge", action="store_true", help="also write a merged full model next to the adapter")
     parser.add_argument("--base", metavar="REF",
                         help="the base model's reference to record (default: the recipe's model_name)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON only")
+    parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
-    import json
-
-    from model_hospital.cli.console import console, print_json
+    from model_hospital.cli.console import console, emit
     from model_hospital.stages.train import train_recipe
 
     out = console(args.json)
     outcome = train_recipe(args.recipe, out, merge=args.merge, base_reference=args.base)
     if args.json:
-        print_json(json.dumps(outcome))
+        return emit("train", 0, outcome)
     else:
         out.print(f"[green]trained[/] in {outcome['seconds']} s: adapter at {outcome['adapter']}"
                   + (f", merged model at {outcome['merged']}" if "merged" in outcome else ""))

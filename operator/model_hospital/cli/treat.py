@@ -14,7 +14,10 @@ from model_hospital.cli.verify import (
 )
 
 # Skill items per domain in each verify of a treatment: both models answer them on every attempt.
-DEFAULT_SKILL_BUDGET = 40
+# 64 (every domain holds at least 64 scored items) is what an accuracy bound needs to exclude
+# a 10-point loss when a few items change either way; 40 could not. The model before
+# treatment is examined once and cached, so the cost is the treated model's answers.
+DEFAULT_SKILL_BUDGET = 64
 
 
 def register(subparsers) -> None:
@@ -22,7 +25,8 @@ def register(subparsers) -> None:
         "treat", help="the whole treatment: diagnose -> cure -> train -> verify, retried until healed",
         description="Runs every stage through the same entrypoint a Kubernetes Job uses, keeps each stage's "
                     "input and result under DIR/<stage>-<attempt>/, and resumes from the last finished stage "
-                    "when run again.")
+                    "when run again. Exit code 0 only for Healed; 3 NotHealed, 4 Degraded, 5 Inconclusive, "
+                    "6 Failed (a stage failed), 2 bad input.")
     parser.add_argument("--model", default="bundled:smollm2-135m-instruct", metavar="REF",
                         help="the patient (default: bundled:smollm2-135m-instruct)")
     parser.add_argument("--symptom", required=True, action="append", metavar="S", type=Symptom.parse,
@@ -33,8 +37,8 @@ def register(subparsers) -> None:
                         help="train and verify at most N times (default 2)")
     parser.add_argument("--budget", type=positive_int, metavar="N", help="at most N probes per symptom")
     parser.add_argument("--skill-budget", type=positive_int, default=DEFAULT_SKILL_BUDGET, metavar="N",
-                        help=f"at most N skill items per domain in each verify (default {DEFAULT_SKILL_BUDGET}, "
-                             "enough for the NLL test on a CPU; `hospital verify` uses every item by default)")
+                        help=f"at most N skill items per domain in each verify (default {DEFAULT_SKILL_BUDGET}: enough for "
+                             "the no-harm bounds to decide on a CPU; `hospital verify` uses every item by default)")
     parser.add_argument("--threshold", type=_fraction, default=0.10, metavar="X",
                         help="relative skill drop flagged as degradation when significant (default 0.1)")
     parser.add_argument("--method", choices=["sft", "dpo", "grpo"], default="sft", help="training method")
@@ -42,12 +46,16 @@ def register(subparsers) -> None:
     parser.add_argument("--subprocess", action="store_true",
                         help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
     add_generation_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print treatment.json only")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document only (its result is treatment.json; see `hospital --help`)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
-    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.cli import exit_codes
+    from model_hospital.cli.console import console as make_console, emit
+    from model_hospital.cli.verify import failed
+    from model_hospital.errors import HospitalError
     from model_hospital.treat import (
         TreatmentPlan,
         in_process_runner,
@@ -63,20 +71,26 @@ def handle(args) -> int:
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
         max_steps=args.max_steps, generation=generation_from(args))
     runner = subprocess_runner if args.subprocess else in_process_runner
-    treatment = treat(plan, args.output, out, runner)
+    try:
+        treatment = treat(plan, args.output, out, runner)
+    except HospitalError:
+        raise
+    except Exception as error:  # noqa: BLE001 - treatment.json says Failed; so does the exit code
+        return failed("treat", error, args.json, Path(args.output) / "treatment.json")
+    code = exit_codes.for_verdict(treatment.verdict)
     if args.json:
-        print_json(treatment.model_dump_json(by_alias=True))
-        return 0
+        return emit("treat", code, treatment.model_dump(mode="json", by_alias=True),
+                    artifacts={"treatment": str(Path(args.output) / "treatment.json")})
     out.print(stage_table(treatment))
     verification = load_verification(treatment)
     if verification is not None:
-        from model_hospital.stages.verify import before_after_table
+        from model_hospital.clinic.verification_report import before_after_table
 
         out.print(before_after_table(verification))
     out.print(f"[bold]Treatment: {treatment.verdict}[/] after {treatment.attempts} attempt(s) - {treatment.message}")
     out.print(f"Treated model: {treatment.adapter}")
     out.print(f"Record: {Path(args.output) / 'treatment.json'}")
-    return 0
+    return code
 
 
 def stage_table(treatment):

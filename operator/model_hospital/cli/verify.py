@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
 from model_hospital.cli.console import positive_int
+from model_hospital.errors import HospitalError
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "verify", help="compare a model before and after treatment: held-out symptoms, over-refusal, skills",
         description="Runs the skill suites and the held-out probes on both models and gives a verdict "
-                    "(Healed, Degraded, NotHealed) with recommendations for the next recipe.")
+                    "(Healed, Degraded, NotHealed, Inconclusive) with recommendations for the next recipe. "
+                    "Exit code 0 only for Healed; 3 NotHealed, 4 Degraded, 5 Inconclusive, 6 Failed.")
     parser.add_argument("--before", required=True, metavar="REF", help="the patient before treatment")
     parser.add_argument("--after", required=True, metavar="REF",
                         help="the treated model (a LoRA adapter folder is accepted)")
@@ -29,7 +30,10 @@ def register(subparsers) -> None:
     parser.add_argument("--output", type=Path, default=Path("runs/verification"), metavar="DIR",
                         help="folder for verification.json, verification.md and the chart (default: runs/verification)")
     add_generation_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print the result summary as JSON only")
+    parser.add_argument("--min-scored", type=positive_int, default=20, metavar="N",
+                        help="fewest scored held-out answers per finding for a verdict (default 20); fewer is "
+                             "Inconclusive")
+    parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.set_defaults(handler=handle)
 
 
@@ -87,7 +91,8 @@ def generation_from(args):
 
 def handle(args) -> int:
     from model_hospital.api.stages import VerifyInput
-    from model_hospital.cli.console import console as make_console, print_json
+    from model_hospital.cli import exit_codes
+    from model_hospital.cli.console import console as make_console, emit
     from model_hospital.stages.runner import run_stage
 
     out = make_console(args.json)
@@ -95,11 +100,28 @@ def handle(args) -> int:
     stage_input = VerifyInput(
         before=args.before, after=args.after, symptoms=list(dict.fromkeys(args.symptom)),
         threshold=args.threshold, targets=dict(args.target), budget=args.budget,
-        skill_budget=args.skill_budget, generation=generation_from(args))
-    result = run_stage("verify", stage_input, args.output, out)
+        skill_budget=args.skill_budget, generation=generation_from(args), min_scored=args.min_scored)
+    try:
+        result = run_stage("verify", stage_input, args.output, out)
+    except HospitalError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a crashed stage is the verdict Failed, with its reason
+        return failed("verify", error, args.json, Path(args.output) / "result.json")
+    code = exit_codes.for_verdict(result.summary.get("verdict")) if result.ok else exit_codes.FAILED
     if args.json:
-        print_json(json.dumps({**result.summary, "artifacts": result.artifacts}))
-    else:
-        out.print(f"Report: {result.artifacts['report']}  (chart: {result.artifacts['chart']}, "
-                  f"data: {result.artifacts['verification']})")
-    return 0 if result.ok else 1
+        return emit("verify", code, result.summary, artifacts=result.artifacts)
+    out.print(f"Report: {result.artifacts['report']}  (chart: {result.artifacts['chart']}, "
+              f"data: {result.artifacts['verification']})")
+    return code
+
+
+def failed(command: str, error: BaseException, json_mode: bool, record: Path) -> int:
+    """Reports a crashed stage as one red line (and a JSON error document); gives back the exit code of Failed."""
+    from model_hospital.cli import exit_codes
+    from model_hospital.cli.console import emit, error_line
+
+    message = f"{type(error).__name__}: {error} (Failed; the stage's record: {record})"
+    error_line(message)
+    if json_mode:
+        emit(command, exit_codes.FAILED, None, error=message)
+    return exit_codes.FAILED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from model_hospital.api.common import Finding, Severity, Symptom, severity_for
+from model_hospital.api.common import Finding, Severity, Symptom, overall_of, severity_for
 from model_hospital.api.stages import FindingResult, JudgedAnswer, RateEstimate
 from model_hospital.clinic.stats import wilson_interval
 
@@ -62,7 +62,8 @@ def _sort_key(result: FindingResult) -> tuple:
 
 
 def overall_severity(findings: dict[Finding, FindingResult]) -> Severity:
-    return max((f.severity for f in findings.values()), key=lambda s: s.rank, default=Severity.NONE)
+    """The worst severity of the findings (common.overall_of: never healthy while one went unmeasured)."""
+    return overall_of([f.severity for f in findings.values()])
 
 
 def worst_finding(findings: dict[Finding, FindingResult]) -> Finding | None:

@@ -86,3 +86,67 @@ def _percentile(ordered: Sequence[float], fraction: float) -> float:
 def _check_paired(before: Sequence, after: Sequence) -> None:
     if len(before) != len(after):
         raise ValueError(f"paired values differ in length: {len(before)} before, {len(after)} after")
+
+
+def paired_difference_interval(before: Sequence[bool], after: Sequence[bool],
+                               z: float = 1.959963984540054) -> tuple[float, float] | None:
+    """Newcombe's hybrid score interval (method 10, 95 % by default) of mean(after) - mean(before) on paired booleans.
+
+    Each proportion gets its Wilson interval; the correlation of the pairs (phi)
+    narrows the difference's interval when the same items stay the same. It keeps
+    its coverage on few items and rates near 0 or 1, where a Wald interval does
+    not. None when there are no items.
+    """
+    from model_hospital.clinic.stats import wilson_interval
+
+    _check_paired(before, after)
+    n = len(before)
+    if n == 0:
+        return None
+    both = sum(1 for b, a in zip(before, after) if b and a)
+    only_after = sum(1 for b, a in zip(before, after) if a and not b)
+    only_before = sum(1 for b, a in zip(before, after) if b and not a)
+    neither = n - both - only_after - only_before
+    p_after, p_before = (both + only_after) / n, (both + only_before) / n
+    low_after, high_after = wilson_interval(both + only_after, n, z)
+    low_before, high_before = wilson_interval(both + only_before, n, z)
+    margins = (both + only_after) * (only_before + neither) * (both + only_before) * (only_after + neither)
+    phi = (both * neither - only_after * only_before) / math.sqrt(margins) if margins else 0.0
+    difference = p_after - p_before
+    below = math.sqrt(max(0.0, (p_after - low_after) ** 2 - 2 * phi * (p_after - low_after) * (high_before - p_before)
+                          + (high_before - p_before) ** 2))
+    above = math.sqrt(max(0.0, (high_after - p_after) ** 2 - 2 * phi * (high_after - p_after) * (p_before - low_before)
+                          + (p_before - low_before) ** 2))
+    return (max(-1.0, difference - below), min(1.0, difference + above))
+
+
+def items_to_bound(estimate: float, bound: float, limit: float, n: int) -> int | None:
+    """About how many more paired items would put a confidence bound beyond `limit`, at the same estimate.
+
+    A bound's distance from the estimate shrinks as 1/sqrt(n). None when the estimate
+    itself lies on the wrong side of the limit: no number of items would do it.
+    """
+    spread, room = abs(estimate - bound), abs(estimate - limit)
+    if n <= 0 or (limit - estimate) * (bound - estimate) < 0 or room == 0:
+        return None  # the limit lies on the other side of the estimate from the bound
+    if spread < room:
+        return 0
+    return max(1, math.ceil(n * (spread / room) ** 2) - n)
+
+
+def items_to_significance(worse: int, better: int, n: int, alpha: float = 0.05, most: int = 20) -> int | None:
+    """About how many more paired items would make `better` outnumber `worse` significantly (exact McNemar).
+
+    The discordant shares are kept as observed; None when `better` does not outnumber
+    `worse` or when `most` times the items would still not be enough.
+    """
+    if better <= worse or n <= 0:
+        return None
+    if mcnemar_exact(worse, better) < alpha:
+        return 0
+    step = max(1, n // 20)
+    for total in range(n + step, most * n + 1, step):
+        scale = total / n
+        if mcnemar_exact(round(worse * scale), round(better * scale)) < alpha:
+            return total - n
+    return None

@@ -125,6 +125,8 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
     hospital_base.json) and adds one more: changing everything at once overcorrects.
     """
     symptom, severity = primary_symptom(diagnosis)
+    if severity not in SEVERITY_DEFAULTS:
+        raise HospitalError(f"{symptom.value} was not measured (nothing scored): diagnose it again before treating")
     learning_rate, rank, epochs = SEVERITY_DEFAULTS[severity]
     reasons = [f"{symptom.value} is {severity.value}: learning rate {learning_rate:g}, LoRA r {rank}, {epochs} epoch(s)"
                + (" (LOW is treated like MODERATE)" if severity in (Severity.LOW, Severity.NONE) else "")]

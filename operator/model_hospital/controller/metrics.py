@@ -72,9 +72,10 @@ class Metrics:
                 self._patients.pop((namespace, name), None)
             else:
                 self._patients[(namespace, name)] = {
-                    "severity": status.get("overallSeverity") or "NONE",
+                    # Not diagnosed yet is not "no failures": it is counted apart, never as NONE.
+                    "severity": status.get("overallSeverity") or "UNMEASURED",
                     "phase": status.get("phase") or "Pending",
-                    "findings": {row.get("symptom"): row.get("severity") or "NONE" for row in status.get("findings") or []},
+                    "findings": {row.get("symptom"): row.get("severity") or "UNMEASURED" for row in status.get("findings") or []},
                 }
             self._refresh_patients()
 

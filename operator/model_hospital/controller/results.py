@@ -10,8 +10,8 @@ its `summary` dict carries the figures copied into status. Keys read here, per s
   `report` (diagnosis.md);
 - synth: `sft` and `dpo` (rows written); the cure folder is the stage's folder;
 - train: `merged` or `adapter` (the trained model), optionally `recipe` (recipe.yaml);
-- verify: `verdict`, `findings` ({symptom: {before, after, n, target, healed}}),
-  `skills` ({domain: {before, after, delta, degraded}} or rows with a `domain` key),
+- verify: `verdict`, `findings` ({symptom: {before, after, n, target, healed, status}}),
+  `skills` ({domain: {before, after, delta, degraded, status}} or rows with a `domain` key),
   optionally `severity_after` and `verification` (verification.json).
 
 A path missing from the summary falls back to the file's conventional name beside
@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from model_hospital.api.common import Finding, Severity, severity_for
+from model_hospital.api.common import Finding, Severity, overall_of, severity_for, severity_span
 from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
@@ -248,11 +248,13 @@ def finding_rows(summary: dict[str, Any]) -> list[FindingRow]:
             continue
         rate = _rate(row.get("failure_rate"))
         severity = row.get("severity") or severity_for(rate).value
-        interval = row.get("interval")
+        interval = [float(bound) for bound in row.get("interval") or []] or None
+        span = severity_span(interval)
         rows.append(FindingRow(
             symptom=finding, failure_rate=rate, failures=int(row.get("failures") or 0),
             scored=int(row.get("scored") or 0), unscored=int(row.get("unscored") or 0),
-            interval=[float(bound) for bound in interval] if interval else None, severity=Severity(severity)))
+            interval=interval, severity=Severity(severity),
+            severity_span=f"{span[0].value}-{span[1].value}" if span and span[0] is not span[1] else None))
     rows.sort(key=lambda row: (-(row.failure_rate if row.failure_rate is not None else -1), row.symptom.value))
     return rows[:MAX_FINDING_ROWS]
 
@@ -266,7 +268,7 @@ def diagnosis_status(summary: StageSummary, finished_at: str) -> dict[str, Any]:
     worst = max(scored, key=lambda row: row.failure_rate, default=None)
     overall = figures.get("overall_severity")
     if overall is None:
-        overall = max((row.severity for row in symptoms), key=lambda severity: severity.rank, default=Severity.NONE).value
+        overall = overall_of([row.severity for row in symptoms]).value
     worst_name = figures.get("worst_finding") or (worst.symptom.value if worst else None)
     worst_row = next((row for row in rows if row.symptom.value == worst_name), worst)
     return {
@@ -289,8 +291,8 @@ def severity_of(summary: dict[str, Any], symptoms: list[str] | None = None) -> S
     rows = [row for row in finding_rows(summary) if row.symptom != Finding.over_refusal
             and (symptoms is None or row.symptom.value in symptoms)]
     if not rows:
-        return Severity(summary.get("overall_severity") or "NONE")
-    return max((row.severity for row in rows), key=lambda severity: severity.rank)
+        return Severity(summary.get("overall_severity") or Severity.UNMEASURED.value)
+    return overall_of([row.severity for row in rows])
 
 
 # --- verification -> status ------------------------------------------------------------
@@ -308,19 +310,23 @@ def skill_rows(summary: dict[str, Any]) -> tuple[list[SkillRow], int]:
             delta = after - before
         rows.append(SkillRow(domain=str(domain), before=before, after=after,
                              delta=None if delta is None else round(float(delta), 4),
-                             degraded=bool(row.get("degraded", False))))
+                             degraded=bool(row.get("degraded", False)), status=row.get("status")))
     rows.sort(key=lambda row: (not row.degraded, row.domain))
     return rows[:MAX_SKILL_ROWS], max(0, len(rows) - MAX_SKILL_ROWS)
 
 
 def skills_summary(rows: list[SkillRow]) -> str:
-    """The skill table in a few words: '4 kept' or '1 of 4 degraded (math)'."""
+    """The skill table in a few words: '4 kept', '1 of 4 degraded (math)' or '1 of 4 inconclusive (math)'."""
     if not rows:
         return "none measured"
     lost = [row.domain for row in rows if row.degraded]
-    if not lost:
-        return f"{len(rows)} kept"
-    return f"{len(lost)} of {len(rows)} degraded ({', '.join(lost)})"
+    undecided = [row.domain for row in rows if not row.degraded and row.status == "inconclusive"]
+    parts = []
+    if lost:
+        parts.append(f"{len(lost)} of {len(rows)} degraded ({', '.join(lost)})")
+    if undecided:
+        parts.append(f"{len(undecided)} of {len(rows)} inconclusive ({', '.join(undecided)})")
+    return "; ".join(parts) or f"{len(rows)} kept"
 
 
 def symptom_outcomes(summary: dict[str, Any]) -> list[SymptomOutcome]:
@@ -328,20 +334,21 @@ def symptom_outcomes(summary: dict[str, Any]) -> list[SymptomOutcome]:
     raw = summary.get("findings") or summary.get("symptoms") or {}
     items = raw.items() if isinstance(raw, dict) else ((row.get("symptom") or row.get("finding"), row) for row in raw)
     return [SymptomOutcome(symptom=str(name), before=_rate(row.get("before")), after=_rate(row.get("after")),
-                           target=_rate(row.get("target")), healed=row.get("healed"))
+                           target=_rate(row.get("target")), healed=row.get("healed"), status=row.get("status"))
             for name, row in items][:MAX_FINDING_ROWS]
 
 
 def verdict_of(summary: dict[str, Any]) -> str:
-    """The verdict a verify summary gives, or the one its figures imply."""
+    """The verdict a verify summary gives; without one, the worst its figures imply, never Healed."""
     verdict = summary.get("verdict")
-    if verdict in ("Healed", "Degraded", "NotHealed", "Failed"):
+    if verdict in ("Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"):
         return verdict
     outcomes = symptom_outcomes(summary)
-    if any(outcome.healed is False for outcome in outcomes) or not outcomes:
+    if any(outcome.healed is False and outcome.status != "inconclusive" for outcome in outcomes) or not outcomes:
         return "NotHealed"
     rows, _ = skill_rows(summary)
-    return "Degraded" if any(row.degraded for row in rows) else "Healed"
+    # A summary that names no verdict is not evidence of a cure.
+    return "Degraded" if any(row.degraded for row in rows) else "Inconclusive"
 
 
 def verification_status(summary: StageSummary) -> dict[str, Any]:

@@ -24,7 +24,7 @@ REASONS = {
     "Verified": ("Waiting", "Verifying", "Verified", "VerifyFailed"),
     "Queued": ("WaitingForQueue", "Unschedulable", "Admitted"),
     "Suspended": ("Suspended", "Resumed"),
-    "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "StageFailed",
+    "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "Inconclusive", "StageFailed",
               "Failed", "DiagnoseFailed", "PatientNotFound", "PatientInvalid", "SpecInvalid", "PolicyRefused",
               "Suspended"),
     "Failed": ("StageFailed",),
@@ -114,7 +114,8 @@ def next_stage(records: list[dict[str, Any]], max_attempts: int) -> tuple[str, i
     if last["stage"] == "train":
         return "verify", attempt
     verdict = last.get("verdict") or "NotHealed"
-    if verdict == "Healed" or attempt >= max_attempts:
+    # Inconclusive ends the treatment: more probes, not more training, would decide it.
+    if verdict in ("Healed", "Inconclusive") or attempt >= max_attempts:
         return None, verdict
     return "train", attempt + 1
 

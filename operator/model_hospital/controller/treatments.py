@@ -6,7 +6,8 @@ adopts the Job; a finished record never makes another Job. The diagnose stage is
 skipped (record phase Reused) when the patient's diagnosis is fresh: same spec
 generation, younger than the operator's limit, covering the treated symptoms. A
 Degraded or NotHealed verification starts the next attempt at train, with the last
-verification as the train input's skill report, while `spec.maxAttempts` allows.
+verification as the train input's skill report, while `spec.maxAttempts` allows;
+an Inconclusive one ends the treatment (Ready False, reason Inconclusive).
 `spec.suspend` holds the treatment before its next stage starts.
 """
 
