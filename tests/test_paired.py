@@ -85,6 +85,9 @@ def test_newcombe_interval_of_a_paired_change_brackets_it_and_narrows_with_items
     two_lost = paired_difference_interval([True] * 34 + [False] * 6, [False] * 6 + [True] * 29 + [False] * 5)
     assert two_lost[0] < -0.125 < two_lost[1] < 0.05
     assert paired_difference_interval([], []) is None
+    # Four unchanged items prove nothing: the interval never collapses to [0, 0].
+    few = paired_difference_interval([True, True, False, False], [True, True, False, False])
+    assert few[0] < -0.2 and few[1] > 0.2
 
 
 def test_items_to_decide_follow_the_estimate_and_refuse_the_impossible():

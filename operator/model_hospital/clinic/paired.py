@@ -90,10 +90,10 @@ def _check_paired(before: Sequence, after: Sequence) -> None:
 
 def paired_difference_interval(before: Sequence[bool], after: Sequence[bool],
                                z: float = 1.959963984540054) -> tuple[float, float] | None:
-    """Newcombe's hybrid score interval (method 10, 95 % by default) of mean(after) - mean(before) on paired booleans.
+    """Newcombe's hybrid score interval (95 % by default) of mean(after) - mean(before) on paired booleans.
 
-    Each proportion gets its Wilson interval; the correlation of the pairs (phi)
-    narrows the difference's interval when the same items stay the same. It keeps
+    Each proportion gets its Wilson interval; the correlation of the pairs (phi*,
+    continuity-corrected) narrows the difference's interval when the same items stay the same. It keeps
     its coverage on few items and rates near 0 or 1, where a Wald interval does
     not. None when there are no items.
     """
@@ -111,7 +111,10 @@ def paired_difference_interval(before: Sequence[bool], after: Sequence[bool],
     low_after, high_after = wilson_interval(both + only_after, n, z)
     low_before, high_before = wilson_interval(both + only_before, n, z)
     margins = (both + only_after) * (only_before + neither) * (both + only_before) * (only_after + neither)
-    phi = (both * neither - only_after * only_before) / math.sqrt(margins) if margins else 0.0
+    # The correlation with Newcombe's continuity correction (phi*, his method 11): the plain phi
+    # is 1 when no pair changed, which shrinks the interval to [0, 0] on any number of
+    # items (4 unchanged items would "prove" no loss); phi* keeps it honest on few items.
+    phi = max(both * neither - only_after * only_before - n / 2, 0) / math.sqrt(margins) if margins else 0.0
     difference = p_after - p_before
     below = math.sqrt(max(0.0, (p_after - low_after) ** 2 - 2 * phi * (p_after - low_after) * (high_before - p_before)
                           + (high_before - p_before) ** 2))
