@@ -63,8 +63,12 @@ def test_a_bad_line_is_one_error_line_naming_the_line_and_field(tmp_path, line, 
     path = tmp_path / "answers.jsonl"
     path.write_text(json.dumps(ROWS[2]) + "\n" + line + "\n")
     run = hospital("judge", "--json", str(path))
-    assert run.returncode == 2 and run.stdout == ""
+    assert run.returncode == 2
     assert f"answers.jsonl:2: {words}" in run.stderr and "Traceback" not in run.stderr
+    # With --json, stdout still holds one document: the error, never a verdict.
+    document = json.loads(run.stdout)
+    assert document["exit_code"] == 2 and f"answers.jsonl:2: {words}" in document["error"]
+    assert "verdicts" not in document
 
 
 def test_an_empty_file_is_an_error_not_an_empty_verdict(tmp_path):

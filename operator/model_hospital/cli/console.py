@@ -110,3 +110,24 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
+
+
+def add_judge_options(parser) -> None:
+    """The judge options of every command that judges answers: offline, or an LLM through an Oumi engine."""
+    parser.add_argument("--judge", choices=["offline", "llm"], default="offline",
+                        help="offline deterministic judges (default) or an LLM judge through an Oumi engine")
+    parser.add_argument("--judge-engine", metavar="ENGINE", help="Oumi engine of the LLM judge, e.g. REMOTE_VLLM, OPENAI")
+    parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
+    parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
+    parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
+
+
+def judge_settings(args):
+    """The JudgeSettings the judge options describe; an LLM judge without engine and model is a user error."""
+    from model_hospital.api.stages import JudgeSettings
+    from model_hospital.errors import HospitalError
+
+    if args.judge == "llm" and not (args.judge_engine and args.judge_model):
+        raise HospitalError("--judge llm needs --judge-engine and --judge-model")
+    return JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
+                         api_url=args.judge_url, api_key_env=args.judge_key_env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import positive_int
+from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
 
 
 def register(subparsers) -> None:
@@ -28,12 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
     parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
                         help="new-token budget per answer (default: each suite's own)")
-    parser.add_argument("--judge", choices=["offline", "llm"], default="offline",
-                        help="offline deterministic judges (default) or an LLM judge through an Oumi engine")
-    parser.add_argument("--judge-engine", metavar="ENGINE", help="Oumi engine of the LLM judge, e.g. REMOTE_VLLM, OPENAI")
-    parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
-    parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
-    parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
+    add_judge_options(parser)
     parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                         help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
                              "and 5 when a finding could not be measured: a gate for CI")
@@ -72,15 +67,10 @@ def gate(diagnosis, fail_on) -> tuple[int, str]:
 
 
 def stage_input_from(args):
-    from model_hospital.api.stages import DiagnoseInput, GenerationSettings, JudgeSettings
+    from model_hospital.api.stages import DiagnoseInput, GenerationSettings
 
     symptoms = list(Symptom) if args.full_scan else list(dict.fromkeys(args.symptom))
-    judge = JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
-                          api_url=args.judge_url, api_key_env=args.judge_key_env)
-    if args.judge == "llm" and not (args.judge_engine and args.judge_model):
-        from model_hospital.errors import HospitalError
-
-        raise HospitalError("--judge llm needs --judge-engine and --judge-model")
+    judge = judge_settings(args)
     return DiagnoseInput(
         model=args.model, symptoms=symptoms, budget=args.budget,
         splits=["seed", "heldout"] if args.split == "all" else [args.split],

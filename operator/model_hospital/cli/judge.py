@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from model_hospital.cli.console import console, print_json
+from model_hospital.cli.console import add_judge_options, console, judge_settings, print_json
 
 SCHEMA = "modelhospital.io/judgement/v1"
 
@@ -19,27 +19,17 @@ def register(subparsers) -> None:
                     "gives each answer the verdict our judges give: pass, fail or unscored, with the reason. "
                     "Bias rows that share a pair_id are compared with each other.")
     parser.add_argument("answers", metavar="FILE", help="the JSONL file of answers, or - for standard input")
-    parser.add_argument("--judge", choices=["offline", "llm"], default="offline",
-                        help="offline deterministic judges (default) or an LLM judge through an Oumi engine")
-    parser.add_argument("--judge-engine", metavar="ENGINE", help="Oumi engine of the LLM judge, e.g. REMOTE_VLLM, OPENAI")
-    parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
-    parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
-    parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
+    add_judge_options(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document: the verdicts in input order and the counts per finding")
     parser.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
-    from model_hospital.api.stages import JudgeSettings
     from model_hospital.clinic.judges import judge_all
     from model_hospital.clinic.judges.rows import item_for, read_file, read_rows
-    from model_hospital.errors import HospitalError
 
-    if args.judge == "llm" and not (args.judge_engine and args.judge_model):
-        raise HospitalError("--judge llm needs --judge-engine and --judge-model")
-    settings = JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
-                             api_url=args.judge_url, api_key_env=args.judge_key_env)
+    settings = judge_settings(args)
     rows = read_rows(sys.stdin.read().splitlines(), "<stdin>") if args.answers == "-" else \
         read_file(Path(args.answers))
     verdicts = judge_all([item_for(row, index) for index, row in enumerate(rows)], settings)
