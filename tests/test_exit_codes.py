@@ -162,7 +162,8 @@ def test_diagnose_refuses_a_gate_that_is_not_a_severity(capsys):
 
 
 def test_recipes_list_and_validate_print_one_document(capsys):
-    from model_hospital.cli.recipes import recipe_files, recipes_dir
+    from model_hospital.cli.recipes import recipe_files
+    from model_hospital.packaged import recipes_dir
 
     assert main(["recipes", "list", "--json"]) == 0
     listed = only_document(capsys.readouterr().out)

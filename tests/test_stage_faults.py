@@ -197,7 +197,9 @@ def test_remote_code_is_refused_where_it_is_asked_for():
 def test_recipes_validate_refuses_trust_remote_code(tmp_path):
     from model_hospital.cli import main
 
-    shipped = sorted(Path(__file__).resolve().parents[1].joinpath("recipes").rglob("*.yaml"))[0]
+    from model_hospital.packaged import recipes_dir
+
+    shipped = sorted(Path(recipes_dir()).rglob("*.yaml"))[0]
     text = shipped.read_text(encoding="utf-8")
     assert "trust_remote_code: false" in text
     recipe = tmp_path / "remote.yaml"
