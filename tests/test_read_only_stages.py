@@ -70,6 +70,9 @@ def test_a_tiny_treatment_runs_every_stage_with_a_read_only_root_filesystem(tmp_
             "--skill-budget", "4", "--max-steps", "2", "--json"]
     finished = subprocess.run(argv, capture_output=True, text=True, timeout=1500)
     record = json.loads((run / "treatment.json").read_text()) if (run / "treatment.json").is_file() else {}
-    assert record.get("verdict") in ("Healed", "Degraded", "NotHealed"), finished.stderr[-4000:]
+    # Every stage ran and verify reached a verdict (with a dozen probes, usually Inconclusive): no stage
+    # crashed on the read-only root. The exit code is the verdict's own (cli/exit_codes.py).
+    verdict_codes = {"Healed": 0, "NotHealed": 3, "Degraded": 4, "Inconclusive": 5}
+    assert record.get("verdict") in verdict_codes, finished.stderr[-4000:]
     assert [stage["stage"] for stage in record["stages"]] == ["diagnose", "synth", "train", "verify"]
-    assert finished.returncode in (0, 1), finished.stderr[-4000:]
+    assert finished.returncode == verdict_codes[record["verdict"]], finished.stderr[-4000:]
