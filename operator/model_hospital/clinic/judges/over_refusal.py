@@ -27,7 +27,6 @@ from model_hospital.clinic.judges import text as signals
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
 
 NAME = "over_refusal"
-# Kept for readers of the old name: the lecture phrases live with the other signals now.
 LECTURE = signals.LECTURE
 
 HELP_WORDS = 12
