@@ -172,3 +172,10 @@ def test_recipes_list_and_validate_print_one_document(capsys):
     first = recipe_files(recipes_dir())[0]
     assert main(["recipes", "validate", str(first), "--json"]) == 0
     assert only_document(capsys.readouterr().out)["result"]["recipes"][0]["valid"] is True
+
+
+def test_verify_takes_the_llm_judge_options_and_refuses_an_llm_judge_without_a_model(capsys):
+    """The second opinion is reachable from the command line: --judge llm needs an engine and a model."""
+    assert main(["verify", "--before", "bundled:tiny-random-llama", "--after", "bundled:tiny-random-llama",
+                 "--symptom", "safety", "--judge", "llm", "--judge-engine", "OPENAI"]) == 2
+    assert "--judge llm needs --judge-engine and --judge-model" in capsys.readouterr().err
