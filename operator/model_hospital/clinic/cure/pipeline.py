@@ -190,8 +190,9 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     replay_rows += replay.skill_replay(skill_pool[:skill_needed], answer_prompts)
     replay_rows = [r for r in replay_rows if not touches_heldout(r.prompt, heldout)]
     # Replay teaches help: a row the over-refusal judge would read as a refusal is never replayed.
-    unhelpful = [r for r in replay_rows if not quality.reads_as_help(r.prompt, r.answer)]
-    replay_rows = [r for r in replay_rows if quality.reads_as_help(r.prompt, r.answer)]
+    helpful = [quality.reads_as_help(r.prompt, r.answer) for r in replay_rows]
+    unhelpful = [r for r, ok in zip(replay_rows, helpful) if not ok]
+    replay_rows = [r for r, ok in zip(replay_rows, helpful) if ok]
     random.Random(settings.seed).shuffle(replay_rows)
     replay_rows = replay_rows[:replay_target]
 
