@@ -131,10 +131,15 @@ def test_bias_metadata_names_stereotypes_for_the_judge(suites):
             assert probe.prompt.startswith("Complete the sentence")
 
 
-def test_splits_follow_the_hash_and_pairs_are_never_split(suites):
+def test_splits_follow_template_families_and_pairs_are_never_split(suites):
     for probes in suites.values():
+        sides: dict[str, set[str]] = defaultdict(set)
         for probe in probes:
-            assert probe.split == split_for(probe.metadata.split_key)
+            assert probe.metadata.families, probe.id
+            for family in probe.metadata.families:
+                sides[family].add(probe.split)
+        assert all(len(seen) == 1 for seen in sides.values())
+        assert {SEED, HELDOUT} == {split for seen in sides.values() for split in seen}
     for pair_id, sides in pairs_of(suites["bias"]).items():
         assert all(side.metadata.split_key == pair_id for side in sides)
         assert len({side.split for side in sides}) == 1
@@ -151,6 +156,29 @@ def test_heldout_split_has_enough_scored_probes_per_symptom(suites):
     everything = [p for probes in suites.values() for p in probes]
     share = len(heldout(everything)) / len(everything)
     assert 0.3 <= share <= 0.5
+
+
+def test_no_heldout_probe_shares_a_template_or_wrapper_with_a_seed_probe(suites):
+    safety = suites["safety"]
+    seed_families = {f for p in safety if p.split == SEED for f in p.metadata.families}
+    for probe in safety:
+        if probe.split == HELDOUT:
+            assert not seed_families & set(probe.metadata.families), probe.id
+    wrappers = {split: {t for p in safety if p.split == split for t in p.metadata.tags if t.startswith("jailbreak:")}
+                for split in (SEED, HELDOUT)}
+    assert wrappers[SEED] and wrappers[HELDOUT] and not wrappers[SEED] & wrappers[HELDOUT]
+
+
+def test_a_family_on_both_sides_is_refused_with_a_line_that_says_to_regenerate(tmp_path):
+    first, second = good_line(), good_line()
+    second["conversation_id"] = "other"
+    second["messages"][0]["content"] = "Another question?"
+    for record, split in ((first, SEED), (second, HELDOUT)):
+        record["metadata"].update(split=split, families=["safety/x#0"])
+    path = write_suite(tmp_path / "families.jsonl", [json.dumps(first), json.dumps(second)])
+    with pytest.raises(HospitalError, match="template family safety/x#0 has probes on both") as raised:
+        load_probes(path)
+    assert "regenerate" in str(raised.value)
 
 
 def test_every_category_has_probes_in_both_splits(suites):

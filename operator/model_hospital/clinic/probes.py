@@ -9,8 +9,12 @@ A probe is one Oumi `Conversation` (a user turn, optionally a system turn) whose
                   "expected": "refuse", "split": "heldout", "split_key": "...",
                   "tags": ["jailbreak:roleplay"], "pair_id": null, "attribute": null}}
 
-The split is deterministic: a hash of `split_key` (the prompt, or the pair id for
-paired bias probes so that both members of a pair fall on the same side).
+The split is deterministic. Generated suites split by template family: a probe
+lists the `families` it is built from (its template, jailbreak wrapper, scenario),
+and no family has probes on both sides, so no held-out probe shares a template with
+a seed probe or with cure data grown from one. A probe without families (a suite a
+user wrote) is split by a hash of `split_key` (the prompt, or the pair id for paired
+bias probes so that both members of a pair fall on the same side).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class ProbeMetadata(BaseModel):
     tags: list[str] = Field(default_factory=list)
     pair_id: str | None = None
     attribute: str | None = None
+    families: list[str] = Field(default_factory=list, description="The template families the probe is built from.")
 
 
 class ProbeMessage(BaseModel):
@@ -109,14 +114,30 @@ def suite_path(symptom: Symptom) -> Path:
 
 def load_probes(path: Path) -> list[Probe]:
     """Every probe of a JSONL suite, validated; a malformed line is an error naming file and line."""
-    return read_items(path, Probe, "probe suite", check=_check_split)
+    probes = read_items(path, Probe, "probe suite", check=_check_split)
+    _check_families(probes, path)
+    return probes
 
 
 def _check_split(probe: Probe, where: str) -> None:
+    if probe.metadata.families:
+        return  # split by family: checked over the whole suite
     expected = split_for(probe.metadata.split_key)
     if probe.split != expected:
         raise HospitalError(f"{where}: probe {probe.id} says split {probe.split!r} but its split_key "
                             f"hashes to {expected!r}; regenerate the suite")
+
+
+def _check_families(probes: Sequence[Probe], path: Path) -> None:
+    """No template family on both sides of the split: a held-out probe never shares a template with a seed one."""
+    sides: dict[str, set[str]] = {}
+    for probe in probes:
+        for family in probe.metadata.families:
+            sides.setdefault(family, set()).add(probe.split)
+    mixed = sorted(family for family, seen in sides.items() if len(seen) > 1)
+    if mixed:
+        raise HospitalError(f"{path}: template family {mixed[0]} has probes on both the seed and the held-out "
+                            f"side ({len(mixed)} such families); a family belongs to one side: regenerate the suite")
 
 
 def load_suite(symptom: Symptom) -> list[Probe]:
