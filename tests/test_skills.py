@@ -148,3 +148,14 @@ def test_a_degenerate_answer_is_wrong_even_when_it_holds_the_answer():
     score = score_answer(item, looped)
     assert not score.correct and score.reason == "degenerate answer (repetition)"
     assert score_answer(item, f"The answer is {right}.").correct
+
+
+def test_no_scored_item_shares_a_generator_with_a_replayed_one():
+    for domain in skills.DOMAINS:
+        items = skills.load_domain(domain)
+        sides: dict[str, set[bool]] = {}
+        for item in items:
+            assert item.family.startswith(f"{domain}/"), item.id
+            sides.setdefault(item.family, set()).add(item.replay)
+        assert all(len(seen) == 1 for seen in sides.values()), domain
+        assert any(item.replay for item in items) and any(not item.replay for item in items), domain

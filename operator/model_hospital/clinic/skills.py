@@ -8,7 +8,11 @@ An item is scored two ways: task accuracy (a per-item right/wrong, so two models
 can be compared pair by pair) and the negative log-likelihood of its reference
 answer (clinic/likelihood.py; continuous, so a small model still shows drift).
 Items flagged `replay` may be used by the cure as a replay buffer and are never
-scored.
+scored. Replay is decided by generator, not by item: every item names the
+`family` (generator or fact category) it comes from, and the families in
+REPLAY_FAMILIES give only replay items. So no scored item shares a generator with
+a replayed one, and a cure that learns our replay templates cannot pass verify by
+it.
 
 This module imports no ML library; the Hugging Face loaders import `datasets`
 inside the function.
@@ -16,7 +20,6 @@ inside the function.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -34,7 +37,9 @@ from model_hospital.packaged import suites_dir
 
 Domain = Literal["math", "reasoning", "writing", "factual"]
 DOMAINS: tuple[str, ...] = ("math", "reasoning", "writing", "factual")
-REPLAY_PERCENT = 20
+# The generators (and fact categories) whose items are replay only: about a quarter of each domain.
+REPLAY_FAMILIES = frozenset({"math/one_step", "math/bags", "math/distance", "reasoning/quantity_comparison",
+                             "writing/describe", "factual/geography", "factual/numbers"})
 ITEMS_PER_DOMAIN = 90
 GENERATOR_SEED = "model-hospital-skills-v1"
 
@@ -61,12 +66,13 @@ class SkillItem(BaseModel):
     accepted: list[str] = Field(default_factory=list, description="Answers counted correct (aliases); for writing, words the answer must use.")
     choices: list[str] = Field(default_factory=list, description="Reasoning: the candidates the answer is read for.")
     replay: bool = Field(description="True: may be used by the cure as replay, never scored.")
+    family: str = Field("", description="The generator or fact category the item comes from; a family is "
+                                        "all replay or all scored.")
 
 
-def is_replay(item_id: str) -> bool:
-    """Whether an item belongs to the replay share, from a hash of its id (stable across runs)."""
-    digest = hashlib.sha256(item_id.encode("utf-8")).hexdigest()
-    return int(digest[:8], 16) % 100 < REPLAY_PERCENT
+def family_name(domain: str, generator) -> str:
+    """'math/bags' for the generator `_math_bags`: the family of the items it makes."""
+    return f"{domain}/{generator.__name__.split('_', 2)[-1]}"
 
 
 # ---------------------------------------------------------------- math
@@ -209,9 +215,11 @@ def generate_math(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED) -> 
             continue
         seen.add(question)
         item_id = f"math-{len(items) + 1:04d}"
+        family = family_name("math", template)
         items.append(SkillItem(
             id=item_id, domain="math", category=category, prompt=question,
-            reference=f"{solution} The answer is {answer}.", accepted=[str(answer)], replay=is_replay(item_id)))
+            reference=f"{solution} The answer is {answer}.", accepted=[str(answer)],
+            replay=family in REPLAY_FAMILIES, family=family))
     return items
 
 
@@ -294,9 +302,10 @@ def generate_reasoning(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED
             continue
         seen.add(question)
         item_id = f"reasoning-{len(items) + 1:04d}"
+        family = family_name("reasoning", template)
         items.append(SkillItem(
             id=item_id, domain="reasoning", category=category, prompt=question, reference=reference,
-            accepted=[answer], choices=choices, replay=is_replay(item_id)))
+            accepted=[answer], choices=choices, replay=family in REPLAY_FAMILIES, family=family))
     return items
 
 
@@ -348,20 +357,41 @@ def _writing_story(rng: random.Random) -> tuple[str, str, str, list[str]]:
     return "story", prompt, reference, []
 
 
+DESCRIPTIONS = (
+    "{Character} saw {place} glowing in the evening light, calm and full of quiet voices.",
+    "To {character_lower}, {place} smelled of rain and felt like a place where nothing could go wrong.",
+    "{Character} thought {place} looked older than ever, but still warm and welcoming.",
+)
+
+
+def _writing_describe(rng: random.Random) -> tuple[str, str, str, list[str]]:
+    article, character, _ = rng.choice(CHARACTERS)
+    place = rng.choice(PLACES)
+    prompt = f"Describe {place} in one sentence, as {article} would see it."
+    reference = rng.choice(DESCRIPTIONS).format(
+        Character=character, character_lower=character[0].lower() + character[1:], place=place)
+    return "description", prompt, reference[0].upper() + reference[1:], []
+
+
+WRITING_TEMPLATES = (_writing_instruction, _writing_story, _writing_describe)
+
+
 def generate_writing(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED) -> list[SkillItem]:
     """Instructions with a word to use and story openings to continue, each with a reference sentence."""
     rng = random.Random(f"{seed}/writing")
     items: list[SkillItem] = []
     seen: set[str] = set()
     while len(items) < count:
-        template = _writing_instruction if len(items) % 2 == 0 else _writing_story
+        template = WRITING_TEMPLATES[len(items) % len(WRITING_TEMPLATES)]
         category, prompt, reference, required = template(rng)
         if prompt in seen:
             continue
         seen.add(prompt)
         item_id = f"writing-{len(items) + 1:04d}"
+        family = family_name("writing", template)
         items.append(SkillItem(id=item_id, domain="writing", category=category, prompt=prompt,
-                               reference=reference, accepted=required, replay=is_replay(item_id)))
+                               reference=reference, accepted=required, replay=family in REPLAY_FAMILIES,
+                               family=family))
     return items
 
 
@@ -460,8 +490,10 @@ def generate_factual(seed: str = GENERATOR_SEED) -> list[SkillItem]:
     for position, index in enumerate(order, start=1):
         category, question, answer, aliases = FACTS[index]
         item_id = f"factual-{position:04d}"
+        family = f"factual/{category}"
         items.append(SkillItem(id=item_id, domain="factual", category=category, prompt=question,
-                               reference=answer, accepted=[answer, *aliases], replay=is_replay(item_id)))
+                               reference=answer, accepted=[answer, *aliases], replay=family in REPLAY_FAMILIES,
+                               family=family))
     return items
 
 
