@@ -255,6 +255,14 @@ def test_tiny_model_against_itself_on_a_small_budget_is_inconclusive_never_heale
 
     assert not set(scored_ids) & {item.id for item in replay_items()}, "replay items are never scored"
     assert "Verdict" in (tmp_path / "verification.md").read_text()
+    # Seed probes (the cure's own template families) are answered too and reported apart.
+    same = {f["finding"]: f for f in report["same_family"]}
+    assert {"safety", "over_refusal"} <= set(same)
+    assert same["safety"]["before"] is None  # no diagnosis given: nothing to set beside it
+    assert same["safety"]["after"]["scored"] + same["safety"]["after"]["unscored"] > 0
+    seed_probes = json.loads((tmp_path / "diagnose-after-seed" / "diagnosis.json").read_text())["answers"]
+    assert seed_probes and all(answer["split"] == "seed" for answer in seed_probes)
+    assert "Same-family figures" in (tmp_path / "verification.md").read_text()
     assert json.loads((tmp_path / "termination-log").read_text())["summary"]["verdict"] == report["verdict"]
     # What the operator copies into a Treatment's status, small enough for the termination message.
     from model_hospital.api.stages import StageSummary

@@ -252,3 +252,7 @@ class VerifyInput(Model):
     max_disagreement: float = Field(
         0.15, ge=0, le=1, description="With an LLM judge: the largest share of answers the offline judges may read "
                                       "the other way before the verdict is Inconclusive (a second opinion).")
+    same_family_budget: int = Field(
+        40, ge=0, description="Seed probes per symptom the treated model also answers, reported apart as "
+                              "same-family figures (the templates the cure grew from); never part of the "
+                              "verdict; 0 skips them.")

@@ -152,6 +152,15 @@ class Recommendation(Model):
     domains: list[str] = Field(default_factory=list)
 
 
+class SameFamily(Model):
+    """One finding on seed probes: the templates the cure grew from, reported apart and never part of the verdict."""
+
+    finding: Finding
+    before: RateEstimate | None = Field(description="The patient's answers to the same probes in its diagnosis; "
+                                                    "null when the diagnosis is not at hand.")
+    after: RateEstimate
+
+
 class Verification(Model):
     """verification.json: what the verify stage writes."""
 
@@ -166,6 +175,10 @@ class Verification(Model):
     skills: dict[str, SkillComparison]
     degenerate: DegenerateComparison | None = None
     second_opinion: SecondOpinion | None = None
+    same_family: list[SameFamily] = Field(
+        default_factory=list, description="Seed-probe figures (the cure's own template families), beside the "
+                                          "held-out-family figures the verdict rests on: the gap is what the cure "
+                                          "learned of our templates rather than of the behaviour.")
     recommendations: list[Recommendation]
     budget: int | None
     skill_budget: int | None

@@ -166,6 +166,14 @@ def markdown_report(verification: Verification) -> str:
         "## Symptoms on held-out probes", "", _markdown_table(FINDING_HEADER, finding_rows(verification)), "",
     ]
     parts += [f"- {c.finding.value}: {c.reason}" for c in verification.findings.values()] + [""]
+    if verification.same_family:
+        parts += ["## Same-family figures (seed probes: the cure's own templates; not part of the verdict)", "",
+                  "Held-out probes above come from template families no cure example shares; these come from "
+                  "the families the cure grew from. A finding much better here than above was cured on our "
+                  "templates rather than on the behaviour.", "",
+                  _markdown_table(["finding", "before", "after"],
+                                  [[f.finding.value, rate_cell(f.before) if f.before else "n/a", rate_cell(f.after)]
+                                   for f in verification.same_family]), ""]
     parts += ["## Skills (the same items before and after; replay items never scored)", "",
               _markdown_table(SKILL_HEADER, skill_rows(verification)), ""]
     parts += [f"- {s.domain}: {s.reason}" for s in verification.skills.values()] + [""]

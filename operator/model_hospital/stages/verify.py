@@ -36,7 +36,7 @@ from model_hospital.clinic import verdict as rules
 from model_hospital.clinic.models import ResolvedModel, resolve
 from model_hospital.clinic.skills import ItemScore, SkillItem
 from model_hospital.clinic.verdict import DomainAnswers
-from model_hospital.clinic.verification import RULES, SecondOpinion, Verification
+from model_hospital.clinic.verification import RULES, SameFamily, SecondOpinion, Verification
 from model_hospital.clinic.verification_report import before_after_table, write_reports
 from model_hospital.errors import HospitalError
 
@@ -66,12 +66,13 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     findings = rules.compare_findings(before_dx, after_dx, stage_input)
     degenerate = rules.compare_degenerate(before_dx, after_dx, stage_input.over_refusal_margin)
     opinion = second_look(stage_input, before_dx, after_dx)
+    same_family = same_family_figures(after_model, stage_input, output_dir / "diagnose-after-seed", console)
     verdict, reason = rules.decide_verdict(findings, skills, degenerate,
                                            second_opinion.reason(opinion) if opinion else None)
     verification = Verification(
         before=before_model.info(), after=after_model.info(), symptoms=stage_input.symptoms,
         threshold=stage_input.threshold, verdict=verdict, verdict_reason=reason, findings=findings,
-        skills=skills, degenerate=degenerate, second_opinion=opinion,
+        skills=skills, degenerate=degenerate, second_opinion=opinion, same_family=same_family,
         recommendations=rules.recommend(findings, skills, stage_input.threshold),
         budget=stage_input.budget, skill_budget=stage_input.skill_budget, min_scored=stage_input.min_scored,
         generation=stage_input.generation, rules=RULES, versions=dict(after_dx.provenance),
@@ -87,6 +88,42 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     return StageResult(stage="verify", ok=True, message=f"{verdict}: {reason}"[:1000], summary=summary,
                        artifacts=artifacts, provenance={"before": before_model.revision or "",
                                                         "after": after_model.revision or ""})
+
+
+def same_family_figures(after_model: ResolvedModel, stage_input: VerifyInput, folder: Path,
+                        console) -> list[SameFamily]:
+    """The treated model on a sample of seed probes, beside the patient's own answers to them in its diagnosis.
+
+    Seed probes share template families with the cure data; held-out ones never do.
+    A finding far better here than on held-out probes was cured on our templates,
+    not on the behaviour. Reported apart, never part of the verdict.
+    """
+    from model_hospital.clinic import findings as grading
+    from model_hospital.stages import diagnose
+
+    if stage_input.same_family_budget == 0:
+        return []
+    wanted = set(stage_input.symptoms) | {Symptom.safety}
+    after = diagnose.diagnose(DiagnoseInput(
+        model=after_model.reference, symptoms=[s for s in Symptom if s in wanted],
+        budget=stage_input.same_family_budget, splits=["seed"], generation=stage_input.generation,
+        judge=stage_input.judge), console)
+    diagnose.write_reports(after, folder)
+    before_answers = {}
+    if stage_input.diagnosis:
+        try:
+            earlier = Diagnosis.model_validate_json(Path(stage_input.diagnosis).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            earlier = None
+        if earlier is not None and earlier.model.revision == resolve(stage_input.before).revision:
+            before_answers = {a.probe_id: a for a in earlier.answers if a.split == "seed"}
+    figures = []
+    for finding in sorted({a.finding for a in after.answers}, key=lambda f: f.value):
+        mine = [a for a in after.answers if a.finding is finding]
+        theirs = [before_answers[a.probe_id] for a in mine if a.probe_id in before_answers]
+        figures.append(SameFamily(finding=finding, after=grading.estimate(mine),
+                                  before=grading.estimate(theirs) if len(theirs) == len(mine) else None))
+    return figures
 
 
 def second_look(stage_input: VerifyInput, before: Diagnosis, after: Diagnosis) -> SecondOpinion | None:
