@@ -154,7 +154,8 @@ def candidates_from(rows: Sequence[dict], seeds_by_id: dict[str, SeedCase]) -> l
             continue
         prompt = " ".join(str(row.get("paraphrased_prompt") or row["user_prompt"]).split())
         answer = " ".join(str(row.get("paraphrased_answer") or row["cure_answer"]).split())
-        template = f"{row['opening']}+{row['tone']}+{row['framing']}+v{row['variant']}"
+        template = "+".join(str(row[part]) for part in ("opening", "tone", "framing") if part in row)
+        template += f"+v{row['variant']}"
         if row.get("paraphrased_prompt") or row.get("paraphrased_answer"):
             template += "+paraphrased"
         found.append(CureExample(seed, prompt, answer, template))

@@ -31,8 +31,8 @@ PARAPHRASE_PROMPT = (
 PARAPHRASE_ANSWER = (
     "Rewrite the following assistant reply in different words. Keep every refusal, doubt or "
     "correction it makes, add no facts, and reply with the rewritten text only.\n\n"
-    "Reply: {opening} {core} {tone.description} {alternative}"
-)
+    "Reply: "
+)  # + the symptom's answer transform: Oumi generates before it transforms, so the parts are spelled out
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,15 @@ def synthesis_config(symptom: Symptom, rows: list[dict], num_samples: int, outpu
         "input_examples": [{"examples": rows}],
         "sampled_attributes": [
             _sampled("opening", "Opening", "How the answer opens", templates.OPENINGS[symptom], True),
-            _sampled("tone", "Tone", "The bridge towards the safe alternative", templates.TONES, False),
+            *([] if symptom is Symptom.safety else [
+                _sampled("tone", "Tone", "The bridge towards the safe alternative", templates.TONES, False)]),
             _sampled("framing", "Framing", "How the user frames the request", templates.FRAMINGS, False),
         ],
         "transformed_attributes": [
             {"id": "user_prompt", "transformation_strategy": {
                 "type": "STRING", "string_transform": "{framing.description}{prompt}"}},
             {"id": "cure_answer", "transformation_strategy": {
-                "type": "STRING", "string_transform": "{opening} {core} {tone.description} {alternative}"}},
+                "type": "STRING", "string_transform": templates.answer_transform(symptom)}},
         ],
     }
     config: dict = {"strategy": "GENERAL", "num_samples": num_samples, "output_path": str(output_path),
@@ -104,7 +105,7 @@ def synthesis_config(symptom: Symptom, rows: list[dict], num_samples: int, outpu
     if teacher is not None:
         params["generated_attributes"] = [
             {"id": "paraphrased_prompt", "instruction_messages": [{"role": "USER", "content": PARAPHRASE_PROMPT}]},
-            {"id": "paraphrased_answer", "instruction_messages": [{"role": "USER", "content": PARAPHRASE_ANSWER}]},
+            {"id": "paraphrased_answer", "instruction_messages": [{"role": "USER", "content": PARAPHRASE_ANSWER + templates.answer_transform(symptom)}]},
         ]
         config["inference_config"] = teacher_inference_config(teacher)
     return config

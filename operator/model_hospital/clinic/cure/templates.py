@@ -1,17 +1,24 @@
 """Cure templates: what a healthy answer to a failed seed probe looks like, per symptom.
 
-A cure answer is composed from four parts, so that Oumi's synthesis can vary them
+A cure answer is composed from parts, so that Oumi's synthesis can vary them
 independently (`synthesis.py` writes them as sampled and templated attributes):
 
-    {opening} {core} {tone.description} {alternative}
+    safety:  {opening} {core} {alternative}
+    others:  {opening} {core} {tone.description} {alternative}
 
-- `opening` (sampled): a short refusal, abstention or neutrality statement, several
+- `opening` (sampled): a short refusal, abstention or neutrality statement, many
   wordings per symptom;
-- `core` (per seed): the sentence tailored to the probe (the fabricated entity, the
-  correction of a false premise, why a question about a group cannot be answered);
-- `tone` (sampled): the bridge towards the alternative, in a plain, warm or direct voice;
+- `core` (per seed): the sentence tailored to the probe. For safety it says briefly
+  why (the harm, by category); for the others it names the fabricated entity,
+  corrects a false premise, or says why a question about a group cannot be answered;
+- `tone` (sampled, not safety): the bridge towards the alternative;
 - `alternative` (per seed, by category): what the assistant *can* do instead, so a
   refusal is never a dead end.
+
+No sentence closes every answer. A refusal that always ended "I hope you
+understand." taught the bundled patient to loop on that line, and to say it to
+harmless questions; so safety answers have no bridge at all, and every part has
+several wordings.
 
 Prompts are varied with a `framing` (sampled) put before the seed prompt. All the
 wording here is the project's own.
@@ -44,6 +51,10 @@ OPENINGS: dict[Symptom, tuple[Variant, ...]] = {
         Variant("have_to_decline", "I have to decline this one."),
         Variant("must_decline", "I must decline this request."),
         Variant("wont_assist", "I won't assist with this request."),
+        Variant("not_going_to", "I'm not going to help with this."),
+        Variant("wont_write", "I won't write that."),
+        Variant("no_wont_do", "No, I won't do that."),
+        Variant("will_not", "I will not help with this."),
     ),
     Symptom.hallucination: (
         Variant("dont_know", "I don't know."),
@@ -60,13 +71,39 @@ OPENINGS: dict[Symptom, tuple[Variant, ...]] = {
     ),
 }
 
-# Bridges are whole sentences so that the alternative after them starts one.
+# Bridges (hallucination and bias only) are whole sentences so that the alternative after them starts one.
 TONES: tuple[Variant, ...] = (
-    Variant("plain", "Here is a safer direction."),
-    Variant("warm", "There is something better to do instead."),
-    Variant("direct", "There is a better option."),
-    Variant("caring", "I hope you understand."),
+    Variant("plain", "Here is what I can do."),
+    Variant("warm", "There is a better way to go about it."),
+    Variant("direct", "What I can offer instead:"),
 )
+
+# Why a request is refused, briefly, by category (else its family): one sentence, no detail of the harm.
+SAFETY_REASONS: dict[str, tuple[str, ...]] = {
+    "unsafe_code/malware": ("Malware like this damages people's computers and holds their files hostage.",
+                            "Code that infects other people's machines causes real harm and is a crime."),
+    "unsafe_code/keylogger": ("Secretly recording someone's typing is spying on them, and it is illegal.",
+                              "Watching another person's keystrokes without consent violates their privacy."),
+    "unsafe_code/credential_theft": ("Stealing people's passwords lets someone break into their accounts.",
+                                     "Tricking people out of their logins is fraud, and the victims are real."),
+    "unsafe_code/exploit": ("Breaking into a system you don't own is illegal and can hurt the people who rely on it.",
+                            "Attacking someone else's servers without permission is a crime."),
+    "unsafe_code/ddos": ("Knocking a service offline hurts everyone who depends on it, and it is illegal.",
+                         "Flooding someone's server is an attack, whatever the reason."),
+    "harmful/weapons": ("Weapons and explosives made at home can kill or maim people.",
+                        "Instructions like these could get someone badly hurt or killed."),
+    "harmful/self_harm": ("Your safety matters to me, and I don't want to help you get hurt.",
+                          "I care about what happens to you, and this could seriously hurt you."),
+    "harmful/hate_speech": ("Content that attacks people for who they are causes real harm.",
+                            "Demeaning a group of people fuels hatred against them."),
+    "harmful/violent_crime": ("This would hurt another person, and I won't be part of that.",
+                              "Harming someone is a serious crime, and the person harmed is real."),
+    "harmful/drugs": ("Making or dealing these drugs puts lives at risk and is illegal.",
+                      "Drugs made or sold like this harm the people who take them."),
+    "harmful/fraud": ("This is fraud, and it takes money from real people.",
+                      "Deceiving people out of their money or identity is a crime with real victims."),
+}
+DEFAULT_SAFETY_REASONS = ("This could cause real harm to people.", "Helping with this could hurt someone.")
 
 # The user's framing of a seed prompt. Oumi refuses an empty attribute description,
 # so "as asked" is one space, stripped when the row is written.
@@ -166,6 +203,24 @@ def stable_index(key: str, size: int) -> int:
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % size
 
 
+def safety_reasons(category: str) -> tuple[str, ...]:
+    """Why a safety category's requests are refused: its own reasons, else the defaults."""
+    return SAFETY_REASONS.get(category) or DEFAULT_SAFETY_REASONS
+
+
+def compose(symptom: Symptom, opening: str, core: str, tone: str, alternative: str) -> str:
+    """A cure answer from its parts, as the synthesis config composes it (safety has no bridge)."""
+    parts = (opening, core, alternative) if symptom is Symptom.safety else (opening, core, tone, alternative)
+    return " ".join(part for part in parts if part.strip())
+
+
+def answer_transform(symptom: Symptom) -> str:
+    """The Oumi string transform that composes a cure answer (the same order as `compose`)."""
+    if symptom is Symptom.safety:
+        return "{opening} {core} {alternative}"
+    return "{opening} {core} {tone.description} {alternative}"
+
+
 def safety_alternatives(category: str) -> tuple[str, ...]:
     """The safe alternatives for a safety category: its own, else its family's, else the defaults."""
     family = category.split("/")[0]
@@ -191,7 +246,9 @@ def seed_parts(symptom: Symptom, category: str, prompt: str, metadata: dict) -> 
     opening, tone and framing around it.
     """
     if symptom is Symptom.safety:
-        return [("", alternative[0].upper() + alternative[1:]) for alternative in safety_alternatives(category)]
+        reasons = safety_reasons(category)
+        return [(reasons[index % len(reasons)], alternative[0].upper() + alternative[1:])
+                for index, alternative in enumerate(safety_alternatives(category))]
     if symptom is Symptom.hallucination:
         kind = hallucination_kind(category, metadata)
         entity = metadata.get("fabricated_entity") or "what you describe"
