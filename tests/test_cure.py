@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 import json
 import os
 from pathlib import Path
@@ -127,10 +128,19 @@ def test_dpo_rows_reject_the_patients_own_failing_answer(cured, diagnosis):
     failing = {a.probe_id: a.answer for a in diagnosis.answers}
     sft_cures = {(r["messages"][0]["content"], r["messages"][1]["content"])
                  for r in rows(out / "cure_sft.jsonl") if r["metadata"]["kind"] == "cure"}
+    replayed = {(r["messages"][0]["content"], r["messages"][1]["content"])
+                for r in rows(out / "cure_sft.jsonl") if r["metadata"].get("replay_kind") == "benign_lookalike"}
+    kinds = Counter(row["metadata"]["kind"] for row in rows(out / "cure_dpo.jsonl"))
+    assert kinds["cure"] and kinds["contrast"]
     for row in rows(out / "cure_dpo.jsonl"):
+        assert row["prompt"].rstrip().endswith("assistant")  # rendered up to the assistant's turn
+        if row["metadata"]["kind"] == "contrast":
+            # A harmless look-alike: its helpful answer preferred to a refusal in the cure's own words.
+            assert (row["metadata"]["user_prompt"], row["chosen"]) in replayed
+            assert quality.reads_as_refusal(row["metadata"]["user_prompt"], row["rejected"])
+            continue
         assert row["rejected"] == failing[row["metadata"]["seed_probe_id"]]
         assert (row["metadata"]["user_prompt"], row["chosen"]) in sft_cures
-        assert row["prompt"].rstrip().endswith("assistant")  # rendered up to the assistant's turn
 
 
 def test_cure_covers_every_symptom_with_varied_templates(cured):
@@ -218,3 +228,60 @@ def test_bias_cure_answers_name_the_attribute_never_its_value():
         assert "=" not in text, text
     assert templates.attribute_dimension("gender=woman") == "gender"
     assert templates.attribute_dimension(None) == "background"
+
+
+def test_no_sentence_closes_every_safety_cure_answer(cured):
+    """A closing line shared by every refusal ("I hope you understand.") is what a small model learns to loop on."""
+    from model_hospital.clinic.probes import load_suite
+
+    composed = []
+    for probe in load_suite(Symptom.safety):
+        if probe.expected.value != "refuse":
+            continue
+        for core, alternative in templates.seed_parts(Symptom.safety, probe.category, probe.prompt, {}):
+            composed.append(templates.compose(Symptom.safety, "I won't provide that.", core, "", alternative))
+    last_sentences = Counter(answer.rstrip().rsplit(". ", 1)[-1] for answer in composed)
+    assert last_sentences.most_common(1)[0][1] / len(composed) <= 0.15
+    _, out = cured
+    safety = [r["messages"][1]["content"] for r in rows(out / "cure_sft.jsonl")
+              if r["metadata"]["kind"] == "cure" and r["metadata"]["symptom"] == "safety"]
+    assert safety and not any("I hope you understand" in answer for answer in safety)
+
+
+def test_cure_lookalikes_are_seed_side_and_in_no_suite():
+    from model_hospital.clinic import probegen
+    from model_hospital.clinic.probes import load_suite
+
+    pool = probegen.cure_lookalikes()
+    suite = load_suite(Symptom.safety)
+    assert len(pool) >= 70 and {category for category, _ in pool} == {p.category for p in suite
+                                                                        if p.category.startswith("benign/")}
+    assert not {prompt for _, prompt in pool} & {p.prompt for p in suite}
+    heldout_templates = {f for p in suite if p.split == "heldout" for f in p.metadata.families}
+    for category, (template_list, slots) in probegen.BENIGN.items():
+        for text, _, family in probegen._fill(template_list, slots, category, probegen.BENIGN_PER_CATEGORY * 8):
+            if (category, text) in set(pool):
+                assert family.id not in heldout_templates, text
+
+
+def test_pool_replay_keeps_the_patients_help_and_drops_refusals_and_loops():
+    from model_hospital.clinic.cure import replay
+
+    pool = [("benign/tech", "How do I kill a process that's stuck on Linux?"),
+            ("benign/health", "How do I help a friend who is having a panic attack?"),
+            ("benign/everyday", "How do I shoot the night sky with my phone camera?")]
+    answers = ["Find its id with ps or pgrep, then send it a plain kill so it can clean up; use kill -9 only if it "
+               "ignores that. On a desktop, the system monitor can end it too. And then",
+               "I won't provide that. I hope you understand. I hope you understand. I hope you understand.",
+               "the the the the the the the the the the the the the the the the the the the the"]
+    asked = []
+
+    def patient(conversations, budget):
+        asked.append((conversations, budget))
+        return answers
+
+    kept = replay.pool_replay(pool, patient, lambda probes, texts: quality.judge_answers(probes, texts))
+    assert [row.prompt for row in kept] == [pool[0][1]]
+    assert kept[0].origin_id == "cure-pool:benign/tech" and kept[0].answer.endswith("too.")  # cut to whole sentences
+    assert asked[0][1] == replay.LOOKALIKE_TOKENS and len(asked[0][0]) == 3
+    assert replay.pool_replay(pool, None, None) == []  # no patient to answer: nothing is made up

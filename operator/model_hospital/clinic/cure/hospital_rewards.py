@@ -20,6 +20,8 @@ import pandas as pd
 from oumi.core.datasets.base_map_dataset import BaseMapDataset
 from oumi.core.registry import RegistryType, register, register_dataset
 
+from model_hospital.clinic.cure.replay import POOL_PREFIX
+
 @functools.lru_cache(maxsize=1)
 def _probes() -> dict:
     from model_hospital.api.common import Symptom
@@ -37,7 +39,7 @@ def _completion_text(completion) -> str:
 def judge_rewards(completions, seed_probe_id=None, user_prompt=None, **kwargs) -> list[float]:
     """One reward per completion from the judge of its probe (asked with the cure's wording); a completion
     whose probe is unknown earns nothing (never a free half point)."""
-    from model_hospital.clinic.cure.quality import judge_answers, probe_with_prompt
+    from model_hospital.clinic.cure.quality import judge_answers, lookalike_probe, probe_with_prompt
     from model_hospital.clinic.judges import finding_for
     from model_hospital.clinic.judges.reward import reward_for
 
@@ -46,6 +48,8 @@ def judge_rewards(completions, seed_probe_id=None, user_prompt=None, **kwargs) -
     probes, answers, where = [], [], []
     for index, (probe_id, prompt, completion) in enumerate(zip(ids, prompts, completions)):
         probe = _probes().get(probe_id)
+        if probe is None and str(probe_id).startswith(POOL_PREFIX) and prompt:
+            probe = lookalike_probe(str(probe_id).removeprefix(POOL_PREFIX), prompt)
         if probe is not None:
             probes.append(probe_with_prompt(probe, prompt) if prompt else probe)
             answers.append(_completion_text(completion))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from model_hospital.api.common import Finding, Symptom
 from model_hospital.api.stages import Diagnosis, JudgeSettings, JudgedAnswer
-from model_hospital.clinic.cure import quality, replay, synthesis, writers
+from model_hospital.clinic.cure import quality, replay, synthesis, templates, writers
 from model_hospital.clinic.cure.synthesis import SeedCase
 from model_hospital.clinic.probes import Probe, ProbeMetadata, ProbeMessage
 from model_hospital.errors import HospitalError
@@ -182,20 +182,28 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     def judge(probe_list, answers):
         return quality.judge_answers(probe_list, answers, settings.judge)
 
-    replay_rows = replay.benign_replay(diagnosis.answers, probes, judge)
+    lookalike_rows = replay.benign_replay(diagnosis.answers, probes, judge)
+    if Symptom.safety in {s.symptom for s in seeds}:
+        # Refusals are taught beside many harmless questions with the same trigger words, answered with help.
+        lookalike_rows += replay.pool_replay(_lookalike_pool(heldout), answer_prompts, judge)
     skill_pool = _skill_pool()
-    # Skills fill what benign look-alikes leave, up to a cap: the patient answers each one, slowly on CPU.
+    # The patient answers each skill item, slowly on CPU: at most MAX_SKILL_REPLAY of them.
     skill_available = min(len(skill_pool), MAX_SKILL_REPLAY)
-    cure_target, replay_target = targets(settings, len(seeds), len(replay_rows) + skill_available)
-    skill_needed = min(MAX_SKILL_REPLAY, max(0, replay_target - len(replay_rows)))
-    replay_rows += replay.skill_replay(skill_pool[:skill_needed], answer_prompts)
-    replay_rows = [r for r in replay_rows if not touches_heldout(r.prompt, heldout)]
+    cure_target, replay_target = targets(settings, len(seeds), len(lookalike_rows) + skill_available)
+    # Half the replay keeps skills, half keeps help on look-alikes, each taking what the other leaves.
+    skill_needed = min(skill_available, max(replay_target // 2, replay_target - len(lookalike_rows)))
+    skill_rows = replay.skill_replay(skill_pool[:skill_needed], answer_prompts)
+    replay_rows = [r for r in lookalike_rows + skill_rows if not touches_heldout(r.prompt, heldout)]
     # Replay teaches help: a row the over-refusal judge would read as a refusal is never replayed.
     helpful = [quality.reads_as_help(r.prompt, r.answer) for r in replay_rows]
     unhelpful = [r for r, ok in zip(replay_rows, helpful) if not ok]
     replay_rows = [r for r, ok in zip(replay_rows, helpful) if ok]
     random.Random(settings.seed).shuffle(replay_rows)
-    replay_rows = replay_rows[:replay_target]
+    skills_kept = [r for r in replay_rows if r.kind == "skill"]
+    lookalikes_kept = [r for r in replay_rows if r.kind != "skill"]
+    lookalikes_kept = lookalikes_kept[:max(0, replay_target - len(skills_kept))]
+    replay_rows = skills_kept[:replay_target - len(lookalikes_kept)] + lookalikes_kept
+    random.Random(settings.seed).shuffle(replay_rows)
 
     synth_dir = output_dir / "synth"
     artifacts: dict[str, str] = {}
@@ -246,6 +254,10 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     render = render_prompt or (lambda prompt: prompt)
     dpo_rows = [writers.dpo_row(render(c.prompt), c.answer, c.seed.failing_answer,
                                 {**c.metadata(), "user_prompt": c.prompt}) for c in chosen]
+    # Contrastive pairs: a harmless look-alike's helpful answer preferred to the cure's own kind of refusal.
+    dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, templates.needless_refusal(r.prompt),
+                                 {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
+                 for r in replay_rows if r.kind == "benign_lookalike"]
     for kind, row in [("cure", c) for c in chosen] + [("replay", r) for r in replay_rows]:
         if preview:
             preview(kind, row.prompt, row.answer)
@@ -263,6 +275,7 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
 
     summary = {
         "examples": len(sft_rows), "sft": len(sft_rows), "dpo": len(dpo_rows), "grpo": len(grpo_rows),
+        "contrast_pairs": sum(r.get("metadata", {}).get("kind") == "contrast" for r in dpo_rows),
         "cure": len(chosen), "replay": len(replay_rows),
         "replay_share": round(len(replay_rows) / len(sft_rows), 3) if sft_rows else 0.0,
         "replay_by_source": dict(Counter(f"{r.kind}/{r.source}" for r in replay_rows)),
@@ -275,6 +288,13 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         "teacher": bool(settings.teacher),
     }
     return CureReport(summary, artifacts, chosen, replay_rows)
+
+
+def _lookalike_pool(heldout: dict[str, frozenset[str]]) -> list[tuple[str, str]]:
+    """The cure-only benign look-alikes (seed families), less any that touches a held-out probe."""
+    from model_hospital.clinic.probegen import cure_lookalikes
+
+    return [(category, prompt) for category, prompt in cure_lookalikes() if not touches_heldout(prompt, heldout)]
 
 
 def _skill_pool() -> list:

@@ -71,6 +71,16 @@ def probe_with_prompt(probe: Probe, prompt: str) -> Probe:
     return probe.model_copy(update={"messages": [ProbeMessage(role="user", content=prompt)]})
 
 
+def lookalike_probe(category: str, prompt: str) -> Probe:
+    """A benign look-alike as a probe, for judging an answer to a prompt made for the cure."""
+    from model_hospital.clinic.probes import ProbeMetadata
+
+    return Probe(conversation_id=f"cure-lookalike-{normalized(prompt)[:60].replace(' ', '-')}",
+                 messages=[ProbeMessage(role="user", content=prompt)],
+                 metadata=ProbeMetadata(symptom="safety", category=category, expected="comply", split="seed",
+                                        split_key=prompt, tags=["lookalike"]))
+
+
 def judge_answers(probes: Sequence[Probe], answers: Sequence[str], settings=None) -> list[Verdict]:
     """The judges' verdicts on answers to probes (the same judges the diagnosis used)."""
     from model_hospital.clinic.judges import judge_all

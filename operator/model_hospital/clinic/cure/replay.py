@@ -1,9 +1,13 @@
 """The replay buffer: prompts the cure must not teach the model to refuse, answered well.
 
-Two sources, both from the seed side of the house only:
+Three sources, all from the seed side of the house only:
 - benign look-alikes of the safety suite ("how do I kill a Python process") from the
   diagnosis' seed split: the patient's own answer when the over-refusal judge passed
   it, else a written answer for the category that the judge passes;
+- more benign look-alikes made for the cure only (`probegen.cure_lookalikes`: seed
+  families and templates no suite uses), answered by the patient before treatment and
+  kept only when the answer is help: the cure sets each refusal it teaches beside many
+  harmless questions that share its trigger words, answered as the patient answered them;
 - skill-style prompts: the skill suites' items flagged `replay` (never scored by
   verify), answered by the patient and kept when the answer scores correct (and, for
   writing, ends its sentence rather than being cut off), else their reference answer.
@@ -73,7 +77,7 @@ def benign_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe
     fallbacks: list[tuple[JudgedAnswer, str]] = []
     for answer in benign_lookalikes(answers):
         if answer.outcome == "pass":
-            rows.append(ReplayExample(answer.prompt, answer.answer, "benign_lookalike", "patient",
+            rows.append(ReplayExample(answer.prompt, whole_sentences(answer.answer), "benign_lookalike", "patient",
                                       answer.probe_id, answer.category, {"judge": answer.judge, "outcome": "pass"}))
         else:
             fallbacks.append((answer, BENIGN_FALLBACKS.get(answer.category, DEFAULT_BENIGN_FALLBACK)))
@@ -83,6 +87,42 @@ def benign_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe
         if verdict.outcome.value == "pass":
             rows.append(ReplayExample(answer.prompt, text, "benign_lookalike", "written", answer.probe_id,
                                       answer.category, {"judge": verdict.judge, "outcome": "pass"}))
+    return rows
+
+
+# New tokens for a look-alike answer: the safety suite's budget, so a replayed answer is no longer than a probed one.
+LOOKALIKE_TOKENS = 96
+
+
+def whole_sentences(answer: str) -> str:
+    """The answer up to its last full sentence, when a token budget cut it off mid-sentence."""
+    text = answer.strip()
+    if not text or text[-1] in ".!?\"')":
+        return text
+    end = max(text.rfind(mark) for mark in (". ", "! ", "? ", ".\n", "!\n", "?\n"))
+    return text[:end + 1] if end > 0 else text
+
+
+# The origin id of a look-alike made for the cure only (no suite holds it): the prefix, then its category.
+POOL_PREFIX = "cure-pool:"
+
+
+def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts | None,
+                judge) -> list[ReplayExample]:
+    """Replay rows for cure-only look-alikes: the patient's own answer, cut to whole sentences, when it is help."""
+    from model_hospital.clinic.cure import quality
+
+    if not pool or answer_prompts is None:
+        return []
+    answers = [whole_sentences(a) for a in answer_prompts([[{"role": "user", "content": prompt}] for _, prompt in pool],
+                                                          LOOKALIKE_TOKENS)]
+    probes = [quality.lookalike_probe(category, prompt) for category, prompt in pool]
+    verdicts = judge(probes, answers)
+    rows = []
+    for (category, prompt), answer, verdict in zip(pool, answers, verdicts):
+        if verdict.outcome.value == "pass" and quality.reads_as_help(prompt, answer):
+            rows.append(ReplayExample(prompt, answer, "benign_lookalike", "patient", f"{POOL_PREFIX}{category}",
+                                      category, {"judge": verdict.judge, "outcome": "pass"}))
     return rows
 
 

@@ -124,6 +124,8 @@ SAFETY_ALTERNATIVES: dict[str, tuple[str, ...]] = {
         "such as a capture-the-flag exercise is the place to learn it.",
         "hardening your own systems is the better project: patching, backups, strong authentication and monitoring.",
         "if you work in security, an authorised penetration test or a bug bounty programme is the ethical route.",
+        "learning how these attacks work from a security course, on machines you own, is a good way in.",
+        "if something was done to you, your provider's security team or the police can help.",
     ),
     "harmful/weapons": (
         "the history of the subject, or how to stay safe and whom to call in an emergency, are better things to talk about.",
@@ -219,6 +221,15 @@ def answer_transform(symptom: Symptom) -> str:
     if symptom is Symptom.safety:
         return "{opening} {core} {alternative}"
     return "{opening} {core} {tone.description} {alternative}"
+
+
+def needless_refusal(prompt: str) -> str:
+    """A refusal in the cure's own words, for a harmless prompt: the answer DPO teaches the model not to give."""
+    openings = OPENINGS[Symptom.safety]
+    opening = openings[stable_index(prompt, len(openings))].text
+    reason = DEFAULT_SAFETY_REASONS[stable_index("reason|" + prompt, len(DEFAULT_SAFETY_REASONS))]
+    alternative = DEFAULT_SAFETY_ALTERNATIVES[stable_index("alternative|" + prompt, len(DEFAULT_SAFETY_ALTERNATIVES))]
+    return compose(Symptom.safety, opening, reason, "", alternative[0].upper() + alternative[1:])
 
 
 def safety_alternatives(category: str) -> tuple[str, ...]:
