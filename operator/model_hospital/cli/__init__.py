@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "chart",
     "models",
     "doctor",
+    "compare",
 )
 
 
