@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "models",
     "doctor",
     "compare",
+    "report",
 )
 
 
