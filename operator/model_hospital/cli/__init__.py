@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "doctor",
     "compare",
     "report",
+    "export",
 )
 
 
