@@ -49,8 +49,13 @@ def test_a_repository_that_is_not_host_and_path_is_refused_by_the_schema():
 
 def test_the_pushed_reference_becomes_status_artifacts_image():
     summary = StageSummary(stage="verify", ok=True, result_path="/artifacts/ns/tx/verify-1/result.json",
-                           summary={"verdict": "Healed", "exported": "registry.example.com/ward/tiny@sha256:ab"})
-    assert stage_artifacts("verify", summary)["image"] == "registry.example.com/ward/tiny@sha256:ab"
+                           summary={"verdict": "Healed", "exported": "registry.example.com/ward/tiny@sha256:ab",
+                                    "exported_merged": "registry.example.com/ward/tiny@sha256:cd"})
+    artifacts = stage_artifacts("verify", summary)
+    assert artifacts["image"] == "registry.example.com/ward/tiny@sha256:ab"
+    assert artifacts["merged_image"] == "registry.example.com/ward/tiny@sha256:cd"
+    assert stage_artifacts("verify", StageSummary(stage="verify", ok=True, summary={"verdict": "NotHealed"}))[
+        "image"] is None  # nothing pushed: no image (empty values are dropped from status)
     train = StageSummary(stage="train", ok=True, summary={"adapter": "/a/adapter", "merged": "/a/merged"})
     assert stage_artifacts("train", train)["adapter"] == "/a/adapter"
 

@@ -79,7 +79,7 @@ def stage_artifacts(stage: str, summary) -> dict[str, str]:
                 "adapter": _text(figures.get("adapter")),
                 "recipe": results.summary_path(summary, "recipe", "recipe.yaml")}
     return {"verification": results.summary_path(summary, "verification", "verification.json"),
-            "image": _text(figures.get("exported"))}
+            "image": _text(figures.get("exported")), "merged_image": _text(figures.get("exported_merged"))}
 
 
 def _text(value: Any) -> str | None:
