@@ -107,3 +107,13 @@ def test_the_verify_jobs_mounted_login_pushes_the_adapter(loopback, tmp_path, tm
     finally:
         runner.stop()
         served.stop()
+
+
+def test_the_registry_login_secret_must_be_allowed_by_the_tenancy_policy():
+    from model_hospital.controller.policy import treatment_refusals
+
+    spec = treatment_spec(credentialsSecret="someone-elses-login")
+    refused = treatment_refusals(OperatorSettings(), spec, "tiny", PATIENT)
+    assert any(line.startswith("spec.output.registry.credentialsSecret: Secret someone-elses-login") for line in refused)
+    allowed = OperatorSettings.model_validate({"policy": {"allowed_secrets": ["ward-*"]}})
+    assert treatment_refusals(allowed, treatment_spec(credentialsSecret="ward-registry"), "tiny", PATIENT) == []
