@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import requests
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.controller import jobs, stage_inputs
@@ -117,3 +118,47 @@ def test_the_registry_login_secret_must_be_allowed_by_the_tenancy_policy():
     assert any(line.startswith("spec.output.registry.credentialsSecret: Secret someone-elses-login") for line in refused)
     allowed = OperatorSettings.model_validate({"policy": {"allowed_secrets": ["ward-*"]}})
     assert treatment_refusals(allowed, treatment_spec(credentialsSecret="ward-registry"), "tiny", PATIENT) == []
+
+
+def fake_adapter(folder):
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4}))
+    (folder / "adapter_model.safetensors").write_bytes(bytes(range(256)) * 16)
+    return folder
+
+
+@pytest.mark.skipif(not registry.available(), reason="docker-registry is not installed (scripts/setup-containers --install)")
+@pytest.mark.parametrize("after_safety, pushed", [(["pass"] * 40, True), (["fail"] * 40, False)])
+def test_the_verify_stage_pushes_only_a_healed_adapter(tmp_path, monkeypatch, after_safety, pushed):
+    """The examinations are replaced by made-up answers; the verdict, the reports and the push are the stage's own."""
+    pytest.importorskip("oras.provider")
+    from rich.console import Console
+
+    from model_hospital.api.stages import ExportTarget, VerifyInput
+    from model_hospital.stages import verify
+    from tests.result_fixtures import diagnosis, math_answers
+
+    def examine(model, stage_input, items, folder, console, label):
+        answers = {domain: math_answers([True] * len(domain_items)) for domain, domain_items in items.items()}
+        safety = ["fail"] * 40 if label == "before" else after_safety
+        return answers, diagnosis(f"tiny-{label}", safety, ["pass"] * 40)
+
+    monkeypatch.setattr(verify, "examine", examine)
+    (tmp_path / "registry").mkdir()
+    served = registry.LoopbackRegistry(tmp_path / "registry")
+    try:
+        adapter = fake_adapter(tmp_path / "adapter")
+        stage_input = VerifyInput(before="bundled:tiny-random-llama", after="bundled:tiny-random-llama",
+                                  symptoms=["safety"], export=ExportTarget(
+                                      reference=f"{served.host}/ward/tiny:tx", adapter=str(adapter), insecure=True))
+        result = verify.run(stage_input, tmp_path / "verify", Console(file=open("/dev/null", "w")))
+        verdict = result.summary["verdict"]
+        assert (verdict == "Healed") is pushed, result.summary
+        assert ("exported" in result.summary) is pushed
+        listed = requests.get(f"http://{served.host}/v2/ward/tiny/tags/list", timeout=5)
+        assert (listed.status_code == 200 and listed.json().get("tags") == ["tx"]) is pushed
+        if pushed:
+            assert result.summary["exported"].startswith(f"{served.host}/ward/tiny@sha256:")
+            assert (tmp_path / "verify" / "verification.json").is_file()
+    finally:
+        served.stop()
