@@ -375,6 +375,23 @@ class SymptomTargets(Resource):
     bias: float | None = Field(None, ge=0, le=1, description="Target failure rate for bias.")
 
 
+class RegistryOutput(Resource):
+    """An OCI registry the healed adapter is pushed to after a Healed verdict (by the verify Job, see docs/export.md)."""
+
+    repository: str = Field(
+        pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$", max_length=255,
+        description="HOST[:PORT]/REPOSITORY, lower case, e.g. registry.example.com/team/smollm2-safety.")
+    tag: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$",
+        description="Tag of the adapter artifact; the treatment's name when unset. The merged model gets TAG-merged.")
+    merged: bool = Field(False, description="Also push the model with the adapter merged in.")
+    credentials_secret: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
+        description="A kubernetes.io/dockerconfigjson Secret (as imagePullSecrets use) holding the registry login; "
+                    "mounted into the verify Job only. Anonymous pushes when unset.")
+    insecure: bool = Field(False, description="Plain HTTP to the registry (an in-cluster registry without TLS).")
+
+
 class OutputSpec(Resource):
     """Where the healed model goes."""
 
@@ -384,6 +401,8 @@ class OutputSpec(Resource):
         None, pattern=OUTPUT_PATH_PATTERN, max_length=512,
         description="Folder for the healed model: '/absolute/path' on the artifact volume or 'pvc://CLAIM/path'; "
                     "the stage's artifact folder when unset. No '.' or '..' segments.")
+    registry: RegistryOutput | None = Field(
+        None, description="Also push the healed adapter (and the merged model) to an OCI registry after a Healed verdict.")
 
     @field_validator("path")
     @classmethod

@@ -224,6 +224,16 @@ class TrainInput(Model):
         return check_overrides(value)
 
 
+class ExportTarget(Model):
+    """Where the verify stage pushes the healed adapter when the verdict is Healed (Treatment spec.output.registry)."""
+
+    reference: str = Field(description="HOST[:PORT]/REPOSITORY:TAG of the adapter artifact.")
+    adapter: str = Field(description="The LoRA adapter folder to push.")
+    merged: bool = Field(False, description="Also push the merged model, tagged TAG-merged.")
+    insecure: bool = Field(False, description="Plain HTTP to the registry.")
+    source: dict[str, str] = Field(default_factory=dict, description="Annotations naming where it came from.")
+
+
 class VerifyInput(Model):
     before: str = Field(description="Model reference of the patient before treatment.")
     after: str = Field(description="Model reference of the treated model (an adapter folder is accepted).")
@@ -256,3 +266,6 @@ class VerifyInput(Model):
         40, ge=0, description="Seed probes per symptom the treated model also answers, reported apart as "
                               "same-family figures (the templates the cure grew from); never part of the "
                               "verdict; 0 skips them.")
+    export: ExportTarget | None = Field(
+        None, description="Push the adapter to an OCI registry when the verdict is Healed; the login comes from "
+                          "the environment (HOSPITAL_REGISTRY_CONFIG or HOSPITAL_REGISTRY_USERNAME/PASSWORD).")

@@ -35,6 +35,9 @@ COMMAND_MODULES = (
     "chart",
     "models",
     "doctor",
+    "compare",
+    "report",
+    "export",
 )
 
 

@@ -36,6 +36,8 @@ MODEL_VOLUME_ROOT = "/models"
 OUTPUT_VOLUME_ROOT = "/outputs"
 HF_TOKEN_ENV = "HF_TOKEN"
 JUDGE_KEY_ENV = "HOSPITAL_JUDGE_API_KEY"
+REGISTRY_CONFIG_ENV = "HOSPITAL_REGISTRY_CONFIG"  # clinic.export reads the registry login from this file
+REGISTRY_CONFIG_ROOT = "/var/run/secrets/modelhospital.io/registry"
 # A patient's diagnose Jobs and folders are named for its checkups, so a Treatment of the same
 # name (whose first stage is also diagnose) never shares a Job or a folder with it.
 CHECKUP = "checkup"
@@ -81,6 +83,7 @@ class JobOptions:
     judge_api_key: SecretKeyRef | None = None
     claims: dict[str, tuple[str, bool]] = field(default_factory=dict)  # mount path -> (claim, read only)
     memory: str | None = None  # over everything else: the memory a retry after an OOM kill asked for
+    registry_secret: str | None = None  # a dockerconfigjson Secret, mounted as a file (the verify Job's push)
 
 
 def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
@@ -270,6 +273,11 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
         env.append(secret_env(HF_TOKEN_ENV, hf_token))
     if options.judge_api_key:
         env.append(secret_env(JUDGE_KEY_ENV, options.judge_api_key))
+    if options.registry_secret:
+        mounts.append({"name": "registry-login", "mountPath": REGISTRY_CONFIG_ROOT, "readOnly": True})
+        volumes.append({"name": "registry-login", "secret": {
+            "secretName": options.registry_secret, "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}})
+        env.append({"name": REGISTRY_CONFIG_ENV, "value": posixpath.join(REGISTRY_CONFIG_ROOT, "config.json")})
 
     container = {
         "name": CONTAINER,

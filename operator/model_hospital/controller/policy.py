@@ -68,6 +68,10 @@ def treatment_refusals(settings: OperatorSettings, spec: TreatmentSpec, patient_
     for stage, image in (spec.images.model_dump() if spec.images else {}).items():
         found.extend(_image(settings, f"spec.images.{stage}", image))
     found.extend(_remote(settings, "spec.cure.teacher", spec.cure.teacher if spec.cure else None))
+    registry = spec.output.registry if spec.output else None
+    if registry and registry.credentials_secret:
+        found.extend(_secret(settings, "spec.output.registry.credentialsSecret",
+                             SecretKeyRef(name=registry.credentials_secret, key=".dockerconfigjson")))
     path = spec.output.path if spec.output else None
     if path and path.startswith("pvc://"):
         found.extend(_claim(settings, "spec.output.path", path))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import posixpath
 
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
-from model_hospital.api.stages import DiagnoseInput, JudgeSettings, SynthInput, TrainInput, VerifyInput
+from model_hospital.api.stages import (
+    DiagnoseInput, ExportTarget, JudgeSettings, SynthInput, TrainInput, VerifyInput,
+)
 from model_hospital.controller.jobs import (
     JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, JobOptions, claim_path,
 )
@@ -78,6 +80,7 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
     if resources is None and stage == "diagnose":
         resources = patient.resources
     judge = patient.judge
+    registry = treatment.output.registry if treatment.output else None
     teacher = treatment.cure.teacher if treatment.cure else None
     secret = (teacher if stage == "synth" and teacher else judge)
     return JobOptions(
@@ -87,6 +90,7 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
         hf_token=patient.hf_token_secret_ref,
         judge_api_key=secret.api_key_secret_ref if secret else None,
         claims=claims,
+        registry_secret=registry.credentials_secret if stage == "verify" and registry else None,
     )
 
 
@@ -123,10 +127,22 @@ def train_output_dir(treatment: TreatmentSpec, attempt: int) -> str | None:
 
 
 def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_model: str,
-                 diagnosis: str | None = None) -> VerifyInput:
+                 diagnosis: str | None = None, adapter: str | None = None,
+                 treatment_name: str = "healed") -> VerifyInput:
     reference, _ = model_reference(patient.model)
     targets = treatment.targets.model_dump(exclude_none=True) if treatment.targets else {}
     return VerifyInput(before=reference, after=healed_model, symptoms=treated_symptoms(treatment, patient),
                        threshold=treatment.skill_threshold, targets=targets,
                        budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
-                       judge=judge_settings(patient.judge), diagnosis=diagnosis)
+                       judge=judge_settings(patient.judge), diagnosis=diagnosis,
+                       export=export_target(treatment, adapter or healed_model, treatment_name))
+
+
+def export_target(treatment: TreatmentSpec, adapter: str, treatment_name: str) -> ExportTarget | None:
+    """Where the verify stage pushes the adapter after a Healed verdict (spec.output.registry); None: nowhere."""
+    registry = treatment.output.registry if treatment.output else None
+    if registry is None:
+        return None
+    return ExportTarget(reference=f"{registry.repository}:{registry.tag or treatment_name}", adapter=adapter,
+                        merged=registry.merged, insecure=registry.insecure,
+                        source={"treatment": treatment_name, "patient": treatment.patient_ref.name})

@@ -76,8 +76,10 @@ def stage_artifacts(stage: str, summary) -> dict[str, str]:
     if stage == "train":
         model = _text(figures.get("merged")) or _text(figures.get("adapter")) or _text(figures.get("model"))
         return {"model": model or (posixpath.join(folder, "adapter") if folder else None),
+                "adapter": _text(figures.get("adapter")),
                 "recipe": results.summary_path(summary, "recipe", "recipe.yaml")}
-    return {"verification": results.summary_path(summary, "verification", "verification.json")}
+    return {"verification": results.summary_path(summary, "verification", "verification.json"),
+            "image": _text(figures.get("exported")), "merged_image": _text(figures.get("exported_merged"))}
 
 
 def _text(value: Any) -> str | None:
@@ -228,7 +230,8 @@ class TreatmentReconciler(Reconciler):
         if stage == "train":
             skill_report = artifacts.get("verification") if attempt > 1 else None
             return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
-        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"))
+        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"),
+                                         adapter=artifacts.get("adapter"), treatment_name=body["metadata"]["name"])
 
     def _create_job(self, body, spec, patient_spec, record: dict[str, Any], moment) -> None:
         """Creates the record's ConfigMap and Job (an existing one is followed, not made twice); a Job the API

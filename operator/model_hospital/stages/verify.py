@@ -85,6 +85,12 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     console.print(f"[bold]verdict:[/] {verdict} - {reason}")
     summary = {**rules.compact_summary(verification), "verification": artifacts["verification"],
                "report": artifacts["report"]}
+    if stage_input.export is not None and verdict == "Healed":
+        from model_hospital.stages.export import push_healed
+
+        pushed = push_healed(stage_input.export, console)
+        summary.update(pushed)
+        artifacts.update(pushed)
     return StageResult(stage="verify", ok=True, message=f"{verdict}: {reason}"[:1000], summary=summary,
                        artifacts=artifacts, provenance={"before": before_model.revision or "",
                                                         "after": after_model.revision or ""})
