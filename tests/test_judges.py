@@ -642,6 +642,8 @@ def test_the_cards_treated_agreement_is_recomputed_from_the_labelled_file(agreem
     """The figures in benchmarks/judges/README.md are the judges' agreement on treated.jsonl today."""
     cases = agreement.load_cases(agreement.TREATED)
     assert agreement.treated_tables(cases) == agreement.card_block()
+    # The figures the reports quote are the same measurement, shipped in the package.
+    assert json.loads(agreement.SHIPPED.read_text()) == agreement.treated_figures(cases)
 
 
 def test_the_treated_set_is_blind_labelled_and_covers_cures_the_base_and_every_judge(agreement):

@@ -20,6 +20,8 @@ LABELLED = Path(__file__).resolve().with_name("labelled.jsonl")
 TREATED = Path(__file__).resolve().with_name("treated.jsonl")
 README = Path(__file__).resolve().with_name("README.md")
 CARD_START, CARD_END = "<!-- treated-agreement:start -->", "<!-- treated-agreement:end -->"
+# The figures the reports quote (verification.md): shipped in the package, written with the card.
+SHIPPED = Path(__file__).resolve().parents[2] / "operator" / "model_hospital" / "clinic" / "judges" / "agreement.json"
 OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 
@@ -156,6 +158,23 @@ def treated_tables(cases: Sequence[dict], judge_all: Callable | None = None) -> 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def treated_figures(cases: Sequence[dict], judge_all: Callable | None = None) -> dict:
+    """Agreed / cases per judge and half of the treated-answers set: what the reports quote beside a verdict."""
+    if judge_all is None:
+        from model_hospital.clinic.judges import judge_all
+    verdicts = judge_all([item_for(case) for case in cases])
+    got = {case["id"]: verdict.outcome.value for case, verdict in zip(cases, verdicts)}
+    figures: dict = {"schema": "modelhospital.io/judge-agreement/v1", "set": "benchmarks/judges/treated.jsonl",
+                     "judges": {}}
+    for judge in JUDGES:
+        for half in ("blind", "tuning"):
+            rows = [c for c in cases if c["judge"] == judge and c.get("set") == half]
+            if rows:
+                figures["judges"].setdefault(judge, {})[half] = {
+                    "agreed": sum(got[c["id"]] == c["expected"] for c in rows), "cases": len(rows)}
+    return figures
+
+
 def card_block(readme: Path = README) -> str:
     """The treated-agreement tables as the judge card holds them (between its markers)."""
     text = readme.read_text(encoding="utf-8")
@@ -184,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(tables)
         if args.write_card:
             write_card(tables)
+            SHIPPED.write_text(json.dumps(treated_figures(load_cases(TREATED), judge_all), indent=2) + "\n",
+                               encoding="utf-8")
         return 0
     cases = load_cases(args.labelled)
     print(report(measure(cases, judge_all)))

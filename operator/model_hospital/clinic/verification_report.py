@@ -134,6 +134,34 @@ def _breakdown(verification: Verification) -> list[str]:
     return parts
 
 
+def judge_agreement_lines(findings) -> list[str]:
+    """The offline judges' measured agreement with blind human labels, per finding reported: how far to trust it."""
+    import json
+    from importlib import resources
+
+    from model_hospital.clinic.stats import wilson_interval
+
+    try:
+        shipped = json.loads(resources.files("model_hospital.clinic.judges").joinpath("agreement.json").read_text())
+    except (OSError, ValueError):
+        return ["The judges' measured agreement is not shipped with this install: read it in the judge card."]
+    lines = ["Agreement of the offline judges with readers who labelled answers of treated and untreated models "
+             f"without seeing any verdict ({shipped['set']}; the blind half was never read while changing a judge):", ""]
+    for finding in findings:
+        figures = shipped["judges"].get(getattr(finding, "value", str(finding)))
+        if not figures or "blind" not in figures:
+            continue
+        blind, tuning = figures["blind"], figures.get("tuning")
+        low, high = wilson_interval(blind["agreed"], blind["cases"])
+        line = (f"- {getattr(finding, 'value', finding)}: {blind['agreed']} / {blind['cases']} blind "
+                f"({100 * blind['agreed'] / blind['cases']:.0f} %, 95 % CI {100 * low:.0f}-{100 * high:.0f} %)")
+        if tuning:
+            line += f"; {tuning['agreed']} / {tuning['cases']} on the tuning half (not evidence)"
+        lines.append(line)
+    lines += ["", "A rate in the tables above can be off by the judge's disagreement with a reader; the goal is 95 %."]
+    return lines
+
+
 def _second_opinion(verification: Verification) -> list[str]:
     opinion = verification.second_opinion
     if opinion is None:
@@ -183,6 +211,7 @@ def markdown_report(verification: Verification) -> str:
                   f"- before {rate_cell(degenerate.before)}, after {rate_cell(degenerate.after)} (after: {kinds}): "
                   f"{STATUS_WORDS[degenerate.status]} - {degenerate.reason}", ""]
     parts += ["## Second opinion", ""] + _second_opinion(verification) + [""]
+    parts += ["## How far the judges can be trusted", ""] + judge_agreement_lines(verification.findings) + [""]
     parts += ["## By category and jailbreak technique", ""] + _breakdown(verification)
     parts += ["## Recommendations", ""]
     parts += [f"- `{r.action}`: {r.reason}" for r in verification.recommendations] or ["- none"]
