@@ -168,3 +168,15 @@ def test_a_watched_train_stage_records_the_chosen_step_and_saves_its_weights(cur
     moved = any(torch.count_nonzero(t) > 0 for name, t in weights.items() if "lora_B" in name)
     # LoRA B starts at zero: the weights before training are kept exactly when step 0 was chosen.
     assert moved is (record["chosen_step"] != 0)
+
+
+def test_a_shared_recipe_keeps_the_watch_settings_but_not_this_runs_validation_prompts(tmp_path):
+    plan = recipes.plan_treatment(make_diagnosis(symptoms=(Symptom.safety,), per_category=1))
+    watch = SETTINGS.model_copy(update={"prompts": str(tmp_path / "data" / "validation_prompts.jsonl")})
+    config = recipes.training_config(plan, model_path="/models/p", cure_dir=str(tmp_path / "data"),
+                                     output_dir=str(tmp_path / "out"), watch=watch)
+    header = recipes.generated_header(plan, "bundled:tiny-random-llama").model_copy(update={"watch": watch})
+    path = recipes.write_recipe(tmp_path / "recipe.yaml", header, config)
+    shared, _ = recipes.share_recipe(path, tmp_path / "shared")
+    shared_header, _ = recipes.load_recipe(shared)
+    assert shared_header.watch == SETTINGS and shared_header.watch.prompts is None

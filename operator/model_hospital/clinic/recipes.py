@@ -341,7 +341,9 @@ def check_datasets(config, path: Path) -> None:
             continue
         where = f"{path}: data.train.datasets[{index}].dataset_path"
         if not Path(data_path).is_file():
-            raise HospitalError(f"{where}: {data_path} does not exist; run `hospital cure` first")
+            made_by = "the train stage writes it for a DPO retry (hospital treat, hospital stage train)" \
+                if Path(data_path).name == "replay_dpo.jsonl" else "run `hospital cure` first"
+            raise HospitalError(f"{where}: {data_path} does not exist; {made_by}")
         first = _first_row(Path(data_path), where)
         needed = {"text_sft_jsonl": ["messages"], "text_dpo_jsonl": ["prompt", "chosen", "rejected"],
                   "hospital_grpo_jsonl": ["prompt", "metadata"]}.get(dataset.dataset_name, [])
@@ -433,6 +435,8 @@ def share_recipe(path: str | Path, folder: Path, *, author: str | None = None) -
         header = header.model_copy(update={"author": author})
     recipe_id = header.recipe_id.removesuffix("_generated")
     header = header.model_copy(update={"recipe_id": recipe_id})
+    if header.watch is not None:  # the validation prompts are the train stage's, written per run
+        header = header.model_copy(update={"watch": header.watch.model_copy(update={"prompts": None})})
     target = folder / header.symptom.value / f"{recipe_id}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(recipe_text(header, portable_config(raw, header)), encoding="utf-8")
