@@ -180,3 +180,23 @@ def test_a_shared_recipe_keeps_the_watch_settings_but_not_this_runs_validation_p
     shared, _ = recipes.share_recipe(path, tmp_path / "shared")
     shared_header, _ = recipes.load_recipe(shared)
     assert shared_header.watch == SETTINGS and shared_header.watch.prompts is None
+
+
+def test_without_cure_prompts_to_hold_out_training_runs_unwatched_and_the_result_says_why(cure, tmp_path):
+    import shutil
+
+    from model_hospital.stages import train
+
+    diagnosis_path, folder = cure
+    shutil.copytree(folder / "cure", tmp_path / "cure")
+    grpo = tmp_path / "cure" / "cure_grpo.jsonl"
+    lookalikes = [line for line in grpo.read_text().splitlines() if '"benign_lookalike"' in line]
+    grpo.write_text("\n".join(lookalikes) + "\n")
+    result = train.run(TrainInput(diagnosis=str(diagnosis_path), cure=str(tmp_path / "cure"), max_steps=1,
+                                  watch=SETTINGS), tmp_path / "run", QUIET)
+    assert result.summary["watch"] == {
+        "watched": False, "reason": "the validation split holds no cure prompt: the target rate cannot be measured"}
+    header, config = recipes.load_recipe(result.artifacts["recipe"])
+    assert header.watch is None and config.training.eval_strategy == "no"
+    trained_on = training_data.read_jsonl(Path(config.data.train.datasets[0].dataset_path))
+    assert len(trained_on) == len(training_data.read_jsonl(tmp_path / "cure" / "cure_sft.jsonl"))

@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from oumi.core.configs import TrainingConfig
     from oumi.core.distributed import set_random_seeds
+    from oumi.utils.torch_utils import device_cleanup, limit_per_process_memory
 
     settings = WatchSettings.model_validate_json(Path(args.watch).read_text(encoding="utf-8"))
     config = TrainingConfig.from_yaml(args.config)
@@ -158,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         return [*build_callbacks(*call_args, **call_kwargs), callback]
 
     oumi_train.build_training_callbacks = with_watch
+    limit_per_process_memory()  # as `oumi train` does before and after training
+    device_cleanup()
     set_random_seeds(config.training.seed, config.training.use_deterministic)
     oumi_train.train(config)
+    device_cleanup()
     return 0
 
 

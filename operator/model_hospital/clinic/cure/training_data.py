@@ -126,7 +126,8 @@ def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None
             prepared.unwatchable = f"{cure_dir / writers.GRPO_FILE} holds no prompts to hold out for validation"
         elif TARGET_KIND not in kinds:
             prepared.unwatchable = "the validation split holds no cure prompt: the target rate cannot be measured"
-        held_out = {row["metadata"]["user_prompt"].strip() for row in validation}
+        # Unwatchable: nothing is held out, the whole cure trains.
+        held_out = set() if prepared.unwatchable else {row["metadata"]["user_prompt"].strip() for row in validation}
         prepared.validation_prompts = len(validation)
         prepared.by_kind = {kind: sum(r["metadata"].get("kind", TARGET_KIND) == kind for r in validation)
                             for kind in sorted(kinds)}
@@ -138,9 +139,8 @@ def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None
         kept[name] = [r for r in rows if _user_prompt(r).strip() not in held_out]
         if rows:
             writers.write_jsonl(kept[name], folder / name)
-    if watch_share:
-        for method, name in ((m, n) for m, n in (("sft", writers.SFT_FILE), ("dpo", writers.DPO_FILE),
-                                                  ("grpo", writers.GRPO_FILE))):
+    if held_out:
+        for method, name in (("sft", writers.SFT_FILE), ("dpo", writers.DPO_FILE), ("grpo", writers.GRPO_FILE)):
             writers.write_jsonl([r for r in files[name] if _user_prompt(r).strip() in held_out],
                                 folder / VALIDATION_FILES[method])
     if replay_pairs_needed:
