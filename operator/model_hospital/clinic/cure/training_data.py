@@ -98,7 +98,9 @@ def _user_prompt(row: dict) -> str:
 
 def replay_pairs(replay_rows: list[dict], dpo_rows: list[dict], render: Callable[[str], str]) -> list[dict]:
     """DPO pairs from replay rows: chosen = the replay answer, rejected = one of the cure's refusals (cycled)."""
-    refusals = sorted({row["chosen"] for row in dpo_rows if row.get("chosen")})
+    # Only the cure's own rows: a contrastive pair whose chosen answer is help is no refusal.
+    refusals = sorted({row["chosen"] for row in dpo_rows
+                       if row.get("chosen") and row.get("metadata", {}).get("kind", TARGET_KIND) == TARGET_KIND})
     if not refusals:
         return []
     pairs = []
