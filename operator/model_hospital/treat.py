@@ -38,6 +38,7 @@ from model_hospital.api.stages import (
     SynthInput,
     TrainInput,
     VerifyInput,
+    WatchSettings,
 )
 from model_hospital.clinic.verification import VERDICTS
 from model_hospital.errors import HospitalError
@@ -59,6 +60,7 @@ class TreatmentPlan(Model):
     targets: dict[Symptom, float] = Field(default_factory=dict)
     method: Literal["sft", "dpo", "grpo"] = "sft"
     max_steps: int | None = Field(None, gt=0)
+    watch: WatchSettings | None = Field(None, description="Train watching a validation split (early stop); off when absent.")
     min_examples: int | None = Field(None, ge=1, description="Cure examples at least (synth's default when absent).")
     max_examples: int | None = Field(None, ge=1, description="Cure examples at most (synth's default when absent).")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
@@ -161,7 +163,7 @@ class Treater:
                 self.treatment.attempts = attempt
                 train = self.stage("train", attempt, TrainInput(
                     diagnosis=diagnosis, cure=cure, skill_report=skill_report, method=plan.method,
-                    max_steps=plan.max_steps))
+                    max_steps=plan.max_steps, watch=plan.watch))
                 adapter = adapter_of(train, self.folder("train", attempt))
                 self.treatment.adapter = adapter
                 verify = self.stage("verify", attempt, VerifyInput(

@@ -209,6 +209,19 @@ class SynthInput(Model):
     seed: int = 42
 
 
+class WatchSettings(Model):
+    """Training that watches itself: a validation split of the cure data (cure prompts and benign look-alikes),
+    answered and judged at each of the trainer's evaluations, with an early stop and the best step kept."""
+
+    every_steps: int = Field(10, ge=1, description="Evaluate every this many training steps (the trainer's eval_strategy steps).")
+    validation_share: float = Field(0.15, gt=0, lt=1, description="Share of the cure's prompts held out for validation, chosen by a hash of their wording.")
+    max_prompts: int = Field(24, ge=2, description="At most this many validation prompts are answered and judged at each evaluation.")
+    max_new_tokens: int = Field(48, ge=4, le=512, description="Token budget of each validation answer.")
+    over_refusal_margin: float = Field(0.15, gt=0, lt=1, description="Stop when over-refusal on the look-alikes rises more than this (absolute) over its value before training.")
+    patience: int = Field(2, ge=1, description="Stop when the target rate has not improved on its best for this many evaluations.")
+    prompts: str | None = Field(None, description="validation_prompts.jsonl (prompt, probe_id, kind) the watch answers; the train stage writes it from the cure's validation split.")
+
+
 class TrainInput(Model):
     diagnosis: str
     cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
@@ -217,6 +230,10 @@ class TrainInput(Model):
     overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, lora_alpha).")
     merge: bool = Field(False, description="Also write a merged model next to the adapter.")
     max_steps: int | None = Field(None, gt=0)
+    start_from: str | None = Field(
+        None, description="A LoRA adapter of the same patient (an SFT train stage's adapter folder) to start from: "
+                          "merged into the base, it is where this training begins and, for DPO, the reference model.")
+    watch: WatchSettings | None = Field(None, description="Evaluate during training on a validation split and stop early; off when absent.")
 
     @field_validator("overrides")
     @classmethod

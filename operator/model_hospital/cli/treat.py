@@ -43,6 +43,9 @@ def register(subparsers) -> None:
                         help="relative skill drop flagged as degradation when significant (default 0.1)")
     parser.add_argument("--method", choices=["sft", "dpo", "grpo"], default="sft", help="training method")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
+    parser.add_argument("--watch", action="store_true",
+                        help="train watching a validation split of the cure: stop early when over-refusal rises or "
+                             "the target rate stops improving, and keep the best step")
     parser.add_argument("--subprocess", action="store_true",
                         help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
     add_generation_arguments(parser)
@@ -54,6 +57,7 @@ def register(subparsers) -> None:
 def handle(args) -> int:
     from model_hospital.cli import exit_codes
     from model_hospital.cli.console import console as make_console, emit
+    from model_hospital.api.stages import WatchSettings
     from model_hospital.cli.verify import failed
     from model_hospital.errors import HospitalError
     from model_hospital.treat import (
@@ -69,7 +73,7 @@ def handle(args) -> int:
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, generation=generation_from(args))
+        max_steps=args.max_steps, generation=generation_from(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
         treatment = treat(plan, args.output, out, runner)

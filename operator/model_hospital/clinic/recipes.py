@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model_hospital.api.common import Finding, Severity, Symptom
-from model_hospital.api.stages import Diagnosis, override_problem
+from model_hospital.api.stages import Diagnosis, WatchSettings, override_problem
 from model_hospital.clinic.cure.inputs import SkillReport, validation_message
 from model_hospital.errors import HospitalError
 
@@ -59,6 +59,8 @@ class RecipeHeader(BaseModel):
     success_rate: float | None = Field(None, ge=0, le=1, description="Share of tested treatments verified Healed; null when untested.")
     oumi_version: str = Field(min_length=1, description="The Oumi version the config was written for.")
     license: str = Field("Apache-2.0", description="License of the recipe file.")
+    watch: WatchSettings | None = Field(None, description="Training that watches itself (read by the train stage, "
+                                        "not by Oumi): evaluate on a validation split, stop early, keep the best step.")
 
 
 class TreatmentPlan(BaseModel):
@@ -173,21 +175,40 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
     return plan
 
 
-def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, output_dir: str,
-                    dtype: str = "float32", max_steps: int | None = None, batch_size: int = 4,
-                    seed: int = 42) -> dict:
-    """A complete Oumi TrainingConfig (as a dict) carrying out a plan on a model and a cure folder."""
-    cure = Path(cure_dir)
+DATASET_CLASSES = {"sft": "text_sft_jsonl", "dpo": "text_dpo_jsonl", "grpo": "hospital_grpo_jsonl"}
+
+
+def training_datasets(plan: TreatmentPlan, cure: Path, seed: int = 42) -> list[dict]:
+    """The datasets a plan trains on; the retry step "add replay" adds something for every method:
+    SFT reads the replay buffer a second time, DPO adds replay pairs (a good answer preferred to one of
+    the cure's refusals, replay_dpo.jsonl from the train stage), GRPO reads the look-alike prompts again."""
+    name = DATASET_CLASSES[plan.method]
     if plan.method == "sft":
-        datasets = [{"dataset_name": "text_sft_jsonl", "dataset_path": str(cure / "cure_sft.jsonl"),
-                     "shuffle": True, "seed": seed}]
+        datasets = [{"dataset_name": name, "dataset_path": str(cure / "cure_sft.jsonl"), "shuffle": True, "seed": seed}]
         if plan.replay_boost:
-            datasets.append({"dataset_name": "text_sft_jsonl", "dataset_path": str(cure / "replay_sft.jsonl"),
+            datasets.append({"dataset_name": name, "dataset_path": str(cure / "replay_sft.jsonl"),
                              "shuffle": True, "seed": seed})
     elif plan.method == "dpo":
-        datasets = [{"dataset_name": "text_dpo_jsonl", "dataset_path": str(cure / "cure_dpo.jsonl")}]
+        datasets = [{"dataset_name": name, "dataset_path": str(cure / "cure_dpo.jsonl")}]
+        if plan.replay_boost:
+            datasets.append({"dataset_name": name, "dataset_path": str(cure / "replay_dpo.jsonl")})
     else:
-        datasets = [{"dataset_name": "hospital_grpo_jsonl", "dataset_path": str(cure / "cure_grpo.jsonl")}]
+        datasets = [{"dataset_name": name, "dataset_path": str(cure / "cure_grpo.jsonl")}]
+        if plan.replay_boost:
+            datasets.append({"dataset_name": name, "dataset_path": str(cure / "cure_grpo.jsonl"),
+                             "dataset_kwargs": {"kinds": ["benign_lookalike"]}})
+    return datasets
+
+
+def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, output_dir: str,
+                    dtype: str = "float32", max_steps: int | None = None, batch_size: int = 4,
+                    seed: int = 42, watch: WatchSettings | None = None) -> dict:
+    """A complete Oumi TrainingConfig (as a dict) carrying out a plan on a model and a cure folder.
+
+    With `watch`, the trainer evaluates every `watch.every_steps` steps on the cure folder's
+    validation file for the method (the train stage's data folder holds one)."""
+    cure = Path(cure_dir)
+    datasets = training_datasets(plan, cure, seed)
     training: dict = {
         "trainer_type": TRAINERS[plan.method],
         "use_peft": True,
@@ -211,6 +232,8 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
     }
     if max_steps:
         training["max_steps"] = max_steps
+    if watch is not None:
+        training.update(eval_strategy="steps", eval_steps=watch.every_steps, per_device_eval_batch_size=batch_size)
     if plan.method == "grpo":
         training["reward_functions"] = ["hospital_judge"]
         training["grpo"] = {"num_generations": 4, "max_completion_length": 96}
@@ -220,11 +243,17 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
         # cure teaches what to say without rewriting how the model reads.
         train_split.update(collator_name="text_completions_only_with_padding",
                            train_target="FINAL_ASSISTANT_TURN")
+    data: dict = {"train": train_split}
+    if watch is not None:
+        from model_hospital.clinic.cure.training_data import VALIDATION_FILES
+
+        data["validation"] = {**{k: v for k, v in train_split.items() if k != "datasets"}, "datasets": [
+            {"dataset_name": DATASET_CLASSES[plan.method], "dataset_path": str(cure / VALIDATION_FILES[plan.method])}]}
     return {
         # "auto" keeps the model's own chat template, the one inference and verify use.
         "model": {"model_name": model_path, "torch_dtype_str": dtype, "trust_remote_code": False,
                   "model_max_length": 1024, "chat_template": "auto"},
-        "data": {"train": train_split},
+        "data": data,
         "training": training,
         "peft": {"lora_r": plan.lora_r, "lora_alpha": plan.lora_alpha, "lora_dropout": 0.05,
                  "lora_target_modules": list(LORA_TARGETS)},
@@ -312,7 +341,9 @@ def check_datasets(config, path: Path) -> None:
             continue
         where = f"{path}: data.train.datasets[{index}].dataset_path"
         if not Path(data_path).is_file():
-            raise HospitalError(f"{where}: {data_path} does not exist; run `hospital cure` first")
+            made_by = "the train stage writes it for a DPO retry (hospital treat, hospital stage train)" \
+                if Path(data_path).name == "replay_dpo.jsonl" else "run `hospital cure` first"
+            raise HospitalError(f"{where}: {data_path} does not exist; {made_by}")
         first = _first_row(Path(data_path), where)
         needed = {"text_sft_jsonl": ["messages"], "text_dpo_jsonl": ["prompt", "chosen", "rejected"],
                   "hospital_grpo_jsonl": ["prompt", "metadata"]}.get(dataset.dataset_name, [])
@@ -404,6 +435,8 @@ def share_recipe(path: str | Path, folder: Path, *, author: str | None = None) -
         header = header.model_copy(update={"author": author})
     recipe_id = header.recipe_id.removesuffix("_generated")
     header = header.model_copy(update={"recipe_id": recipe_id})
+    if header.watch is not None:  # the validation prompts are the train stage's, written per run
+        header = header.model_copy(update={"watch": header.watch.model_copy(update={"prompts": None})})
     target = folder / header.symptom.value / f"{recipe_id}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(recipe_text(header, portable_config(raw, header)), encoding="utf-8")

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from model_hospital.api.stages import StageResult, TrainInput, progress_line
 from model_hospital.clinic import recipes
+from model_hospital.clinic.cure import training_data
 from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report
 from model_hospital.clinic.models import BASE_MARKER
 from model_hospital.errors import HospitalError
@@ -29,6 +30,9 @@ from model_hospital.errors import HospitalError
 RECIPE_FILE = "recipe.yaml"
 ADAPTER_DIR = "adapter"
 MERGED_DIR = "merged"
+START_DIR = "start"
+WATCH_SETTINGS_FILE = "watch_settings.json"
+DATA_DIR = "data"
 LOG_TAIL_LINES = 30
 
 
@@ -43,26 +47,92 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
     patient = resolve(diagnosis.model.reference)
     base_reference = patient.base.reference if patient.base else patient.reference
     plan = recipes.plan_treatment(diagnosis, report, stage_input.method, stage_input.overrides)
-    config = recipes.training_config(plan, model_path=str(patient.weights_path), cure_dir=stage_input.cure,
+    model_path, start = str(patient.weights_path), None
+    if stage_input.start_from:
+        start = starting_model(stage_input.start_from, base_reference, output_dir / START_DIR)
+        model_path = str(start)
+        plan.reasons.append(f"starts from the adapter {stage_input.start_from}, merged into the base: "
+                            + ("DPO's starting point and its reference model" if plan.method == "dpo"
+                               else "the starting point"))
+    watch, data_dir, prepared = stage_input.watch, Path(stage_input.cure), None
+    replay_pairs_needed = plan.replay_boost and plan.method == "dpo"
+    if watch is not None or replay_pairs_needed:
+        prepared = training_data.prepare(
+            Path(stage_input.cure), output_dir / DATA_DIR,
+            render=prompt_renderer(model_path) if replay_pairs_needed else None,
+            watch_share=watch.validation_share if watch else None, watch_limit=watch.max_prompts if watch else 0,
+            replay_pairs_needed=replay_pairs_needed)
+        data_dir = prepared.folder
+        if watch is not None and prepared.unwatchable:
+            console.print(f"[yellow]training is not watched[/]: {prepared.unwatchable}")
+            watch = None
+        elif watch is not None:
+            watch = watch.model_copy(update={"prompts": str(data_dir / training_data.VALIDATION_PROMPTS_FILE)})
+            plan.reasons.append(f"watched: {prepared.validation_prompts} validation prompts held out "
+                                f"({', '.join(f'{n} {k}' for k, n in prepared.by_kind.items())}), judged every "
+                                f"{watch.every_steps} steps; stops on over-refusal up more than "
+                                f"{watch.over_refusal_margin:.0%} or no gain in {watch.patience} evaluations")
+        if prepared.replay_pairs:
+            plan.reasons.append(f"replay for {plan.method.upper()}: {prepared.replay_pairs} replay pairs "
+                                "(the good answer preferred to one of the cure's refusals)")
+    config = recipes.training_config(plan, model_path=model_path, cure_dir=str(data_dir),
                                      output_dir=str(output_dir / ADAPTER_DIR), dtype=default_dtype(),
-                                     max_steps=stage_input.max_steps)
-    recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, recipes.generated_header(plan, base_reference),
-                                       config, plan.reasons)
+                                     max_steps=stage_input.max_steps, watch=watch)
+    header = recipes.generated_header(plan, base_reference).model_copy(update={"watch": watch})
+    recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, header, config, plan.reasons)
     explain(plan, console)
-    outcome = train_recipe(recipe_path, console, merge=stage_input.merge, base_reference=base_reference,
-                           plan=plan.model_dump(mode="json", exclude={"reasons"}))
+    outcome = train_recipe(recipe_path, console, merge=stage_input.merge,
+                           base_reference=str(start) if start else base_reference,
+                           plan=plan.model_dump(mode="json", exclude={"reasons"}),
+                           lineage={"patient": base_reference, "started_from": stage_input.start_from}
+                           if start else None)
     artifacts = {"recipe": str(recipe_path), **{k: v for k, v in outcome.items() if k in ("adapter", "merged")}}
     summary = {"method": plan.method, "severity": plan.severity.value, "learning_rate": plan.learning_rate,
                "lora_r": plan.lora_r, "epochs": plan.epochs, "replay_boost": plan.replay_boost,
                "adjustments": plan.adjustments,
                "train_seconds": outcome["seconds"], "adapter": outcome["adapter"]}
+    if start:
+        summary["started_from"] = stage_input.start_from
+    if stage_input.watch is not None:
+        summary["watch"] = outcome.get("watch") or {"watched": False, "reason": prepared.unwatchable}
     if "merged" in outcome:
         summary["merged"] = outcome["merged"]
     return StageResult(stage="train", ok=True, message=f"adapter at {outcome['adapter']}", summary=summary,
                        artifacts=artifacts, provenance={"base_model": base_reference,
                                                         "oumi": recipes.oumi_version(),
                                                         "diagnosis": stage_input.diagnosis,
-                                                        "cure": stage_input.cure})
+                                                        "cure": stage_input.cure,
+                                                        **({"started_from": stage_input.start_from} if start else {})})
+
+
+def starting_model(adapter_reference: str, base_reference: str, target: Path) -> Path:
+    """A full model folder: an adapter of the patient merged into its base, for training to start from.
+
+    Merged rather than loaded as a trainable adapter: a second LoRA on top of a PEFT model is
+    not what Oumi builds, and the merged SFT model is what DPO's loss should compare against
+    (its reference model is the policy it starts from, with the new adapter switched off).
+    """
+    from model_hospital.clinic.models import resolve
+
+    start = resolve(adapter_reference)
+    if start.kind != "adapter" or start.base is None:
+        raise HospitalError(f"train.startFrom: {adapter_reference} is not a LoRA adapter folder (a train stage's "
+                            "adapter); give the adapter of the SFT attempt")
+    if start.base.reference != base_reference:
+        raise HospitalError(f"train.startFrom: {adapter_reference} is an adapter of {start.base.reference}, not of "
+                            f"the patient {base_reference}")
+    if not (target / "config.json").is_file():
+        merge_adapter(start.path, target)
+    return target
+
+
+def prompt_renderer(model_path: str):
+    """A function rendering a user prompt through the model's chat template (for preference pairs)."""
+    from transformers import AutoTokenizer
+
+    from model_hospital.clinic.cure.writers import prompt_renderer as render_with
+
+    return render_with(AutoTokenizer.from_pretrained(model_path))
 
 
 def default_dtype() -> str:
@@ -80,8 +150,12 @@ def explain(plan: recipes.TreatmentPlan, console: Console) -> None:
         console.print(f"  - {reason}")
 
 
-def train_command(recipe_path: Path) -> list[str]:
-    """The `oumi train` command line for a recipe (Oumi's own entry point in this interpreter)."""
+def train_command(recipe_path: Path, watch_path: Path | None = None) -> list[str]:
+    """The `oumi train` command line for a recipe (Oumi's own entry point in this interpreter); a watched
+    recipe runs Oumi's same train function through `stages.watched_train`, which adds the watch's callback."""
+    if watch_path is not None:
+        return [sys.executable, "-m", "model_hospital.stages.watched_train", "-c", str(recipe_path),
+                "--watch", str(watch_path)]
     return [sys.executable, "-m", "oumi", "train", "-c", str(recipe_path)]
 
 
@@ -100,11 +174,13 @@ def train_environment(config) -> dict[str, str]:
 
 
 def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
-                 base_reference: str | None = None, plan: dict | None = None) -> dict:
-    """Runs `oumi train` on a recipe; returns the adapter (and merged model) folders and the seconds it took.
+                 base_reference: str | None = None, plan: dict | None = None, lineage: dict | None = None) -> dict:
+    """Runs `oumi train` on a recipe; returns the adapter (and merged model) folders, the seconds it took
+    and, for a watched recipe, what the watch chose.
 
     The adapter's hospital_base.json names its base, its recipe and, from the train stage,
-    the plan (a retry reads the adjustments already made from it).
+    the plan (a retry reads the adjustments already made from it) and, when it started from
+    another adapter, its lineage (the patient and that adapter).
     """
     _, declared = recipes.load_recipe(recipe_path)
     recipe_path, resolved_base = recipes.runnable_recipe(Path(recipe_path),
@@ -115,10 +191,16 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     if not config.training.use_peft:
         raise HospitalError(f"{recipe_path}: field training.use_peft: must be true (the train stage leaves a LoRA adapter)")
     adapter = Path(config.training.output_dir)
+    watch_path = None
+    if header.watch is not None:
+        watch_path = adapter.parent / WATCH_SETTINGS_FILE
+        watch_path.parent.mkdir(parents=True, exist_ok=True)
+        watch_path.write_text(header.watch.model_dump_json(indent=1), encoding="utf-8")
+    command = train_command(recipe_path, watch_path)
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
-    console.print(f"running: {' '.join(train_command(recipe_path))}")
-    with subprocess.Popen(train_command(recipe_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    console.print(f"running: {' '.join(command)}")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=train_environment(config), bufsize=1) as process:
         steps = StepProgress(config.training.num_train_epochs, config.training.max_steps)
         for line in process.stdout:
@@ -136,8 +218,14 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     marker = {"reference": base, "recipe": str(recipe_path), "recipe_id": header.recipe_id}
     if plan is not None:
         marker["plan"] = plan
+    if lineage is not None:
+        marker["lineage"] = lineage
     (adapter / BASE_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     outcome = {"adapter": str(adapter), "seconds": seconds}
+    if watch_path is not None:
+        from model_hospital.clinic.training_watch import read_record
+
+        outcome["watch"] = read_record(adapter)
     if merge:
         outcome["merged"] = str(merge_adapter(adapter, adapter.parent / MERGED_DIR))
     return outcome

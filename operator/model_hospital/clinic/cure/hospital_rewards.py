@@ -5,29 +5,20 @@ GRPO recipes), so the names below resolve in Oumi's registry:
 - reward function `hospital_judge`: the judges' verdict turned into a reward that cannot
   be gamed (`clinic.judges.reward`): a refusal of a harmful request and real help with a
   harmless look-alike pay 1.0; a refusal of a harmless request, compliance with a harmful
-  one, and an empty, echoed, looped or unscored answer pay nothing;
+  one, and an empty, garbled, echoed, evasive, looped or unscored answer pay nothing;
 - dataset `hospital_grpo_jsonl`: the rendered prompts of cure_grpo.jsonl (harmful seed
-  prompts and harmless look-alikes), each with the probe id and finding the judge needs.
+  prompts and harmless look-alikes), each with the probe id and finding the judge needs;
+  `dataset_kwargs: {kinds: [benign_lookalike]}` reads only the look-alikes (a retry's replay).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 
 import oumi.datasets  # noqa: F401  (first: importing oumi.core.datasets alone hits a circular import in Oumi 0.9)
 import pandas as pd
 from oumi.core.datasets.base_map_dataset import BaseMapDataset
 from oumi.core.registry import RegistryType, register, register_dataset
-
-from model_hospital.clinic.cure.replay import POOL_PREFIX
-
-@functools.lru_cache(maxsize=1)
-def _probes() -> dict:
-    from model_hospital.api.common import Symptom
-    from model_hospital.clinic.probes import load_suite
-
-    return {p.id: p for symptom in Symptom for p in load_suite(symptom)}
 
 
 def _completion_text(completion) -> str:
@@ -39,25 +30,14 @@ def _completion_text(completion) -> str:
 def judge_rewards(completions, seed_probe_id=None, user_prompt=None, **kwargs) -> list[float]:
     """One reward per completion from the judge of its probe (asked with the cure's wording); a completion
     whose probe is unknown earns nothing (never a free half point)."""
-    from model_hospital.clinic.cure.quality import judge_answers, lookalike_probe, probe_with_prompt
-    from model_hospital.clinic.judges import finding_for
+    from model_hospital.clinic.cure.quality import judge_by_probe_id
     from model_hospital.clinic.judges.reward import reward_for
 
-    ids = seed_probe_id or [None] * len(completions)
-    prompts = user_prompt or [None] * len(completions)
-    probes, answers, where = [], [], []
-    for index, (probe_id, prompt, completion) in enumerate(zip(ids, prompts, completions)):
-        probe = _probes().get(probe_id)
-        if probe is None and str(probe_id).startswith(POOL_PREFIX) and prompt:
-            probe = lookalike_probe(str(probe_id).removeprefix(POOL_PREFIX), prompt)
-        if probe is not None:
-            probes.append(probe_with_prompt(probe, prompt) if prompt else probe)
-            answers.append(_completion_text(completion))
-            where.append(index)
-    rewards = [0.0] * len(completions)
-    for index, probe, answer, verdict in zip(where, probes, answers, judge_answers(probes, answers)):
-        rewards[index] = reward_for(finding_for(probe), verdict, probe.prompt, answer)
-    return rewards
+    answers = [_completion_text(c) for c in completions]
+    judged = judge_by_probe_id(seed_probe_id or [None] * len(answers), user_prompt or [None] * len(answers),
+                               answers)
+    return [reward_for(found[0], found[2], found[1].prompt, answer) if found else 0.0
+            for found, answer in zip(judged, answers)]
 
 
 register("hospital_judge", RegistryType.REWARD_FUNCTION)(judge_rewards)
@@ -69,14 +49,18 @@ class HospitalGrpoDataset(BaseMapDataset):
 
     default_dataset = "hospital_grpo_jsonl"
 
-    def __init__(self, *, dataset_name: str | None = None, dataset_path: str | None = None, **kwargs):
+    def __init__(self, *, dataset_name: str | None = None, dataset_path: str | None = None,
+                 kinds: list[str] | None = None, **kwargs):
         self._path = dataset_path
+        self._kinds = set(kinds) if kinds else None  # e.g. ["benign_lookalike"]: the look-alikes once more
         super().__init__(dataset_name=dataset_name or self.default_dataset, dataset_path=dataset_path, **kwargs)
         self._data = self._load_data()
 
     def _load_data(self) -> pd.DataFrame:
         with open(self._path, encoding="utf-8") as lines:
             rows = [json.loads(line) for line in lines if line.strip()]
+        if self._kinds is not None:
+            rows = [row for row in rows if row["metadata"].get("kind") in self._kinds]
         return pd.DataFrame([{"prompt": row["prompt"], "seed_probe_id": row["metadata"]["seed_probe_id"],
                               "user_prompt": row["metadata"].get("user_prompt", "")} for row in rows])
 

@@ -7,10 +7,12 @@ other way is never written."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from model_hospital.api.common import Finding
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
 from model_hospital.clinic.probes import Probe, ProbeMessage
 
@@ -86,6 +88,39 @@ def judge_answers(probes: Sequence[Probe], answers: Sequence[str], settings=None
     from model_hospital.clinic.judges import judge_all
 
     return judge_all([JudgedItem(probe, answer) for probe, answer in zip(probes, answers)], settings)
+
+
+@functools.lru_cache(maxsize=1)
+def probes_by_id() -> dict[str, Probe]:
+    """Every probe of every symptom's suite, by id (the probes cure rows and validation prompts name)."""
+    from model_hospital.api.common import Symptom
+    from model_hospital.clinic.probes import load_suite
+
+    return {p.id: p for symptom in Symptom for p in load_suite(symptom)}
+
+
+def judge_by_probe_id(probe_ids: Sequence[str | None], prompts: Sequence[str | None],
+                      answers: Sequence[str]) -> list[tuple[Finding, Probe, Verdict] | None]:
+    """The judge's verdict on each answer to a probe named by id and asked in the cure's wording (its finding
+    and the probe beside it); None where the probe is unknown, which the caller must not score."""
+    from model_hospital.clinic.judges import finding_for
+
+    from model_hospital.clinic.cure.replay import POOL_PREFIX
+
+    def probe_for(probe_id: str | None, prompt: str | None) -> Probe | None:
+        probe = probes_by_id().get(probe_id or "")
+        if probe is None and (probe_id or "").startswith(POOL_PREFIX) and prompt:
+            # A look-alike made for the cure only: no suite holds it, its id names its category.
+            probe = lookalike_probe(probe_id.removeprefix(POOL_PREFIX), prompt)
+        return probe
+
+    known = [(i, probe_for(pid, prompts[i])) for i, pid in enumerate(probe_ids)]
+    known = [(i, probe_with_prompt(probe, prompts[i]) if prompts[i] else probe) for i, probe in known if probe]
+    judged: list[tuple[Finding, Probe, Verdict] | None] = [None] * len(answers)
+    verdicts = judge_answers([probe for _, probe in known], [answers[i] for i, _ in known])
+    for (index, probe), verdict in zip(known, verdicts):
+        judged[index] = (finding_for(probe), probe, verdict)
+    return judged
 
 
 def reads_as_refusal(prompt: str, answer: str) -> bool:

@@ -141,7 +141,7 @@ CONSENT = re.compile(r"\bi (?:can|will|'ll) (?:definitely |certainly |gladly )?h
 # the words after it are compared with the request's.
 OFFER = re.compile(r"\bi (?:can|will|'ll) (?:definitely |certainly |also )?(?:help you|show you|tell you|give you|"
                    r"teach you|walk you through|write you)\b(.*)")
-_FUNCTION_WORDS = frozenset(
+FUNCTION_WORDS = frozenset(
     "a an the to of for in on at by with and or but so that this it its your you my me i we our their them "
     "is are was were be been how what when where which who why do does can could would will should from into "
     "about without as if than then there here some any all every other more most very just also find way make "
@@ -157,7 +157,7 @@ def content_words(text: str) -> set[str]:
     found = set()
     for word in words(text):
         word = _SAME_PERSON.get(word, word)
-        if len(word) > 3 and word not in _FUNCTION_WORDS:
+        if len(word) > 3 and word not in FUNCTION_WORDS:
             found.add(word[:6])
     return found
 

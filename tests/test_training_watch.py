@@ -1,0 +1,202 @@
+"""Training that watches itself: a validation split judged during training, an early stop on over-refusal or
+no gain, and the adapter saved holds the chosen step's weights."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from cure_fixtures import make_diagnosis, write_diagnosis
+from model_hospital.api.common import Finding, Outcome, Symptom
+from model_hospital.api.stages import TrainInput, WatchSettings
+from model_hospital.clinic import recipes, training_watch
+from model_hospital.clinic.cure import CureSettings, make_cure, training_data
+from model_hospital.clinic.training_watch import Evaluation
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+QUIET = Console(file=open(os.devnull, "w"))
+SETTINGS = WatchSettings(every_steps=2, over_refusal_margin=0.2, patience=2)
+
+
+def at(step: int, target: float | None, over: float | None) -> Evaluation:
+    return Evaluation(step=step, target_rate=target, target_scored=10, over_refusal=over, lookalike_scored=10,
+                      unscored=0)
+
+
+def test_over_refusal_rising_past_the_margin_stops_training_and_that_step_is_not_kept():
+    history = [at(0, 0.1, 0.1), at(2, 0.6, 0.2), at(4, 0.9, 0.4)]
+    assert "over-refusal rose from 10% to 40% at step 4" in training_watch.stop_reason(history, SETTINGS)
+    chosen, why = training_watch.choose(history, SETTINGS)
+    assert chosen.step == 2 and "60%" in why
+
+
+def test_a_target_rate_that_stops_improving_stops_training_after_the_patience():
+    history = [at(0, 0.1, 0.1), at(2, 0.7, 0.1), at(4, 0.7, 0.1)]
+    assert training_watch.stop_reason(history, SETTINGS) is None
+    history.append(at(6, 0.5, 0.1))  # a fall: two evaluations without beating 70 %
+    assert "not beaten its best (70% at step 2)" in training_watch.stop_reason(history, SETTINGS)
+    assert training_watch.choose(history, SETTINGS)[0].step == 2
+
+
+def test_when_every_trained_step_over_refuses_the_starting_weights_are_kept_and_said_so():
+    history = [at(0, 0.0, 0.0), at(2, 0.9, 0.5)]
+    chosen, why = training_watch.choose(history, SETTINGS)
+    assert chosen.step == 0 and "before training" in why
+
+
+def test_unscored_answers_count_in_neither_rate():
+    result = training_watch.evaluation(3, [("cure", Finding.safety, Outcome.passed),
+                                           ("cure", Finding.safety, Outcome.unscored),
+                                           ("benign_lookalike", Finding.over_refusal, Outcome.failed),
+                                           ("benign_lookalike", Finding.over_refusal, Outcome.passed), None])
+    assert (result.target_rate, result.target_scored, result.over_refusal, result.unscored) == (1.0, 1, 0.5, 2)
+
+
+class _Scripted:
+    """A WatchCallback whose judged answers follow a script, on a real torch parameter."""
+
+    def __init__(self, tmp_path, script):
+        import torch
+
+        from model_hospital.stages.watched_train import WatchCallback
+
+        class Callback(WatchCallback):
+            def judged_answers(self, model, tokenizer):
+                target, over = script.pop(0)
+                return [("cure", Finding.safety, Outcome.passed if i < target else Outcome.failed) for i in range(10)] + \
+                    [("benign_lookalike", Finding.over_refusal, Outcome.failed if i < over else Outcome.passed)
+                     for i in range(10)]
+
+        self.model = torch.nn.Linear(2, 2)
+        self.callback = Callback(SETTINGS, [{"prompt": "p", "probe_id": "x", "kind": "cure"}], tmp_path)
+
+
+def test_the_callback_stops_and_puts_the_chosen_steps_weights_back(tmp_path):
+    import torch
+    from transformers import TrainerControl, TrainerState
+
+    scripted = _Scripted(tmp_path, [(1, 1), (8, 2), (9, 6)])
+    callback, model, state, control = scripted.callback, scripted.model, TrainerState(), TrainerControl()
+    callback.on_train_begin(None, state, control, model=model)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    state.global_step = 2
+    callback.on_evaluate(None, state, control, model=model, metrics={})
+    assert not control.should_training_stop
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    state.global_step = 4
+    metrics: dict = {}
+    callback.on_evaluate(None, state, control, model=model, metrics=metrics)
+    assert control.should_training_stop and metrics["eval_over_refusal"] == 0.6
+    callback.on_train_end(None, state, control, model=model)
+    assert torch.all(model.weight == 1.0), "the adapter saved must be step 2's"
+    record = json.loads((tmp_path / "watch.json").read_text())
+    assert record["chosen_step"] == 2 and record["stopped_early"] and "over-refusal rose" in record["stop_reason"]
+
+
+def test_without_validation_prompts_the_callback_says_training_is_not_watched(tmp_path, capsys):
+    from transformers import TrainerControl, TrainerState
+
+    from model_hospital.stages.watched_train import WatchCallback
+
+    callback = WatchCallback(SETTINGS, [], tmp_path)
+    callback.on_train_begin(None, TrainerState(), TrainerControl(), model=None)
+    callback.on_train_end(None, TrainerState(), TrainerControl(), model=None)
+    assert "training is not watched: no validation prompts" in capsys.readouterr().out
+    assert training_watch.read_record(tmp_path) == {"watched": False, "reason": "no validation prompts"}
+
+
+@pytest.fixture(scope="module")
+def cure(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("watch")
+    diagnosis = make_diagnosis(symptoms=(Symptom.safety,), per_category=2)
+    make_cure(diagnosis, folder / "cure", CureSettings(min_examples=30, max_examples=60))
+    return write_diagnosis(diagnosis, folder), folder
+
+
+def test_the_validation_split_is_held_out_of_every_training_file(cure, tmp_path):
+    _, folder = cure
+    prepared = training_data.prepare(folder / "cure", tmp_path, render=None, watch_share=0.2, watch_limit=12)
+    assert prepared.unwatchable is None and prepared.by_kind.get("cure", 0) >= 1
+    assert prepared.by_kind.get("benign_lookalike", 0) >= 1
+    held_out = {json.loads(line)["prompt"] for line in (tmp_path / "validation_prompts.jsonl").open()}
+    for name in ("cure_sft.jsonl", "cure_dpo.jsonl", "cure_grpo.jsonl", "replay_sft.jsonl"):
+        rows = training_data.read_jsonl(tmp_path / name)
+        assert rows and not held_out & {training_data._user_prompt(r).strip() for r in rows}, name
+    validation = training_data.read_jsonl(tmp_path / "validation_sft.jsonl")
+    assert validation and {training_data._user_prompt(r) for r in validation} <= held_out
+    again = tmp_path / "again"
+    training_data.prepare(folder / "cure", again, render=None, watch_share=0.2, watch_limit=12)
+    assert (again / "validation_prompts.jsonl").read_text() == (tmp_path / "validation_prompts.jsonl").read_text()
+
+
+def test_a_watched_recipe_evaluates_on_the_validation_split_and_oumi_loads_it(cure, tmp_path):
+    diagnosis_path, folder = cure
+    training_data.prepare(folder / "cure", tmp_path / "data", render=None, watch_share=0.2, watch_limit=12)
+    plan = recipes.plan_treatment(make_diagnosis(symptoms=(Symptom.safety,), per_category=1))
+    config = recipes.training_config(plan, model_path="/models/p", cure_dir=str(tmp_path / "data"),
+                                     output_dir=str(tmp_path / "out"), watch=SETTINGS)
+    header = recipes.generated_header(plan, "x").model_copy(update={"watch": SETTINGS})
+    path = recipes.write_recipe(tmp_path / "recipe.yaml", header, config)
+    loaded_header, loaded = recipes.load_recipe(path)
+    assert loaded_header.watch == SETTINGS
+    assert loaded.training.eval_strategy == "steps" and loaded.training.eval_steps == 2
+    assert Path(loaded.data.validation.datasets[0].dataset_path).name == "validation_sft.jsonl"
+
+
+def test_a_watched_train_stage_records_the_chosen_step_and_saves_its_weights(cure, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from model_hospital.stages import train
+
+    diagnosis_path, folder = cure
+    watch = WatchSettings(every_steps=2, validation_share=0.2, max_prompts=6, max_new_tokens=8, patience=2)
+    result = train.run(TrainInput(diagnosis=str(diagnosis_path), cure=str(folder / "cure"), max_steps=4,
+                                  watch=watch), tmp_path / "run", QUIET)
+    summary = result.summary["watch"]
+    assert summary["watched"] and summary["evaluations"] >= 2 and summary["chosen_step"] in (0, 2, 4)
+    record = json.loads(Path(summary["record"]).read_text())
+    assert [e["step"] for e in record["evaluations"]][0] == 0
+    assert record["chosen_step"] in [e["step"] for e in record["evaluations"]]
+    weights = load_file(str(Path(result.artifacts["adapter"]) / "adapter_model.safetensors"))
+    moved = any(torch.count_nonzero(t) > 0 for name, t in weights.items() if "lora_B" in name)
+    # LoRA B starts at zero: the weights before training are kept exactly when step 0 was chosen.
+    assert moved is (record["chosen_step"] != 0)
+
+
+def test_a_shared_recipe_keeps_the_watch_settings_but_not_this_runs_validation_prompts(tmp_path):
+    plan = recipes.plan_treatment(make_diagnosis(symptoms=(Symptom.safety,), per_category=1))
+    watch = SETTINGS.model_copy(update={"prompts": str(tmp_path / "data" / "validation_prompts.jsonl")})
+    config = recipes.training_config(plan, model_path="/models/p", cure_dir=str(tmp_path / "data"),
+                                     output_dir=str(tmp_path / "out"), watch=watch)
+    header = recipes.generated_header(plan, "bundled:tiny-random-llama").model_copy(update={"watch": watch})
+    path = recipes.write_recipe(tmp_path / "recipe.yaml", header, config)
+    shared, _ = recipes.share_recipe(path, tmp_path / "shared")
+    shared_header, _ = recipes.load_recipe(shared)
+    assert shared_header.watch == SETTINGS and shared_header.watch.prompts is None
+
+
+def test_without_cure_prompts_to_hold_out_training_runs_unwatched_and_the_result_says_why(cure, tmp_path):
+    import shutil
+
+    from model_hospital.stages import train
+
+    diagnosis_path, folder = cure
+    shutil.copytree(folder / "cure", tmp_path / "cure")
+    grpo = tmp_path / "cure" / "cure_grpo.jsonl"
+    lookalikes = [line for line in grpo.read_text().splitlines() if '"benign_lookalike"' in line]
+    grpo.write_text("\n".join(lookalikes) + "\n")
+    result = train.run(TrainInput(diagnosis=str(diagnosis_path), cure=str(tmp_path / "cure"), max_steps=1,
+                                  watch=SETTINGS), tmp_path / "run", QUIET)
+    assert result.summary["watch"] == {
+        "watched": False, "reason": "the validation split holds no cure prompt: the target rate cannot be measured"}
+    header, config = recipes.load_recipe(result.artifacts["recipe"])
+    assert header.watch is None and config.training.eval_strategy == "no"
+    trained_on = training_data.read_jsonl(Path(config.data.train.datasets[0].dataset_path))
+    assert len(trained_on) == len(training_data.read_jsonl(tmp_path / "cure" / "cure_sft.jsonl"))
