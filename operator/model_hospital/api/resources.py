@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from model_hospital.api import admission
 from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
+from model_hospital.api.base import Resource, SecretKeyRef, StatusModel
 from model_hospital.api.common import Finding, Severity, Symptom
 from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
@@ -54,28 +54,7 @@ Verdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 TrainingMethod = Literal["sft", "dpo", "grpo"]
 
 
-class Resource(BaseModel):
-    """Base of every resource model: camelCase on the wire, unknown fields rejected."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
-
-class StatusModel(BaseModel):
-    """Base of status models: camelCase on the wire; fields we do not know (kopf's) are ignored."""
-
-    model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=True)
-
-
 # --- spec building blocks -------------------------------------------------------------
-
-
-class SecretKeyRef(Resource):
-    """A key of a Secret in the resource's namespace."""
-
-    name: str = Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
-                      description="Name of the Secret, in the same namespace.")
-    key: str = Field("token", min_length=1, max_length=253,
-                     description="Key inside the Secret whose value is used.")
 
 
 class PatientModel(Resource):

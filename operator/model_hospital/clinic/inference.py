@@ -134,7 +134,7 @@ class Generator:
         for start in range(0, total, chunk):
             part = list(conversations[start:start + chunk])
             answered = self.engine.infer(part, config)
-            answers.extend(_last_assistant_text(c) for c in answered)
+            answers.extend(last_assistant_text(c) for c in answered)
             if progress:
                 progress(len(answers), total)
         return answers
@@ -149,7 +149,7 @@ def _end_of_turn_ids(tokenizer) -> list[int]:
     return ids
 
 
-def _last_assistant_text(conversation) -> str:
+def last_assistant_text(conversation) -> str:
     from oumi.core.types.conversation import Role
 
     for message in reversed(conversation.messages):
