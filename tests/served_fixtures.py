@@ -7,7 +7,6 @@ the `openai` package), serving the same tiny random Llama the other tests load.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.test_chart import free_port
 
 START_SECONDS = 180
 
@@ -31,12 +32,6 @@ class ServedModel:
     def requests_seen(self) -> int:
         """How many chat completions the server answered so far (uvicorn's access lines)."""
         return self.log.read_text(errors="replace").count('"POST /v1/chat/completions HTTP/1.1" 200')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _serve_command() -> list[str]:

@@ -80,3 +80,18 @@ def test_a_stage_input_names_weights_or_an_endpoint_never_both():
     with pytest.raises(ValueError, match="one of them"):
         DiagnoseInput()
     assert DiagnoseInput(endpoint=endpoint).model is None
+
+
+def test_cure_data_and_training_from_a_served_diagnosis_are_refused_for_want_of_weights(served_diagnosis, tmp_path):
+    from model_hospital.api.stages import TrainInput
+    from model_hospital.errors import HospitalError
+    from model_hospital.stages import train
+
+    output, done, _ = served_diagnosis
+    assert done.returncode == 0, done.stderr
+    cure = hospital("cure", "--diagnosis", str(output / "diagnosis.json"), "--output", str(tmp_path / "cure"))
+    lines = [line for line in cure.stderr.splitlines() if line.strip()]
+    assert cure.returncode == 2 and len(lines) == 1 and "is a served endpoint" in lines[0], cure.stderr
+    with pytest.raises(HospitalError, match="a treatment fine-tunes weights"):
+        train.run(TrainInput(diagnosis=str(output / "diagnosis.json"), cure=str(tmp_path / "cure")), tmp_path / "t")
+    assert not (tmp_path / "t" / "adapter").exists()

@@ -29,6 +29,9 @@ PROGRESS_MARK = "[progress]"
 _PROGRESS = re.compile(r"\[progress\] (\d+)/(\d+) ([a-z_]+)(?:: (.*))?$")
 
 
+# An http(s) URL with a host: where a served model is reached.
+ENDPOINT_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+
 # The training fields a spec or a stage input may set over the recipe's choices (num_train_epochs is epochs).
 TRAINING_OVERRIDES = ("learning_rate", "num_train_epochs", "epochs", "lora_r", "lora_alpha")
 
@@ -134,7 +137,7 @@ class GenerationSettings(Model):
 class ServedEndpoint(Model):
     """A model served behind an OpenAI-compatible API (vLLM, KServe, `transformers serve`), examined in place."""
 
-    url: str = Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", description="Base URL of the API, e.g. http://host:8000/v1; "
+    url: str = Field(pattern=ENDPOINT_URL_PATTERN, description="Base URL of the API, e.g. http://host:8000/v1; "
                      "requests go to its /chat/completions.")
     model: str = Field(min_length=1, description="The model's name on the server, sent with every request.")
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
@@ -242,6 +245,8 @@ class TrainInput(Model):
     overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, lora_alpha).")
     merge: bool = Field(False, description="Also write a merged model next to the adapter.")
     max_steps: int | None = Field(None, gt=0)
+    q_lora: bool = Field(False, description="QLoRA: train the adapter over 4-bit (NF4) base weights through "
+                                            "bitsandbytes; needs a CUDA GPU, refused before training without one.")
 
     @field_validator("overrides")
     @classmethod

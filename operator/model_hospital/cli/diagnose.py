@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model_hospital.api.common import Symptom
 from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
+from model_hospital.cli.verify import add_generation_arguments
 from model_hospital.cli.served import add_endpoint_options, served_endpoint
 
 
@@ -29,18 +30,13 @@ def register(subparsers) -> None:
                         help="which probes: the seed split (makes cure data), the held-out split (verifies), or all")
     parser.add_argument("--output", type=Path, default=Path("runs/diagnosis"), metavar="DIR",
                         help="folder for diagnosis.json, diagnosis.md and diagnosis.png (default: runs/diagnosis)")
-    parser.add_argument("--engine", choices=["native", "vllm"], default="native",
-                        help="Oumi inference engine: NATIVE (CPU or one GPU) or VLLM (GPU)")
-    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
-    parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
-                        help="new-token budget per answer (default: each suite's own)")
+    add_generation_arguments(parser)
     add_judge_options(parser)
     parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                         help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
                              "and 5 when a finding could not be measured: a gate for CI")
     parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.add_argument("--dry-run", action="store_true", help="check the inputs and show the plan; run nothing")
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own logs")
     parser.set_defaults(handler=handle)
 
 
@@ -73,15 +69,15 @@ def gate(diagnosis, fail_on) -> tuple[int, str]:
 
 
 def stage_input_from(args):
-    from model_hospital.api.stages import DiagnoseInput, GenerationSettings
+    from model_hospital.api.stages import DiagnoseInput
+    from model_hospital.cli.verify import generation_from
 
     symptoms = list(Symptom) if args.full_scan else list(dict.fromkeys(args.symptom))
     judge = judge_settings(args)
     return DiagnoseInput(
         model=args.model, endpoint=served_endpoint(args), symptoms=symptoms, budget=args.budget,
         splits=["seed", "heldout"] if args.split == "all" else [args.split],
-        generation=GenerationSettings(engine=args.engine, batch_size=args.batch_size,
-                                      max_new_tokens=args.max_new_tokens),
+        generation=generation_from(args),
         judge=judge)
 
 

@@ -32,7 +32,7 @@ def model_params(model: ResolvedModel, settings: GenerationSettings):
         trust_remote_code=False,
         chat_template="auto",
         tokenizer_kwargs={"padding_side": "left"},
-        model_max_length=2048,
+        model_max_length=settings.max_model_len or DEFAULT_MODEL_MAX_LENGTH,
     )
 
 
@@ -43,6 +43,7 @@ def _device() -> str:
 
 
 DEFAULT_MAX_NEW_TOKENS = 128
+DEFAULT_MODEL_MAX_LENGTH = 2048
 
 
 def generation_params(settings: GenerationSettings, stop_token_ids: list[int] | None, *,
@@ -94,7 +95,7 @@ class Generator:
                 require_engine("vllm")  # one line naming the gpu extra, not Oumi's traceback
                 from oumi.inference import VLLMInferenceEngine
 
-                self.engine = VLLMInferenceEngine(params)
+                self.engine = VLLMInferenceEngine(params, tensor_parallel_size=self.settings.tensor_parallel_size)
                 self._stop_ids = None
             else:
                 import torch

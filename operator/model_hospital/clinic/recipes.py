@@ -173,9 +173,14 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
     return plan
 
 
+# QLoRA (Dettmers et al., 2023): NF4 base weights, double quantization, bf16 compute.
+Q_LORA = {"q_lora": True, "q_lora_bits": 4, "bnb_4bit_quant_type": "nf4", "use_bnb_nested_quant": True,
+          "bnb_4bit_compute_dtype": "bfloat16"}
+
+
 def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, output_dir: str,
                     dtype: str = "float32", max_steps: int | None = None, batch_size: int = 4,
-                    seed: int = 42) -> dict:
+                    seed: int = 42, q_lora: bool = False) -> dict:
     """A complete Oumi TrainingConfig (as a dict) carrying out a plan on a model and a cure folder."""
     cure = Path(cure_dir)
     if plan.method == "sft":
@@ -227,7 +232,7 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
         "data": {"train": train_split},
         "training": training,
         "peft": {"lora_r": plan.lora_r, "lora_alpha": plan.lora_alpha, "lora_dropout": 0.05,
-                 "lora_target_modules": list(LORA_TARGETS)},
+                 "lora_target_modules": list(LORA_TARGETS), **(Q_LORA if q_lora else {})},
     }
 
 

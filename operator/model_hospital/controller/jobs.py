@@ -36,6 +36,7 @@ MODEL_VOLUME_ROOT = "/models"
 OUTPUT_VOLUME_ROOT = "/outputs"
 HF_TOKEN_ENV = "HF_TOKEN"
 JUDGE_KEY_ENV = "HOSPITAL_JUDGE_API_KEY"
+ENDPOINT_KEY_ENV = "HOSPITAL_ENDPOINT_API_KEY"
 # A patient's diagnose Jobs and folders are named for its checkups, so a Treatment of the same
 # name (whose first stage is also diagnose) never shares a Job or a folder with it.
 CHECKUP = "checkup"
@@ -79,6 +80,8 @@ class JobOptions:
     queue_name: str | None = None
     hf_token: SecretKeyRef | None = None
     judge_api_key: SecretKeyRef | None = None
+    endpoint_api_key: SecretKeyRef | None = None  # a served patient's key
+    engine_gpus: int = 0  # GPUs the inference engine cannot run without (vLLM), when the resources ask for none
     claims: dict[str, tuple[str, bool]] = field(default_factory=dict)  # mount path -> (claim, read only)
     memory: str | None = None  # over everything else: the memory a retry after an OOM kill asked for
 
@@ -236,6 +239,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
     resources = merged_resources(settings.stage_resources.get(stage), options.resources)
     if options.memory:
         resources = resources.model_copy(update={"memory": options.memory})
+    if options.engine_gpus and not resources.gpu:  # and with them the GPU image, below
+        resources = resources.model_copy(update={"gpu": options.engine_gpus})
     node_selector = {**settings.node_selector, **(resources.node_selector or {})}
     tolerations = [*settings.tolerations, *(resources.tolerations or [])]
     env = [
@@ -270,6 +275,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
         env.append(secret_env(HF_TOKEN_ENV, hf_token))
     if options.judge_api_key:
         env.append(secret_env(JUDGE_KEY_ENV, options.judge_api_key))
+    if options.endpoint_api_key:
+        env.append(secret_env(ENDPOINT_KEY_ENV, options.endpoint_api_key))
 
     container = {
         "name": CONTAINER,
