@@ -42,12 +42,32 @@ def test_a_q_lora_recipe_loads_with_oumis_training_config(tmp_path):
     assert "q_lora" not in plain["peft"]
 
 
-@pytest.mark.skipif("cuda_present()", reason="the refusal is what a machine without a GPU gives")
-def test_without_a_gpu_the_train_stage_refuses_q_lora_before_training(tmp_path):
+@pytest.fixture(scope="module")
+def cured(tmp_path_factory):
+    """A diagnosis of the tiny model and its cure data."""
+    folder = tmp_path_factory.mktemp("q-lora")
     diagnosis = make_diagnosis(symptoms=(Symptom.safety,), per_category=1)
-    diagnosis_path = write_diagnosis(diagnosis, tmp_path)
-    make_cure(diagnosis, tmp_path / "cure", CureSettings(min_examples=10, max_examples=20))
-    stage_input = TrainInput(diagnosis=str(diagnosis_path), cure=str(tmp_path / "cure"), max_steps=1, q_lora=True)
+    diagnosis_path = write_diagnosis(diagnosis, folder)
+    make_cure(diagnosis, folder / "cure", CureSettings(min_examples=10, max_examples=20))
+    return diagnosis_path, folder / "cure"
+
+
+def test_the_recipe_command_writes_a_q_lora_recipe_without_a_gpu(cured, tmp_path):
+    import yaml
+
+    from model_hospital.cli import main
+
+    diagnosis_path, cure = cured
+    assert main(["recipe", "--diagnosis", str(diagnosis_path), "--cure", str(cure), "--q-lora",
+                 "--output", str(tmp_path / "recipe.yaml"), "--json"]) == 0
+    written = yaml.safe_load((tmp_path / "recipe.yaml").read_text())
+    assert written["peft"]["q_lora"] and written["model"]["torch_dtype_str"] == "bfloat16"
+
+
+@pytest.mark.skipif("cuda_present()", reason="the refusal is what a machine without a GPU gives")
+def test_without_a_gpu_the_train_stage_refuses_q_lora_before_training(cured, tmp_path):
+    diagnosis_path, cure = cured
+    stage_input = TrainInput(diagnosis=str(diagnosis_path), cure=str(cure), max_steps=1, q_lora=True)
     with pytest.raises(HospitalError, match="peft.q_lora needs a CUDA GPU and none is present"):
         train.run(stage_input, tmp_path / "run", QUIET)
     assert (tmp_path / "run" / "recipe.yaml").is_file(), "the recipe is written, so it can be run elsewhere"
