@@ -95,3 +95,21 @@ def test_cure_data_and_training_from_a_served_diagnosis_are_refused_for_want_of_
     with pytest.raises(HospitalError, match="a treatment fine-tunes weights"):
         train.run(TrainInput(diagnosis=str(output / "diagnosis.json"), cure=str(tmp_path / "cure")), tmp_path / "t")
     assert not (tmp_path / "t" / "adapter").exists()
+
+
+def test_judge_and_teacher_send_num_workers_requests_at_once_through_oumis_remote_params():
+    from model_hospital.api.stages import JudgeSettings
+    from model_hospital.cli import build_parser
+    from model_hospital.cli.console import judge_settings
+    from model_hospital.clinic.cure.synthesis import teacher_inference_config
+    from model_hospital.clinic.judges.llm import engine_params
+
+    args = build_parser().parse_args(["treat", "--symptom", "safety", "--judge", "llm", "--judge-engine", "REMOTE_VLLM",
+                                      "--judge-model", "judge", "--judge-url", "http://127.0.0.1:9/v1/chat/completions",
+                                      "--judge-workers", "8"])
+    settings = judge_settings(args)
+    assert settings.num_workers == 8
+    assert engine_params(settings)["remote_params"].num_workers == 8
+    teacher = JudgeSettings(backend="llm", engine="REMOTE_VLLM", model="t", api_url="http://127.0.0.1:9/v1",
+                            num_workers=6)
+    assert teacher_inference_config(teacher)["remote_params"]["num_workers"] == 6
