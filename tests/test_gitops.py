@@ -175,6 +175,14 @@ def test_a_treatment_the_policy_refuses_is_degraded_with_the_rule():
         "status": "Degraded", "message": "spec.images.train: evil/miner:1 is not allowed by the operator's policy"}
 
 
+def test_a_treatment_of_a_served_patient_is_degraded_saying_it_needs_weights():
+    served = TreatmentStatus(observed_generation=1, conditions=[condition(
+        "Ready", "False", "PatientServed", "ModelPatient llama: llama-3 is a served endpoint, and a treatment "
+                                           "fine-tunes weights")])
+    assert health("Treatment", treatment(served))["status"] == "Degraded"
+    assert "fine-tunes weights" in health("Treatment", treatment(served))["message"]
+
+
 def test_argocd_config_map_carries_the_scripts_under_argos_keys():
     config_map = yaml.safe_load((GITOPS / "argocd-cm-health.yaml").read_text())
     assert config_map["metadata"] == {"name": "argocd-cm", "namespace": "argocd", "labels": {

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from tests.harness.cluster import ClusterMode, choose_mode
+from tests.served_fixtures import served_tiny  # noqa: F401  (pytest fixture)
 from tests.harness.runner import KubeClient, LocalRunner, job_finished
 
 pytestmark = pytest.mark.cluster
@@ -38,6 +39,7 @@ STUBBED, REAL = "ward-a", "ward-b"  # on a real cluster, with a random suffix
 GROUP_PATH = "/apis/modelhospital.io/v1alpha1/namespaces"
 ARTIFACT_CLAIM, ARTIFACT_ROOT = "artifacts", "/artifacts"
 ARTIFACT_CLAIM_SIZE = "5Gi"
+SERVED_KEY_SECRET = "served-key"
 # The operator's default stage resources (8-16Gi) do not fit a laptop's kind node; 4Gi is
 # plenty for the tiny model. $HOSPITAL_STAGE_RESOURCES, when set, wins.
 REAL_STAGE_RESOURCES = {stage: {"cpu": "1", "memory": "4Gi"} for stage in ("diagnose", "synth", "train", "verify")}
@@ -93,7 +95,9 @@ def free_port() -> int:
 def operator_settings(mode: ClusterMode) -> dict[str, str]:
     """The HOSPITAL_* variables the operator gets beyond the shared ones: on a real cluster, what its pods need."""
     if not mode.real:
-        return {}
+        # A served patient on this machine's loopback (tests/served_fixtures.py), with its key's Secret.
+        return {"HOSPITAL_POLICY": json.dumps({"allowedUrls": ["http://127.0.0.1:*"],
+                                               "allowedSecrets": [SERVED_KEY_SECRET]})}
     return {"HOSPITAL_IMAGE": mode.worker_image or "", "HOSPITAL_ARTIFACT_ROOT": ARTIFACT_ROOT,
             "HOSPITAL_STAGE_RESOURCES": os.environ.get("HOSPITAL_STAGE_RESOURCES") or json.dumps(REAL_STAGE_RESOURCES)}
 
@@ -464,6 +468,27 @@ def test_tiny_model_is_diagnosed_by_the_real_stage(hospital):
     assert hospital.artifact_exists(body["status"]["report"]["path"], hospital.real_namespace)
     table = hospital.kube.kubectl("get", "mp", "tiny", "-n", hospital.real_namespace).stdout
     assert body["status"]["overallSeverity"] in table.splitlines()[1].split()
+
+
+@stub_only  # the served model listens on this machine's loopback, out of a real cluster's reach
+def test_a_served_patient_is_diagnosed_through_its_endpoint_and_its_treatment_refused(hospital, served_tiny):
+    namespace = hospital.real_namespace
+    hospital.kube.kubectl("create", "secret", "generic", SERVED_KEY_SECRET, "-n", namespace,
+                          "--from-literal=token=sk-e2e-5f0a")
+    before = served_tiny.requests_seen()
+    endpoint = {"url": served_tiny.url, "model": served_tiny.model, "apiKeySecretRef": {"name": SERVED_KEY_SECRET}}
+    document = patient("served", model={"endpoint": endpoint}, symptoms=["safety"], budget=2)
+    assert hospital.apply(document, namespace=namespace).returncode == 0
+    body = hospital.wait_for("modelpatients", "served", lambda status: status.get("phase") in ("Diagnosed", "Failed"),
+                             namespace=namespace, timeout=300)
+    assert body["status"]["phase"] == "Diagnosed", body["status"]["conditions"]
+    assert served_tiny.requests_seen() - before == 2, "the checkup asked the served model, once per probe"
+    assert hospital.artifact_exists(body["status"]["report"]["path"], namespace)
+    assert hospital.apply(treatment("served-safety", "served"), namespace=namespace).returncode == 0
+    refused = hospital.wait_for("treatments", "served-safety", lambda status: any(
+        c["type"] == "Ready" and c["reason"] == "PatientServed" for c in status.get("conditions") or []),
+        namespace=namespace, timeout=60)
+    assert not refused["status"].get("stages"), "no stage Job for a model without weights"
 
 
 @stub_only

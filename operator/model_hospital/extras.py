@@ -15,7 +15,7 @@ from model_hospital.errors import HospitalError
 EXTRAS = {
     "operator": ("kopf and the Kubernetes client", ".venv-operator"),
     "worker": ("Oumi, torch and transformers", ".venv"),
-    "gpu": ("vLLM", None),
+    "gpu": ("vLLM and bitsandbytes", None),
 }
 
 
@@ -23,7 +23,7 @@ EXTRAS = {
 MODULES = {
     "operator": ("kopf", "kubernetes", "croniter", "prometheus_client"),
     "worker": ("oumi", "torch", "transformers", "peft", "trl", "gguf", "matplotlib", "numpy", "datasets"),
-    "gpu": ("vllm",),
+    "gpu": ("vllm", "bitsandbytes"),
 }
 
 

@@ -61,6 +61,7 @@ class TreatmentPlan(Model):
     method: Literal["sft", "dpo", "grpo"] = "sft"
     max_steps: int | None = Field(None, gt=0)
     watch: WatchSettings | None = Field(None, description="Train watching a validation split (early stop); off when absent.")
+    q_lora: bool = Field(False, description="Train QLoRA (4-bit base weights); needs a CUDA GPU.")
     min_examples: int | None = Field(None, ge=1, description="Cure examples at least (synth's default when absent).")
     max_examples: int | None = Field(None, ge=1, description="Cure examples at most (synth's default when absent).")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
@@ -163,7 +164,7 @@ class Treater:
                 self.treatment.attempts = attempt
                 train = self.stage("train", attempt, TrainInput(
                     diagnosis=diagnosis, cure=cure, skill_report=skill_report, method=plan.method,
-                    max_steps=plan.max_steps, watch=plan.watch))
+                    max_steps=plan.max_steps, watch=plan.watch, q_lora=plan.q_lora))
                 adapter = adapter_of(train, self.folder("train", attempt))
                 self.treatment.adapter = adapter
                 verify = self.stage("verify", attempt, VerifyInput(

@@ -33,7 +33,8 @@ if status ~= nil and (status.verdict == "Failed" or status.stage == "failed" or 
 end
 
 local ready = condition(status, "Ready")
-if ready ~= nil and ready.status == "False" and (ready.reason == "PolicyRefused" or ready.reason == "PatientInvalid") then
+if ready ~= nil and ready.status == "False" and (ready.reason == "PolicyRefused" or ready.reason == "PatientInvalid"
+    or ready.reason == "PatientServed") then
   hs.status = "Degraded"
   hs.message = ready.message or ready.reason
   return hs

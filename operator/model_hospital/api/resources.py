@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from model_hospital.api import admission
 from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
+from model_hospital.api.base import Resource, SecretKeyRef, StatusModel
+from model_hospital.api.compute import StageImages, StageResources, StageResourcesByStage, Toleration  # noqa: F401  (re-exported)
+from model_hospital.api.serving import WEIGHTS_OR_ENDPOINT_RULE, EndpointSpec, GenerationSpec
 from model_hospital.api.common import Finding, Severity, Symptom
 from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
@@ -54,42 +56,25 @@ Verdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 TrainingMethod = Literal["sft", "dpo", "grpo"]
 
 
-class Resource(BaseModel):
-    """Base of every resource model: camelCase on the wire, unknown fields rejected."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
-
-class StatusModel(BaseModel):
-    """Base of status models: camelCase on the wire; fields we do not know (kopf's) are ignored."""
-
-    model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=True)
-
-
 # --- spec building blocks -------------------------------------------------------------
-
-
-class SecretKeyRef(Resource):
-    """A key of a Secret in the resource's namespace."""
-
-    name: str = Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253,
-                      description="Name of the Secret, in the same namespace.")
-    key: str = Field("token", min_length=1, max_length=253,
-                     description="Key inside the Secret whose value is used.")
 
 
 class PatientModel(Resource):
     """The model under examination."""
 
-    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.PATIENT_MODEL_RULES})
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [
+        *admission.PATIENT_MODEL_RULES, WEIGHTS_OR_ENDPOINT_RULE]})
 
-    reference: str = Field(
-        pattern=MODEL_REFERENCE_PATTERN, max_length=512,
+    reference: str | None = Field(
+        None, pattern=MODEL_REFERENCE_PATTERN, max_length=512,
         description=(
             "Which model: 'bundled:NAME' for a model shipped in the worker image (offline), "
             "'org/name' for a Hugging Face repository, '/absolute/path' for a folder inside the "
             "worker (the artifact volume or the model cache), or 'pvc://CLAIM/path' for a folder "
-            "on a PersistentVolumeClaim in the same namespace."))
+            "on a PersistentVolumeClaim in the same namespace. Unset when endpoint names a served model."))
+    endpoint: EndpointSpec | None = Field(
+        None, description="A model already served behind an OpenAI-compatible API, examined where it runs instead "
+                          "of loading weights; such a patient is diagnosed and checked up, never treated.")
     revision: str | None = Field(
         None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=128,
         description="Hugging Face revision (branch, tag or commit) to pin; the resolved commit is recorded in status.")
@@ -103,6 +88,16 @@ class PatientModel(Resource):
             raise ValueError("remote code is not supported: Model Hospital never runs code shipped with a model; "
                              "remove allowRemoteCode or set it to false")
         return value
+
+    @model_validator(mode="after")
+    def _weights_or_endpoint(self) -> "PatientModel":
+        if (self.reference is None) == (self.endpoint is None):
+            raise ValueError(WEIGHTS_OR_ENDPOINT_RULE["message"])
+        return self
+
+    @property
+    def served(self) -> bool:
+        return self.endpoint is not None
 
 
 class JudgeSpec(Resource):
@@ -118,70 +113,15 @@ class JudgeSpec(Resource):
     api_url: str | None = Field(None, max_length=512, description="OpenAI-compatible endpoint for remote engines.")
     api_key_secret_ref: SecretKeyRef | None = Field(
         None, description="Secret key holding the endpoint's API key; passed to the Job as an environment variable, never logged.")
+    num_workers: int | None = Field(
+        None, ge=1, le=256, description="Requests sent to a remote engine at once (Oumi's remote_params.num_workers); "
+                                        "unset: one at a time.")
 
     @model_validator(mode="after")
     def _llm_is_named(self) -> "JudgeSpec":
         if self.backend == "llm" and not (self.engine and self.model):
             raise ValueError("an llm judge names an engine and a model")
         return self
-
-
-class Toleration(Resource):
-    """A Kubernetes toleration, copied onto the stage's pod."""
-
-    key: str | None = Field(None, max_length=317, description="Taint key the toleration applies to; empty with operator Exists matches all taints.")
-    operator: Literal["Exists", "Equal"] | None = Field(None, description="Exists or Equal (the default).")
-    value: str | None = Field(None, max_length=63, description="Taint value the toleration matches (operator Equal).")
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
-        None, description="Taint effect to match; empty matches all effects.")
-    toleration_seconds: int | None = Field(None, ge=0, description="For NoExecute: how long the pod stays bound after the taint appears.")
-
-
-class StageResources(Resource):
-    """Compute for a stage's pod; unset fields fall back to the operator's defaults (Helm values)."""
-
-    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": admission.STAGE_RESOURCES_RULES})
-
-    cpu: int | str | None = Field(None, description="CPU request and limit, a Kubernetes quantity such as 2 or 500m.")
-    memory: int | str | None = Field(None, description="Memory request and limit, a Kubernetes quantity such as 8Gi.")
-    max_memory: int | str | None = Field(
-        None, description="After an OOM kill, retry with twice the memory up to this quantity; unset: an OOM kill "
-                          "fails the stage.")
-    gpu: int | None = Field(None, ge=0, le=64, description="Number of nvidia.com/gpu to request (0: CPU only).")
-    node_selector: dict[str, str] | None = Field(None, max_length=32, description="Node labels the pod must match.")
-    tolerations: list[Toleration] | None = Field(None, max_length=32, description="Taints the pod tolerates (e.g. GPU nodes).")
-    priority_class_name: str | None = Field(
-        None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253, description="PriorityClass of the pod.")
-
-    @field_validator("cpu", "memory", "max_memory")
-    @classmethod
-    def _quantity(cls, value, info):
-        return admission.check_quantity(value, info.field_name)
-
-    @field_validator("node_selector")
-    @classmethod
-    def _labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for key, label in (value or {}).items():
-            admission.check_label(key, label)
-        return value
-
-
-class StageImages(Resource):
-    """Container image per stage; unset stages use the operator's defaults (Helm values)."""
-
-    diagnose: str | None = Field(None, max_length=512, description="Image of the diagnose stage.")
-    synth: str | None = Field(None, max_length=512, description="Image of the synth stage.")
-    train: str | None = Field(None, max_length=512, description="Image of the train stage.")
-    verify: str | None = Field(None, max_length=512, description="Image of the verify stage.")
-
-
-class StageResourcesByStage(Resource):
-    """Compute per stage of a treatment; unset stages use the operator's defaults."""
-
-    diagnose: StageResources | None = Field(None, description="Compute of the diagnose stage.")
-    synth: StageResources | None = Field(None, description="Compute of the synth stage.")
-    train: StageResources | None = Field(None, description="Compute of the train stage (usually the GPU one).")
-    verify: StageResources | None = Field(None, description="Compute of the verify stage.")
 
 
 def _all_symptoms() -> list[Symptom]:
@@ -254,6 +194,9 @@ class ModelPatientSpec(Resource):
     budget: int | None = Field(
         None, ge=1, le=100000, description="At most this many probes per symptom (all probes when unset).")
     judge: JudgeSpec | None = Field(None, description="Which judge scores answers (offline judges when unset).")
+    generation: GenerationSpec | None = Field(
+        None, description="How the model generates its answers (native engine, float32, when unset); ignored for a "
+                          "served model, which the server generates.")
     resources: StageResources | None = Field(None, description="Compute of the diagnose Job.")
     image: str | None = Field(None, max_length=512, description="Worker image for this patient's Jobs, over the operator's default.")
     checkup_schedule: str | None = Field(
@@ -360,6 +303,8 @@ class TrainingSpec(Resource):
                           "any other key is refused.")
     merge: bool = Field(False, description="Also write a merged model next to the LoRA adapter.")
     max_steps: int | None = Field(None, ge=1, description="Stop training after this many steps.")
+    q_lora: bool = Field(False, description="QLoRA: the adapter trains over 4-bit base weights (bitsandbytes), for "
+                                            "large models; the train stage then runs in the GPU image with a GPU.")
 
     @field_validator("overrides")
     @classmethod
@@ -426,6 +371,8 @@ class TreatmentSpec(Resource):
         description="Symptoms to treat; the patient's screened symptoms when unset.")
     cure: CureSpec | None = Field(None, description="How much cure data to make.")
     training: TrainingSpec | None = Field(None, description="How to fine-tune (SFT with LoRA when unset).")
+    generation: GenerationSpec | None = Field(
+        None, description="How the diagnose and verify stages generate, over the patient's spec.generation.")
     skill_threshold: float = Field(
         0.1, gt=0, lt=1, description="Relative skill drop (0..1) flagged as degradation; 0.1 means 10 %.")
     targets: SymptomTargets | None = Field(None, description="Failure rate each symptom must reach to count as healed.")

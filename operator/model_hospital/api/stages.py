@@ -19,7 +19,7 @@ import math
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from model_hospital.api.common import Finding, Severity, Symptom
 
@@ -28,6 +28,9 @@ SUMMARY_LIMIT_BYTES = 4000
 PROGRESS_MARK = "[progress]"
 _PROGRESS = re.compile(r"\[progress\] (\d+)/(\d+) ([a-z_]+)(?:: (.*))?$")
 
+
+# An http(s) URL with a host: where a served model is reached.
+ENDPOINT_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
 
 # The training fields a spec or a stage input may set over the recipe's choices (num_train_epochs is epochs).
 TRAINING_OVERRIDES = ("learning_rate", "num_train_epochs", "epochs", "lora_r", "lora_alpha")
@@ -114,9 +117,9 @@ class JudgedAnswer(Model):
 
 
 class ModelInfo(Model):
-    reference: str = Field(description="The reference as the user gave it.")
-    kind: Literal["bundled", "hub", "local", "adapter"]
-    path: str = Field(description="The local folder the weights were loaded from.")
+    reference: str = Field(description="The reference as the user gave it (a served model: its name on the server).")
+    kind: Literal["bundled", "hub", "local", "adapter", "served"]
+    path: str = Field(description="The local folder the weights were loaded from (a served model: the endpoint).")
     revision: str | None = Field(None, description="The resolved revision (hub) or content hash (local).")
     base: str | None = Field(None, description="For a LoRA adapter: the base model's reference.")
 
@@ -127,6 +130,21 @@ class GenerationSettings(Model):
     batch_size: int = Field(16, gt=0)
     dtype: str = "float32"
     seed: int = 42
+    tensor_parallel_size: int = Field(1, ge=1, description="vLLM: GPUs one model is split over.")
+    max_model_len: int | None = Field(None, gt=0, description="Longest prompt plus answer in tokens; null: 2,048.")
+
+
+class ServedEndpoint(Model):
+    """A model served behind an OpenAI-compatible API (vLLM, KServe, `transformers serve`), examined in place."""
+
+    url: str = Field(pattern=ENDPOINT_URL_PATTERN, description="Base URL of the API, e.g. http://host:8000/v1; "
+                     "requests go to its /chat/completions.")
+    model: str = Field(min_length=1, description="The model's name on the server, sent with every request.")
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                    description="Name of the environment variable holding the key (never the key).")
+    num_workers: int = Field(4, ge=1, le=256, description="Requests in flight at once.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed request before the stage fails.")
+    timeout_seconds: float = Field(300, gt=0, description="Longest wait for one answer.")
 
 
 class Diagnosis(Model):
@@ -181,10 +199,14 @@ class JudgeSettings(Model):
     model: str | None = Field(None, description="The judge model name or path.")
     api_url: str | None = Field(None, description="OpenAI-compatible endpoint for remote engines.")
     api_key_env: str | None = Field(None, description="Name of the environment variable holding the endpoint's key (never the key).")
+    num_workers: int = Field(1, ge=1, le=256, description="Requests a remote judge or teacher answers at once "
+                                                          "(Oumi's remote_params.num_workers).")
 
 
 class DiagnoseInput(Model):
-    model: str = Field(description="Model reference: bundled:NAME, a Hugging Face id[@revision], or a local path.")
+    model: str | None = Field(None, description="Model reference: bundled:NAME, a Hugging Face id[@revision], or a "
+                                                "local path; absent when `endpoint` names a served model.")
+    endpoint: ServedEndpoint | None = Field(None, description="A served model to examine instead of loading weights.")
     symptoms: list[Symptom] = Field(default_factory=lambda: list(Symptom), min_length=1)
     budget: int | None = Field(None, gt=0, description="At most this many probes per symptom.")
     splits: list[Literal["seed", "heldout"]] = Field(default_factory=lambda: ["seed", "heldout"], min_length=1)
@@ -198,6 +220,12 @@ class DiagnoseInput(Model):
         if value:
             raise ValueError("remote code is not supported: Model Hospital never runs code shipped with a model")
         return value
+
+    @model_validator(mode="after")
+    def _one_patient(self) -> "DiagnoseInput":
+        if (self.model is None) == (self.endpoint is None):
+            raise ValueError("give the model either as weights (model) or as a served endpoint (endpoint), one of them")
+        return self
 
 
 class SynthInput(Model):
@@ -234,6 +262,8 @@ class TrainInput(Model):
         None, description="A LoRA adapter of the same patient (an SFT train stage's adapter folder) to start from: "
                           "merged into the base, it is where this training begins and, for DPO, the reference model.")
     watch: WatchSettings | None = Field(None, description="Evaluate during training on a validation split and stop early; off when absent.")
+    q_lora: bool = Field(False, description="QLoRA: train the adapter over 4-bit (NF4) base weights through "
+                                            "bitsandbytes; needs a CUDA GPU, refused before training without one.")
 
     @field_validator("overrides")
     @classmethod

@@ -28,8 +28,8 @@ class TenancyPolicy(BaseModel):
         default_factory=list, description="Images a spec may name (spec.image, spec.images.*); the chart's own always pass.")
     allowed_urls: list[str] = Field(
         default_factory=list,
-        description="URLs an LLM judge or teacher may call (spec.judge.apiUrl, spec.cure.teacher.apiUrl): globs, or "
-                    "prefixes ending in '/'.")
+        description="URLs an LLM judge, a teacher or a served patient may be reached at (spec.judge.apiUrl, "
+                    "spec.cure.teacher.apiUrl, spec.model.endpoint.url): globs, or prefixes ending in '/'.")
     allowed_secrets: list[str] = Field(
         default_factory=list, description="Secrets a spec may reference (API keys, Hugging Face tokens).")
     allowed_claims: list[str] = Field(

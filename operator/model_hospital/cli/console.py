@@ -120,6 +120,8 @@ def add_judge_options(parser) -> None:
     parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
     parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
     parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
+    parser.add_argument("--judge-workers", type=positive_int, default=1, metavar="N",
+                        help="requests sent to a remote LLM judge at once (Oumi's num_workers; default 1)")
 
 
 def judge_settings(args):
@@ -130,4 +132,4 @@ def judge_settings(args):
     if args.judge == "llm" and not (args.judge_engine and args.judge_model):
         raise HospitalError("--judge llm needs --judge-engine and --judge-model")
     return JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
-                         api_url=args.judge_url, api_key_env=args.judge_key_env)
+                         api_url=args.judge_url, api_key_env=args.judge_key_env, num_workers=args.judge_workers)

@@ -6,14 +6,21 @@ from pathlib import Path
 
 from model_hospital.api.common import Symptom
 from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
+from model_hospital.cli.verify import add_generation_arguments
+from model_hospital.cli.served import add_endpoint_options, served_endpoint
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "diagnose", help="probe a model for unsafe answers, hallucination and bias, and write a report",
         description="Runs the probe suites through the model, judges every answer and grades each symptom.")
-    parser.add_argument("--model", required=True, metavar="REF",
-                        help="bundled:smollm2-135m-instruct, a Hugging Face id[@revision], or a local folder")
+    patient = parser.add_mutually_exclusive_group(required=True)
+    patient.add_argument("--model", metavar="REF",
+                         help="bundled:smollm2-135m-instruct, a Hugging Face id[@revision], or a local folder")
+    patient.add_argument("--endpoint", metavar="URL",
+                         help="examine a served model instead: the base URL of its OpenAI-compatible API "
+                              "(e.g. http://host:8000/v1); needs --served-model")
+    add_endpoint_options(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--symptom", action="append", metavar="S", type=Symptom.parse,
                        help=f"a symptom to screen ({', '.join(s.value for s in Symptom)}); repeatable")
@@ -23,18 +30,13 @@ def register(subparsers) -> None:
                         help="which probes: the seed split (makes cure data), the held-out split (verifies), or all")
     parser.add_argument("--output", type=Path, default=Path("runs/diagnosis"), metavar="DIR",
                         help="folder for diagnosis.json, diagnosis.md and diagnosis.png (default: runs/diagnosis)")
-    parser.add_argument("--engine", choices=["native", "vllm"], default="native",
-                        help="Oumi inference engine: NATIVE (CPU or one GPU) or VLLM (GPU)")
-    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
-    parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
-                        help="new-token budget per answer (default: each suite's own)")
+    add_generation_arguments(parser)
     add_judge_options(parser)
     parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                         help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
                              "and 5 when a finding could not be measured: a gate for CI")
     parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.add_argument("--dry-run", action="store_true", help="check the inputs and show the plan; run nothing")
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own logs")
     parser.set_defaults(handler=handle)
 
 
@@ -67,15 +69,15 @@ def gate(diagnosis, fail_on) -> tuple[int, str]:
 
 
 def stage_input_from(args):
-    from model_hospital.api.stages import DiagnoseInput, GenerationSettings
+    from model_hospital.api.stages import DiagnoseInput
+    from model_hospital.cli.verify import generation_from
 
     symptoms = list(Symptom) if args.full_scan else list(dict.fromkeys(args.symptom))
     judge = judge_settings(args)
     return DiagnoseInput(
-        model=args.model, symptoms=symptoms, budget=args.budget,
+        model=args.model, endpoint=served_endpoint(args), symptoms=symptoms, budget=args.budget,
         splits=["seed", "heldout"] if args.split == "all" else [args.split],
-        generation=GenerationSettings(engine=args.engine, batch_size=args.batch_size,
-                                      max_new_tokens=args.max_new_tokens),
+        generation=generation_from(args),
         judge=judge)
 
 
@@ -93,16 +95,18 @@ def handle(args) -> int:
     if args.dry_run:
         from model_hospital.clinic.models import check_reference
 
-        check_reference(stage_input.model)
+        if stage_input.model is not None:
+            check_reference(stage_input.model)
+        patient = stage_input.model or f"{stage_input.endpoint.model} at {stage_input.endpoint.url}"
         plan = {s.value: {"probes": len(p), "max_new_tokens": stage.SUITE_MAX_NEW_TOKENS[s]}
                 for s, p in planned.items()}
         if args.json:
-            return emit("diagnose", 0, {"dry_run": True, "model": stage_input.model, "plan": plan,
+            return emit("diagnose", 0, {"dry_run": True, "model": patient, "plan": plan,
                                         "output": str(args.output)})
         else:
             for symptom, row in plan.items():
                 out.print(f"would send {row['probes']} {symptom} probes (up to {row['max_new_tokens']} new tokens each)")
-            out.print(f"to {stage_input.model}; reports would go to {args.output}")
+            out.print(f"to {patient}; reports would go to {args.output}")
         return 0
     diagnosis = stage.diagnose(stage_input, out)
     artifacts = stage.write_reports(diagnosis, args.output)

@@ -20,6 +20,8 @@ def register(subparsers) -> None:
     recipe.add_argument("--train-output", metavar="DIR",
                         help="the adapter folder training will write (default: 'adapter' beside the recipe)")
     recipe.add_argument("--max-steps", type=int, metavar="N", help="stop training after N steps (a dry run)")
+    recipe.add_argument("--q-lora", action="store_true",
+                        help="a QLoRA recipe (4-bit NF4 base weights, bf16): written anywhere, trained on a CUDA GPU only")
     recipe.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     recipe.set_defaults(handler=handle_recipe)
 
@@ -45,20 +47,21 @@ def register(subparsers) -> None:
 def handle_recipe(args) -> int:
     from model_hospital.cli.console import console, emit
     from model_hospital.clinic import recipes
-    from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report
+    from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report, patient_weights
     from model_hospital.clinic.models import resolve
     from model_hospital.stages.train import default_dtype, explain
 
     out = console(args.json)
     diagnosis = load_diagnosis(args.diagnosis)
     report = load_skill_report(args.skill_report) if args.skill_report else None
-    patient = resolve(diagnosis.model.reference)
+    patient = resolve(patient_weights(diagnosis, args.diagnosis))
     base = patient.base.reference if patient.base else patient.reference
     plan = recipes.plan_treatment(diagnosis, report, args.method)
     train_output = args.train_output or str(args.output.resolve().parent / "adapter")
     config = recipes.training_config(plan, model_path=str(patient.weights_path),
                                      cure_dir=str(Path(args.cure).resolve()), output_dir=train_output,
-                                     dtype=default_dtype(), max_steps=args.max_steps)
+                                     dtype="bfloat16" if args.q_lora else default_dtype(), max_steps=args.max_steps,
+                                     q_lora=args.q_lora)
     path = recipes.write_recipe(args.output, recipes.generated_header(plan, base), config, plan.reasons)
     _, loaded = recipes.load_recipe(path)
     recipes.check_datasets(loaded, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import positive_int
+from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
 from model_hospital.cli.verify import (
     _fraction,
     add_generation_arguments,
@@ -46,9 +46,12 @@ def register(subparsers) -> None:
     parser.add_argument("--watch", action="store_true",
                         help="train watching a validation split of the cure: stop early when over-refusal rises or "
                              "the target rate stops improving, and keep the best step")
+    parser.add_argument("--q-lora", action="store_true",
+                        help="train QLoRA: the adapter over 4-bit base weights (bitsandbytes; needs a CUDA GPU)")
     parser.add_argument("--subprocess", action="store_true",
                         help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
     add_generation_arguments(parser)
+    add_judge_options(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document only (its result is treatment.json; see `hospital --help`)")
     parser.set_defaults(handler=handle)
@@ -68,12 +71,17 @@ def handle(args) -> int:
         treat,
     )
 
+    if args.q_lora:  # before the diagnosis and the cure, not after them
+        from model_hospital.stages.train import require_q_lora
+
+        require_q_lora("--q-lora")
     out = make_console(args.json)
     quiet_libraries(args)
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, generation=generation_from(args), watch=WatchSettings() if args.watch else None)
+        max_steps=args.max_steps, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
+        watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
         treatment = treat(plan, args.output, out, runner)

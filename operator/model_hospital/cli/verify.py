@@ -45,6 +45,12 @@ def add_generation_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
     parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
                         help="new-token budget per answer (default: each suite's own)")
+    parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"],
+                        help="weights' dtype (default: float32 with native, fastest on CPU; bfloat16 with vllm)")
+    parser.add_argument("--tensor-parallel-size", type=positive_int, default=1, metavar="N",
+                        help="vllm: GPUs one model is split over (default 1)")
+    parser.add_argument("--max-model-len", type=positive_int, metavar="N",
+                        help="longest prompt plus answer in tokens (default 2048)")
     parser.add_argument("--verbose", action="store_true", help="show the libraries' own logs")
 
 
@@ -87,7 +93,14 @@ def _target(text: str) -> tuple[Symptom, float]:
 def generation_from(args):
     from model_hospital.api.stages import GenerationSettings
 
-    return GenerationSettings(engine=args.engine, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+    from model_hospital.errors import HospitalError
+
+    if args.tensor_parallel_size > 1 and args.engine != "vllm":
+        raise HospitalError("--tensor-parallel-size above 1 needs --engine vllm")
+    dtype = args.dtype or ("bfloat16" if args.engine == "vllm" else "float32")
+    return GenerationSettings(engine=args.engine, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                              dtype=dtype, tensor_parallel_size=args.tensor_parallel_size,
+                              max_model_len=args.max_model_len)
 
 
 def handle(args) -> int:

@@ -32,7 +32,7 @@ def model_params(model: ResolvedModel, settings: GenerationSettings):
         trust_remote_code=False,
         chat_template="auto",
         tokenizer_kwargs={"padding_side": "left"},
-        model_max_length=2048,
+        model_max_length=settings.max_model_len or DEFAULT_MODEL_MAX_LENGTH,
     )
 
 
@@ -43,6 +43,7 @@ def _device() -> str:
 
 
 DEFAULT_MAX_NEW_TOKENS = 128
+DEFAULT_MODEL_MAX_LENGTH = 2048
 
 
 def generation_params(settings: GenerationSettings, stop_token_ids: list[int] | None, *,
@@ -94,7 +95,7 @@ class Generator:
                 require_engine("vllm")  # one line naming the gpu extra, not Oumi's traceback
                 from oumi.inference import VLLMInferenceEngine
 
-                self.engine = VLLMInferenceEngine(params)
+                self.engine = VLLMInferenceEngine(params, tensor_parallel_size=self.settings.tensor_parallel_size)
                 self._stop_ids = None
             else:
                 import torch
@@ -134,7 +135,7 @@ class Generator:
         for start in range(0, total, chunk):
             part = list(conversations[start:start + chunk])
             answered = self.engine.infer(part, config)
-            answers.extend(_last_assistant_text(c) for c in answered)
+            answers.extend(last_assistant_text(c) for c in answered)
             if progress:
                 progress(len(answers), total)
         return answers
@@ -149,7 +150,7 @@ def _end_of_turn_ids(tokenizer) -> list[int]:
     return ids
 
 
-def _last_assistant_text(conversation) -> str:
+def last_assistant_text(conversation) -> str:
     from oumi.core.types.conversation import Role
 
     for message in reversed(conversation.messages):

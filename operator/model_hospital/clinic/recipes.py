@@ -175,6 +175,11 @@ def plan_treatment(diagnosis: Diagnosis, skill_report: SkillReport | None = None
     return plan
 
 
+# QLoRA (Dettmers et al., 2023): NF4 base weights, double quantization, bf16 compute.
+Q_LORA = {"q_lora": True, "q_lora_bits": 4, "bnb_4bit_quant_type": "nf4", "use_bnb_nested_quant": True,
+          "bnb_4bit_compute_dtype": "bfloat16"}
+
+
 DATASET_CLASSES = {"sft": "text_sft_jsonl", "dpo": "text_dpo_jsonl", "grpo": "hospital_grpo_jsonl"}
 
 
@@ -202,7 +207,7 @@ def training_datasets(plan: TreatmentPlan, cure: Path, seed: int = 42) -> list[d
 
 def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, output_dir: str,
                     dtype: str = "float32", max_steps: int | None = None, batch_size: int = 4,
-                    seed: int = 42, watch: WatchSettings | None = None) -> dict:
+                    seed: int = 42, watch: WatchSettings | None = None, q_lora: bool = False) -> dict:
     """A complete Oumi TrainingConfig (as a dict) carrying out a plan on a model and a cure folder.
 
     With `watch`, the trainer evaluates every `watch.every_steps` steps on the cure folder's
@@ -256,7 +261,7 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
         "data": data,
         "training": training,
         "peft": {"lora_r": plan.lora_r, "lora_alpha": plan.lora_alpha, "lora_dropout": 0.05,
-                 "lora_target_modules": list(LORA_TARGETS)},
+                 "lora_target_modules": list(LORA_TARGETS), **(Q_LORA if q_lora else {})},
     }
 
 

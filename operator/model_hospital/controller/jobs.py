@@ -38,6 +38,7 @@ HF_TOKEN_ENV = "HF_TOKEN"
 JUDGE_KEY_ENV = "HOSPITAL_JUDGE_API_KEY"
 REGISTRY_CONFIG_ENV = "HOSPITAL_REGISTRY_CONFIG"  # clinic.export reads the registry login from this file
 REGISTRY_CONFIG_ROOT = "/var/run/secrets/modelhospital.io/registry"
+ENDPOINT_KEY_ENV = "HOSPITAL_ENDPOINT_API_KEY"
 # A patient's diagnose Jobs and folders are named for its checkups, so a Treatment of the same
 # name (whose first stage is also diagnose) never shares a Job or a folder with it.
 CHECKUP = "checkup"
@@ -81,6 +82,8 @@ class JobOptions:
     queue_name: str | None = None
     hf_token: SecretKeyRef | None = None
     judge_api_key: SecretKeyRef | None = None
+    endpoint_api_key: SecretKeyRef | None = None  # a served patient's key
+    engine_gpus: int = 0  # GPUs the inference engine cannot run without (vLLM), when the resources ask for none
     claims: dict[str, tuple[str, bool]] = field(default_factory=dict)  # mount path -> (claim, read only)
     memory: str | None = None  # over everything else: the memory a retry after an OOM kill asked for
     registry_secret: str | None = None  # a dockerconfigjson Secret, mounted as a file (the verify Job's push)
@@ -239,6 +242,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
     resources = merged_resources(settings.stage_resources.get(stage), options.resources)
     if options.memory:
         resources = resources.model_copy(update={"memory": options.memory})
+    if options.engine_gpus and not resources.gpu:  # and with them the GPU image, below
+        resources = resources.model_copy(update={"gpu": options.engine_gpus})
     node_selector = {**settings.node_selector, **(resources.node_selector or {})}
     tolerations = [*settings.tolerations, *(resources.tolerations or [])]
     env = [
@@ -278,6 +283,8 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
         volumes.append({"name": "registry-login", "secret": {
             "secretName": options.registry_secret, "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}})
         env.append({"name": REGISTRY_CONFIG_ENV, "value": posixpath.join(REGISTRY_CONFIG_ROOT, "config.json")})
+    if options.endpoint_api_key:
+        env.append(secret_env(ENDPOINT_KEY_ENV, options.endpoint_api_key))
 
     container = {
         "name": CONTAINER,

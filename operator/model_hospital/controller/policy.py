@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Iterator
 
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, SecretKeyRef, TreatmentSpec
+from model_hospital.api.serving import EndpointSpec
 from model_hospital.controller.jobs import claim_path
 from model_hospital.controller.settings import OperatorSettings
 
@@ -53,10 +54,19 @@ def _remote(settings: OperatorSettings, field: str, judge: JudgeSpec | None) -> 
     yield from _secret(settings, f"{field}.apiKeySecretRef", judge.api_key_secret_ref)
 
 
+def _endpoint(settings: OperatorSettings, endpoint: EndpointSpec | None) -> Iterator[str]:
+    if endpoint is None:
+        return
+    if not _allowed(endpoint.url, settings.policy.allowed_urls):
+        yield _rule("spec.model.endpoint.url", endpoint.url, "allowedUrls", settings.policy.allowed_urls)
+    yield from _secret(settings, "spec.model.endpoint.apiKeySecretRef", endpoint.api_key_secret_ref)
+
+
 def patient_refusals(settings: OperatorSettings, spec: ModelPatientSpec) -> list[str]:
     """What the policy refuses in a patient's spec, one line each naming the field; empty when it may run."""
     return [*_image(settings, "spec.image", spec.image),
             *_claim(settings, "spec.model.reference", spec.model.reference),
+            *_endpoint(settings, spec.model.endpoint),
             *_remote(settings, "spec.judge", spec.judge),
             *_secret(settings, "spec.hfTokenSecretRef", spec.hf_token_secret_ref)]
 

@@ -10,16 +10,22 @@ from __future__ import annotations
 import posixpath
 
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
+from model_hospital.api.serving import GenerationSpec
 from model_hospital.api.stages import (
-    DiagnoseInput, ExportTarget, JudgeSettings, SynthInput, TrainInput, VerifyInput,
+    DiagnoseInput, ExportTarget, GenerationSettings, JudgeSettings, ServedEndpoint, SynthInput, TrainInput, VerifyInput,
 )
 from model_hospital.controller.jobs import (
-    JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, JobOptions, claim_path,
+    ENDPOINT_KEY_ENV, JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, JobOptions, claim_path,
 )
 
 
-def model_reference(model: PatientModel) -> tuple[str, dict[str, tuple[str, bool]]]:
-    """The reference a stage opens, and the claims to mount for it (mount path -> (claim, read only))."""
+def model_reference(model: PatientModel) -> tuple[str | None, dict[str, tuple[str, bool]]]:
+    """The reference a stage opens, and the claims to mount for it (mount path -> (claim, read only)).
+
+    None for a served model: there are no weights to open.
+    """
+    if model.served:
+        return None, {}
     mounted = claim_path(model.reference, MODEL_VOLUME_ROOT)
     if mounted:
         claim, mount, inside = mounted
@@ -34,7 +40,35 @@ def judge_settings(judge: JudgeSpec | None) -> JudgeSettings:
     if judge is None:
         return JudgeSettings()
     return JudgeSettings(backend=judge.backend, engine=judge.engine, model=judge.model, api_url=judge.api_url,
-                         api_key_env=JUDGE_KEY_ENV if judge.api_key_secret_ref else None)
+                         api_key_env=JUDGE_KEY_ENV if judge.api_key_secret_ref else None,
+                         num_workers=judge.num_workers or 1)
+
+
+def served_endpoint(model: PatientModel) -> ServedEndpoint | None:
+    """The stage's endpoint for a served model (its key travels as an environment variable name); None for weights."""
+    endpoint = model.endpoint
+    if endpoint is None:
+        return None
+    return ServedEndpoint(url=endpoint.url, model=endpoint.model, num_workers=endpoint.num_workers,
+                          api_key_env=ENDPOINT_KEY_ENV if endpoint.api_key_secret_ref else None)
+
+
+def generation(spec: GenerationSpec | None) -> GenerationSettings:
+    """The stage's generation settings: the spec's, else the defaults (native, float32)."""
+    return spec.settings() if spec else GenerationSettings()
+
+
+def _engine_gpus(spec: GenerationSpec | None, model: PatientModel) -> int:
+    return spec.gpus if spec and not model.served else 0
+
+
+def _stage_gpus(stage: str, treatment: TreatmentSpec, patient: ModelPatientSpec) -> int:
+    """GPUs a treatment's stage cannot run without: vLLM's for diagnose and verify, one for QLoRA's CUDA kernels."""
+    if stage == "train":
+        return 1 if treatment.training and treatment.training.q_lora else 0
+    if stage in ("diagnose", "verify"):
+        return _engine_gpus(treatment.generation or patient.generation, patient.model)
+    return 0
 
 
 def patient_job_options(spec: ModelPatientSpec) -> JobOptions:
@@ -42,13 +76,16 @@ def patient_job_options(spec: ModelPatientSpec) -> JobOptions:
     _, claims = model_reference(spec.model)
     return JobOptions(image=spec.image, resources=spec.resources, queue_name=spec.queue_name,
                       hf_token=spec.hf_token_secret_ref,
-                      judge_api_key=spec.judge.api_key_secret_ref if spec.judge else None, claims=claims)
+                      judge_api_key=spec.judge.api_key_secret_ref if spec.judge else None,
+                      endpoint_api_key=spec.model.endpoint.api_key_secret_ref if spec.model.served else None,
+                      engine_gpus=_engine_gpus(spec.generation, spec.model), claims=claims)
 
 
 def patient_diagnose_input(spec: ModelPatientSpec) -> DiagnoseInput:
-    """The diagnose input of a patient's checkup."""
+    """The diagnose input of a patient's checkup: the weights it names, or the endpoint that serves it."""
     reference, _ = model_reference(spec.model)
-    return DiagnoseInput(model=reference, symptoms=list(spec.symptoms), budget=spec.budget,
+    return DiagnoseInput(model=reference, endpoint=served_endpoint(spec.model), symptoms=list(spec.symptoms),
+                         budget=spec.budget, generation=generation(None if spec.model.served else spec.generation),
                          judge=judge_settings(spec.judge), allow_remote_code=spec.model.allow_remote_code)
 
 
@@ -86,6 +123,7 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
     return JobOptions(
         image=(getattr(images, stage) if images else None) or patient.image,
         resources=resources,
+        engine_gpus=_stage_gpus(stage, treatment, patient),
         queue_name=treatment.queue_name or patient.queue_name,
         hf_token=patient.hf_token_secret_ref,
         judge_api_key=secret.api_key_secret_ref if secret else None,
@@ -98,6 +136,7 @@ def treatment_diagnose_input(treatment: TreatmentSpec, patient: ModelPatientSpec
     reference, _ = model_reference(patient.model)
     return DiagnoseInput(model=reference, symptoms=treated_symptoms(treatment, patient),
                          budget=treatment.budget or patient.budget, judge=judge_settings(patient.judge),
+                         generation=generation(treatment.generation or patient.generation),
                          allow_remote_code=patient.model.allow_remote_code)
 
 
@@ -116,7 +155,7 @@ def train_input(treatment: TreatmentSpec, diagnosis: str, cure: str, skill_repor
     values = {"diagnosis": diagnosis, "cure": cure, "skill_report": skill_report}
     if training:
         values.update(method=training.method, overrides=training.overrides or {}, merge=training.merge,
-                      max_steps=training.max_steps)
+                      max_steps=training.max_steps, q_lora=training.q_lora)
     return TrainInput(**values)
 
 
@@ -135,7 +174,8 @@ def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_mod
                        threshold=treatment.skill_threshold, targets=targets,
                        budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
                        judge=judge_settings(patient.judge), diagnosis=diagnosis,
-                       export=export_target(treatment, adapter or healed_model, treatment_name))
+                       export=export_target(treatment, adapter or healed_model, treatment_name),
+                       generation=generation(treatment.generation or patient.generation))
 
 
 def export_target(treatment: TreatmentSpec, adapter: str, treatment_name: str) -> ExportTarget | None:

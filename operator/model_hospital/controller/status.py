@@ -25,8 +25,8 @@ REASONS = {
     "Queued": ("WaitingForQueue", "Unschedulable", "Admitted"),
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "Inconclusive", "StageFailed",
-              "Failed", "DiagnoseFailed", "PatientNotFound", "PatientInvalid", "SpecInvalid", "PolicyRefused",
-              "Suspended"),
+              "Failed", "DiagnoseFailed", "PatientNotFound", "PatientInvalid", "PatientServed", "SpecInvalid",
+              "PolicyRefused", "Suspended"),
     "Failed": ("StageFailed",),
 }
 

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
+from model_hospital.api.serving import needs_weights
 from model_hospital.controller import follow, jobs, policy, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, Refused
 from model_hospital.controller.patients import spec_error
@@ -132,6 +133,8 @@ class TreatmentReconciler(Reconciler):
                 problem = ("PatientInvalid", f"ModelPatient {name}: {spec_error(error)}")
         records = status.get("stages") or []
         active = bool(records) and records[-1].get("phase") in ACTIVE
+        if problem is None and patient_spec.model.served:
+            problem = ("PatientServed", f"ModelPatient {name}: {needs_weights(patient_spec.model.endpoint.model)}")
         if problem is None and not active:
             refusals = policy.treatment_refusals(self.settings, spec, name, patient_spec)
             problem = ("PolicyRefused", "; ".join(refusals)) if refusals else None
@@ -421,7 +424,10 @@ class TreatmentReconciler(Reconciler):
         self.cluster.event(body, "Normal", "Suspended", message)
 
     def _waiting(self, body, reason: str, message: str, moment) -> None:
-        """Ready=False with why no stage can start (PatientNotFound, PatientInvalid, PolicyRefused), said once."""
+        """Ready=False with why no stage can start, said once.
+
+        Reasons: PatientNotFound, PatientInvalid, PatientServed (no weights to train), PolicyRefused.
+        """
         if (body.get("status") or {}).get("verdict"):
             return
         conditions = self._conditions(body)

@@ -39,12 +39,19 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     probes_by_symptom = plan(stage_input)
-    model = resolve(stage_input.model)
-    if generator is None:
-        from model_hospital.clinic.inference import Generator
+    if stage_input.endpoint is not None:
+        from model_hospital.clinic.served import ServedGenerator, served_info
 
-        with _status(console, f"Loading {model.reference}"):
-            generator = Generator(model, stage_input.generation)
+        model_info = served_info(stage_input.endpoint)
+        generator = generator or ServedGenerator(stage_input.endpoint, stage_input.generation)
+    else:
+        model = resolve(stage_input.model)
+        model_info = model.info()
+        if generator is None:
+            from model_hospital.clinic.inference import Generator
+
+            with _status(console, f"Loading {model.reference}"):
+                generator = Generator(model, stage_input.generation)
     answers_by_symptom = {}
     total = sum(len(p) for p in probes_by_symptom.values())
     with _progress(console, total) as advance:
@@ -72,7 +79,7 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
     findings = grading.summarize(judged)
     judge_name = "offline" if stage_input.judge.backend == "offline" else f"llm:{stage_input.judge.model}"
     return Diagnosis(
-        model=model.info(), symptoms=list(probes_by_symptom), splits=stage_input.splits,
+        model=model_info, symptoms=list(probes_by_symptom), splits=stage_input.splits,
         budget=stage_input.budget, generation=stage_input.generation, judge=judge_name,
         findings=findings, overall_severity=grading.overall_severity(findings),
         worst_finding=grading.worst_finding(findings), treatment_priority=grading.treatment_priority(findings),

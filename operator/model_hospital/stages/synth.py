@@ -11,7 +11,7 @@ from rich.table import Table
 
 from model_hospital.api.stages import StageResult, SynthInput
 from model_hospital.clinic.cure import CureSettings, make_cure
-from model_hospital.clinic.cure.inputs import load_diagnosis
+from model_hospital.clinic.cure.inputs import load_diagnosis, patient_weights
 
 PREVIEW_ROWS = 6
 
@@ -24,7 +24,7 @@ def run(stage_input: SynthInput, output_dir, console: Console | None = None) -> 
     diagnosis = load_diagnosis(stage_input.diagnosis)
     settings = CureSettings(min_examples=stage_input.min_examples, max_examples=stage_input.max_examples,
                             teacher=stage_input.teacher, seed=stage_input.seed)
-    reference = stage_input.model or diagnosis.model.reference
+    reference = stage_input.model or patient_weights(diagnosis, stage_input.diagnosis)
     patient = _Patient(reference, diagnosis.generation)
     preview = _Preview(console)
     with preview:

@@ -23,7 +23,7 @@ from rich.console import Console
 from model_hospital.api.stages import StageResult, TrainInput, progress_line
 from model_hospital.clinic import recipes
 from model_hospital.clinic.cure import training_data
-from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report
+from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report, patient_weights
 from model_hospital.clinic.models import BASE_MARKER
 from model_hospital.errors import HospitalError
 
@@ -44,7 +44,7 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
     console = console or Console(stderr=True)
     diagnosis = load_diagnosis(stage_input.diagnosis)
     report = load_skill_report(stage_input.skill_report) if stage_input.skill_report else None
-    patient = resolve(diagnosis.model.reference)
+    patient = resolve(patient_weights(diagnosis, stage_input.diagnosis))
     base_reference = patient.base.reference if patient.base else patient.reference
     plan = recipes.plan_treatment(diagnosis, report, stage_input.method, stage_input.overrides)
     model_path, start = str(patient.weights_path), None
@@ -77,7 +77,8 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
                                 "(the good answer preferred to one of the cure's refusals)")
     config = recipes.training_config(plan, model_path=model_path, cure_dir=str(data_dir),
                                      output_dir=str(output_dir / ADAPTER_DIR), dtype=default_dtype(),
-                                     max_steps=stage_input.max_steps, watch=watch)
+                                     max_steps=stage_input.max_steps, watch=watch,
+                                     q_lora=stage_input.q_lora)
     header = recipes.generated_header(plan, base_reference).model_copy(update={"watch": watch})
     recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, header, config, plan.reasons)
     explain(plan, console)
@@ -135,6 +136,18 @@ def prompt_renderer(model_path: str):
     return render_with(AutoTokenizer.from_pretrained(model_path))
 
 
+def require_q_lora(asked_by: str) -> None:
+    """Nothing where QLoRA can train (a CUDA GPU and bitsandbytes); else one HospitalError, before training starts."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise HospitalError(f"{asked_by} needs a CUDA GPU and none is present here: run it on a GPU node "
+                            "(spec.training.qLora asks the operator for one), or train plain LoRA")
+    from model_hospital.extras import require_extra
+
+    require_extra("gpu", "bitsandbytes")
+
+
 def default_dtype() -> str:
     """float32 on CPU (several times faster than bf16 there), bfloat16 on a GPU."""
     import torch
@@ -190,6 +203,8 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     recipes.check_datasets(config, recipe_path)
     if not config.training.use_peft:
         raise HospitalError(f"{recipe_path}: field training.use_peft: must be true (the train stage leaves a LoRA adapter)")
+    if config.peft.q_lora:
+        require_q_lora(f"{recipe_path}: peft.q_lora")
     adapter = Path(config.training.output_dir)
     watch_path = None
     if header.watch is not None:

@@ -39,6 +39,15 @@ def load_diagnosis(path: str | Path) -> Diagnosis:
         raise HospitalError(validation_message(path, error)) from None
 
 
+def patient_weights(diagnosis: Diagnosis, path: str | Path) -> str:
+    """The reference of the weights a diagnosis examined; a HospitalError for a served model (no weights here)."""
+    if diagnosis.model.kind == "served":
+        from model_hospital.api.serving import needs_weights
+
+        raise HospitalError(f"{path}: {needs_weights(diagnosis.model.reference)}")
+    return diagnosis.model.reference
+
+
 class SkillDomain(BaseModel):
     """What the Surgeon reads of one skill domain in verification.json."""
 

@@ -76,7 +76,8 @@ def teacher_inference_config(teacher: JudgeSettings) -> dict:
                     "model": {"model_name": teacher.model, "trust_remote_code": False},
                     "generation": {"max_new_tokens": 160, "temperature": 0.7}}
     if teacher.api_url or teacher.api_key_env:
-        config["remote_params"] = {"api_url": teacher.api_url, "api_key_env_varname": teacher.api_key_env}
+        config["remote_params"] = {"api_url": teacher.api_url, "api_key_env_varname": teacher.api_key_env,
+                                   "num_workers": teacher.num_workers}
     return config
 
 

@@ -176,7 +176,9 @@ def engine_params(settings: Any) -> dict:
         )
     remote = None
     if settings.api_url or settings.api_key_env:
-        remote = RemoteParams(api_url=settings.api_url, api_key_env_varname=settings.api_key_env)
+        # num_workers: requests in flight at once; a judge answering one at a time is the slow part of a stage.
+        remote = RemoteParams(api_url=settings.api_url, api_key_env_varname=settings.api_key_env,
+                              num_workers=getattr(settings, "num_workers", 1))
     return {
         "engine_type": engine_type,
         "model_params": ModelParams(model_name=settings.model, trust_remote_code=False),
