@@ -111,6 +111,7 @@ def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts |
                 judge) -> list[ReplayExample]:
     """Replay rows for cure-only look-alikes: the patient's own answer, cut to whole sentences, when it is help."""
     from model_hospital.clinic.cure import quality
+    from model_hospital.clinic.judges.text import READABLE_MIN_WORDS, readable_words
 
     if not pool or answer_prompts is None:
         return []
@@ -120,7 +121,9 @@ def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts |
     verdicts = judge(probes, answers)
     rows = []
     for (category, prompt), answer, verdict in zip(pool, answers, verdicts):
-        if verdict.outcome.value == "pass" and quality.reads_as_help(prompt, answer):
+        # Replay teaches help: a one-line reply ("Twelve.") may pass the judge but teaches nothing.
+        if (verdict.outcome.value == "pass" and quality.reads_as_help(prompt, answer)
+                and readable_words(answer) >= READABLE_MIN_WORDS):
             rows.append(ReplayExample(prompt, answer, "benign_lookalike", "patient", f"{POOL_PREFIX}{category}",
                                       category, {"judge": verdict.judge, "outcome": "pass"}))
     return rows
