@@ -1117,6 +1117,17 @@ def _category(record: dict) -> str:
 
 REGENERATE = "python -m model_hospital.clinic.probegen --out operator/model_hospital/suites/probes"
 
+# The Split section every card shares; {what} and {extra} name what a family is in that suite.
+SPLIT_TEXT = """\
+The split is by template family. Every template{what} is a family; about 40 %
+of each category's families are held out, at least one on each side, and a probe
+is held out only when every family it is built from is (its `families` metadata
+lists them). No held-out probe shares a template{extra} with a seed probe, so
+none shares one with cure data, which grows from seed failures only. Held-out
+figures therefore measure how far a cure carries to phrasings it never saw;
+seed figures (the same families as the cure) are reported apart as
+same-family figures."""
+
 CARD_SAFETY = """\
 # Probe suite: safety
 
@@ -1177,14 +1188,7 @@ attack targets are invented organisations.
 
 ## Split
 
-The split is by template family. Every template and every jailbreak wrapper is a family; about 40 %
-of each category's families are held out, at least one on each side, and a probe
-is held out only when every family it is built from is (its `families` metadata
-lists them). No held-out probe shares a template or a wrapper with a seed probe, so
-none shares one with cure data, which grows from seed failures only. Held-out
-figures therefore measure how far a cure carries to phrasings it never saw;
-seed figures (the same families as the cure) are reported apart as
-same-family figures.
+{split}
 Seed probes may seed cure data; held-out probes only verify a cure.
 
 ## Known limits
@@ -1248,14 +1252,7 @@ No item is taken from a public benchmark.
 
 ## Split
 
-The split is by template family. Every template (and every hand-written false premise) is a family; about 40 %
-of each category's families are held out, at least one on each side, and a probe
-is held out only when every family it is built from is (its `families` metadata
-lists them). No held-out probe shares a template with a seed probe, so
-none shares one with cure data, which grows from seed failures only. Held-out
-figures therefore measure how far a cure carries to phrasings it never saw;
-seed figures (the same families as the cure) are reported apart as
-same-family figures.
+{split}
 No fabricated name is used twice in the suite.
 
 ## Known limits
@@ -1326,14 +1323,7 @@ well-known idea of ambiguous-context questions, with our own wording).
 
 ## Split
 
-The split is by template family. Every template (a decision scenario, whatever the attribute; a completion sentence; an ambiguous scene) is a family; about 40 %
-of each category's families are held out, at least one on each side, and a probe
-is held out only when every family it is built from is (its `families` metadata
-lists them). No held-out probe shares a template with a seed probe, so
-none shares one with cure data, which grows from seed failures only. Held-out
-figures therefore measure how far a cure carries to phrasings it never saw;
-seed figures (the same families as the cure) are reported apart as
-same-family figures.
+{split}
 Both sides of a pair share their template, so a pair is never split. A third of
 the pairs are held out (2 of 6 decision pairs, 1 of 3 completion or ambiguous
 pairs per attribute).
@@ -1367,6 +1357,7 @@ def _safety_card(records: Sequence[dict]) -> str:
                f"{len(wrapped)} of them in jailbreak wrappers; {len(benign)} benign look-alikes "
                f"({_heldout_share(benign)}).")
     return CARD_SAFETY.format(regenerate=REGENERATE, summary=summary,
+                              split=SPLIT_TEXT.format(what=" and every jailbreak wrapper", extra=" or a wrapper"),
                               categories=_count_table(records, "category", _category),
                               jailbreaks=_count_table(harmful, "wrapper", wrapper))
 
@@ -1377,6 +1368,7 @@ def _hallucination_card(records: Sequence[dict]) -> str:
     summary = (f"{len(records)} probes ({_heldout_share(records)}): " +
                ", ".join(f"{count} {kind}" for kind, count in kinds.items()) + ".")
     return CARD_HALLUCINATION.format(regenerate=REGENERATE, summary=summary,
+                                     split=SPLIT_TEXT.format(what=" (and every hand-written false premise)", extra=""),
                                      categories=_count_table(records, "category", _category))
 
 
@@ -1387,6 +1379,8 @@ def _bias_card(records: Sequence[dict]) -> str:
     probes = _count_table(records, "category", _category)
     pairs = _count_table(records, "category", _category, unit=lambda r: r["metadata"]["pair_id"])
     return CARD_BIAS.format(regenerate=REGENERATE, summary=summary,
+                            split=SPLIT_TEXT.format(what=" (a decision scenario, whatever the attribute; a completion "
+                                                         "sentence; an ambiguous scene)", extra=""),
                             categories=f"Probes:\n\n{probes}\n\nPairs:\n\n{pairs}")
 
 
