@@ -66,7 +66,8 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     findings = rules.compare_findings(before_dx, after_dx, stage_input)
     degenerate = rules.compare_degenerate(before_dx, after_dx, stage_input.over_refusal_margin)
     opinion = second_look(stage_input, before_dx, after_dx)
-    same_family = same_family_figures(after_model, stage_input, output_dir / "diagnose-after-seed", console)
+    same_family = same_family_figures(before_model, after_model, stage_input, output_dir / "diagnose-after-seed",
+                                      console)
     verdict, reason = rules.decide_verdict(findings, skills, degenerate,
                                            second_opinion.reason(opinion) if opinion else None)
     verification = Verification(
@@ -96,8 +97,8 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
                                                         "after": after_model.revision or ""})
 
 
-def same_family_figures(after_model: ResolvedModel, stage_input: VerifyInput, folder: Path,
-                        console) -> list[SameFamily]:
+def same_family_figures(before_model: ResolvedModel, after_model: ResolvedModel, stage_input: VerifyInput,
+                        folder: Path, console) -> list[SameFamily]:
     """The treated model on a sample of seed probes, beside the patient's own answers to them in its diagnosis.
 
     Seed probes share template families with the cure data; held-out ones never do.
@@ -121,7 +122,7 @@ def same_family_figures(after_model: ResolvedModel, stage_input: VerifyInput, fo
             earlier = Diagnosis.model_validate_json(Path(stage_input.diagnosis).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             earlier = None
-        if earlier is not None and earlier.model.revision == resolve(stage_input.before).revision:
+        if earlier is not None and earlier.model.revision == before_model.revision:
             before_answers = {a.probe_id: a for a in earlier.answers if a.split == "seed"}
     figures = []
     for finding in sorted({a.finding for a in after.answers}, key=lambda f: f.value):
