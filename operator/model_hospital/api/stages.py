@@ -262,6 +262,11 @@ class TrainInput(Model):
         None, description="A LoRA adapter of the same patient (an SFT train stage's adapter folder) to start from: "
                           "merged into the base, it is where this training begins and, for DPO, the reference model.")
     watch: WatchSettings | None = Field(None, description="Evaluate during training on a validation split and stop early; off when absent.")
+    checkpoint_steps: int | None = Field(
+        50, ge=1, description="Save a checkpoint (adapter, optimizer, scheduler, data order) every N steps in the "
+                              "attempt's folder; the same attempt run again (its pod restarted or preempted, or "
+                              "`hospital treat` run again) resumes from the newest instead of starting over. The "
+                              "checkpoints are removed once the adapter is saved. Null: none.")
     q_lora: bool = Field(False, description="QLoRA: train the adapter over 4-bit (NF4) base weights through "
                                             "bitsandbytes; needs a CUDA GPU, refused before training without one.")
 

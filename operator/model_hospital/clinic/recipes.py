@@ -207,11 +207,14 @@ def training_datasets(plan: TreatmentPlan, cure: Path, seed: int = 42) -> list[d
 
 def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, output_dir: str,
                     dtype: str = "float32", max_steps: int | None = None, batch_size: int = 4,
-                    seed: int = 42, watch: WatchSettings | None = None, q_lora: bool = False) -> dict:
+                    seed: int = 42, watch: WatchSettings | None = None, q_lora: bool = False,
+                    checkpoint_steps: int | None = None) -> dict:
     """A complete Oumi TrainingConfig (as a dict) carrying out a plan on a model and a cure folder.
 
     With `watch`, the trainer evaluates every `watch.every_steps` steps on the cure folder's
-    validation file for the method (the train stage's data folder holds one)."""
+    validation file for the method (the train stage's data folder holds one). With
+    `checkpoint_steps`, it saves a checkpoint every so many steps into the output folder
+    (the newest one only) and resumes from the newest one it finds there."""
     cure = Path(cure_dir)
     datasets = training_datasets(plan, cure, seed)
     training: dict = {
@@ -237,6 +240,9 @@ def training_config(plan: TreatmentPlan, *, model_path: str, cure_dir: str, outp
     }
     if max_steps:
         training["max_steps"] = max_steps
+    if checkpoint_steps:
+        training.update(save_steps=checkpoint_steps, try_resume_from_last_checkpoint=True,
+                        trainer_kwargs={"save_total_limit": 1})
     if watch is not None:
         training.update(eval_strategy="steps", eval_steps=watch.every_steps, per_device_eval_batch_size=batch_size)
     if plan.method == "grpo":

@@ -9,9 +9,11 @@ a merged full model next to it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -34,6 +36,8 @@ START_DIR = "start"
 WATCH_SETTINGS_FILE = "watch_settings.json"
 DATA_DIR = "data"
 LOG_TAIL_LINES = 30
+CHECKPOINT_PREFIX = "checkpoint-"  # the trainer's own folder names (transformers' PREFIX_CHECKPOINT_DIR)
+CHECKPOINT_STAMP = "checkpoints.sha256"  # which recipe and data the checkpoints beside it belong to
 
 
 def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> StageResult:
@@ -78,7 +82,7 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
     config = recipes.training_config(plan, model_path=model_path, cure_dir=str(data_dir),
                                      output_dir=str(output_dir / ADAPTER_DIR), dtype=default_dtype(),
                                      max_steps=stage_input.max_steps, watch=watch,
-                                     q_lora=stage_input.q_lora)
+                                     q_lora=stage_input.q_lora, checkpoint_steps=stage_input.checkpoint_steps)
     header = recipes.generated_header(plan, base_reference).model_copy(update={"watch": watch})
     recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, header, config, plan.reasons)
     explain(plan, console)
@@ -96,6 +100,8 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
         summary["started_from"] = stage_input.start_from
     if stage_input.watch is not None:
         summary["watch"] = outcome.get("watch") or {"watched": False, "reason": prepared.unwatchable}
+    if outcome.get("resumed_from_step"):
+        summary["resumed_from_step"] = outcome["resumed_from_step"]
     if "merged" in outcome:
         summary["merged"] = outcome["merged"]
     return StageResult(stage="train", ok=True, message=f"adapter at {outcome['adapter']}", summary=summary,
@@ -211,6 +217,7 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
         watch_path = adapter.parent / WATCH_SETTINGS_FILE
         watch_path.parent.mkdir(parents=True, exist_ok=True)
         watch_path.write_text(header.watch.model_dump_json(indent=1), encoding="utf-8")
+    resumed_from = usable_checkpoint(adapter, training_fingerprint(recipe_path, config), console)
     command = train_command(recipe_path, watch_path)
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
@@ -236,7 +243,8 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     if lineage is not None:
         marker["lineage"] = lineage
     (adapter / BASE_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
-    outcome = {"adapter": str(adapter), "seconds": seconds}
+    clear_checkpoints(adapter)
+    outcome = {"adapter": str(adapter), "seconds": seconds, "resumed_from_step": resumed_from}
     if watch_path is not None:
         from model_hospital.clinic.training_watch import read_record
 
@@ -244,6 +252,45 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     if merge:
         outcome["merged"] = str(merge_adapter(adapter, adapter.parent / MERGED_DIR))
     return outcome
+
+
+def training_fingerprint(recipe_path: Path, config) -> str:
+    """sha256 of the recipe and of every training file it reads: a checkpoint resumes only the same training."""
+    digest = hashlib.sha256(Path(recipe_path).read_bytes())
+    for dataset in config.data.train.datasets:
+        if dataset.dataset_path and Path(dataset.dataset_path).is_file():
+            digest.update(Path(dataset.dataset_path).read_bytes())
+    return digest.hexdigest()
+
+
+def usable_checkpoint(adapter: Path, fingerprint: str, console: Console) -> int | None:
+    """The step of the newest whole checkpoint of this same training in the adapter folder (Oumi resumes
+    from it), None when there is none; removes half-written checkpoints and those of another training."""
+    checkpoints = sorted(adapter.glob(f"{CHECKPOINT_PREFIX}*"), key=lambda p: int(p.name.rpartition("-")[2] or 0))
+    stamp = adapter / CHECKPOINT_STAMP
+    same = stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint
+    kept = []
+    for checkpoint in checkpoints:
+        if same and (checkpoint / "trainer_state.json").is_file():
+            kept.append(checkpoint)
+        else:
+            shutil.rmtree(checkpoint, ignore_errors=True)
+    if checkpoints and not kept:
+        console.print("[yellow]checkpoints removed[/]: they were half-written or of another recipe or cure data")
+    adapter.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint + "\n", encoding="utf-8")
+    if not kept:
+        return None
+    step = int(kept[-1].name.rpartition("-")[2])
+    console.print(f"resuming from {kept[-1]} (step {step}): this attempt ran before and was stopped")
+    return step
+
+
+def clear_checkpoints(adapter: Path) -> None:
+    """Removes the checkpoints once the adapter is saved: they hold optimizer state nobody needs after."""
+    for checkpoint in adapter.glob(f"{CHECKPOINT_PREFIX}*"):
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    (adapter / CHECKPOINT_STAMP).unlink(missing_ok=True)
 
 
 class StepProgress:
