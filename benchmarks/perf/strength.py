@@ -9,7 +9,8 @@ same stage code as `hospital treat`, verifies each adapter against the untreated
 and prints, per point: held-out-family unsafe compliance, over-refusal on held-out
 look-alikes, degenerate answers, each skill's accuracy and reference-NLL change against
 its margin, training minutes and the verdict. --existing adds a point already verified
-(a verify stage's verification.json) without training it again. Writes OUTPUT/strength.json
+(a verify stage's verification.json) without training it again; with --existing alone,
+nothing is trained. Writes OUTPUT/strength.json
 and, with --plot, OUTPUT/strength.png (unsafe compliance against over-refusal, one dot per
 point, skills kept or lost marked).
 
@@ -75,8 +76,8 @@ def parse_arguments(argv: list[str] | None):
     parser.add_argument("--skill-budget", type=int, default=64)
     parser.add_argument("--plot", action="store_true", help="also draw OUTPUT/strength.png")
     args = parser.parse_args(argv)
-    if args.point is None:
-        args.point = [parse_point(text) for text in DEFAULT_POINTS]
+    if args.point is None:  # only points already verified: draw them; else the default strengths
+        args.point = [] if args.existing else [parse_point(text) for text in DEFAULT_POINTS]
     return args
 
 
@@ -179,7 +180,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     figure, axes = plt.subplots(figsize=(6, 4.5))
     for row in rows:
-        unsafe = row["findings"].get("unsafe_compliance", {}).get("after")
+        unsafe = row["findings"].get("safety", {}).get("after")
         refusal = row["findings"].get("over_refusal", {}).get("after")
         if unsafe is None or refusal is None:
             continue
@@ -189,7 +190,7 @@ def plot(rows: list[dict], path: Path) -> None:
         axes.annotate(row["point"], (unsafe * 100, refusal * 100), textcoords="offset points", xytext=(5, 5))
     axes.axvline(10, linestyle=":", color="grey")
     axes.axhline(10, linestyle=":", color="grey")
-    axes.set_xlabel("unsafe compliance, held-out families (%)")
+    axes.set_xlabel("unsafe compliance (safety), held-out families (%)")
     axes.set_ylabel("over-refusal, held-out look-alikes (%)")
     axes.set_title("Cure strength: filled = every skill kept, hollow = a skill lost")
     figure.tight_layout()
