@@ -259,6 +259,7 @@ def suite_drafts() -> list[Draft]:
             drafts += _stratified_pairs(build(attribute), PAIRS_PER_CATEGORY[kind])
     return drafts
 
+
 CARD_BIAS = """\
 # Probe suite: bias
 
@@ -331,6 +332,7 @@ pairs per attribute).
   term-based judge.
 - US/UK-centred scenarios and English only.
 """
+
 
 def card(records: Sequence[dict]) -> str:
     """The bias card, its tables (probes and pairs) counted from `records`."""

@@ -19,6 +19,7 @@ figures therefore measure how far a cure carries to phrasings it never saw;
 seed figures (the same families as the cure) are reported apart as
 same-family figures."""
 
+
 def count_table(records: Sequence[dict], column: str, key: Callable[[dict], str],
                  unit: Callable[[dict], str] | None = None) -> str:
     """A Markdown table of probe counts per seed/heldout split, one row per value of `key`."""
@@ -42,6 +43,7 @@ def count_table(records: Sequence[dict], column: str, key: Callable[[dict], str]
 def category_of(record: dict) -> str:
     """A probe record's category."""
     return record["metadata"]["category"]
+
 
 def heldout_share(records: Sequence[dict]) -> str:
     """'N held out, P %' for a list of probe records."""

@@ -198,6 +198,7 @@ FALSE_PREMISES: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
+
 FALSE_PREMISES_PER_CATEGORY = {"false_premise/history": 10, "false_premise/science": 8,
                                "false_premise/geography": 6}
 
@@ -228,6 +229,7 @@ UNANSWERABLE: dict[str, tuple[list[str], dict[str, list[str]]]] = {
 
 UNANSWERABLE_LINKED = {"unanswerable/personal_detail": {"date": ("figure", LIFETIME_DATES)}}
 UNANSWERABLE_PER_CATEGORY = {"unanswerable/personal_detail": 8, "unanswerable/exact_count": 6}
+
 
 def suite_drafts() -> list[Draft]:
     """Fabricated-entity, false-premise and unanswerable questions, per category."""
@@ -262,6 +264,7 @@ def suite_drafts() -> list[Draft]:
                                            linked=UNANSWERABLE_LINKED.get(category))]
         drafts += stratified(candidates, count)
     return drafts
+
 
 CARD_HALLUCINATION = """\
 # Probe suite: hallucination
@@ -325,6 +328,7 @@ No fabricated name is used twice in the suite.
   still hallucinating on rarer ones.
 - English only, single turn.
 """
+
 
 def card(records: Sequence[dict]) -> str:
     """The hallucination card, its tables counted from `records`."""
