@@ -68,11 +68,11 @@ def values_schema_json() -> str:
 VALUES_HEADER = """\
 # Values of the model-hospital chart.
 #
-# Generated from operator/model_hospital/api/chart_values.py (ChartValues): every key
+# Generated from operator/model_hospital/tools/chart_values.py (ChartValues): every key
 # is documented by its field's description, and values.schema.json (from the same
 # model) rejects unknown keys and wrong types at install. Do not edit by hand:
 # change the model and run `hospital chart generate` (or
-# `python -c 'from model_hospital.api.chart_values import write_chart_files; write_chart_files()'`).
+# `python -c 'from model_hospital.tools.chart_files import write_chart_files; write_chart_files()'`).
 """
 
 
@@ -155,7 +155,7 @@ def values_reference() -> str:
     lines = [
         "# Chart values",
         "",
-        "Generated from `ChartValues` in `operator/model_hospital/api/chart_values.py`; do not edit.",
+        "Generated from `ChartValues` in `operator/model_hospital/tools/chart_values.py`; do not edit.",
         "`values.schema.json` comes from the same model, so `helm install` rejects unknown keys and",
         "wrong types with the field named.",
         "",
@@ -191,7 +191,7 @@ def argocd_health_patch(repo_root: Path) -> str:
                      "labels": {"app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd"}},
         "data": data,
     }
-    header = ("# Generated from examples/gitops/health/*.lua by model_hospital.api.chart_values.write_chart_files.\n"
+    header = ("# Generated from examples/gitops/health/*.lua by model_hospital.tools.chart_files.write_chart_files.\n"
               "# Merge into Argo CD's argocd-cm:\n"
               "#   kubectl -n argocd patch configmap argocd-cm --type merge --patch-file examples/gitops/argocd-cm-health.yaml\n")
     return header + yaml.dump(config_map, Dumper=_LiteralDumper, sort_keys=False, width=120)
