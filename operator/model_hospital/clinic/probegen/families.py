@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from model_hospital.api.common import Expected
 from model_hospital.clinic.probes import HELDOUT, HELDOUT_PERCENT, SEED, split_for
 
+
 @dataclass(frozen=True)
 class Draft:
     """A candidate probe before ids are assigned."""
