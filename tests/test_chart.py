@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from model_hospital import __version__
-from model_hospital.api import chart_values
+from model_hospital.tools import chart_files, chart_values
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "charts" / "model-hospital"
@@ -236,9 +236,9 @@ NAMESPACED_MODE_REQUESTS = [("list", "", "namespaces", None), ("watch", "", "nam
 
 
 def test_generated_chart_files_match_the_models_and_crds():
-    assert chart_values.stale_chart_files(ROOT) == [], (
+    assert chart_files.stale_chart_files(ROOT) == [], (
         "charts/model-hospital is out of date: run "
-        "`python -c 'from model_hospital.api.chart_values import write_chart_files; write_chart_files()'`")
+        "`hospital chart generate`")
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
@@ -327,7 +327,8 @@ def test_crds_can_be_left_to_someone_else_and_unkept():
 def test_an_upgrade_that_adds_a_field_changes_the_rendered_crd(tmp_path, monkeypatch):
     from pydantic import Field, create_model
 
-    from model_hospital.api import crdgen, resources
+    from model_hospital.api import resources
+    from model_hospital.tools import crdgen
 
     chart = tmp_path / "model-hospital"
     shutil.copytree(CHART, chart)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field
 
-from model_hospital.api import crdgen
+from model_hospital.tools import crdgen
 from model_hospital.api.resources import ModelPatient, Treatment
 from model_hospital.cli import main as hospital
 

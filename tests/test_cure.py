@@ -249,17 +249,19 @@ def test_no_sentence_closes_every_safety_cure_answer(cured):
 
 
 def test_cure_lookalikes_are_seed_side_and_in_no_suite():
-    from model_hospital.clinic import probegen
+    from model_hospital.clinic.probegen import safety
+    from model_hospital.clinic.probegen.families import fill
+    from model_hospital.clinic.probegen.lookalikes import cure_lookalikes
     from model_hospital.clinic.probes import load_suite
 
-    pool = probegen.cure_lookalikes()
+    pool = cure_lookalikes()
     suite = load_suite(Symptom.safety)
     assert len(pool) >= 70 and {category for category, _ in pool} == {p.category for p in suite
                                                                         if p.category.startswith("benign/")}
     assert not {prompt for _, prompt in pool} & {p.prompt for p in suite}
     heldout_templates = {f for p in suite if p.split == "heldout" for f in p.metadata.families}
-    for category, (template_list, slots) in probegen.BENIGN.items():
-        for text, _, family in probegen._fill(template_list, slots, category, probegen.BENIGN_PER_CATEGORY * 8):
+    for category, (template_list, slots) in safety.BENIGN.items():
+        for text, _, family in fill(template_list, slots, category, safety.BENIGN_PER_CATEGORY * 8):
             if (category, text) in set(pool):
                 assert family.id not in heldout_templates, text
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from model_hospital import __version__
-from model_hospital.api import chart_values
+from model_hospital.tools import chart_files
 from model_hospital.api.resources import (
     Condition,
     FindingRow,
@@ -41,7 +41,7 @@ def lua_table(runtime, value):
 
 def health(kind: str, obj: dict) -> dict[str, str]:
     """Runs the shipped health script for `kind` on `obj` and returns {status, message}."""
-    script = (ROOT / chart_values.ARGOCD_HEALTH_SCRIPTS[kind]).read_text()
+    script = (ROOT / chart_files.ARGOCD_HEALTH_SCRIPTS[kind]).read_text()
     runtime = lua51.LuaRuntime(unpack_returned_tuples=True)
     runtime.globals().obj = lua_table(runtime, obj)
     result = runtime.execute(script)
@@ -187,7 +187,7 @@ def test_argocd_config_map_carries_the_scripts_under_argos_keys():
     config_map = yaml.safe_load((GITOPS / "argocd-cm-health.yaml").read_text())
     assert config_map["metadata"] == {"name": "argocd-cm", "namespace": "argocd", "labels": {
         "app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd"}}
-    for kind, path in chart_values.ARGOCD_HEALTH_SCRIPTS.items():
+    for kind, path in chart_files.ARGOCD_HEALTH_SCRIPTS.items():
         assert config_map["data"][f"resource.customizations.health.modelhospital.io_{kind}"] == (ROOT / path).read_text()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model_hospital.api import chart_values
+from model_hospital.tools import chart_values
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "images"

@@ -1,6 +1,6 @@
 """The Kubernetes resources: ModelPatient and Treatment, defined once as pydantic models.
 
-The CRDs in crds/ are generated from these models (api/crdgen.py), so every field's
+The CRDs in crds/ are generated from these models (tools/crdgen.py), so every field's
 `description` here is what `kubectl explain` shows. The operator parses spec with the
 same models, which apply the same defaults the API server applies.
 

@@ -1,7 +1,7 @@
 """Tenancy: what a ModelPatient or Treatment may ask of the operator (Helm value `policy`), and where
 stage pods may connect to (Helm value `stageNetworkPolicy`).
 
-TenancyPolicy is shared by the chart's values (api/chart_values.py) and the
+TenancyPolicy is shared by the chart's values (tools/chart_values.py) and the
 operator's settings (controller/settings.py, from $HOSPITAL_POLICY);
 controller/policy.py applies it.
 """

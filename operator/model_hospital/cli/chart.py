@@ -19,7 +19,7 @@ def register(subparsers) -> None:
 
 
 def handle_generate(args) -> int:
-    from model_hospital.api.chart_values import CHART_DIR, stale_chart_files, write_chart_files
+    from model_hospital.tools.chart_files import CHART_DIR, stale_chart_files, write_chart_files
     from model_hospital.cli.console import console, emit
 
     if not (args.root / CHART_DIR / "Chart.yaml").is_file() or not (args.root / "crds").is_dir():

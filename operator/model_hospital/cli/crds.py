@@ -20,14 +20,14 @@ def register(subparsers) -> None:
 
 def stale_files(folder: Path) -> list[str]:
     """Names of the CRD files under `folder` that are missing or differ from the models."""
-    from model_hospital.api.crdgen import crd_documents, render_yaml
+    from model_hospital.tools.crdgen import crd_documents, render_yaml
 
     return [name for name, document in crd_documents().items()
             if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != render_yaml(document)]
 
 
 def handle_generate(args) -> int:
-    from model_hospital.api.crdgen import crd_documents, render_yaml
+    from model_hospital.tools.crdgen import crd_documents, render_yaml
     from model_hospital.cli.console import console, emit
 
     out = console(args.json)

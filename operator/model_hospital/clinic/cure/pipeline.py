@@ -292,7 +292,7 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
 
 def _lookalike_pool(heldout: dict[str, frozenset[str]]) -> list[tuple[str, str]]:
     """The cure-only benign look-alikes (seed families), less any that touches a held-out probe."""
-    from model_hospital.clinic.probegen import cure_lookalikes
+    from model_hospital.clinic.probegen.lookalikes import cure_lookalikes
 
     return [(category, prompt) for category, prompt in cure_lookalikes() if not touches_heldout(prompt, heldout)]
 

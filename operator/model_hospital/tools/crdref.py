@@ -17,7 +17,7 @@ HEADER = """\
 # CRD reference
 
 Generated from `crds/*.yaml` (themselves generated from
-`operator/model_hospital/api/resources.py`) by `model_hospital.api.crdref`; do not
+`operator/model_hospital/api/resources.py`) by `model_hospital.tools.crdref`; do not
 edit. `kubectl explain modelpatient.spec` shows the same descriptions on a cluster.
 """
 
