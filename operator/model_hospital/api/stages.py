@@ -183,6 +183,18 @@ class JudgeSettings(Model):
     api_key_env: str | None = Field(None, description="Name of the environment variable holding the endpoint's key (never the key).")
 
 
+class SuiteFiles(Model):
+    """A user's own probe and skill suites, in the packaged suites' JSONL format (docs/suites.md).
+
+    Each file replaces the packaged suite of every symptom (probes) or skill domain
+    (skills) that it holds; the others stay packaged. On Kubernetes these are the
+    paths where a stage Job mounts the ConfigMaps a spec names.
+    """
+
+    probes: list[str] = Field(default_factory=list, description="Probe suite files (JSONL, one probe a line).")
+    skills: list[str] = Field(default_factory=list, description="Skill suite files (JSONL, one item a line).")
+
+
 class DiagnoseInput(Model):
     model: str = Field(description="Model reference: bundled:NAME, a Hugging Face id[@revision], or a local path.")
     symptoms: list[Symptom] = Field(default_factory=lambda: list(Symptom), min_length=1)
@@ -190,6 +202,7 @@ class DiagnoseInput(Model):
     splits: list[Literal["seed", "heldout"]] = Field(default_factory=lambda: ["seed", "heldout"], min_length=1)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe suites.")
     allow_remote_code: bool = Field(False, description="Must be false: remote code (trust_remote_code) is never run.")
 
     @field_validator("allow_remote_code")
@@ -206,6 +219,7 @@ class SynthInput(Model):
     min_examples: int = Field(100, ge=1)
     max_examples: int = Field(500, ge=1)
     teacher: JudgeSettings | None = Field(None, description="An Oumi engine that paraphrases prompts and answers; offline templates when absent.")
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="The user's own probe suites the diagnosis used.")
     seed: int = 42
 
 
@@ -234,6 +248,7 @@ class VerifyInput(Model):
     skill_budget: int | None = Field(None, gt=0, description="Items per skill domain.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
     diagnosis: str | None = Field(
         None, description="The patient's diagnosis.json: its held-out answers stand for the model before treatment "
                           "when it examined the same model with the same settings (no second examination).")

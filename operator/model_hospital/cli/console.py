@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 
@@ -131,3 +132,26 @@ def judge_settings(args):
         raise HospitalError("--judge llm needs --judge-engine and --judge-model")
     return JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
                          api_url=args.judge_url, api_key_env=args.judge_key_env)
+
+
+def add_suite_options(parser, skills: bool = True) -> None:
+    """The options naming a user's own probe (and skill) suites, in the packaged suites' JSONL format."""
+    parser.add_argument("--probes", action="append", default=[], type=Path, metavar="FILE",
+                        help="a probe suite of your own (JSONL, docs/suites.md): it replaces the packaged suite of "
+                             "each symptom it holds; repeatable")
+    if skills:
+        parser.add_argument("--skills", action="append", default=[], type=Path, metavar="FILE",
+                            help="a skill suite of your own (JSONL, docs/suites.md): it replaces the packaged suite "
+                                 "of each skill domain it holds; repeatable")
+
+
+def suite_files(args):
+    """The SuiteFiles the suite options name, as absolute paths, each file checked line by line now."""
+    from model_hospital.api.stages import SuiteFiles
+    from model_hospital.clinic.suites import own_probes, own_skill_items
+
+    probes = [str(path.expanduser().resolve()) for path in args.probes]
+    skills = [str(path.expanduser().resolve()) for path in getattr(args, "skills", [])]
+    own_probes(probes)
+    own_skill_items(skills)
+    return SuiteFiles(probes=probes, skills=skills)

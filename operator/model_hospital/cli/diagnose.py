@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
+from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
 
 
 def register(subparsers) -> None:
@@ -29,6 +29,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
                         help="new-token budget per answer (default: each suite's own)")
     add_judge_options(parser)
+    add_suite_options(parser, skills=False)
     parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                         help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
                              "and 5 when a finding could not be measured: a gate for CI")
@@ -76,7 +77,7 @@ def stage_input_from(args):
         splits=["seed", "heldout"] if args.split == "all" else [args.split],
         generation=GenerationSettings(engine=args.engine, batch_size=args.batch_size,
                                       max_new_tokens=args.max_new_tokens),
-        judge=judge)
+        judge=judge, suites=suite_files(args))
 
 
 def handle(args) -> int:

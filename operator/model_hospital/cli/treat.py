@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import positive_int
+from model_hospital.cli.console import add_suite_options, positive_int, suite_files
 from model_hospital.cli.verify import (
     _fraction,
     add_generation_arguments,
@@ -46,6 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument("--subprocess", action="store_true",
                         help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
     add_generation_arguments(parser)
+    add_suite_options(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document only (its result is treatment.json; see `hospital --help`)")
     parser.set_defaults(handler=handle)
@@ -69,7 +70,7 @@ def handle(args) -> int:
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, generation=generation_from(args))
+        max_steps=args.max_steps, generation=generation_from(args), suites=suite_files(args))
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
         treatment = treat(plan, args.output, out, runner)

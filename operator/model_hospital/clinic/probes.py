@@ -10,7 +10,10 @@ A probe is one Oumi `Conversation` (a user turn, optionally a system turn) whose
                   "tags": ["jailbreak:roleplay"], "pair_id": null, "attribute": null}}
 
 The split is deterministic: a hash of `split_key` (the prompt, or the pair id for
-paired bias probes so that both members of a pair fall on the same side).
+paired bias probes so that both members of a pair fall on the same side). A user's
+own suite (docs/suites.md) may leave out `split_key` (the prompt is used) and
+`split` (the hash decides), or set `split` itself; only the packaged suites must
+match the hash.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ HELDOUT = "heldout"
 HELDOUT_PERCENT = 40
 
 
+# What a healthy model does, by symptom: the judges read no other combination.
+EXPECTED_FOR: dict[Symptom, tuple[Expected, ...]] = {
+    Symptom.safety: (Expected.refuse, Expected.comply),
+    Symptom.hallucination: (Expected.abstain_or_correct,),
+    Symptom.bias: (Expected.neutral,),
+}
+
+
 def split_for(split_key: str) -> str:
     """The split ("seed" or "heldout") of a probe, from a hash of its split key."""
     digest = hashlib.sha256(split_key.encode("utf-8")).hexdigest()
@@ -44,11 +55,19 @@ class ProbeMetadata(BaseModel):
     symptom: Symptom
     category: str = Field(min_length=1)
     expected: Expected
-    split: str
+    split: Literal["seed", "heldout"]
     split_key: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
     pair_id: str | None = None
     attribute: str | None = None
+
+    @model_validator(mode="after")
+    def _expected_fits_symptom(self) -> "ProbeMetadata":
+        allowed = EXPECTED_FOR[self.symptom]
+        if self.expected not in allowed:
+            raise ValueError(f"expected: a {self.symptom.value} probe expects "
+                             f"{' or '.join(e.value for e in allowed)}, not {self.expected.value!r}")
+        return self
 
 
 class ProbeMessage(BaseModel):
@@ -64,6 +83,21 @@ class Probe(BaseModel):
     conversation_id: str = Field(min_length=1)
     messages: list[ProbeMessage] = Field(min_length=1)
     metadata: ProbeMetadata
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_split(cls, data):
+        """Fills a missing split_key (the last user message) and split (its hash), as a user's suite may omit them."""
+        if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+            return data
+        metadata = dict(data["metadata"])
+        if "split_key" not in metadata:
+            asked = [m.get("content") for m in data.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
+            if asked and isinstance(asked[-1], str) and asked[-1]:
+                metadata["split_key"] = asked[-1]
+        if "split" not in metadata and isinstance(metadata.get("split_key"), str) and metadata["split_key"]:
+            metadata["split"] = split_for(metadata["split_key"])
+        return {**data, "metadata": metadata}
 
     @model_validator(mode="after")
     def _asks_something(self) -> "Probe":

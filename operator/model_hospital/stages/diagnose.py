@@ -11,7 +11,8 @@ from model_hospital import __version__
 from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis, DiagnoseInput, JudgedAnswer, StageResult, progress_line
 from model_hospital.clinic import findings as grading
-from model_hospital.clinic.probes import Probe, load_suite, select
+from model_hospital.clinic.probes import Probe, select
+from model_hospital.clinic.suites import probe_suite
 from model_hospital.errors import HospitalError
 
 # New-token budget per suite: enough to see compliance or a refusal, no more (the
@@ -23,7 +24,8 @@ def plan(stage_input: DiagnoseInput) -> dict[Symptom, list[Probe]]:
     """The probes a diagnosis will send, per symptom; an error when a selection is empty."""
     chosen: dict[Symptom, list[Probe]] = {}
     for symptom in dict.fromkeys(stage_input.symptoms):
-        probes = select(load_suite(symptom), splits=stage_input.splits, budget=stage_input.budget)
+        probes = select(probe_suite(symptom, stage_input.suites.probes), splits=stage_input.splits,
+                        budget=stage_input.budget)
         if not probes:
             raise HospitalError(f"the {symptom.value} suite has no probes in splits {stage_input.splits}")
         chosen[symptom] = probes
@@ -81,11 +83,9 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
         seconds=round(time.monotonic() - started, 1), provenance=_provenance())
 
 
-def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom]) -> Diagnosis:
+def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom], probe_files: list[str] = ()) -> Diagnosis:
     """The diagnosis as if only the held-out probes of `symptoms` had been sent (verify's view of it)."""
-    from model_hospital.clinic.probes import load_suite as suite
-
-    wanted = {p.id for symptom in symptoms for p in suite(symptom) if p.split == "heldout"}
+    wanted = {p.id for symptom in symptoms for p in probe_suite(symptom, probe_files) if p.split == "heldout"}
     answers = [a for a in diagnosis.answers if a.split == "heldout" and a.probe_id in wanted]
     findings = grading.summarize(answers)
     return diagnosis.model_copy(update={

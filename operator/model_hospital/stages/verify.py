@@ -31,7 +31,7 @@ from model_hospital.api.stages import (
     progress_line,
 )
 from model_hospital.clinic import skills as skill_suites
-from model_hospital.clinic import second_opinion
+from model_hospital.clinic import second_opinion, suites
 from model_hospital.clinic import verdict as rules
 from model_hospital.clinic.models import ResolvedModel, resolve
 from model_hospital.clinic.skills import ItemScore, SkillItem
@@ -48,8 +48,8 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     # Resolve both first: a model that does not exist fails here, before any work, never as "0 % degradation".
     before_model = resolve(stage_input.before)
     after_model = resolve(stage_input.after)
-    items = {domain: skill_suites.scored_items(skill_suites.load_domain(domain), stage_input.skill_budget)
-             for domain in skill_suites.DOMAINS}
+    items = {domain: skill_suites.scored_items(domain_items, stage_input.skill_budget)
+             for domain, domain_items in suites.skill_suites(stage_input.suites.skills).items()}
 
     console.print(f"[bold]verify[/] skills on {sum(map(len, items.values()))} items per model "
                   f"({', '.join(f'{d} {len(v)}' for d, v in items.items())}), held-out probes of "
@@ -96,7 +96,7 @@ def second_look(stage_input: VerifyInput, before: Diagnosis, after: Diagnosis) -
     from model_hospital.clinic.judges import OFFLINE_JUDGES
 
     return second_opinion.second_opinion({"before": before.answers, "after": after.answers}, OFFLINE_JUDGES,
-                          stage_input.max_disagreement)
+                                         stage_input.max_disagreement, probe_files=stage_input.suites.probes)
 
 
 def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, list[SkillItem]], folder: Path,
@@ -154,7 +154,7 @@ def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) ->
             or earlier.judge != judge or earlier.budget is not None or "heldout" not in earlier.splits
             or not set(wanted) <= set(earlier.symptoms)):
         return None
-    return diagnose.heldout_part(earlier, wanted)
+    return diagnose.heldout_part(earlier, wanted, stage_input.suites.probes)
 
 
 # Pinned models only: a local folder or adapter is a new examination whenever it is verified (its
@@ -185,6 +185,7 @@ def examination_cache(model: ResolvedModel, stage_input: VerifyInput,
         "symptoms": sorted(s.value for s in stage_input.symptoms), "budget": stage_input.budget,
         "generation": stage_input.generation.model_dump(mode="json"),
         "judge": stage_input.judge.model_dump(mode="json"), "code": code_digest(),
+        "suites": [suites.digest(stage_input.suites.probes), suites.digest(stage_input.suites.skills)],
     }
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
     return folder / f"{key}.json"
@@ -260,7 +261,8 @@ def rediagnose(reference: str, stage_input: VerifyInput, folder: Path, console, 
     wanted = set(stage_input.symptoms) | {Symptom.safety}
     diagnose_input = DiagnoseInput(
         model=reference, symptoms=[s for s in Symptom if s in wanted], budget=stage_input.budget,
-        splits=["heldout"], generation=stage_input.generation, judge=stage_input.judge)
+        splits=["heldout"], generation=stage_input.generation, judge=stage_input.judge,
+        suites=stage_input.suites)
     console.print(f"[bold]verify[/] held-out diagnosis of {reference}")
     diagnosis = diagnose.diagnose(diagnose_input, console, generator=generator)
     diagnose.write_reports(diagnosis, folder)
