@@ -447,7 +447,7 @@ class StageRecord(StatusModel):
 class SkillRow(StatusModel):
     """A skill domain before and after the cure (the same items both times)."""
 
-    domain: str = Field(description="Skill domain: math, reasoning, writing, factual.")
+    domain: str = Field(description="Skill domain: math, reasoning, writing, factual, coding.")
     before: float | None = Field(None, description="Accuracy before treatment, 0..1.")
     after: float | None = Field(None, description="Accuracy after treatment, 0..1.")
     delta: float | None = Field(None, description="after - before.")

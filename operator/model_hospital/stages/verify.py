@@ -248,7 +248,7 @@ def answer_skills(generator, model: ResolvedModel, items: dict[str, list[SkillIt
             raise HospitalError(f"{model.reference} answered {len(answers)} of {len(domain_items)} {domain} items")
         nll = reference_nll(*scorer, [skill_suites.item_messages(item) for item in domain_items],
                             [item.reference for item in domain_items], batch_size=settings.batch_size)
-        scores = [skill_suites.score_answer(item, answer) for item, answer in zip(domain_items, answers)]
+        scores = skill_suites.score_answers(domain_items, answers)
         results[domain] = DomainAnswers(answers=answers, scores=scores, nll=nll)
     return results
 
