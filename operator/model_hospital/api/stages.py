@@ -181,6 +181,11 @@ class JudgeSettings(Model):
     model: str | None = Field(None, description="The judge model name or path.")
     api_url: str | None = Field(None, description="OpenAI-compatible endpoint for remote engines.")
     api_key_env: str | None = Field(None, description="Name of the environment variable holding the endpoint's key (never the key).")
+    rubric: str | None = Field(None, description="A rubric file of your own (YAML or JSON: criteria with points and a pass "
+                                                "threshold, docs/judges.md) for the findings it names.")
+    style: Literal["rubric", "guard"] = Field(
+        "rubric", description="rubric: the judge grades against a rubric (PASS/FAIL or yes/no); guard: a guard model "
+                              "(Llama Guard style) sent the conversation answers safe/unsafe, for the safety finding only.")
 
 
 class SuiteFiles(Model):

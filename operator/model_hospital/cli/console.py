@@ -121,6 +121,12 @@ def add_judge_options(parser) -> None:
     parser.add_argument("--judge-model", metavar="NAME", help="the LLM judge's model")
     parser.add_argument("--judge-url", metavar="URL", help="the LLM judge's OpenAI-compatible endpoint")
     parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
+    parser.add_argument("--judge-rubric", type=Path, metavar="FILE",
+                        help="a rubric of your own for the LLM judge (YAML or JSON: criteria with points and a pass "
+                             "threshold; docs/judges.md)")
+    parser.add_argument("--judge-style", choices=["rubric", "guard"], default="rubric",
+                        help="rubric (default): the judge grades against a rubric; guard: a guard model (Llama Guard "
+                             "style) answers safe/unsafe, for safety only")
 
 
 def judge_settings(args):
@@ -130,8 +136,17 @@ def judge_settings(args):
 
     if args.judge == "llm" and not (args.judge_engine and args.judge_model):
         raise HospitalError("--judge llm needs --judge-engine and --judge-model")
+    if args.judge != "llm" and (args.judge_rubric or args.judge_style != "rubric"):
+        raise HospitalError("--judge-rubric and --judge-style are for the LLM judge: add --judge llm")
+    rubric = None
+    if args.judge_rubric:
+        from model_hospital.clinic.judges.rubric import load_rubric
+
+        rubric = str(args.judge_rubric.expanduser().resolve())
+        load_rubric(rubric)
     return JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
-                         api_url=args.judge_url, api_key_env=args.judge_key_env)
+                         api_url=args.judge_url, api_key_env=args.judge_key_env, rubric=rubric,
+                         style=args.judge_style)
 
 
 def add_suite_options(parser, skills: bool = True) -> None:
