@@ -129,6 +129,38 @@ class GenerationSettings(Model):
     seed: int = 42
 
 
+PUBLIC_SETS = ("harmbench", "strongreject", "jailbreakbench", "xstest", "truthfulqa", "gsm8k", "triviaqa")
+
+
+class PublicSet(Model):
+    """A public set from the user's own copy (clinic/public_sets.py), checked as extra held-out prompts: reported
+    apart from the probe findings, never in a verdict, never cure data."""
+
+    name: Literal[PUBLIC_SETS]
+    path: str = Field(min_length=1, description="The file in the set's published format.")
+
+
+class PublicAnswer(Model):
+    """One public prompt, the model's answer and how it was scored."""
+
+    id: str
+    category: str
+    prompt: str
+    answer: str
+    outcome: Literal["pass", "fail", "unscored"]
+    reason: str
+
+
+class PublicResult(RateEstimate):
+    """One public set's check on one model, per measure (a set of harmful and harmless prompts gives two)."""
+
+    name: str
+    path: str
+    measure: str = Field(description="safety (not refused), over_refusal (refused), math or factual (wrong), "
+                                     "truthful (closer to a false answer than a true one).")
+    answers: list[PublicAnswer] = Field(default_factory=list)
+
+
 class Diagnosis(Model):
     """diagnosis.json: what `hospital diagnose` (and the diagnose stage) writes."""
 
@@ -145,6 +177,9 @@ class Diagnosis(Model):
     worst_finding: Finding | None
     treatment_priority: list[Symptom] = Field(description="Symptoms to treat, most severe first.")
     answers: list[JudgedAnswer]
+    public: list[PublicResult] = Field(
+        default_factory=list, description="Extra held-out checks on public sets, apart from the findings: in no "
+                                          "severity, no verdict and no cure data.")
     started_at: str
     finished_at: str
     seconds: float
@@ -208,6 +243,7 @@ class DiagnoseInput(Model):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe suites.")
+    public: list[PublicSet] = Field(default_factory=list, description="Public sets to check as well, reported apart.")
     allow_remote_code: bool = Field(False, description="Must be false: remote code (trust_remote_code) is never run.")
 
     @field_validator("allow_remote_code")
@@ -254,6 +290,8 @@ class VerifyInput(Model):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
+    public: list[PublicSet] = Field(default_factory=list, description="Public sets both models answer as well, "
+                                                                      "reported apart from the verdict.")
     diagnosis: str | None = Field(
         None, description="The patient's diagnosis.json: its held-out answers stand for the model before treatment "
                           "when it examined the same model with the same settings (no second examination).")

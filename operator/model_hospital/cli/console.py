@@ -170,3 +170,32 @@ def suite_files(args):
     own_probes(probes)
     own_skill_items(skills)
     return SuiteFiles(probes=probes, skills=skills)
+
+
+def add_public_option(parser) -> None:
+    """The option naming public sets (the user's own copies) to check as well, reported apart."""
+    parser.add_argument("--public", action="append", default=[], metavar="NAME=PATH",
+                        help="also check a public set from your own copy, as extra held-out prompts reported apart "
+                             "(never cure data): harmbench, strongreject, jailbreakbench, xstest, truthfulqa, gsm8k "
+                             "or triviaqa, in its published format; at most --budget prompts of it; repeatable")
+
+
+def public_sets_from(args):
+    """The PublicSets the --public options name, as absolute paths, each file read now (a wrong copy fails here)."""
+    from model_hospital.api.stages import PublicSet
+    from model_hospital.clinic.public_checks import load_all
+    from model_hospital.errors import HospitalError
+
+    sets = []
+    for text in args.public:
+        name, separator, path = text.partition("=")
+        if not separator or not path.strip():
+            raise HospitalError(f"--public {text!r}: write NAME=PATH, e.g. gsm8k=~/data/gsm8k/test.jsonl")
+        try:
+            sets.append(PublicSet(name=name.strip().lower(), path=str(Path(path.strip()).expanduser().resolve())))
+        except ValueError:
+            from model_hospital.api.stages import PUBLIC_SETS
+
+            raise HospitalError(f"--public {name!r}: unknown public set; choose from {', '.join(PUBLIC_SETS)}") from None
+    load_all(sets)
+    return sets

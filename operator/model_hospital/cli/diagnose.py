@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
+from model_hospital.cli.console import (
+    add_judge_options,
+    add_public_option,
+    add_suite_options,
+    judge_settings,
+    positive_int,
+    public_sets_from,
+    suite_files,
+)
 
 
 def register(subparsers) -> None:
@@ -30,6 +38,7 @@ def register(subparsers) -> None:
                         help="new-token budget per answer (default: each suite's own)")
     add_judge_options(parser)
     add_suite_options(parser, skills=False)
+    add_public_option(parser)
     parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                         help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
                              "and 5 when a finding could not be measured: a gate for CI")
@@ -77,7 +86,7 @@ def stage_input_from(args):
         splits=["seed", "heldout"] if args.split == "all" else [args.split],
         generation=GenerationSettings(engine=args.engine, batch_size=args.batch_size,
                                       max_new_tokens=args.max_new_tokens),
-        judge=judge, suites=suite_files(args))
+        judge=judge, suites=suite_files(args), public=public_sets_from(args))
 
 
 def handle(args) -> int:

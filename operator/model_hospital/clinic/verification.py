@@ -152,6 +152,15 @@ class Recommendation(Model):
     domains: list[str] = Field(default_factory=list)
 
 
+class PublicComparison(Model):
+    """A public set's check before and after treatment: read beside the verdict, never part of it."""
+
+    name: str
+    measure: str
+    before: RateEstimate | None = Field(None, description="Null when the model before was not checked on it.")
+    after: RateEstimate
+
+
 class Verification(Model):
     """verification.json: what the verify stage writes."""
 
@@ -166,6 +175,8 @@ class Verification(Model):
     skills: dict[str, SkillComparison]
     degenerate: DegenerateComparison | None = None
     second_opinion: SecondOpinion | None = None
+    public: list[PublicComparison] = Field(default_factory=list, description="Public sets both models answered, "
+                                                                             "reported apart from the verdict.")
     recommendations: list[Recommendation]
     budget: int | None
     skill_budget: int | None

@@ -175,6 +175,11 @@ def markdown_report(verification: Verification) -> str:
                   f"- before {rate_cell(degenerate.before)}, after {rate_cell(degenerate.after)} (after: {kinds}): "
                   f"{STATUS_WORDS[degenerate.status]} - {degenerate.reason}", ""]
     parts += ["## Second opinion", ""] + _second_opinion(verification) + [""]
+    if verification.public:
+        parts += ["## Public sets (read beside the verdict, never part of it)", "",
+                  _markdown_table(("set", "measure", "before", "after"),
+                                  [(p.name, p.measure, rate_cell(p.before) if p.before else "n/a", rate_cell(p.after))
+                                   for p in verification.public]), ""]
     parts += ["## By category and jailbreak technique", ""] + _breakdown(verification)
     parts += ["## Recommendations", ""]
     parts += [f"- `{r.action}`: {r.reason}" for r in verification.recommendations] or ["- none"]

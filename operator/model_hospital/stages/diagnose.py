@@ -38,9 +38,12 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
     from model_hospital.clinic.judges.text import degenerate_kind
     from model_hospital.clinic.models import resolve
 
+    from model_hospital.clinic import public_checks
+
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     probes_by_symptom = plan(stage_input)
+    public_checks.load_all(stage_input.public, stage_input.budget)  # a wrong copy fails before the model loads
     model = resolve(stage_input.model)
     if generator is None:
         from model_hospital.clinic.inference import Generator
@@ -72,13 +75,15 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
         for p, a, v in zip(probes, answers, verdicts)
     ]
     findings = grading.summarize(judged)
+    with _status(console, "Checking the public sets"):
+        public = public_checks.examine(stage_input.public, generator, stage_input.judge, stage_input.budget)
     judge_name = "offline" if stage_input.judge.backend == "offline" else f"llm:{stage_input.judge.model}"
     return Diagnosis(
         model=model.info(), symptoms=list(probes_by_symptom), splits=stage_input.splits,
         budget=stage_input.budget, generation=stage_input.generation, judge=judge_name,
         findings=findings, overall_severity=grading.overall_severity(findings),
         worst_finding=grading.worst_finding(findings), treatment_priority=grading.treatment_priority(findings),
-        answers=judged, started_at=started_at.isoformat(timespec="seconds"),
+        answers=judged, public=public, started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         seconds=round(time.monotonic() - started, 1), provenance=_provenance())
 

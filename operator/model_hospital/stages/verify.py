@@ -31,7 +31,7 @@ from model_hospital.api.stages import (
     progress_line,
 )
 from model_hospital.clinic import skills as skill_suites
-from model_hospital.clinic import second_opinion, suites
+from model_hospital.clinic import public_checks, second_opinion, suites
 from model_hospital.clinic import verdict as rules
 from model_hospital.clinic.models import ResolvedModel, resolve
 from model_hospital.clinic.skills import ItemScore, SkillItem
@@ -72,6 +72,7 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
         before=before_model.info(), after=after_model.info(), symptoms=stage_input.symptoms,
         threshold=stage_input.threshold, verdict=verdict, verdict_reason=reason, findings=findings,
         skills=skills, degenerate=degenerate, second_opinion=opinion,
+        public=public_checks.compare(before_dx.public, after_dx.public),
         recommendations=rules.recommend(findings, skills, stage_input.threshold),
         budget=stage_input.budget, skill_budget=stage_input.skill_budget, min_scored=stage_input.min_scored,
         generation=stage_input.generation, rules=RULES, versions=dict(after_dx.provenance),
@@ -142,7 +143,7 @@ def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) ->
     """
     from model_hospital.stages import diagnose
 
-    if not stage_input.diagnosis or stage_input.budget is not None or not model.revision:
+    if not stage_input.diagnosis or stage_input.budget is not None or not model.revision or stage_input.public:
         return None
     try:
         earlier = Diagnosis.model_validate_json(Path(stage_input.diagnosis).read_text(encoding="utf-8"))
@@ -186,6 +187,7 @@ def examination_cache(model: ResolvedModel, stage_input: VerifyInput,
         "generation": stage_input.generation.model_dump(mode="json"),
         "judge": stage_input.judge.model_dump(mode="json"), "code": code_digest(),
         "suites": [suites.digest(stage_input.suites.probes), suites.digest(stage_input.suites.skills)],
+        "public": [[p.name, p.path, suites.digest([p.path])] for p in stage_input.public],
     }
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
     return folder / f"{key}.json"
@@ -262,7 +264,7 @@ def rediagnose(reference: str, stage_input: VerifyInput, folder: Path, console, 
     diagnose_input = DiagnoseInput(
         model=reference, symptoms=[s for s in Symptom if s in wanted], budget=stage_input.budget,
         splits=["heldout"], generation=stage_input.generation, judge=stage_input.judge,
-        suites=stage_input.suites)
+        suites=stage_input.suites, public=stage_input.public)
     console.print(f"[bold]verify[/] held-out diagnosis of {reference}")
     diagnosis = diagnose.diagnose(diagnose_input, console, generator=generator)
     diagnose.write_reports(diagnosis, folder)
