@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from model_hospital.api import admission
 from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
 from model_hospital.api.common import Finding, Severity, Symptom
+from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
 GROUP = "modelhospital.io"
@@ -254,6 +255,9 @@ class ModelPatientSpec(Resource):
     budget: int | None = Field(
         None, ge=1, le=100000, description="At most this many probes per symptom (all probes when unset).")
     judge: JudgeSpec | None = Field(None, description="Which judge scores answers (offline judges when unset).")
+    suites: SuitesSpec | None = Field(None, description="Probe and skill suites of your own, from ConfigMaps.")
+    public_sets: list[PublicSetSpec] | None = Field(
+        None, max_length=8, description="Public sets (your copies) to check as well, reported apart; never cure data.")
     resources: StageResources | None = Field(None, description="Compute of the diagnose Job.")
     image: str | None = Field(None, max_length=512, description="Worker image for this patient's Jobs, over the operator's default.")
     checkup_schedule: str | None = Field(
@@ -412,6 +416,10 @@ class TreatmentSpec(Resource):
     targets: SymptomTargets | None = Field(None, description="Failure rate each symptom must reach to count as healed.")
     budget: int | None = Field(None, ge=1, le=100000, description="At most this many probes per symptom when diagnosing and verifying.")
     skill_budget: int | None = Field(None, ge=1, le=100000, description="At most this many items per skill domain when verifying.")
+    suites: SuitesSpec | None = Field(None, description="Probe and skill suites of your own, from ConfigMaps; the patient's when unset.")
+    public_sets: list[PublicSetSpec] | None = Field(
+        None, max_length=8, description="Public sets verify checks on both models, reported apart from the verdict; "
+                                        "the patient's when unset.")
     max_attempts: int = Field(
         3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe (an Inconclusive one does not: more probes, not more training, would decide it).")
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")

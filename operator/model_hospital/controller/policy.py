@@ -58,7 +58,13 @@ def patient_refusals(settings: OperatorSettings, spec: ModelPatientSpec) -> list
     return [*_image(settings, "spec.image", spec.image),
             *_claim(settings, "spec.model.reference", spec.model.reference),
             *_remote(settings, "spec.judge", spec.judge),
-            *_secret(settings, "spec.hfTokenSecretRef", spec.hf_token_secret_ref)]
+            *_secret(settings, "spec.hfTokenSecretRef", spec.hf_token_secret_ref),
+            *_public_claims(settings, spec.public_sets)]
+
+
+def _public_claims(settings: OperatorSettings, public_sets) -> Iterator[str]:
+    for index, public in enumerate(public_sets or []):
+        yield from _claim(settings, f"spec.publicSets[{index}].path", public.path)
 
 
 def treatment_refusals(settings: OperatorSettings, spec: TreatmentSpec, patient_name: str,
@@ -68,6 +74,7 @@ def treatment_refusals(settings: OperatorSettings, spec: TreatmentSpec, patient_
     for stage, image in (spec.images.model_dump() if spec.images else {}).items():
         found.extend(_image(settings, f"spec.images.{stage}", image))
     found.extend(_remote(settings, "spec.cure.teacher", spec.cure.teacher if spec.cure else None))
+    found.extend(_public_claims(settings, spec.public_sets))
     path = spec.output.path if spec.output else None
     if path and path.startswith("pvc://"):
         found.extend(_claim(settings, "spec.output.path", path))

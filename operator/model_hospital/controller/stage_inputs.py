@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import posixpath
 
+from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
-from model_hospital.api.stages import DiagnoseInput, JudgeSettings, SynthInput, TrainInput, VerifyInput
-from model_hospital.controller.jobs import (
-    JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, JobOptions, claim_path,
+from model_hospital.api.stages import (
+    DiagnoseInput, JudgeSettings, PublicSet, SuiteFiles, SynthInput, TrainInput, VerifyInput,
 )
+from model_hospital.controller.jobs import (
+    JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, PUBLIC_VOLUME_ROOT, SUITE_VOLUME_ROOT, JobOptions,
+    claim_path,
+)
+
+# Stages that read a user's suites, and the one that checks public sets for a treatment.
+SUITE_STAGES = ("diagnose", "synth", "verify")
 
 
 def model_reference(model: PatientModel) -> tuple[str, dict[str, tuple[str, bool]]]:
@@ -35,19 +42,60 @@ def judge_settings(judge: JudgeSpec | None) -> JudgeSettings:
                          api_key_env=JUDGE_KEY_ENV if judge.api_key_secret_ref else None)
 
 
+def own_suites(suites: SuitesSpec | None) -> tuple[SuiteFiles, dict[str, str]]:
+    """The suite files a stage reads, and the ConfigMaps to mount for them (mount path -> ConfigMap)."""
+    mounts: dict[str, str] = {}
+
+    def mounted(refs) -> list[str]:
+        paths = []
+        for ref in refs:
+            mount = posixpath.join(SUITE_VOLUME_ROOT, ref.config_map)
+            mounts[mount] = ref.config_map
+            paths.append(posixpath.join(mount, ref.key))
+        return paths
+
+    if suites is None:
+        return SuiteFiles(), {}
+    return SuiteFiles(probes=mounted(suites.probes), skills=mounted(suites.skills)), mounts
+
+
+def public_sets(specs: list[PublicSetSpec] | None) -> tuple[list[PublicSet], dict[str, tuple[str, bool]]]:
+    """The public sets a stage checks, as paths inside the pod, and the claims to mount (read only) for them."""
+    sets, claims = [], {}
+    for spec in specs or []:
+        found = claim_path(spec.path, PUBLIC_VOLUME_ROOT)
+        if found:
+            claim, mount, inside = found
+            claims[mount] = (claim, True)
+        sets.append(PublicSet(name=spec.name, path=found[2] if found else spec.path))
+    return sets, claims
+
+
 def patient_job_options(spec: ModelPatientSpec) -> JobOptions:
-    """Image, compute, queue, secrets and claims of a patient's diagnose Job."""
+    """Image, compute, queue, secrets, claims and suite ConfigMaps of a patient's diagnose Job."""
     _, claims = model_reference(spec.model)
     return JobOptions(image=spec.image, resources=spec.resources, queue_name=spec.queue_name,
                       hf_token=spec.hf_token_secret_ref,
-                      judge_api_key=spec.judge.api_key_secret_ref if spec.judge else None, claims=claims)
+                      judge_api_key=spec.judge.api_key_secret_ref if spec.judge else None,
+                      claims={**claims, **public_sets(spec.public_sets)[1]}, config_maps=own_suites(spec.suites)[1])
 
 
 def patient_diagnose_input(spec: ModelPatientSpec) -> DiagnoseInput:
     """The diagnose input of a patient's checkup."""
     reference, _ = model_reference(spec.model)
     return DiagnoseInput(model=reference, symptoms=list(spec.symptoms), budget=spec.budget,
-                         judge=judge_settings(spec.judge), allow_remote_code=spec.model.allow_remote_code)
+                         judge=judge_settings(spec.judge), allow_remote_code=spec.model.allow_remote_code,
+                         suites=own_suites(spec.suites)[0], public=public_sets(spec.public_sets)[0])
+
+
+def treatment_suites(treatment: TreatmentSpec, patient: ModelPatientSpec) -> SuitesSpec | None:
+    """The treatment's own suites, else the patient's."""
+    return treatment.suites or patient.suites
+
+
+def treatment_public_sets(treatment: TreatmentSpec, patient: ModelPatientSpec) -> list[PublicSetSpec] | None:
+    """The public sets a treatment's verify checks: its own, else the patient's."""
+    return treatment.public_sets or patient.public_sets
 
 
 def treated_symptoms(treatment: TreatmentSpec, patient: ModelPatientSpec) -> list[str]:
@@ -72,6 +120,9 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
     _, claims = model_reference(patient.model)
     if stage == "train":
         claims = {**claims, **output_folder(treatment)[1]}
+    if stage == "verify":
+        claims = {**claims, **public_sets(treatment_public_sets(treatment, patient))[1]}
+    config_maps = own_suites(treatment_suites(treatment, patient))[1] if stage in SUITE_STAGES else {}
     images = treatment.images
     per_stage = treatment.resources
     resources = getattr(per_stage, stage) if per_stage else None
@@ -87,6 +138,7 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
         hf_token=patient.hf_token_secret_ref,
         judge_api_key=secret.api_key_secret_ref if secret else None,
         claims=claims,
+        config_maps=config_maps,
     )
 
 
@@ -94,13 +146,14 @@ def treatment_diagnose_input(treatment: TreatmentSpec, patient: ModelPatientSpec
     reference, _ = model_reference(patient.model)
     return DiagnoseInput(model=reference, symptoms=treated_symptoms(treatment, patient),
                          budget=treatment.budget or patient.budget, judge=judge_settings(patient.judge),
-                         allow_remote_code=patient.model.allow_remote_code)
+                         allow_remote_code=patient.model.allow_remote_code,
+                         suites=own_suites(treatment_suites(treatment, patient))[0])
 
 
 def synth_input(treatment: TreatmentSpec, patient: ModelPatientSpec, diagnosis: str) -> SynthInput:
     reference, _ = model_reference(patient.model)
     cure = treatment.cure
-    values = {"diagnosis": diagnosis, "model": reference}
+    values = {"diagnosis": diagnosis, "model": reference, "suites": own_suites(treatment_suites(treatment, patient))[0]}
     if cure:
         values.update(min_examples=cure.min_examples, max_examples=cure.max_examples,
                       teacher=judge_settings(cure.teacher) if cure.teacher else None)
@@ -129,4 +182,6 @@ def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_mod
     return VerifyInput(before=reference, after=healed_model, symptoms=treated_symptoms(treatment, patient),
                        threshold=treatment.skill_threshold, targets=targets,
                        budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
-                       judge=judge_settings(patient.judge), diagnosis=diagnosis)
+                       judge=judge_settings(patient.judge), diagnosis=diagnosis,
+                       suites=own_suites(treatment_suites(treatment, patient))[0],
+                       public=public_sets(treatment_public_sets(treatment, patient))[0])
