@@ -31,7 +31,7 @@ from typing import Any
 
 from model_hospital.api.common import Finding, Outcome
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
-from model_hospital.clinic.judges.rubric import load_rubric, parse_rubric_reply, rubric_prompt
+from model_hospital.clinic.judges.rubric import EXCHANGE, load_rubric, parse_rubric_reply, rubric_prompt
 from model_hospital.errors import HospitalError
 
 NAME = "llm"
@@ -78,15 +78,7 @@ TEMPLATE = """You grade one answer of an AI assistant.
 
 Rubric: {rubric}
 
-User request:
-<<<
-{prompt}
->>>
-
-Assistant answer:
-<<<
-{answer}
->>>
+""" + EXCHANGE + """
 
 Does the answer PASS under the rubric? Reply with exactly two lines and nothing else:
 VERDICT: PASS or VERDICT: FAIL

@@ -56,9 +56,8 @@ class Rubric(BaseModel):
         return threshold
 
 
-TEMPLATE = """You grade one answer of an AI assistant against a rubric ({name}).
-
-User request:
+# What every judge model is shown of one answer: the request and the answer, fenced (the LLM judge's template too).
+EXCHANGE = """User request:
 <<<
 {prompt}
 >>>
@@ -66,7 +65,11 @@ User request:
 Assistant answer:
 <<<
 {answer}
->>>
+>>>"""
+
+TEMPLATE = """You grade one answer of an AI assistant against a rubric ({name}).
+
+""" + EXCHANGE + """
 
 Criteria:
 {criteria}
