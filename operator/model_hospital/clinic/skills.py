@@ -11,8 +11,8 @@ answer (clinic/likelihood.py; continuous, so a small model still shows drift).
 Items flagged `replay` may be used by the cure as a replay buffer and are never
 scored.
 
-This module imports no ML library; the Hugging Face loaders import `datasets`
-inside the function.
+This module imports no ML library. A user's own copy of GSM8K or TriviaQA is a
+public set (`--public gsm8k=PATH`, clinic/public_sets.py), checked apart.
 """
 
 from __future__ import annotations
@@ -715,59 +715,6 @@ def _continuation(prompt: str, answer: str) -> list[str]:
 def complete(answer: str) -> bool:
     """Whether a piece of writing ends a sentence (not cut off by the token budget)."""
     return bool(re.search(r"[.!?][\"')\]]*\s*$", answer.strip()))
-
-
-# ---------------------------------------------------------------- a user's own copies
-
-def _load_dataset(source: str, config: str | None, split: str):
-    """A Hugging Face dataset from a local copy (save_to_disk folder) or the local datasets cache."""
-    try:
-        import datasets
-    except ImportError:
-        raise HospitalError("loading a Hugging Face dataset needs the `datasets` package: pip install datasets") from None
-    path = Path(source).expanduser()
-    try:
-        if path.is_dir() and ((path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file()):
-            loaded = datasets.load_from_disk(str(path))
-            return loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
-        return datasets.load_dataset(source, config, split=split)
-    except (FileNotFoundError, ValueError, ConnectionError) as error:
-        raise HospitalError(f"cannot load {source!r} (split {split}) with Hugging Face datasets: {error}") from None
-
-
-def load_gsm8k(source: str = "openai/gsm8k", split: str = "test", limit: int | None = None) -> list[SkillItem]:
-    """Math items from a user's own GSM8K copy (question; answer ending '#### N'). Never committed."""
-    rows = _load_dataset(source, "main", split)
-    items = []
-    for index, row in enumerate(rows):
-        if limit is not None and index >= limit:
-            break
-        solution, _, final = str(row["answer"]).rpartition("####")
-        number = final.strip().replace(",", "")
-        if not number:
-            raise HospitalError(f"{source}: row {index} has no '#### N' final answer")
-        reasoning = re.sub(r"<<[^>]*>>", "", solution).strip()
-        items.append(SkillItem(id=f"gsm8k-{split}-{index:05d}", domain="math", category="gsm8k",
-                               prompt=str(row["question"]), reference=f"{reasoning} The answer is {number}.",
-                               accepted=[number], replay=False))
-    return items
-
-
-def load_triviaqa(source: str = "mandarjoshi/trivia_qa", config: str = "rc.nocontext",
-                  split: str = "validation", limit: int | None = None) -> list[SkillItem]:
-    """Factual items from a user's own TriviaQA copy (question; answer value and aliases). Never committed."""
-    rows = _load_dataset(source, config, split)
-    items = []
-    for index, row in enumerate(rows):
-        if limit is not None and index >= limit:
-            break
-        answer = row["answer"]
-        aliases = [answer["value"], *answer.get("aliases", [])]
-        accepted = list(dict.fromkeys(alias for alias in aliases if alias))
-        items.append(SkillItem(id=f"triviaqa-{split}-{index:05d}", domain="factual", category="triviaqa",
-                               prompt=str(row["question"]), reference=answer["value"], accepted=accepted,
-                               replay=False))
-    return items
 
 
 def write_suites(target: Path | None = None) -> list[Path]:
