@@ -98,7 +98,11 @@ def run_programs(programs: list[str]) -> list[ProgramRun]:
         for index, program in enumerate(programs):
             (folder / f"{index:05d}.py").write_text(program, encoding="utf-8")
         (Path(work) / "runner.py").write_text(RUNNER, encoding="utf-8")
-        os.chmod(work, 0o755)
+        # Readable by the container's unprivileged user whatever this process's umask is; written by no one.
+        for path in (Path(work), folder):
+            path.chmod(0o755)
+        for path in (Path(work) / "runner.py", *folder.iterdir()):
+            path.chmod(0o444)
         command = _podman_command(work) if kind == "podman" else _subprocess_command(work)
         budget = len(programs) * (SECONDS_PER_PROGRAM + 2) + 60
         try:
