@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from model_hospital import __version__
 from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis, DiagnoseInput, JudgedAnswer, StageResult, progress_line
 from model_hospital.clinic import findings as grading
+from model_hospital.clinic import public_checks
 from model_hospital.clinic.probes import Probe, select
 from model_hospital.clinic.suites import probe_suite
 from model_hospital.errors import HospitalError
@@ -37,8 +39,6 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
     from model_hospital.clinic.judges import JudgedItem, evaluate_with_oumi, finding_for
     from model_hospital.clinic.judges.text import degenerate_kind
     from model_hospital.clinic.models import resolve
-
-    from model_hospital.clinic import public_checks
 
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
@@ -88,7 +88,7 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
         seconds=round(time.monotonic() - started, 1), provenance=_provenance())
 
 
-def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom], probe_files: list[str] = ()) -> Diagnosis:
+def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom], probe_files: Sequence[str] = ()) -> Diagnosis:
     """The diagnosis as if only the held-out probes of `symptoms` had been sent (verify's view of it)."""
     wanted = {p.id for symptom in symptoms for p in probe_suite(symptom, probe_files) if p.split == "heldout"}
     answers = [a for a in diagnosis.answers if a.split == "heldout" and a.probe_id in wanted]
