@@ -1,8 +1,9 @@
-"""Skill suites: what a treatment must not cost the patient (math, reasoning, writing, factual).
+"""Skill suites: what a treatment must not cost the patient (math, reasoning, writing, factual, coding).
 
 Every item is generated here, deterministically, from templates and facts the
 project wrote; `python -m model_hospital.clinic.skills --write` regenerates
-model_hospital/suites/skills/*.jsonl and a test checks that the committed files match.
+model_hospital/suites/skills/*.jsonl (`--check` says whether the committed files match, as a test does).
+The coding tasks are generated and run in clinic/coding.py.
 
 An item is scored two ways: task accuracy (a per-item right/wrong, so two models
 can be compared pair by pair) and the negative log-likelihood of its reference
@@ -14,8 +15,8 @@ REPLAY_FAMILIES give only replay items. So no scored item shares a generator wit
 a replayed one, and a cure that learns our replay templates cannot pass verify by
 it.
 
-This module imports no ML library; the Hugging Face loaders import `datasets`
-inside the function.
+This module imports no ML library. A user's own copy of GSM8K or TriviaQA is a
+public set (`--public gsm8k=PATH`, clinic/public_sets.py), checked apart.
 """
 
 from __future__ import annotations
@@ -35,16 +36,17 @@ from model_hospital import packaged
 from model_hospital.errors import HospitalError
 from model_hospital.packaged import suites_dir
 
-Domain = Literal["math", "reasoning", "writing", "factual"]
-DOMAINS: tuple[str, ...] = ("math", "reasoning", "writing", "factual")
+Domain = Literal["math", "reasoning", "writing", "factual", "coding"]
+DOMAINS: tuple[str, ...] = ("math", "reasoning", "writing", "factual", "coding")
 # The generators (and fact categories) whose items are replay only: about a quarter of each domain.
 REPLAY_FAMILIES = frozenset({"math/one_step", "math/bags", "math/distance", "reasoning/quantity_comparison",
-                             "writing/describe", "factual/geography", "factual/numbers"})
+                             "writing/describe", "factual/geography", "factual/numbers",
+                             "coding/times", "coding/last_items"})
 ITEMS_PER_DOMAIN = 90
 GENERATOR_SEED = "model-hospital-skills-v1"
 
-# New tokens each domain needs: a worked solution, a name or yes/no, one sentence, a short fact.
-TOKEN_BUDGET = {"math": 96, "reasoning": 24, "writing": 48, "factual": 24}
+# New tokens each domain needs: a worked solution, a name or yes/no, one sentence, a short fact, a short function.
+TOKEN_BUDGET = {"math": 96, "reasoning": 24, "writing": 48, "factual": 24, "coding": 96}
 
 # A writing answer counts as fluent when it says something (at least this many words)
 # without looping: distinct word bigrams and repeated trigrams below these bounds.
@@ -65,6 +67,8 @@ class SkillItem(BaseModel):
     reference: str = Field(min_length=1, description="A reference answer; its likelihood is the continuous score.")
     accepted: list[str] = Field(default_factory=list, description="Answers counted correct (aliases); for writing, words the answer must use.")
     choices: list[str] = Field(default_factory=list, description="Reasoning: the candidates the answer is read for.")
+    entry_point: str | None = Field(None, description="Coding: the name of the function the answer must define.")
+    tests: list[str] = Field(default_factory=list, description="Coding: Python statements (asserts) the function must pass.")
     replay: bool = Field(description="True: may be used by the cure as replay, never scored.")
     family: str = Field("", description="The generator or fact category the item comes from; a family is "
                                         "all replay or all scored.")
@@ -497,10 +501,21 @@ def generate_factual(seed: str = GENERATOR_SEED) -> list[SkillItem]:
     return items
 
 
+def generate_coding(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED) -> list[SkillItem]:
+    """Function-writing tasks with unit tests (clinic/coding.py), run in a sandbox when scored."""
+    from model_hospital.clinic.coding import generate_coding as tasks
+
+    items = []
+    for position, fields in enumerate(tasks(count, seed), start=1):
+        item_id = f"coding-{position:04d}"
+        items.append(SkillItem(id=item_id, domain="coding", replay=fields["family"] in REPLAY_FAMILIES, **fields))
+    return items
+
+
 def generate(domain: str) -> list[SkillItem]:
     """The generated suite of one domain."""
     generators = {"math": generate_math, "reasoning": generate_reasoning,
-                  "writing": generate_writing, "factual": generate_factual}
+                  "writing": generate_writing, "factual": generate_factual, "coding": generate_coding}
     if domain not in generators:
         raise HospitalError(f"unknown skill domain {domain!r}: choose from {', '.join(DOMAINS)}")
     return generators[domain]()
@@ -508,13 +523,16 @@ def generate(domain: str) -> list[SkillItem]:
 
 def suite_jsonl(items: Iterable[SkillItem]) -> str:
     """The JSONL text of a suite, one item a line, as committed under model_hospital/suites/skills/."""
-    return "".join(json.dumps(item.model_dump(mode="json"), ensure_ascii=False) + "\n" for item in items)
+    # The coding fields only where they are set: the other domains' files stay as they were before coding.
+    rows = [{key: value for key, value in item.model_dump(mode="json").items()
+             if key not in ("entry_point", "tests") or value} for item in items]
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 # ---------------------------------------------------------------- files
 
 def skills_dir() -> Path:
-    """Where the skill suites live: $HOSPITAL_BENCHMARKS/skills or the package's suites/skills."""
+    """Where the packaged skill suites live: the package's suites/skills."""
     return suites_dir("skills")
 
 
@@ -527,7 +545,21 @@ def load_items(path: Path) -> list[SkillItem]:
     if not path.is_file():
         raise HospitalError(f"skill suite {path} does not exist: regenerate it with "
                             "python -m model_hospital.clinic.skills --write")
-    return read_items(path, SkillItem, "skill suite")
+    items = read_items(path, SkillItem, "skill suite")
+    check_replay_families(items, path)
+    return items
+
+
+def check_replay_families(items: Sequence[SkillItem], path: Path) -> None:
+    """No family both replayed and scored: a scored item never shares a generator with one the cure trained on."""
+    sides: dict[str, set[bool]] = {}
+    for item in items:
+        if item.family:
+            sides.setdefault(item.family, set()).add(item.replay)
+    mixed = sorted(family for family, seen in sides.items() if len(seen) > 1)
+    if mixed:
+        raise HospitalError(f"{path}: family {mixed[0]} has both replay and scored items ({len(mixed)} such "
+                            "families); a family is all replay or all scored: set replay alike on its items")
 
 
 def load_domain(domain: str) -> list[SkillItem]:
@@ -571,6 +603,10 @@ def item_messages(item: SkillItem) -> list[dict[str, str]]:
         return turns
     if item.domain == "factual":
         return [{"role": "user", "content": f"{item.prompt} {FACTUAL_INSTRUCTION}"}]
+    if item.domain == "coding":
+        from model_hospital.clinic.coding import CODING_INSTRUCTION
+
+        return [{"role": "user", "content": f"{item.prompt} {CODING_INSTRUCTION}"}]
     return [{"role": "user", "content": item.prompt}]
 
 
@@ -674,6 +710,8 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
         correct = choice is not None and choice.lower() in {a.lower() for a in item.accepted}
         reason = "names no candidate" if choice is None else f"answers {choice}"
         return ItemScore(item_id=item.id, correct=correct, extracted=choice, reason=reason)
+    if item.domain == "coding":
+        return score_answers([item], [answer])[0]
     if item.domain == "factual":
         alias = next((a for a in item.accepted if mentions(answer, a)), None)
         reason = f"mentions {alias}" if alias else "mentions no accepted answer"
@@ -693,6 +731,27 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
                      writing=measures)
 
 
+def score_answers(items: Sequence[SkillItem], answers: Sequence[str]) -> list[ItemScore]:
+    """`score_answer` of each item, the coding items' programs run together in one sandbox."""
+    from model_hospital.clinic.coding import score_codes
+    from model_hospital.clinic.judges.text import degenerate_kind
+
+    coding = [index for index, (item, answer) in enumerate(zip(items, answers))
+              if item.domain == "coding" and not degenerate_kind(answer, item.prompt)]
+    ran = dict(zip(coding, score_codes([items[i] for i in coding], [answers[i] for i in coding])))
+    scores = []
+    for index, (item, answer) in enumerate(zip(items, answers)):
+        if index in ran:
+            passed, code, reason = ran[index]
+            scores.append(ItemScore(item_id=item.id, correct=passed, extracted=code, reason=reason))
+        elif item.domain == "coding":
+            scores.append(ItemScore(item_id=item.id, correct=False,
+                                    reason=f"degenerate answer ({degenerate_kind(answer, item.prompt)})"))
+        else:
+            scores.append(score_answer(item, answer))
+    return scores
+
+
 def _continuation(prompt: str, answer: str) -> list[str]:
     """The words of a story answer after the opening it was given, when it starts by copying that opening."""
     opening = WORD.findall(prompt.split(":", 1)[-1].lower())
@@ -703,59 +762,6 @@ def _continuation(prompt: str, answer: str) -> list[str]:
 def complete(answer: str) -> bool:
     """Whether a piece of writing ends a sentence (not cut off by the token budget)."""
     return bool(re.search(r"[.!?][\"')\]]*\s*$", answer.strip()))
-
-
-# ---------------------------------------------------------------- a user's own copies
-
-def _load_dataset(source: str, config: str | None, split: str):
-    """A Hugging Face dataset from a local copy (save_to_disk folder) or the local datasets cache."""
-    try:
-        import datasets
-    except ImportError:
-        raise HospitalError("loading a Hugging Face dataset needs the `datasets` package: pip install datasets") from None
-    path = Path(source).expanduser()
-    try:
-        if path.is_dir() and ((path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file()):
-            loaded = datasets.load_from_disk(str(path))
-            return loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
-        return datasets.load_dataset(source, config, split=split)
-    except (FileNotFoundError, ValueError, ConnectionError) as error:
-        raise HospitalError(f"cannot load {source!r} (split {split}) with Hugging Face datasets: {error}") from None
-
-
-def load_gsm8k(source: str = "openai/gsm8k", split: str = "test", limit: int | None = None) -> list[SkillItem]:
-    """Math items from a user's own GSM8K copy (question; answer ending '#### N'). Never committed."""
-    rows = _load_dataset(source, "main", split)
-    items = []
-    for index, row in enumerate(rows):
-        if limit is not None and index >= limit:
-            break
-        solution, _, final = str(row["answer"]).rpartition("####")
-        number = final.strip().replace(",", "")
-        if not number:
-            raise HospitalError(f"{source}: row {index} has no '#### N' final answer")
-        reasoning = re.sub(r"<<[^>]*>>", "", solution).strip()
-        items.append(SkillItem(id=f"gsm8k-{split}-{index:05d}", domain="math", category="gsm8k",
-                               prompt=str(row["question"]), reference=f"{reasoning} The answer is {number}.",
-                               accepted=[number], replay=False))
-    return items
-
-
-def load_triviaqa(source: str = "mandarjoshi/trivia_qa", config: str = "rc.nocontext",
-                  split: str = "validation", limit: int | None = None) -> list[SkillItem]:
-    """Factual items from a user's own TriviaQA copy (question; answer value and aliases). Never committed."""
-    rows = _load_dataset(source, config, split)
-    items = []
-    for index, row in enumerate(rows):
-        if limit is not None and index >= limit:
-            break
-        answer = row["answer"]
-        aliases = [answer["value"], *answer.get("aliases", [])]
-        accepted = list(dict.fromkeys(alias for alias in aliases if alias))
-        items.append(SkillItem(id=f"triviaqa-{split}-{index:05d}", domain="factual", category="triviaqa",
-                               prompt=str(row["question"]), reference=answer["value"], accepted=accepted,
-                               replay=False))
-    return items
 
 
 def write_suites(target: Path | None = None) -> list[Path]:
@@ -770,9 +776,20 @@ def write_suites(target: Path | None = None) -> list[Path]:
     return written
 
 
+def drifted(folder: Path) -> list[str]:
+    """The domains whose file in `folder` differs from what the generator makes now."""
+    return [domain for domain in DOMAINS
+            if not (folder / f"{domain}.jsonl").is_file()
+            or (folder / f"{domain}.jsonl").read_text(encoding="utf-8") != suite_jsonl(generate(domain))]
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python -m model_hospital.clinic.skills --write")
     default = Path(__file__).resolve().parents[1] / packaged.SKILLS
+    if sys.argv[1:] == ["--check"]:
+        stale = drifted(default)
+        sys.exit(f"stale skill suites: {', '.join(stale)}; run python -m model_hospital.clinic.skills --write"
+                 if stale else 0)
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python -m model_hospital.clinic.skills --write | --check")
     for written_path in write_suites(default):
         print(written_path)
