@@ -1,7 +1,7 @@
 """The coding skill: small function-writing tasks, each with unit tests, scored by running the answer.
 
 Every task is generated here, deterministically, from templates the project wrote
-(registered in clinic/skills.py, which writes suites/skills/coding.jsonl). The
+(registered in clinic/skillgen.py, which writes suites/skills/coding.jsonl). The
 function is taken from the answer (the first code block that defines it, else the
 text from its `def` on), run against the item's tests in a sandbox
 (clinic/sandbox.py) and scored pass/fail: an answer passes only when every
