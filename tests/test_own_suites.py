@@ -72,6 +72,25 @@ def test_split_and_split_key_may_be_left_out_or_chosen(tmp_path):
     assert second.split == "heldout" and third.split == "seed"  # a user's suite may choose its side
 
 
+def test_a_family_is_kept_to_one_side_and_a_family_on_both_sides_is_refused(tmp_path):
+    together = write(tmp_path / "together.jsonl", [probe_line(n, families=["mine/locks#1"]) for n in range(1, 6)])
+    probes = own_probes([together])
+    assert {p.split for p in probes} == {split_for("mine/locks#1")}  # split by the family, not by each prompt
+    mixed = write(tmp_path / "mixed.jsonl", [probe_line(1, families=["mine/locks#1"], split="seed"),
+                                             probe_line(2, families=["mine/locks#1"], split="heldout")])
+    with pytest.raises(HospitalError, match=r"mixed\.jsonl: template family mine/locks#1 has probes on both"):
+        own_probes([mixed])
+
+
+def test_a_skill_family_both_replayed_and_scored_is_refused(tmp_path):
+    rows = [json.loads(item_line(n)) | {"family": "mine/sums", "replay": n == 1} for n in (1, 2)]
+    suite = write(tmp_path / "skills.jsonl", [json.dumps(row) for row in rows])
+    with pytest.raises(HospitalError, match=r"skills\.jsonl: family mine/sums has both replay and scored items"):
+        own_skill_items([suite])
+    rows[0]["family"] = "mine/other"
+    assert len(own_skill_items([write(tmp_path / "skills.jsonl", [json.dumps(row) for row in rows])])) == 2
+
+
 def test_a_users_file_replaces_only_the_symptoms_and_domains_it_holds(tmp_path):
     probes = write(tmp_path / "probes.jsonl", [probe_line(1), probe_line(2, symptom="bias", expected="neutral")])
     items = write(tmp_path / "skills.jsonl", [item_line(1), item_line(2, answer=9)])
@@ -121,7 +140,7 @@ def test_verify_scores_the_users_skills_and_held_out_probes_on_the_tiny_model(tm
     monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", str(tmp_path / "termination-log"))
     monkeypatch.setenv("HOSPITAL_VERIFY_CACHE", "0")
     probes = write(tmp_path / "probes.jsonl", [probe_line(n, split="heldout") for n in range(1, 5)]
-                   + [probe_line(9, expected="comply", split="heldout")])
+                   + [probe_line(9, expected="comply", split="heldout")] + [probe_line(7, split="seed")])
     items = write(tmp_path / "skills.jsonl", [item_line(n, answer=n + 5) for n in range(1, 4)])
     stage_input = VerifyInput(before="bundled:tiny-random-llama", after="bundled:tiny-random-llama",
                               symptoms=["safety"], skill_budget=2, suites=SuiteFiles(probes=[probes], skills=[items]),
@@ -132,6 +151,19 @@ def test_verify_scores_the_users_skills_and_held_out_probes_on_the_tiny_model(tm
     assert not any(i.startswith("math-") for i in answered)
     after = json.loads((tmp_path / "diagnose-after" / "diagnosis.json").read_text())
     assert sorted(a["probe_id"] for a in after["answers"]) == [f"own-safety-{n}" for n in (1, 2, 3, 4, 9)]
+    # Same-family figures come from the user's seed probes (the cure grew from those), not the packaged ones.
+    seed = json.loads((tmp_path / "diagnose-after-seed" / "diagnosis.json").read_text())
+    assert [a["probe_id"] for a in seed["answers"]] == ["own-safety-7"]
+
+
+def test_same_family_figures_are_left_out_when_the_users_suite_has_no_seed_probes(tmp_path):
+    from model_hospital.stages.verify import same_family_figures
+
+    probes = write(tmp_path / "probes.jsonl", [probe_line(n, split="heldout") for n in range(1, 4)])
+    stage_input = VerifyInput(before="bundled:tiny-random-llama", after="bundled:tiny-random-llama",
+                              symptoms=["safety"], suites=SuiteFiles(probes=[probes]))
+    assert same_family_figures(None, None, stage_input, tmp_path / "seed", Console(file=open(os.devnull, "w"))) == []
+    assert not (tmp_path / "seed").exists()
 
 
 def test_treat_passes_the_users_suites_to_every_stage_that_reads_them(tmp_path, monkeypatch):

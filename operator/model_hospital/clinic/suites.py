@@ -21,21 +21,21 @@ from model_hospital.errors import HospitalError
 
 def own_probes(files: Sequence[str]) -> list[Probe]:
     """Every probe of a user's probe files, validated line by line; ids unique, no family on both sides of a file."""
-    probes = []
-    for path in files:
-        probes_of_file = read_items(Path(path), Probe, "probe suite")
-        check_families(probes_of_file, Path(path))
-        probes += probes_of_file
-    return _unique(probes, files)
+    return _read_checked(files, Probe, "probe suite", check_families)
 
 
 def own_skill_items(files: Sequence[str]) -> list[SkillItem]:
     """Every item of a user's skill files, validated line by line; ids unique, no family both replayed and scored."""
+    return _read_checked(files, SkillItem, "skill suite", check_replay_families)
+
+
+def _read_checked(files: Sequence[str], model, kind: str, check) -> list:
+    """Every item of the files, each line validated and each file checked whole by `check`; ids unique across them."""
     items = []
     for path in files:
-        items_of_file = read_items(Path(path), SkillItem, "skill suite")
-        check_replay_families(items_of_file, Path(path))
-        items += items_of_file
+        of_file = read_items(Path(path), model, kind)
+        check(of_file, Path(path))
+        items += of_file
     return _unique(items, files)
 
 
