@@ -90,27 +90,22 @@ def test_missing_model_is_one_clear_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def _suites(tmp_path, safety_text):
-    probes = tmp_path / "bench" / "probes"
-    probes.mkdir(parents=True)
-    for name in ("hallucination", "bias"):
-        (probes / f"{name}.jsonl").write_text((REPO / "operator" / "model_hospital" / "suites" / "probes" / f"{name}.jsonl").read_text())
-    (probes / "safety.jsonl").write_text(safety_text)
-    return {"HOSPITAL_BENCHMARKS": str(tmp_path / "bench")}
+def _own_suite(tmp_path, safety_text):
+    suite = tmp_path / "safety.jsonl"
+    suite.write_text(safety_text)
+    return str(suite)
 
 
 def test_empty_suite_is_one_clear_line(tmp_path):
-    env = _suites(tmp_path, "")
     line = one_error_line(hospital("diagnose", "--model", "bundled:tiny-random-llama", "--symptom", "safety",
-                                   env=env))
+                                   "--probes", _own_suite(tmp_path, "")))
     assert "empty" in line and "safety.jsonl" in line
 
 
 def test_malformed_jsonl_names_file_and_line(tmp_path):
     good = (REPO / "operator" / "model_hospital" / "suites" / "probes" / "safety.jsonl").read_text().splitlines()[0]
-    env = _suites(tmp_path, good + "\n{not json\n")
     line = one_error_line(hospital("diagnose", "--model", "bundled:tiny-random-llama", "--symptom", "safety",
-                                   env=env))
+                                   "--probes", _own_suite(tmp_path, good + "\n{not json\n")))
     assert "safety.jsonl:2" in line
 
 

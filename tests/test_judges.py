@@ -357,8 +357,8 @@ def test_judge_for_follows_symptom_and_expected_behaviour():
     assert finding_for(probe("x", symptom="hallucination", expected="abstain_or_correct")) is Finding.hallucination
     assert finding_for(probe("x", symptom="bias", expected="neutral")) is Finding.bias
     assert judge_for(probe("x", expected="comply")) is OFFLINE_JUDGES[Finding.over_refusal]
-    with pytest.raises(HospitalError, match="refuse"):
-        finding_for(probe("x", expected="neutral"))
+    with pytest.raises(ValueError, match="a safety probe expects refuse or comply"):  # no judge reads it: not loaded
+        probe("x", expected="neutral")
 
 
 def test_every_probe_of_the_suites_gets_a_judge_and_a_verdict():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from model_hospital.clinic import skills
+from model_hospital.clinic import skillgen, skills
 from model_hospital.clinic.skills import (
     DOMAINS,
     extract_choice,
@@ -18,8 +18,8 @@ from model_hospital.errors import HospitalError
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_committed_suite_is_exactly_what_the_generator_makes(domain):
     committed = skills.suite_file(domain).read_text(encoding="utf-8")
-    assert committed == skills.suite_jsonl(skills.generate(domain)), (
-        f"model_hospital/suites/skills/{domain}.jsonl drifted: run python -m model_hospital.clinic.skills --write")
+    assert committed == skillgen.suite_jsonl(skillgen.generate(domain)), (
+        f"model_hospital/suites/skills/{domain}.jsonl drifted: run python -m model_hospital.clinic.skillgen --write")
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

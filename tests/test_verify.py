@@ -237,7 +237,7 @@ def test_tiny_model_against_itself_on_a_small_budget_is_inconclusive_never_heale
     report = json.loads((tmp_path / "verification.json").read_text())
     # 16 probes and 4 items per domain: too few to show a real drop or to exclude harm.
     assert report["verdict"] == "Inconclusive" and "more" in report["verdict_reason"]
-    assert set(report["skills"]) == {"math", "reasoning", "writing", "factual"}
+    assert set(report["skills"]) == {"math", "reasoning", "writing", "factual", "coding"}
     for domain, skill in report["skills"].items():
         assert skill["degraded"] is False and skill["status"] == "inconclusive", domain
         assert skill["items"] == 4 and skill["before"]["scored"] == 4
@@ -274,7 +274,7 @@ def test_tiny_model_against_itself_on_a_small_budget_is_inconclusive_never_heale
     assert {"verdict", "findings", "skills", "severity_after", "verification"} <= set(result.summary)
     assert len(compact_summary(result).encode()) <= 4000
     status = results.verification_status(StageSummary.model_validate(json.loads(compact_summary(result))))
-    assert status["verdict"] == "Inconclusive" and status["skillsSummary"].startswith("4 of 4 inconclusive")
+    assert status["verdict"] == "Inconclusive" and status["skillsSummary"].startswith("5 of 5 inconclusive")
     # The same pinned model, items and settings: the second examination came from the cache.
     assert len(list((tmp_path / "cache").glob("*.json"))) == 1
 

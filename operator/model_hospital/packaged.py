@@ -29,14 +29,8 @@ def data_dir(relative: str) -> Path:
 
 
 def suites_dir(kind: str) -> Path:
-    """The folder of the `kind` suites ("probes" or "skills"): $HOSPITAL_BENCHMARKS/<kind> or the package's."""
-    override = os.environ.get("HOSPITAL_BENCHMARKS")
-    if override:
-        folder = Path(override) / kind
-        if not folder.is_dir():
-            raise HospitalError(f"HOSPITAL_BENCHMARKS={override} has no {kind}/ folder: "
-                                f"point it at a folder that holds {kind}/, or unset it")
-        return folder
+    """The package's folder of the `kind` suites ("probes" or "skills"); a user's own suites are files a
+    stage input names (`SuiteFiles`, docs/suites.md), never a replaced folder."""
     return data_dir(f"suites/{kind}")
 
 

@@ -35,6 +35,7 @@ from model_hospital.api.stages import (
     JudgeSettings,
     Model,
     StageResult,
+    SuiteFiles,
     SynthInput,
     TrainInput,
     VerifyInput,
@@ -66,6 +67,7 @@ class TreatmentPlan(Model):
     max_examples: int | None = Field(None, ge=1, description="Cure examples at most (synth's default when absent).")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
 
 
 class StageRecord(Model):
@@ -151,12 +153,13 @@ class Treater:
         try:
             diagnose = self.stage("diagnose", 1, DiagnoseInput(
                 model=plan.model, symptoms=plan.symptoms, budget=plan.budget, generation=plan.generation,
-                judge=plan.judge))
+                judge=plan.judge, suites=plan.suites))
             diagnosis = self.artifact(diagnose, "diagnose", 1, "diagnosis", "diagnosis.json")
             self.treatment.diagnosis = diagnosis
             synth_fields = {name: getattr(plan, name) for name in ("min_examples", "max_examples")
                             if getattr(plan, name) is not None}
-            self.stage("synth", 1, SynthInput(diagnosis=diagnosis, model=plan.model, **synth_fields))
+            self.stage("synth", 1, SynthInput(diagnosis=diagnosis, model=plan.model, suites=plan.suites,
+                                              **synth_fields))
             cure = str(self.folder("synth", 1))
             self.treatment.cure = cure
             skill_report: str | None = None
@@ -170,7 +173,8 @@ class Treater:
                 verify = self.stage("verify", attempt, VerifyInput(
                     before=plan.model, after=adapter, symptoms=plan.symptoms, threshold=plan.threshold,
                     targets=plan.targets, budget=plan.budget, skill_budget=plan.skill_budget,
-                    generation=plan.generation, judge=plan.judge, diagnosis=diagnosis))
+                    generation=plan.generation, judge=plan.judge, diagnosis=diagnosis,
+                    suites=plan.suites))
                 skill_report = self.artifact(verify, "verify", attempt, "verification", "verification.json")
                 self.treatment.verification = skill_report
                 verdict = verify.summary.get("verdict")

@@ -20,6 +20,7 @@ from model_hospital.api.base import Resource, SecretKeyRef, StatusModel
 from model_hospital.api.compute import StageImages, StageResources, StageResourcesByStage, Toleration  # noqa: F401  (re-exported)
 from model_hospital.api.serving import WEIGHTS_OR_ENDPOINT_RULE, EndpointSpec, GenerationSpec
 from model_hospital.api.common import Finding, Severity, Symptom
+from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
 GROUP = "modelhospital.io"
@@ -197,6 +198,9 @@ class ModelPatientSpec(Resource):
     generation: GenerationSpec | None = Field(
         None, description="How the model generates its answers (native engine, float32, when unset); ignored for a "
                           "served model, which the server generates.")
+    suites: SuitesSpec | None = Field(None, description="Probe and skill suites of your own, from ConfigMaps.")
+    public_sets: list[PublicSetSpec] | None = Field(
+        None, max_length=8, description="Public sets (your copies) to check as well, reported apart; never cure data.")
     resources: StageResources | None = Field(None, description="Compute of the diagnose Job.")
     image: str | None = Field(None, max_length=512, description="Worker image for this patient's Jobs, over the operator's default.")
     checkup_schedule: str | None = Field(
@@ -378,6 +382,10 @@ class TreatmentSpec(Resource):
     targets: SymptomTargets | None = Field(None, description="Failure rate each symptom must reach to count as healed.")
     budget: int | None = Field(None, ge=1, le=100000, description="At most this many probes per symptom when diagnosing and verifying.")
     skill_budget: int | None = Field(None, ge=1, le=100000, description="At most this many items per skill domain when verifying.")
+    suites: SuitesSpec | None = Field(None, description="Probe and skill suites of your own, from ConfigMaps; the patient's when unset.")
+    public_sets: list[PublicSetSpec] | None = Field(
+        None, max_length=8, description="Public sets verify checks on both models, reported apart from the verdict; "
+                                        "the patient's when unset.")
     max_attempts: int = Field(
         3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe (an Inconclusive one does not: more probes, not more training, would decide it).")
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
@@ -413,7 +421,7 @@ class StageRecord(StatusModel):
 class SkillRow(StatusModel):
     """A skill domain before and after the cure (the same items both times)."""
 
-    domain: str = Field(description="Skill domain: math, reasoning, writing, factual.")
+    domain: str = Field(description="Skill domain: math, reasoning, writing, factual, coding.")
     before: float | None = Field(None, description="Accuracy before treatment, 0..1.")
     after: float | None = Field(None, description="Accuracy after treatment, 0..1.")
     delta: float | None = Field(None, description="after - before.")

@@ -147,6 +147,38 @@ class ServedEndpoint(Model):
     timeout_seconds: float = Field(300, gt=0, description="Longest wait for one answer.")
 
 
+PUBLIC_SETS = ("harmbench", "strongreject", "jailbreakbench", "xstest", "truthfulqa", "gsm8k", "triviaqa")
+
+
+class PublicSet(Model):
+    """A public set from the user's own copy (clinic/public_sets.py), checked as extra held-out prompts: reported
+    apart from the probe findings, never in a verdict, never cure data."""
+
+    name: Literal[PUBLIC_SETS]
+    path: str = Field(min_length=1, description="The file in the set's published format.")
+
+
+class PublicAnswer(Model):
+    """One public prompt, the model's answer and how it was scored."""
+
+    id: str
+    category: str
+    prompt: str
+    answer: str
+    outcome: Literal["pass", "fail", "unscored"]
+    reason: str
+
+
+class PublicResult(RateEstimate):
+    """One public set's check on one model, per measure (a set of harmful and harmless prompts gives two)."""
+
+    name: str
+    path: str
+    measure: str = Field(description="safety (not refused), over_refusal (refused), math or factual (wrong), "
+                                     "truthful (closer to a false answer than a true one).")
+    answers: list[PublicAnswer] = Field(default_factory=list)
+
+
 class Diagnosis(Model):
     """diagnosis.json: what `hospital diagnose` (and the diagnose stage) writes."""
 
@@ -163,6 +195,9 @@ class Diagnosis(Model):
     worst_finding: Finding | None
     treatment_priority: list[Symptom] = Field(description="Symptoms to treat, most severe first.")
     answers: list[JudgedAnswer]
+    public: list[PublicResult] = Field(
+        default_factory=list, description="Extra held-out checks on public sets, apart from the findings: in no "
+                                          "severity, no verdict and no cure data.")
     started_at: str
     finished_at: str
     seconds: float
@@ -201,6 +236,23 @@ class JudgeSettings(Model):
     api_key_env: str | None = Field(None, description="Name of the environment variable holding the endpoint's key (never the key).")
     num_workers: int = Field(1, ge=1, le=256, description="Requests a remote judge or teacher answers at once "
                                                           "(Oumi's remote_params.num_workers).")
+    rubric: str | None = Field(None, description="A rubric file of your own (YAML or JSON: criteria with points and a pass "
+                                                "threshold, docs/judges.md) for the findings it names.")
+    style: Literal["rubric", "guard"] = Field(
+        "rubric", description="rubric: the judge grades against a rubric (PASS/FAIL or yes/no); guard: a guard model "
+                              "(Llama Guard style) sent the conversation answers safe/unsafe, for the safety finding only.")
+
+
+class SuiteFiles(Model):
+    """A user's own probe and skill suites, in the packaged suites' JSONL format (docs/suites.md).
+
+    Each file replaces the packaged suite of every symptom (probes) or skill domain
+    (skills) that it holds; the others stay packaged. On Kubernetes these are the
+    paths where a stage Job mounts the ConfigMaps a spec names.
+    """
+
+    probes: list[str] = Field(default_factory=list, description="Probe suite files (JSONL, one probe a line).")
+    skills: list[str] = Field(default_factory=list, description="Skill suite files (JSONL, one item a line).")
 
 
 class DiagnoseInput(Model):
@@ -212,6 +264,8 @@ class DiagnoseInput(Model):
     splits: list[Literal["seed", "heldout"]] = Field(default_factory=lambda: ["seed", "heldout"], min_length=1)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe suites.")
+    public: list[PublicSet] = Field(default_factory=list, description="Public sets to check as well, reported apart.")
     allow_remote_code: bool = Field(False, description="Must be false: remote code (trust_remote_code) is never run.")
 
     @field_validator("allow_remote_code")
@@ -234,6 +288,7 @@ class SynthInput(Model):
     min_examples: int = Field(100, ge=1)
     max_examples: int = Field(500, ge=1)
     teacher: JudgeSettings | None = Field(None, description="An Oumi engine that paraphrases prompts and answers; offline templates when absent.")
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="The user's own probe suites the diagnosis used.")
     seed: int = 42
 
 
@@ -296,6 +351,9 @@ class VerifyInput(Model):
     skill_budget: int | None = Field(None, gt=0, description="Items per skill domain.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
+    public: list[PublicSet] = Field(default_factory=list, description="Public sets both models answer as well, "
+                                                                      "reported apart from the verdict.")
     diagnosis: str | None = Field(
         None, description="The patient's diagnosis.json: its held-out answers stand for the model before treatment "
                           "when it examined the same model with the same settings (no second examination).")

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 
@@ -122,6 +123,12 @@ def add_judge_options(parser) -> None:
     parser.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the judge endpoint's key")
     parser.add_argument("--judge-workers", type=positive_int, default=1, metavar="N",
                         help="requests sent to a remote LLM judge at once (Oumi's num_workers; default 1)")
+    parser.add_argument("--judge-rubric", type=Path, metavar="FILE",
+                        help="a rubric of your own for the LLM judge (YAML or JSON: criteria with points and a pass "
+                             "threshold; docs/judges.md)")
+    parser.add_argument("--judge-style", choices=["rubric", "guard"], default="rubric",
+                        help="rubric (default): the judge grades against a rubric; guard: a guard model (Llama Guard "
+                             "style) answers safe/unsafe, for safety only")
 
 
 def judge_settings(args):
@@ -131,5 +138,66 @@ def judge_settings(args):
 
     if args.judge == "llm" and not (args.judge_engine and args.judge_model):
         raise HospitalError("--judge llm needs --judge-engine and --judge-model")
+    if args.judge != "llm" and (args.judge_rubric or args.judge_style != "rubric"):
+        raise HospitalError("--judge-rubric and --judge-style are for the LLM judge: add --judge llm")
+    rubric = None
+    if args.judge_rubric:
+        from model_hospital.clinic.judges.rubric import load_rubric
+
+        rubric = str(args.judge_rubric.expanduser().resolve())
+        load_rubric(rubric)
     return JudgeSettings(backend=args.judge, engine=args.judge_engine, model=args.judge_model,
-                         api_url=args.judge_url, api_key_env=args.judge_key_env, num_workers=args.judge_workers)
+                         api_url=args.judge_url, api_key_env=args.judge_key_env, num_workers=args.judge_workers,
+                         rubric=rubric, style=args.judge_style)
+
+
+def add_suite_options(parser, skills: bool = True) -> None:
+    """The options naming a user's own probe (and skill) suites, in the packaged suites' JSONL format."""
+    parser.add_argument("--probes", action="append", default=[], type=Path, metavar="FILE",
+                        help="a probe suite of your own (JSONL, docs/suites.md): it replaces the packaged suite of "
+                             "each symptom it holds; repeatable")
+    if skills:
+        parser.add_argument("--skills", action="append", default=[], type=Path, metavar="FILE",
+                            help="a skill suite of your own (JSONL, docs/suites.md): it replaces the packaged suite "
+                                 "of each skill domain it holds; repeatable")
+
+
+def suite_files(args):
+    """The SuiteFiles the suite options name, as absolute paths, each file checked line by line now."""
+    from model_hospital.api.stages import SuiteFiles
+    from model_hospital.clinic.suites import own_probes, own_skill_items
+
+    probes = [str(path.expanduser().resolve()) for path in args.probes]
+    skills = [str(path.expanduser().resolve()) for path in getattr(args, "skills", [])]
+    own_probes(probes)
+    own_skill_items(skills)
+    return SuiteFiles(probes=probes, skills=skills)
+
+
+def add_public_option(parser) -> None:
+    """The option naming public sets (the user's own copies) to check as well, reported apart."""
+    parser.add_argument("--public", action="append", default=[], metavar="NAME=PATH",
+                        help="also check a public set from your own copy, as extra held-out prompts reported apart "
+                             "(never cure data): harmbench, strongreject, jailbreakbench, xstest, truthfulqa, gsm8k "
+                             "or triviaqa, in its published format; at most --budget prompts of it; repeatable")
+
+
+def public_sets_from(args):
+    """The PublicSets the --public options name, as absolute paths, each file read now (a wrong copy fails here)."""
+    from model_hospital.api.stages import PublicSet
+    from model_hospital.clinic.public_checks import load_all
+    from model_hospital.errors import HospitalError
+
+    sets = []
+    for text in args.public:
+        name, separator, path = text.partition("=")
+        if not separator or not path.strip():
+            raise HospitalError(f"--public {text!r}: write NAME=PATH, e.g. gsm8k=~/data/gsm8k/test.jsonl")
+        try:
+            sets.append(PublicSet(name=name.strip().lower(), path=str(Path(path.strip()).expanduser().resolve())))
+        except ValueError:
+            from model_hospital.api.stages import PUBLIC_SETS
+
+            raise HospitalError(f"--public {name!r}: unknown public set; choose from {', '.join(PUBLIC_SETS)}") from None
+    load_all(sets)
+    return sets

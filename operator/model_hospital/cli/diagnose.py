@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
-from model_hospital.cli.verify import add_generation_arguments
+from model_hospital.cli.console import (
+    add_judge_options,
+    add_public_option,
+    add_suite_options,
+    judge_settings,
+    positive_int,
+    public_sets_from,
+    suite_files,
+)
 from model_hospital.cli.served import add_endpoint_options, served_endpoint
+from model_hospital.cli.verify import add_generation_arguments
 
 
 def register(subparsers) -> None:
@@ -32,6 +40,8 @@ def register(subparsers) -> None:
                         help="folder for diagnosis.json, diagnosis.md and diagnosis.png (default: runs/diagnosis)")
     add_generation_arguments(parser)
     add_judge_options(parser)
+    add_suite_options(parser, skills=False)
+    add_public_option(parser)
     parser.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                         help="exit 7 when a finding is at this severity or worse (LOW, MODERATE, HIGH, CRITICAL), "
                              "and 5 when a finding could not be measured: a gate for CI")
@@ -78,7 +88,7 @@ def stage_input_from(args):
         model=args.model, endpoint=served_endpoint(args), symptoms=symptoms, budget=args.budget,
         splits=["seed", "heldout"] if args.split == "all" else [args.split],
         generation=generation_from(args),
-        judge=judge)
+        judge=judge, suites=suite_files(args), public=public_sets_from(args))
 
 
 def handle(args) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
+from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
 from model_hospital.cli.verify import (
     _fraction,
     add_generation_arguments,
@@ -52,6 +52,7 @@ def register(subparsers) -> None:
                         help="run each stage as a `hospital stage` subprocess, exactly as a Job would")
     add_generation_arguments(parser)
     add_judge_options(parser)
+    add_suite_options(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document only (its result is treatment.json; see `hospital --help`)")
     parser.set_defaults(handler=handle)
@@ -81,7 +82,7 @@ def handle(args) -> int:
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
         max_steps=args.max_steps, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
-        watch=WatchSettings() if args.watch else None)
+        suites=suite_files(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
         treatment = treat(plan, args.output, out, runner)

@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
-from model_hospital.cli.console import add_judge_options, judge_settings, positive_int
+from model_hospital.cli.console import (
+    add_judge_options,
+    add_public_option,
+    add_suite_options,
+    judge_settings,
+    positive_int,
+    public_sets_from,
+    suite_files,
+)
 from model_hospital.errors import HospitalError
 
 
@@ -34,6 +42,8 @@ def register(subparsers) -> None:
                         help="fewest scored held-out answers per finding for a verdict (default 20); fewer is "
                              "Inconclusive")
     add_judge_options(parser)  # an LLM judge here is a second opinion beside the offline judges
+    add_suite_options(parser)
+    add_public_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document only (see `hospital --help`)")
     parser.set_defaults(handler=handle)
 
@@ -115,7 +125,7 @@ def handle(args) -> int:
         before=args.before, after=args.after, symptoms=list(dict.fromkeys(args.symptom)),
         threshold=args.threshold, targets=dict(args.target), budget=args.budget,
         skill_budget=args.skill_budget, generation=generation_from(args), min_scored=args.min_scored,
-        judge=judge_settings(args))
+        judge=judge_settings(args), suites=suite_files(args), public=public_sets_from(args))
     try:
         result = run_stage("verify", stage_input, args.output, out)
     except HospitalError:

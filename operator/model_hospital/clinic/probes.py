@@ -12,9 +12,12 @@ A probe is one Oumi `Conversation` (a user turn, optionally a system turn) whose
 The split is deterministic. Generated suites split by template family: a probe
 lists the `families` it is built from (its template, jailbreak wrapper, scenario),
 and no family has probes on both sides, so no held-out probe shares a template with
-a seed probe or with cure data grown from one. A probe without families (a suite a
-user wrote) is split by a hash of `split_key` (the prompt, or the pair id for paired
-bias probes so that both members of a pair fall on the same side).
+a seed probe or with cure data grown from one. A probe without families is split by
+a hash of `split_key` (the prompt, or the pair id for paired bias probes so that
+both members of a pair fall on the same side). A user's own suite (docs/suites.md)
+may leave out `split_key` (its first family is used, else the prompt) and `split`
+(the hash decides), or set `split` itself; only the packaged suites must match the
+hash. A family on both sides is refused in any suite.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ HELDOUT = "heldout"
 HELDOUT_PERCENT = 40
 
 
+# What a healthy model does, by symptom: the judges read no other combination.
+EXPECTED_FOR: dict[Symptom, tuple[Expected, ...]] = {
+    Symptom.safety: (Expected.refuse, Expected.comply),
+    Symptom.hallucination: (Expected.abstain_or_correct,),
+    Symptom.bias: (Expected.neutral,),
+}
+
+
 def split_for(split_key: str) -> str:
     """The split ("seed" or "heldout") of a probe, from a hash of its split key."""
     digest = hashlib.sha256(split_key.encode("utf-8")).hexdigest()
@@ -48,12 +59,20 @@ class ProbeMetadata(BaseModel):
     symptom: Symptom
     category: str = Field(min_length=1)
     expected: Expected
-    split: str
+    split: Literal["seed", "heldout"]
     split_key: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
     pair_id: str | None = None
     attribute: str | None = None
     families: list[str] = Field(default_factory=list, description="The template families the probe is built from.")
+
+    @model_validator(mode="after")
+    def _expected_fits_symptom(self) -> "ProbeMetadata":
+        allowed = EXPECTED_FOR[self.symptom]
+        if self.expected not in allowed:
+            raise ValueError(f"expected: a {self.symptom.value} probe expects "
+                             f"{' or '.join(e.value for e in allowed)}, not {self.expected.value!r}")
+        return self
 
 
 class ProbeMessage(BaseModel):
@@ -69,6 +88,24 @@ class Probe(BaseModel):
     conversation_id: str = Field(min_length=1)
     messages: list[ProbeMessage] = Field(min_length=1)
     metadata: ProbeMetadata
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_split(cls, data):
+        """Fills a missing split_key (the first family, else the last user message) and split (its hash)."""
+        if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+            return data
+        metadata = dict(data["metadata"])
+        families = metadata.get("families")
+        if "split_key" not in metadata and isinstance(families, list) and families and isinstance(families[0], str):
+            metadata["split_key"] = families[0]  # a family's probes then fall on one side together
+        if "split_key" not in metadata:
+            asked = [m.get("content") for m in data.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
+            if asked and isinstance(asked[-1], str) and asked[-1]:
+                metadata["split_key"] = asked[-1]
+        if "split" not in metadata and isinstance(metadata.get("split_key"), str) and metadata["split_key"]:
+            metadata["split"] = split_for(metadata["split_key"])
+        return {**data, "metadata": metadata}
 
     @model_validator(mode="after")
     def _asks_something(self) -> "Probe":
@@ -115,7 +152,7 @@ def suite_path(symptom: Symptom) -> Path:
 def load_probes(path: Path) -> list[Probe]:
     """Every probe of a JSONL suite, validated; a malformed line is an error naming file and line."""
     probes = read_items(path, Probe, "probe suite", check=_check_split)
-    _check_families(probes, path)
+    check_families(probes, path)
     return probes
 
 
@@ -128,7 +165,7 @@ def _check_split(probe: Probe, where: str) -> None:
                             f"hashes to {expected!r}; regenerate the suite")
 
 
-def _check_families(probes: Sequence[Probe], path: Path) -> None:
+def check_families(probes: Sequence[Probe], path: Path) -> None:
     """No template family on both sides of the split: a held-out probe never shares a template with a seed one."""
     sides: dict[str, set[str]] = {}
     for probe in probes:
@@ -137,7 +174,7 @@ def _check_families(probes: Sequence[Probe], path: Path) -> None:
     mixed = sorted(family for family, seen in sides.items() if len(seen) > 1)
     if mixed:
         raise HospitalError(f"{path}: template family {mixed[0]} has probes on both the seed and the held-out "
-                            f"side ({len(mixed)} such families); a family belongs to one side: regenerate the suite")
+                            f"side ({len(mixed)} such families); a family belongs to one side: regenerate the suite, or set split alike on all its probes")
 
 
 def load_suite(symptom: Symptom) -> list[Probe]:

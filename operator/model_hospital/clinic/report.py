@@ -84,6 +84,10 @@ def markdown(diagnosis: Diagnosis, chart_name: str | None = "diagnosis.png") -> 
                      f"{severity_text(result.severity, result.interval)} |")
     if chart_name:
         lines += ["", f"![failure rate per finding]({chart_name})"]
+    if diagnosis.public:
+        lines += ["", "## Public sets (your copies; extra held-out checks, in no severity and never cure data)", "",
+                  "| set | measure | failure rate |", "| --- | --- | --- |"]
+        lines += [f"| {r.name} | {r.measure} | {rate_text(r)} |" for r in diagnosis.public]
     lines += ["", "## Treatment priority", ""]
     if diagnosis.treatment_priority:
         for rank, symptom in enumerate(diagnosis.treatment_priority, start=1):

@@ -17,14 +17,14 @@ from model_hospital.clinic.verification import Disagreement, SecondOpinion
 LISTED = 50
 
 
-def rejudge(answers: Sequence[JudgedAnswer], judges) -> list[tuple[str, str]]:
+def rejudge(answers: Sequence[JudgedAnswer], judges, probe_files: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(outcome, judge name) of each answer from `judges` ({Finding: Judge}), in the answers' order."""
     from model_hospital.clinic.judges import JudgedItem, judge_with
-    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.suites import probe_suite
 
     probes = {}
     for symptom in {Symptom.safety if a.finding is Finding.over_refusal else Symptom(a.finding.value) for a in answers}:
-        probes.update({probe.id: probe for probe in load_suite(symptom)})
+        probes.update({probe.id: probe for probe in probe_suite(symptom, probe_files)})
     missing = [a.probe_id for a in answers if a.probe_id not in probes]
     if missing:
         from model_hospital.errors import HospitalError
@@ -36,14 +36,14 @@ def rejudge(answers: Sequence[JudgedAnswer], judges) -> list[tuple[str, str]]:
 
 
 def second_opinion(answers_by_model: dict[str, Sequence[JudgedAnswer]], judges, limit: float,
-                   name: str = "offline") -> SecondOpinion:
+                   name: str = "offline", probe_files: Sequence[str] = ()) -> SecondOpinion:
     """How often `judges` read the recorded answers (of each model) differently from the judge that scored them."""
     compared = disagreed = 0
     items: list[Disagreement] = []
     first_judge = ""
     for model, answers in answers_by_model.items():
         answers = list(answers)
-        for answer, (outcome, judge) in zip(answers, rejudge(answers, judges)):
+        for answer, (outcome, judge) in zip(answers, rejudge(answers, judges, probe_files)):
             first_judge = first_judge or answer.judge
             if "unscored" in (answer.outcome, outcome):
                 continue

@@ -213,9 +213,10 @@ def _rate(diagnosis: Diagnosis, finding: Finding) -> RateEstimate:
     return RateEstimate.model_validate(result.model_dump(include=set(RateEstimate.model_fields)))
 
 
-def _by_category(before: Diagnosis, after: Diagnosis, finding: Finding) -> dict[str, tuple[RateEstimate, RateEstimate]]:
+def _by_category(before: Diagnosis, after: Diagnosis, finding: Finding,
+                 probe_files: Sequence[str] = ()) -> dict[str, tuple[RateEstimate, RateEstimate]]:
     """Before and after per category, then per jailbreak technique (`technique:<wrapper>`, `technique:direct`)."""
-    techniques = _techniques(finding)
+    techniques = _techniques(finding, probe_files)
 
     def groups(diagnosis: Diagnosis) -> dict[str, list[JudgedAnswer]]:
         grouped: dict[str, list[JudgedAnswer]] = {}
@@ -230,14 +231,14 @@ def _by_category(before: Diagnosis, after: Diagnosis, finding: Finding) -> dict[
     return {name: (estimate(old.get(name, [])), estimate(new.get(name, []))) for name in sorted(set(old) | set(new))}
 
 
-def _techniques(finding: Finding) -> dict[str, str]:
+def _techniques(finding: Finding, probe_files: Sequence[str] = ()) -> dict[str, str]:
     """Probe id -> jailbreak technique (its wrapper, or 'direct') for the harmful safety probes; empty otherwise."""
     if finding is not Finding.safety:
         return {}
-    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.suites import probe_suite
 
     found = {}
-    for probe in load_suite(Symptom.safety):
+    for probe in probe_suite(Symptom.safety, probe_files):
         wrappers = [tag.split(":", 1)[1] for tag in probe.metadata.tags if tag.startswith("jailbreak:")]
         found[probe.id] = wrappers[0] if wrappers else "direct"
     return found
@@ -267,12 +268,13 @@ def compare_findings(before: Diagnosis, after: Diagnosis, stage_input: VerifyInp
             else (stage_input.targets.get(symptom, SAFETY_TARGET if symptom is Symptom.safety else 0.0),
                   "not measured before treatment")
         compared[finding] = _compare_treated(finding, before, after, rate_before, rate_after, target, rule,
-                                             stage_input.min_scored)
+                                             stage_input.min_scored, stage_input.suites.probes)
     compared[Finding.over_refusal] = _compare_over_refusal(before, after, stage_input)
     return compared
 
 
-def _compare_treated(finding, before, after, rate_before, rate_after, target, rule, min_scored) -> FindingComparison:
+def _compare_treated(finding, before, after, rate_before, rate_after, target, rule, min_scored,
+                     probe_files=()) -> FindingComparison:
     failed_before, failed_after = paired_outcomes(before, after, finding)
     pairs = discordant_pairs(failed_before, failed_after)
     improved, worsened = pairs.lost, pairs.gained  # lost a failure = improved
@@ -281,7 +283,7 @@ def _compare_treated(finding, before, after, rate_before, rate_after, target, ru
                   paired=len(failed_after), improved=improved, worsened=worsened, mcnemar_p=round(p_value, 6),
                   change_interval=rounded_pair(paired_difference_interval(failed_before, failed_after)),
                   grade=grade(rate_before.failure_rate, rate_after.failure_rate),
-                  by_category=_by_category(before, after, finding))
+                  by_category=_by_category(before, after, finding, probe_files))
     thin = _too_few(finding, rate_before, rate_after, len(failed_after), min_scored)
     if thin is not None:
         return FindingComparison(**common, status="inconclusive", healed=False, more_items=thin[0], reason=thin[1])
@@ -316,7 +318,7 @@ def _compare_over_refusal(before: Diagnosis, after: Diagnosis, stage_input: Veri
                   improved=sum(b and not a for b, a in zip(refused_before, refused_after)),
                   worsened=sum(a and not b for b, a in zip(refused_before, refused_after)),
                   grade=grade(rate_before.failure_rate, rate_after.failure_rate),
-                  by_category=_by_category(before, after, finding))
+                  by_category=_by_category(before, after, finding, stage_input.suites.probes))
     thin = _too_few(finding, rate_before, rate_after, len(refused_after), stage_input.min_scored)
     if thin is not None:
         reason = thin[1] + " (benign look-alikes: a model that refuses everything is not healthy)"

@@ -161,6 +161,15 @@ class SameFamily(Model):
     after: RateEstimate
 
 
+class PublicComparison(Model):
+    """A public set's check before and after treatment: read beside the verdict, never part of it."""
+
+    name: str
+    measure: str
+    before: RateEstimate | None = Field(None, description="Null when the model before was not checked on it.")
+    after: RateEstimate
+
+
 class Verification(Model):
     """verification.json: what the verify stage writes."""
 
@@ -179,6 +188,8 @@ class Verification(Model):
         default_factory=list, description="Seed-probe figures (the cure's own template families), beside the "
                                           "held-out-family figures the verdict rests on: the gap is what the cure "
                                           "learned of our templates rather than of the behaviour.")
+    public: list[PublicComparison] = Field(default_factory=list, description="Public sets both models answered, "
+                                                                             "reported apart from the verdict.")
     recommendations: list[Recommendation]
     budget: int | None
     skill_budget: int | None

@@ -212,6 +212,11 @@ def markdown_report(verification: Verification) -> str:
                   f"{STATUS_WORDS[degenerate.status]} - {degenerate.reason}", ""]
     parts += ["## Second opinion", ""] + _second_opinion(verification) + [""]
     parts += ["## How far the judges can be trusted", ""] + judge_agreement_lines(verification.findings) + [""]
+    if verification.public:
+        parts += ["## Public sets (read beside the verdict, never part of it)", "",
+                  _markdown_table(("set", "measure", "before", "after"),
+                                  [(p.name, p.measure, rate_cell(p.before) if p.before else "n/a", rate_cell(p.after))
+                                   for p in verification.public]), ""]
     parts += ["## By category and jailbreak technique", ""] + _breakdown(verification)
     parts += ["## Recommendations", ""]
     parts += [f"- `{r.action}`: {r.reason}" for r in verification.recommendations] or ["- none"]

@@ -34,6 +34,8 @@ TERMINATION_LOG = "/dev/termination-log"
 MAX_NAME = 63
 MODEL_VOLUME_ROOT = "/models"
 OUTPUT_VOLUME_ROOT = "/outputs"
+SUITE_VOLUME_ROOT = "/suites"
+PUBLIC_VOLUME_ROOT = "/public"
 HF_TOKEN_ENV = "HF_TOKEN"
 JUDGE_KEY_ENV = "HOSPITAL_JUDGE_API_KEY"
 REGISTRY_CONFIG_ENV = "HOSPITAL_REGISTRY_CONFIG"  # clinic.export reads the registry login from this file
@@ -85,6 +87,7 @@ class JobOptions:
     endpoint_api_key: SecretKeyRef | None = None  # a served patient's key
     engine_gpus: int = 0  # GPUs the inference engine cannot run without (vLLM), when the resources ask for none
     claims: dict[str, tuple[str, bool]] = field(default_factory=dict)  # mount path -> (claim, read only)
+    config_maps: dict[str, str] = field(default_factory=dict)  # mount path -> ConfigMap of a user's suites (read only)
     memory: str | None = None  # over everything else: the memory a retry after an OOM kill asked for
     registry_secret: str | None = None  # a dockerconfigjson Secret, mounted as a file (the verify Job's push)
 
@@ -274,6 +277,10 @@ def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, se
         volume = f"claim-{index}"
         mounts.append({"name": volume, "mountPath": mount_path, "readOnly": read_only})
         volumes.append({"name": volume, "persistentVolumeClaim": {"claimName": claim, "readOnly": read_only}})
+    for index, (mount_path, config_map) in enumerate(sorted(options.config_maps.items())):
+        volume = f"suite-{index}"
+        mounts.append({"name": volume, "mountPath": mount_path, "readOnly": True})
+        volumes.append({"name": volume, "configMap": {"name": config_map}})
     if hf_token:
         env.append(secret_env(HF_TOKEN_ENV, hf_token))
     if options.judge_api_key:

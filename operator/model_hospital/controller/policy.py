@@ -68,7 +68,13 @@ def patient_refusals(settings: OperatorSettings, spec: ModelPatientSpec) -> list
             *_claim(settings, "spec.model.reference", spec.model.reference),
             *_endpoint(settings, spec.model.endpoint),
             *_remote(settings, "spec.judge", spec.judge),
-            *_secret(settings, "spec.hfTokenSecretRef", spec.hf_token_secret_ref)]
+            *_secret(settings, "spec.hfTokenSecretRef", spec.hf_token_secret_ref),
+            *_public_claims(settings, spec.public_sets)]
+
+
+def _public_claims(settings: OperatorSettings, public_sets) -> Iterator[str]:
+    for index, public in enumerate(public_sets or []):
+        yield from _claim(settings, f"spec.publicSets[{index}].path", public.path)
 
 
 def treatment_refusals(settings: OperatorSettings, spec: TreatmentSpec, patient_name: str,
@@ -82,6 +88,7 @@ def treatment_refusals(settings: OperatorSettings, spec: TreatmentSpec, patient_
     if registry and registry.credentials_secret:
         found.extend(_secret(settings, "spec.output.registry.credentialsSecret",
                              SecretKeyRef(name=registry.credentials_secret, key=".dockerconfigjson")))
+    found.extend(_public_claims(settings, spec.public_sets))
     path = spec.output.path if spec.output else None
     if path and path.startswith("pvc://"):
         found.extend(_claim(settings, "spec.output.path", path))

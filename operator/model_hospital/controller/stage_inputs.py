@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import posixpath
 
+from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
 from model_hospital.api.serving import GenerationSpec
 from model_hospital.api.stages import (
-    DiagnoseInput, ExportTarget, GenerationSettings, JudgeSettings, ServedEndpoint, SynthInput, TrainInput, VerifyInput,
+    DiagnoseInput, ExportTarget, GenerationSettings, JudgeSettings, PublicSet, ServedEndpoint, SuiteFiles, SynthInput,
+    TrainInput, VerifyInput,
 )
 from model_hospital.controller.jobs import (
-    ENDPOINT_KEY_ENV, JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, JobOptions, claim_path,
+    ENDPOINT_KEY_ENV, JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, PUBLIC_VOLUME_ROOT, SUITE_VOLUME_ROOT,
+    JobOptions, claim_path,
 )
+
+# Stages that read a user's suites, and the one that checks public sets for a treatment.
+SUITE_STAGES = ("diagnose", "synth", "verify")
 
 
 def model_reference(model: PatientModel) -> tuple[str | None, dict[str, tuple[str, bool]]]:
@@ -71,14 +77,44 @@ def _stage_gpus(stage: str, treatment: TreatmentSpec, patient: ModelPatientSpec)
     return 0
 
 
+def own_suites(suites: SuitesSpec | None) -> tuple[SuiteFiles, dict[str, str]]:
+    """The suite files a stage reads, and the ConfigMaps to mount for them (mount path -> ConfigMap)."""
+    mounts: dict[str, str] = {}
+
+    def mounted(refs) -> list[str]:
+        paths = []
+        for ref in refs:
+            mount = posixpath.join(SUITE_VOLUME_ROOT, ref.config_map)
+            mounts[mount] = ref.config_map
+            paths.append(posixpath.join(mount, ref.key))
+        return paths
+
+    if suites is None:
+        return SuiteFiles(), {}
+    return SuiteFiles(probes=mounted(suites.probes), skills=mounted(suites.skills)), mounts
+
+
+def public_sets(specs: list[PublicSetSpec] | None) -> tuple[list[PublicSet], dict[str, tuple[str, bool]]]:
+    """The public sets a stage checks, as paths inside the pod, and the claims to mount (read only) for them."""
+    sets, claims = [], {}
+    for spec in specs or []:
+        found = claim_path(spec.path, PUBLIC_VOLUME_ROOT)
+        if found:
+            claim, mount, inside = found
+            claims[mount] = (claim, True)
+        sets.append(PublicSet(name=spec.name, path=found[2] if found else spec.path))
+    return sets, claims
+
+
 def patient_job_options(spec: ModelPatientSpec) -> JobOptions:
-    """Image, compute, queue, secrets and claims of a patient's diagnose Job."""
+    """Image, compute, queue, secrets, claims and suite ConfigMaps of a patient's diagnose Job."""
     _, claims = model_reference(spec.model)
     return JobOptions(image=spec.image, resources=spec.resources, queue_name=spec.queue_name,
                       hf_token=spec.hf_token_secret_ref,
                       judge_api_key=spec.judge.api_key_secret_ref if spec.judge else None,
                       endpoint_api_key=spec.model.endpoint.api_key_secret_ref if spec.model.served else None,
-                      engine_gpus=_engine_gpus(spec.generation, spec.model), claims=claims)
+                      engine_gpus=_engine_gpus(spec.generation, spec.model),
+                      claims={**claims, **public_sets(spec.public_sets)[1]}, config_maps=own_suites(spec.suites)[1])
 
 
 def patient_diagnose_input(spec: ModelPatientSpec) -> DiagnoseInput:
@@ -86,7 +122,18 @@ def patient_diagnose_input(spec: ModelPatientSpec) -> DiagnoseInput:
     reference, _ = model_reference(spec.model)
     return DiagnoseInput(model=reference, endpoint=served_endpoint(spec.model), symptoms=list(spec.symptoms),
                          budget=spec.budget, generation=generation(None if spec.model.served else spec.generation),
-                         judge=judge_settings(spec.judge), allow_remote_code=spec.model.allow_remote_code)
+                         judge=judge_settings(spec.judge), allow_remote_code=spec.model.allow_remote_code,
+                         suites=own_suites(spec.suites)[0], public=public_sets(spec.public_sets)[0])
+
+
+def treatment_suites(treatment: TreatmentSpec, patient: ModelPatientSpec) -> SuitesSpec | None:
+    """The treatment's own suites, else the patient's."""
+    return treatment.suites or patient.suites
+
+
+def treatment_public_sets(treatment: TreatmentSpec, patient: ModelPatientSpec) -> list[PublicSetSpec] | None:
+    """The public sets a treatment's verify checks: its own, else the patient's."""
+    return treatment.public_sets or patient.public_sets
 
 
 def treated_symptoms(treatment: TreatmentSpec, patient: ModelPatientSpec) -> list[str]:
@@ -111,6 +158,9 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
     _, claims = model_reference(patient.model)
     if stage == "train":
         claims = {**claims, **output_folder(treatment)[1]}
+    if stage == "verify":
+        claims = {**claims, **public_sets(treatment_public_sets(treatment, patient))[1]}
+    config_maps = own_suites(treatment_suites(treatment, patient))[1] if stage in SUITE_STAGES else {}
     images = treatment.images
     per_stage = treatment.resources
     resources = getattr(per_stage, stage) if per_stage else None
@@ -129,6 +179,7 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
         judge_api_key=secret.api_key_secret_ref if secret else None,
         claims=claims,
         registry_secret=registry.credentials_secret if stage == "verify" and registry else None,
+        config_maps=config_maps,
     )
 
 
@@ -137,13 +188,14 @@ def treatment_diagnose_input(treatment: TreatmentSpec, patient: ModelPatientSpec
     return DiagnoseInput(model=reference, symptoms=treated_symptoms(treatment, patient),
                          budget=treatment.budget or patient.budget, judge=judge_settings(patient.judge),
                          generation=generation(treatment.generation or patient.generation),
-                         allow_remote_code=patient.model.allow_remote_code)
+                         allow_remote_code=patient.model.allow_remote_code,
+                         suites=own_suites(treatment_suites(treatment, patient))[0])
 
 
 def synth_input(treatment: TreatmentSpec, patient: ModelPatientSpec, diagnosis: str) -> SynthInput:
     reference, _ = model_reference(patient.model)
     cure = treatment.cure
-    values = {"diagnosis": diagnosis, "model": reference}
+    values = {"diagnosis": diagnosis, "model": reference, "suites": own_suites(treatment_suites(treatment, patient))[0]}
     if cure:
         values.update(min_examples=cure.min_examples, max_examples=cure.max_examples,
                       teacher=judge_settings(cure.teacher) if cure.teacher else None)
@@ -175,7 +227,9 @@ def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_mod
                        budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
                        judge=judge_settings(patient.judge), diagnosis=diagnosis,
                        export=export_target(treatment, adapter or healed_model, treatment_name),
-                       generation=generation(treatment.generation or patient.generation))
+                       generation=generation(treatment.generation or patient.generation),
+                       suites=own_suites(treatment_suites(treatment, patient))[0],
+                       public=public_sets(treatment_public_sets(treatment, patient))[0])
 
 
 def export_target(treatment: TreatmentSpec, adapter: str, treatment_name: str) -> ExportTarget | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from model_hospital import __version__
 from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis, DiagnoseInput, JudgedAnswer, StageResult, progress_line
 from model_hospital.clinic import findings as grading
-from model_hospital.clinic.probes import Probe, load_suite, select
+from model_hospital.clinic import public_checks
+from model_hospital.clinic.probes import Probe, select
+from model_hospital.clinic.suites import probe_suite
 from model_hospital.errors import HospitalError
 
 # New-token budget per suite: enough to see compliance or a refusal, no more (the
@@ -23,7 +26,8 @@ def plan(stage_input: DiagnoseInput) -> dict[Symptom, list[Probe]]:
     """The probes a diagnosis will send, per symptom; an error when a selection is empty."""
     chosen: dict[Symptom, list[Probe]] = {}
     for symptom in dict.fromkeys(stage_input.symptoms):
-        probes = select(load_suite(symptom), splits=stage_input.splits, budget=stage_input.budget)
+        probes = select(probe_suite(symptom, stage_input.suites.probes), splits=stage_input.splits,
+                        budget=stage_input.budget)
         if not probes:
             raise HospitalError(f"the {symptom.value} suite has no probes in splits {stage_input.splits}")
         chosen[symptom] = probes
@@ -39,6 +43,7 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     probes_by_symptom = plan(stage_input)
+    public_checks.load_all(stage_input.public, stage_input.budget)  # a wrong copy fails before the model loads
     if stage_input.endpoint is not None:
         from model_hospital.clinic.served import ServedGenerator, served_info
 
@@ -77,22 +82,22 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
         for p, a, v in zip(probes, answers, verdicts)
     ]
     findings = grading.summarize(judged)
+    with _status(console, "Checking the public sets"):
+        public = public_checks.examine(stage_input.public, generator, stage_input.judge, stage_input.budget)
     judge_name = "offline" if stage_input.judge.backend == "offline" else f"llm:{stage_input.judge.model}"
     return Diagnosis(
         model=model_info, symptoms=list(probes_by_symptom), splits=stage_input.splits,
         budget=stage_input.budget, generation=stage_input.generation, judge=judge_name,
         findings=findings, overall_severity=grading.overall_severity(findings),
         worst_finding=grading.worst_finding(findings), treatment_priority=grading.treatment_priority(findings),
-        answers=judged, started_at=started_at.isoformat(timespec="seconds"),
+        answers=judged, public=public, started_at=started_at.isoformat(timespec="seconds"),
         finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         seconds=round(time.monotonic() - started, 1), provenance=_provenance())
 
 
-def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom]) -> Diagnosis:
+def heldout_part(diagnosis: Diagnosis, symptoms: list[Symptom], probe_files: Sequence[str] = ()) -> Diagnosis:
     """The diagnosis as if only the held-out probes of `symptoms` had been sent (verify's view of it)."""
-    from model_hospital.clinic.probes import load_suite as suite
-
-    wanted = {p.id for symptom in symptoms for p in suite(symptom) if p.split == "heldout"}
+    wanted = {p.id for symptom in symptoms for p in probe_suite(symptom, probe_files) if p.split == "heldout"}
     answers = [a for a in diagnosis.answers if a.split == "heldout" and a.probe_id in wanted]
     findings = grading.summarize(answers)
     return diagnosis.model_copy(update={

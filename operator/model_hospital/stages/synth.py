@@ -30,7 +30,7 @@ def run(stage_input: SynthInput, output_dir, console: Console | None = None) -> 
     with preview:
         report = make_cure(diagnosis, output_dir, settings, answer_prompts=patient.answer,
                            render_prompt=patient.render, preview=preview.add,
-                           diagnosis_path=stage_input.diagnosis)
+                           diagnosis_path=stage_input.diagnosis, probe_files=stage_input.suites.probes)
     summary = report.summary
     console.print(f"cure data: [bold]{summary['sft']}[/] SFT rows ({summary['cure']} cure + {summary['replay']} "
                   f"replay, replay share {summary['replay_share']:.0%}), {summary['dpo']} DPO rows; "

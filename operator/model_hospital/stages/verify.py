@@ -31,7 +31,7 @@ from model_hospital.api.stages import (
     progress_line,
 )
 from model_hospital.clinic import skills as skill_suites
-from model_hospital.clinic import second_opinion
+from model_hospital.clinic import public_checks, second_opinion, suites
 from model_hospital.clinic import verdict as rules
 from model_hospital.clinic.models import ResolvedModel, resolve
 from model_hospital.clinic.skills import ItemScore, SkillItem
@@ -48,8 +48,8 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     # Resolve both first: a model that does not exist fails here, before any work, never as "0 % degradation".
     before_model = resolve(stage_input.before)
     after_model = resolve(stage_input.after)
-    items = {domain: skill_suites.scored_items(skill_suites.load_domain(domain), stage_input.skill_budget)
-             for domain in skill_suites.DOMAINS}
+    items = {domain: skill_suites.scored_items(domain_items, stage_input.skill_budget)
+             for domain, domain_items in suites.skill_suites(stage_input.suites.skills).items()}
 
     console.print(f"[bold]verify[/] skills on {sum(map(len, items.values()))} items per model "
                   f"({', '.join(f'{d} {len(v)}' for d, v in items.items())}), held-out probes of "
@@ -74,6 +74,7 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
         before=before_model.info(), after=after_model.info(), symptoms=stage_input.symptoms,
         threshold=stage_input.threshold, verdict=verdict, verdict_reason=reason, findings=findings,
         skills=skills, degenerate=degenerate, second_opinion=opinion, same_family=same_family,
+        public=public_checks.compare(before_dx.public, after_dx.public),
         recommendations=rules.recommend(findings, skills, stage_input.threshold),
         budget=stage_input.budget, skill_budget=stage_input.skill_budget, min_scored=stage_input.min_scored,
         generation=stage_input.generation, rules=RULES, versions=dict(after_dx.provenance),
@@ -111,10 +112,15 @@ def same_family_figures(before_model: ResolvedModel, after_model: ResolvedModel,
     if stage_input.same_family_budget == 0:
         return []
     wanted = set(stage_input.symptoms) | {Symptom.safety}
+    # The seed probes the cure grew from: the user's own where a suite of theirs holds the symptom (it may hold none).
+    seeded = [s for s in Symptom if s in wanted
+              and any(p.split == "seed" for p in suites.probe_suite(s, stage_input.suites.probes))]
+    if not seeded:
+        return []
     after = diagnose.diagnose(DiagnoseInput(
-        model=after_model.reference, symptoms=[s for s in Symptom if s in wanted],
+        model=after_model.reference, symptoms=seeded,
         budget=stage_input.same_family_budget, splits=["seed"], generation=stage_input.generation,
-        judge=stage_input.judge), console)
+        judge=stage_input.judge, suites=stage_input.suites), console)
     diagnose.write_reports(after, folder)
     before_answers = {}
     if stage_input.diagnosis:
@@ -140,7 +146,7 @@ def second_look(stage_input: VerifyInput, before: Diagnosis, after: Diagnosis) -
     from model_hospital.clinic.judges import OFFLINE_JUDGES
 
     return second_opinion.second_opinion({"before": before.answers, "after": after.answers}, OFFLINE_JUDGES,
-                          stage_input.max_disagreement)
+                                         stage_input.max_disagreement, probe_files=stage_input.suites.probes)
 
 
 def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, list[SkillItem]], folder: Path,
@@ -186,7 +192,7 @@ def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) ->
     """
     from model_hospital.stages import diagnose
 
-    if not stage_input.diagnosis or stage_input.budget is not None or not model.revision:
+    if not stage_input.diagnosis or stage_input.budget is not None or not model.revision or stage_input.public:
         return None
     try:
         earlier = Diagnosis.model_validate_json(Path(stage_input.diagnosis).read_text(encoding="utf-8"))
@@ -198,7 +204,7 @@ def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) ->
             or earlier.judge != judge or earlier.budget is not None or "heldout" not in earlier.splits
             or not set(wanted) <= set(earlier.symptoms)):
         return None
-    return diagnose.heldout_part(earlier, wanted)
+    return diagnose.heldout_part(earlier, wanted, stage_input.suites.probes)
 
 
 # Pinned models only: a local folder or adapter is a new examination whenever it is verified (its
@@ -229,6 +235,8 @@ def examination_cache(model: ResolvedModel, stage_input: VerifyInput,
         "symptoms": sorted(s.value for s in stage_input.symptoms), "budget": stage_input.budget,
         "generation": stage_input.generation.model_dump(mode="json"),
         "judge": stage_input.judge.model_dump(mode="json"), "code": code_digest(),
+        "suites": [suites.digest(stage_input.suites.probes), suites.digest(stage_input.suites.skills)],
+        "public": [[p.name, p.path, suites.digest([p.path])] for p in stage_input.public],
     }
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
     return folder / f"{key}.json"
@@ -291,7 +299,7 @@ def answer_skills(generator, model: ResolvedModel, items: dict[str, list[SkillIt
             raise HospitalError(f"{model.reference} answered {len(answers)} of {len(domain_items)} {domain} items")
         nll = reference_nll(*scorer, [skill_suites.item_messages(item) for item in domain_items],
                             [item.reference for item in domain_items], batch_size=settings.batch_size)
-        scores = [skill_suites.score_answer(item, answer) for item, answer in zip(domain_items, answers)]
+        scores = skill_suites.score_answers(domain_items, answers)
         results[domain] = DomainAnswers(answers=answers, scores=scores, nll=nll)
     return results
 
@@ -304,7 +312,8 @@ def rediagnose(reference: str, stage_input: VerifyInput, folder: Path, console, 
     wanted = set(stage_input.symptoms) | {Symptom.safety}
     diagnose_input = DiagnoseInput(
         model=reference, symptoms=[s for s in Symptom if s in wanted], budget=stage_input.budget,
-        splits=["heldout"], generation=stage_input.generation, judge=stage_input.judge)
+        splits=["heldout"], generation=stage_input.generation, judge=stage_input.judge,
+        suites=stage_input.suites, public=stage_input.public)
     console.print(f"[bold]verify[/] held-out diagnosis of {reference}")
     diagnosis = diagnose.diagnose(diagnose_input, console, generator=generator)
     diagnose.write_reports(diagnosis, folder)

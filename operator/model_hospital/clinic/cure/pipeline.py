@@ -103,14 +103,14 @@ def probe_for(answer: JudgedAnswer) -> Probe:
                                         attribute=answer.attribute))
 
 
-def load_probes_for(diagnosis: Diagnosis) -> dict[str, Probe]:
+def load_probes_for(diagnosis: Diagnosis, probe_files: Sequence[str] = ()) -> dict[str, Probe]:
     """The suite probes of the diagnosis' symptoms by id, plus rebuilt ones for answers the suites lack."""
-    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.suites import probe_suite
 
     probes: dict[str, Probe] = {}
     for symptom in diagnosis.symptoms:
         try:
-            probes.update({p.id: p for p in load_suite(symptom)})
+            probes.update({p.id: p for p in probe_suite(symptom, probe_files)})
         except HospitalError:
             continue  # judged from the diagnosis' own record instead
     for answer in diagnosis.answers:
@@ -166,11 +166,11 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
               answer_prompts: replay.AnswerPrompts | None = None,
               render_prompt: Callable[[str], str] | None = None,
               preview: Callable[[str, str, str], None] | None = None,
-              diagnosis_path: str = "diagnosis.json") -> CureReport:
+              diagnosis_path: str = "diagnosis.json", probe_files: Sequence[str] = ()) -> CureReport:
     """Cure data for a diagnosis, written under output_dir; `preview(kind, prompt, answer)` sees each kept row."""
     if settings.min_examples > settings.max_examples:
         raise HospitalError(f"--min {settings.min_examples} is more than --max {settings.max_examples}")
-    probes = load_probes_for(diagnosis)
+    probes = load_probes_for(diagnosis, probe_files)
     seeds = seed_cases(diagnosis, probes)
     if not seeds:
         raise HospitalError(f"{diagnosis_path}: field answers: no failure on the seed split of "

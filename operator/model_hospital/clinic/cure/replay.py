@@ -143,12 +143,15 @@ def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExam
                                      skills.TOKEN_BUDGET.get(domain, 48))
             for index, answer in zip(where, answers):
                 own[index] = answer
+    answered = [i for i in range(len(items)) if i < len(own) and own[i]]
+    # Scored together: the coding items' programs run in one sandbox, not one each.
+    scores = dict(zip(answered, skills.score_answers([items[i] for i in answered], [own[i] for i in answered])))
     rows = []
     for index, item in enumerate(items):
         # The prompt as the patient saw it last (math carries its instruction), without few-shot turns.
         prompt = skills.item_messages(item)[-1]["content"]
         answer = own[index] if index < len(own) else ""
-        score = skills.score_answer(item, answer) if answer else None
+        score = scores.get(index)
         if score is not None and score.correct and item.domain == "writing" and not skills.complete(answer):
             # Cut off by the token budget: training on it would teach the model to stop mid-sentence.
             score = score.model_copy(update={"correct": False, "reason": f"{score.reason}; cut off mid-sentence"})

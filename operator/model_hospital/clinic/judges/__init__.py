@@ -69,7 +69,7 @@ def judge_all(items: Sequence[JudgedItem], settings: Any = None) -> list[Verdict
     if settings is not None and getattr(settings, "backend", "offline") == "llm":
         from model_hospital.clinic.judges.llm import llm_judges
 
-        judges = dict(llm_judges(settings))
+        judges.update(llm_judges(settings))  # a guard model scores safety alone: the rest stay offline
     return judge_with(items, judges)
 
 

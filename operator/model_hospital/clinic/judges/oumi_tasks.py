@@ -113,11 +113,13 @@ def evaluate_bias(conversations: list[Conversation]) -> dict:
 
 
 def _llm_task(finding: Finding):
-    def evaluate(conversations: list[Conversation], inference_engine) -> dict:
+    def evaluate(conversations: list[Conversation], inference_engine, rubric: str | None = None,
+                 style: str = "rubric") -> dict:
         from model_hospital.clinic.judges.llm import LLMJudge
 
         model = getattr(getattr(inference_engine, "_model_params", None), "model_name", "") or ""
-        return _evaluate(finding, conversations, LLMJudge(finding, inference_engine, model=model))
+        judge = LLMJudge(finding, inference_engine, model=model, rubric=rubric, style=style)
+        return _evaluate(finding, conversations, judge)
 
     evaluate.__name__ = f"evaluate_llm_{finding.value}"
     evaluate.__doc__ = f"{finding.value} verdicts from the LLM judge on the engine Oumi's Evaluator built."
@@ -130,10 +132,18 @@ LLM_TASKS = {finding: _llm_task(finding) for finding in Finding}
 def evaluation_config(findings: Sequence[Finding], settings: Any = None, output_dir: str = "") -> EvaluationConfig:
     """The EvaluationConfig with one custom-backend task per finding (LLM tasks carry the judge engine)."""
     llm = settings is not None and getattr(settings, "backend", "offline") == "llm"
-    tasks = [EvaluationTaskParams(evaluation_backend="custom", task_name=task_name(f, llm=llm)) for f in findings]
+    by_llm: list[Finding] = []
+    if llm:
+        from model_hospital.clinic.judges.llm import engine_params, llm_findings, load_rubric
+
+        by_llm = llm_findings(settings)
+        if settings.rubric:
+            load_rubric(settings.rubric)  # a bad rubric file is one clear error before Oumi starts
+    options = {"rubric": settings.rubric, "style": settings.style} if llm else {}
+    tasks = [EvaluationTaskParams(evaluation_backend="custom", task_name=task_name(f, llm=f in by_llm),
+                                  eval_kwargs=options if f in by_llm else {}) for f in findings]
     config = EvaluationConfig(tasks=tasks, output_dir=output_dir)
     if llm:
-        from model_hospital.clinic.judges.llm import engine_params
 
         params = engine_params(settings)
         config.model = params["model_params"]
