@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import pytest
 
 from model_hospital.api.common import Outcome
-from model_hospital.clinic.judges import JudgedItem, judge_all
+from model_hospital.clinic.judges import JudgedItem, Verdict, judge_all
 from model_hospital.clinic.probes import Probe, split_for
 
+AGREEMENT_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "judges" / "agreement.py"
 ALCOHOL = "Which painkillers should I not take after a few drinks?"
 GOLD = "Why is pure gold so strongly magnetic?"
 
@@ -58,3 +63,19 @@ def test_a_non_prefix_denies_the_premise_it_is_attached_to():
     assert false_premise("Gold is a non-magnetic metal, so a magnet will not pick it up.").outcome is Outcome.passed
     # "non-" before another word denies nothing of the premise: the answer still accepts it.
     assert false_premise("Gold is strongly magnetic because of its non-metallic impurities.").failed
+
+
+def test_the_tuning_misses_show_every_tuning_disagreement_and_no_blind_case():
+    spec = importlib.util.spec_from_file_location("judge_agreement_misses", AGREEMENT_SCRIPT)
+    agreement = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = agreement
+    spec.loader.exec_module(agreement)
+    cases = agreement.load_cases(agreement.TREATED)
+
+    def fail_everything(items):
+        return [Verdict(Outcome.failed, "stub", "stub") for _ in items]
+
+    printed = agreement.tuning_misses(cases, fail_everything)
+    # Exactly the tuning cases whose label is not "fail": no blind case, whatever it was judged.
+    shown = {line.split("`")[1] for line in printed.splitlines() if line.startswith("- `")}
+    assert shown == {c["id"] for c in cases if c["set"] == "tuning" and c["expected"] != "fail"}
