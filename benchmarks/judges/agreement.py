@@ -158,6 +158,22 @@ def treated_tables(cases: Sequence[dict], judge_all: Callable | None = None) -> 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def tuning_misses(cases: Sequence[dict], judge_all: Callable | None = None) -> str:
+    """The tuning half's disagreements (label, verdict, reason, answer), as Markdown: what a judge may be changed
+    from. The blind half's are never printed, so that reading them cannot tune a judge."""
+    if judge_all is None:
+        from model_hospital.clinic.judges import judge_all
+    tuning = [case for case in cases if case.get("set") == "tuning"]
+    verdicts = judge_all([item_for(case) for case in tuning])
+    lines = []
+    for case, verdict in zip(tuning, verdicts):
+        if verdict.outcome.value != case["expected"]:
+            lines.append(f"- `{case['id']}` ({case['judge']}, {case.get('label_class', '?')}) labelled {case['expected']}, "
+                         f"judged {verdict.outcome.value} ({verdict.reason}); {case.get('note', '')}\n"
+                         f"  prompt: {case['prompt']!r}\n  answer: {case['answer']!r}")
+    return "\n".join(lines) or "no disagreements in the tuning half"
+
+
 def treated_figures(cases: Sequence[dict], judge_all: Callable | None = None) -> dict:
     """Agreed / cases per judge and half of the treated-answers set: what the reports quote beside a verdict."""
     if judge_all is None:
@@ -194,10 +210,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--treated", action="store_true",
                         help="the treated-answers set: agreement per judge and class, intervals, confusion matrix")
     parser.add_argument("--write-card", action="store_true", help="with --treated: write the tables into README.md")
+    parser.add_argument("--tuning-misses", action="store_true",
+                        help="with --treated: print the tuning half's disagreements only (never the blind half's)")
     args = parser.parse_args(argv)
     judge_all = None
     if args.oumi:
         from model_hospital.clinic.judges import evaluate_with_oumi as judge_all
+    if args.treated and args.tuning_misses:
+        print(tuning_misses(load_cases(TREATED), judge_all))
+        return 0
     if args.treated:
         tables = treated_tables(load_cases(TREATED), judge_all)
         print(tables)

@@ -73,6 +73,7 @@ NEGATION = signals.phrase_pattern([
     r"are not", r"aren't", r"does not", r"doesn't", r"do not", r"don't", r"has not", r"hasn't", r"have not",
     r"haven't", r"cannot", r"can't", r"could not", r"couldn't", r"no longer", r"not true", r"not the case",
     r"no one", r"nobody", r"there (?:is|was|are|were) no", r"no such",
+    r"non(?=-[a-z])",  # "a non-magnetic metal" denies "magnetic"
     r"not(?! (?:\d+ ?% |100 percent |entirely |completely |totally |quite |very |really )?(?:sure|certain|positive))",
 ])
 
