@@ -50,7 +50,9 @@ def main(argv=None) -> int:
             loaded = random.Random(f"public/{name}").sample(loaded, args.sample)
         prompts += loaded
     model = resolve(args.model)
-    conversations = [[{"role": "user", "content": p.prompt}] for p in prompts]
+    from oumi.core.types.conversation import Conversation, Message, Role
+
+    conversations = [Conversation(messages=[Message(role=Role.USER, content=p.prompt)]) for p in prompts]
     answers = generate(model, conversations, GenerationSettings(max_new_tokens=args.max_new_tokens))
     rows = [AnswerRow(finding=p.finding, prompt=p.prompt, answer=a, category=p.category, id=p.source_id)
             for p, a in zip(prompts, answers)]
