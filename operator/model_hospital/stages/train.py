@@ -203,7 +203,7 @@ def node_rank(distributed: DistributedTraining | None) -> int:
         index = os.environ.get("JOB_COMPLETION_INDEX", "0")
         if not index.isdigit():
             raise HospitalError(f"JOB_COMPLETION_INDEX is {index!r}, not a pod index: run the train stage in an "
-                                "Indexed Job, or set train.distributed.nodeRank")
+                                "Indexed Job, or set train.distributed.node_rank")
         rank = int(index)
     if rank >= distributed.nodes:
         raise HospitalError(f"train.distributed: node rank {rank} is not below nodes ({distributed.nodes}): "
@@ -230,7 +230,7 @@ def rendezvous(distributed: DistributedTraining) -> tuple[str, int]:
     host = distributed.master_addr or os.environ.get("MASTER_ADDR") or "127.0.0.1"
     port = distributed.master_port or os.environ.get("MASTER_PORT") or DEFAULT_MASTER_PORT
     if not str(port).isdigit() or not 1024 <= int(port) <= 65535:
-        raise HospitalError(f"MASTER_PORT is {port!r}: give a port from 1024 to 65535 (train.distributed.masterPort)")
+        raise HospitalError(f"MASTER_PORT is {port!r}: give a port from 1024 to 65535 (train.distributed.master_port)")
     return host, int(port)
 
 
