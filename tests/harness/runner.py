@@ -17,8 +17,9 @@ Usage in tests::
     ...
     runner.stop()
 
-Not emulated: completions/parallelism inside one Job (one pod at a time),
-init containers and sidecars (only the first container runs), images (the
+An Indexed Job runs all its indexes at once (tests/harness/indexed.py says how its
+pods find each other on one machine). Not emulated: completions/parallelism of a
+NonIndexed Job (one pod at a time), init containers and sidecars (only the first container runs), images (the
 command runs from PATH on this machine), restartPolicy OnFailure (a failure
 always makes a new pod), podFailurePolicy, the exponential back-off delay.
 """
@@ -42,6 +43,8 @@ from typing import Any, Iterator
 
 import requests
 import yaml
+
+from tests.harness import indexed
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +213,9 @@ class LocalRunner:
         self._expiring: set[str] = set()
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []  # failures of the runner itself (not of the Jobs), for assertions
+        self.rendezvous_ports: dict[str, int] = {}  # Job uid -> this machine's port for an Indexed Job's MASTER_PORT
+        self.halted: set[str] = set()  # uids of Indexed Jobs that failed: their running pods are stopped
+        self.ended: set[str] = set()  # uids of Indexed Jobs run to the end: a late event of their run starts none
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -281,7 +287,7 @@ class LocalRunner:
                     timer.daemon = True
                     timer.start()
                 return
-            if uid in self._active or (job.get("spec") or {}).get("suspend"):
+            if uid in self._active or uid in self.ended or (job.get("spec") or {}).get("suspend"):
                 return
             self._active.add(uid)
         self._pool.submit(self._run_job, uid)
@@ -325,6 +331,9 @@ class LocalRunner:
             self._patch_job_status(job, {"startTime": start_time, "active": 0, "ready": 0})
         started = datetime.datetime.fromisoformat(start_time.replace("Z", "+00:00")).timestamp()
         deadline = started + spec["activeDeadlineSeconds"] if spec.get("activeDeadlineSeconds") else None
+        if indexed.is_indexed(job):
+            indexed.run_indexed_job(self, uid, job, deadline)
+            return
         while not self._stopped.is_set():
             pod = self._create_pod(job)
             self._patch_job_status(job, {"active": 1, "ready": 0})
@@ -362,9 +371,9 @@ class LocalRunner:
 
     # ---- the kubelet ---------------------------------------------------------------------
 
-    def _create_pod(self, job: dict[str, Any]) -> dict[str, Any]:
+    def _create_pod(self, job: dict[str, Any], template: dict[str, Any] | None = None) -> dict[str, Any]:
         meta = job["metadata"]
-        template = (job.get("spec") or {}).get("template") or {}
+        template = template or (job.get("spec") or {}).get("template") or {}
         template_meta = template.get("metadata") or {}
         labels = dict(template_meta.get("labels") or {})
         labels.update({"job-name": meta["name"], "batch.kubernetes.io/job-name": meta["name"],
@@ -475,7 +484,9 @@ class LocalRunner:
                 known = {"metadata.name": pod["metadata"]["name"], "metadata.namespace": namespace,
                          "metadata.uid": pod["metadata"].get("uid", ""), "spec.nodeName": "local-runner",
                          "status.podIP": "127.0.0.1", "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "default")}
-                env[variable["name"]] = known.get(field, "")
+                annotation = re.fullmatch(r"metadata\.annotations\['([^']+)'\]", field)
+                env[variable["name"]] = known.get(field, "") if not annotation else \
+                    (pod["metadata"].get("annotations") or {}).get(annotation.group(1), "")
         return env
 
     @staticmethod
@@ -508,7 +519,8 @@ class LocalRunner:
         if not argv:
             raise ContainerConfigError("ContainerCannotRun", "the local runner needs an explicit command (images are not run)")
         argv = [rewrite_path(expand_references(arg, env), mounts) for arg in argv]
-        local_env = {key: rewrite_path(value, mounts) for key, value in env.items()}
+        port = self.rendezvous_ports.get((pod["metadata"].get("labels") or {}).get("controller-uid", ""))
+        local_env = indexed.local_env(pod, {key: rewrite_path(value, mounts) for key, value in env.items()}, port)
         process_env = dict(os.environ)
         process_env["PATH"] = os.pathsep.join([*self.path_dirs, process_env.get("PATH", "")])
         process_env.update(local_env)
@@ -553,6 +565,8 @@ class LocalRunner:
                     outcome = "suspended"
                 elif deadline is not None and time.time() >= deadline:
                     outcome = "deadline"
+                elif uid in self.halted:
+                    outcome = "halted"
                 if outcome is not None:
                     self._kill(process)
                     break

@@ -309,6 +309,13 @@ class TrainingSpec(Resource):
     max_steps: int | None = Field(None, ge=1, description="Stop training after this many steps.")
     q_lora: bool = Field(False, description="QLoRA: the adapter trains over 4-bit base weights (bitsandbytes), for "
                                             "large models; the train stage then runs in the GPU image with a GPU.")
+    nodes: int = Field(1, ge=1, le=64, description="Pods training together (PyTorch distributed through Oumi's "
+                                                   "torchrun launcher): more than one makes the train Job an Indexed "
+                                                   "Job with a headless Service for the rendezvous. The artifact claim "
+                                                   "must then be ReadWriteMany.")
+    gpus_per_node: int | None = Field(None, ge=1, le=16, description="GPUs of each training pod, one training "
+                                                                     "process each; unset: one process (CPU, or the "
+                                                                     "train stage's resources).")
 
     @field_validator("overrides")
     @classmethod

@@ -305,6 +305,28 @@ class WatchSettings(Model):
     prompts: str | None = Field(None, description="validation_prompts.jsonl (prompt, probe_id, kind) the watch answers; the train stage writes it from the cure's validation split.")
 
 
+class DistributedTraining(Model):
+    """How the train stage spreads over processes: Oumi's torchrun launcher, one launcher per node (pod).
+
+    DDP or FSDP is the recipe's choice; on GPUs the processes talk NCCL, on CPU gloo.
+    """
+
+    nodes: int = Field(1, ge=1, description="Machines (pods) training together: the indexes of an Indexed Job.")
+    processes_per_node: int = Field(1, ge=1, description="Training processes on each node: one per GPU, or "
+                                                         "CPU processes (gloo) where the node has none.")
+    master_addr: str | None = Field(None, min_length=1, description="Host of node 0, where every node meets; absent: "
+                                                                   "$MASTER_ADDR (the operator's Indexed Job sets pod 0's "
+                                                                   "name under its headless Service), else 127.0.0.1.")
+    master_port: int | None = Field(None, ge=1024, le=65535, description="The rendezvous port on node 0; absent: "
+                                                                        "$MASTER_PORT, else 29500.")
+    node_rank: int | None = Field(None, ge=0, description="This node's rank; absent: JOB_COMPLETION_INDEX (an "
+                                                          "Indexed Job's pod index), else 0.")
+
+    @property
+    def world_size(self) -> int:
+        return self.nodes * self.processes_per_node
+
+
 class TrainInput(Model):
     diagnosis: str
     cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
@@ -324,6 +346,9 @@ class TrainInput(Model):
                               "checkpoints are removed once the adapter is saved. Null: none.")
     q_lora: bool = Field(False, description="QLoRA: train the adapter over 4-bit (NF4) base weights through "
                                             "bitsandbytes; needs a CUDA GPU, refused before training without one.")
+    distributed: DistributedTraining | None = Field(
+        None, description="Train across several processes or nodes through Oumi's torchrun launcher; node 0 alone "
+                          "writes the adapter, result.json and the summary. Absent: one `oumi train` process.")
 
     @field_validator("overrides")
     @classmethod

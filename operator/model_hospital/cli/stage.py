@@ -30,6 +30,8 @@ def handle(args) -> int:
         refuse_input(args.name, args.output, error)  # the contract: result.json whatever happened
         raise
     result = run_stage(args.name, stage_input, args.output, console(json_mode=True))
+    if result is None:  # a worker node of a distributed stage: node 0 reports
+        return 0
     # A stage that ran is a Job that succeeded, whatever verdict it reached: the verdict is in its result.
     code = 0 if result.ok else 1
     if getattr(args, "json", False):

@@ -51,7 +51,8 @@ class JobFollower:
             return Observation(foreign)
         if results.job_ended(job):
             self._forget(namespace, name)
-            return Observation(results.job_outcome(job, self.cluster.job_pods(namespace, name)), looked=True)
+            pods = results.reporting_pods(job, self.cluster.job_pods(namespace, name))
+            return Observation(results.job_outcome(job, pods), looked=True)
         if (job.get("spec") or {}).get("suspend"):  # queued: no pod exists to read
             return Observation(results.job_outcome(job, []), looked=True, queued=results.queue_state(job, []))
         if not self._due(namespace, name, moment):
@@ -59,7 +60,7 @@ class JobFollower:
         pods = self.cluster.job_pods(namespace, name)
         outcome = results.job_outcome(job, pods)
         return Observation(outcome, looked=True, queued=results.queue_state(job, pods),
-                           progress=self._progress(namespace, pods))
+                           progress=self._progress(namespace, results.reporting_pods(job, pods)))
 
     def _due(self, namespace: str, name: str, moment: datetime.datetime) -> bool:
         with self._guard:

@@ -371,3 +371,52 @@ def pod_failure_policy() -> dict[str, Any]:
 
 def _input_digest(stage_input: BaseModel) -> str:
     return hashlib.sha256(json.dumps(stage_input.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"  # the pod index an Indexed Job gives each pod
+RENDEZVOUS_PORT = 29500  # torchrun's own default, on pod 0
+
+
+def rendezvous_host(job: str) -> str:
+    """Where the nodes of a distributed stage meet: pod 0 of the Indexed Job, through the headless Service
+    of the same name (`<job>-0.<job>`, resolved in the Job's namespace)."""
+    return f"{job}-0.{job}"
+
+
+def distributed_job(job: dict[str, Any], nodes: int) -> dict[str, Any]:
+    """A stage Job as an Indexed Job of `nodes` pods that run at once, each with a stable host name under the
+    Service `rendezvous_service` makes, told where node 0 is (MASTER_ADDR, MASTER_PORT).
+
+    One lost pod fails the Job at once (backoffLimit 0, and no rule that ignores a disruption): the
+    other nodes cannot go on without it, and a replacement could not join a rendezvous that already
+    ended. The operator's stage retry then starts the nodes afresh in a new Job, and they resume from
+    the newest checkpoint on the artifact claim.
+    """
+    name = job["metadata"]["name"]
+    spec = job["spec"]
+    rules = [rule for rule in pod_failure_policy()["rules"] if rule["action"] == "FailJob"]
+    pod_spec = spec["template"]["spec"]
+    containers = [{**container, "env": [*container.get("env", []),
+                                        {"name": "MASTER_ADDR", "value": rendezvous_host(name)},
+                                        {"name": "MASTER_PORT", "value": str(RENDEZVOUS_PORT)}]}
+                  if container["name"] == CONTAINER else container for container in pod_spec["containers"]]
+    template = {**spec["template"], "spec": {**pod_spec, "subdomain": name, "containers": containers}}
+    return {**job, "spec": {**spec, "completionMode": "Indexed", "completions": nodes, "parallelism": nodes,
+                            "backoffLimit": 0, "podFailurePolicy": {"rules": rules}, "template": template}}
+
+
+def rendezvous_service(job: dict[str, Any]) -> dict[str, Any]:
+    """The headless Service that names the pods of a distributed stage Job (`<job>-<index>.<job>`); owned like
+    the Job, so it goes with its treatment. Addresses are published before the pods are ready: the
+    rendezvous happens before any readiness."""
+    metadata = job["metadata"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": metadata["name"], "namespace": metadata["namespace"],
+                     "labels": dict(metadata["labels"]), "ownerReferences": list(metadata["ownerReferences"])},
+        "spec": {"clusterIP": "None", "publishNotReadyAddresses": True,
+                 "selector": {"batch.kubernetes.io/job-name": metadata["name"]},
+                 "ports": [{"name": "rendezvous", "port": RENDEZVOUS_PORT, "targetPort": RENDEZVOUS_PORT,
+                            "protocol": "TCP"}]},
+    }

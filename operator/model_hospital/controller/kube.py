@@ -127,6 +127,7 @@ class KubernetesCluster:
     def create(self, manifest):
         namespace = manifest["metadata"]["namespace"]
         create = {"Job": self.batch.create_namespaced_job, "ConfigMap": self.core.create_namespaced_config_map,
+                  "Service": self.core.create_namespaced_service,
                   "Event": self.core.create_namespaced_event}[manifest["kind"]]
         try:
             create(namespace, manifest, _preload_content=False)

@@ -32,7 +32,9 @@ from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
 from model_hospital.api.stages import StageSummary
-from model_hospital.controller.jobs import CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of
+from model_hospital.controller.jobs import (
+    COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
+)
 
 JobState = Literal["missing", "foreign", "pending", "running", "succeeded", "failed"]
 OOM_REASON = "OOMKilled"
@@ -150,6 +152,19 @@ def _unscheduled(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
             if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
                 return condition
     return None
+
+
+def reporting_pods(job: dict[str, Any], pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pods whose termination speaks for a Job: all of them, but of an Indexed Job (a distributed stage)
+    node 0 alone while it runs or once it succeeded (the other nodes write no summary), and once it failed the
+    nodes that failed by themselves rather than being stopped when another one failed (SIGKILL, SIGTERM)."""
+    if (job.get("spec") or {}).get("completionMode") != "Indexed":
+        return pods
+    if _condition(job, "Failed") or _condition(job, "FailureTarget"):
+        failed = [pod for pod in pods if ((_terminated(pod) or {}).get("exitCode") or 0) != 0]
+        by_themselves = [pod for pod in failed if (_terminated(pod) or {}).get("exitCode") not in (137, 143)]
+        return by_themselves or failed or pods
+    return [pod for pod in pods if ((pod.get("metadata") or {}).get("annotations") or {}).get(COMPLETION_INDEX) == "0"]
 
 
 def job_ended(job: dict[str, Any]) -> bool:

@@ -13,8 +13,8 @@ from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
 from model_hospital.api.serving import GenerationSpec
 from model_hospital.api.stages import (
-    DiagnoseInput, ExportTarget, GenerationSettings, JudgeSettings, PublicSet, ServedEndpoint, SuiteFiles, SynthInput,
-    TrainInput, VerifyInput,
+    DiagnoseInput, DistributedTraining, ExportTarget, GenerationSettings, JudgeSettings, PublicSet, ServedEndpoint,
+    SuiteFiles, SynthInput, TrainInput, VerifyInput,
 )
 from model_hospital.controller.jobs import (
     ENDPOINT_KEY_ENV, JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, PUBLIC_VOLUME_ROOT, SUITE_VOLUME_ROOT,
@@ -69,9 +69,11 @@ def _engine_gpus(spec: GenerationSpec | None, model: PatientModel) -> int:
 
 
 def _stage_gpus(stage: str, treatment: TreatmentSpec, patient: ModelPatientSpec) -> int:
-    """GPUs a treatment's stage cannot run without: vLLM's for diagnose and verify, one for QLoRA's CUDA kernels."""
+    """GPUs a treatment's stage cannot run without: vLLM's for diagnose and verify; for train, each training
+    pod's (spec.training.gpusPerNode), else one for QLoRA's CUDA kernels."""
     if stage == "train":
-        return 1 if treatment.training and treatment.training.q_lora else 0
+        training = treatment.training
+        return (training.gpus_per_node or (1 if training.q_lora else 0)) if training else 0
     if stage in ("diagnose", "verify"):
         return _engine_gpus(treatment.generation or patient.generation, patient.model)
     return 0
@@ -240,3 +242,12 @@ def export_target(treatment: TreatmentSpec, adapter: str, treatment_name: str) -
     return ExportTarget(reference=f"{registry.repository}:{registry.tag or treatment_name}", adapter=adapter,
                         merged=registry.merged, insecure=registry.insecure,
                         source={"treatment": treatment_name, "patient": treatment.patient_ref.name})
+
+
+def distributed_training(treatment: TreatmentSpec) -> DistributedTraining | None:
+    """The train stage's distributed setting: None for one process. Where the nodes meet is the Job's to say
+    (`jobs.distributed_job` sets MASTER_ADDR and MASTER_PORT), so one input serves every retry's Job."""
+    training = treatment.training
+    if training is None or (training.nodes == 1 and (training.gpus_per_node or 1) == 1):
+        return None
+    return DistributedTraining(nodes=training.nodes, processes_per_node=training.gpus_per_node or 1)

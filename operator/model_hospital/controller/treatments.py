@@ -244,6 +244,10 @@ class TreatmentReconciler(Reconciler):
         stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)
         owner = jobs.owner_from(body, patient=spec.patient_ref.name)
         stage_input = self._stage_input(body, spec, patient_spec, stage, attempt)
+        distributed = None
+        if stage == "train":
+            distributed = stage_inputs.distributed_training(spec)
+            stage_input = stage_input.model_copy(update={"distributed": distributed})
         output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
         options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
         options.memory = record.get("memory")
@@ -252,6 +256,9 @@ class TreatmentReconciler(Reconciler):
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
         records = list((body.get("status") or {}).get("stages") or [])
         try:
+            if distributed is not None and distributed.nodes > 1:
+                job = jobs.distributed_job(job, distributed.nodes)
+                self.cluster.create(jobs.rendezvous_service(job))
             self.cluster.create(config_map)
             created = self.cluster.create(job)
         except Refused as error:

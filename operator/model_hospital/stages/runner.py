@@ -86,10 +86,16 @@ def refuse_input(stage: str, output_dir: Path, error: HospitalError) -> None:
     _finish(StageResult(stage=stage, ok=False, message=str(error)), output_dir, time.monotonic())
 
 
-def run_stage(stage: str, stage_input, output_dir: Path, console) -> StageResult:
-    """Runs a stage; always leaves result.json (ok or not) and the termination message."""
+def run_stage(stage: str, stage_input, output_dir: Path, console) -> StageResult | None:
+    """Runs a stage; always leaves result.json (ok or not) and the termination message. None, and neither
+    written, on a worker node of a distributed stage: node 0 reports, and result.json is node 0's file."""
     output_dir.mkdir(parents=True, exist_ok=True)
     module = importlib.import_module(STAGE_MODULES[stage][0])
+    if getattr(getattr(stage_input, "distributed", None), "world_size", 1) > 1:
+        from model_hospital.stages.train import node_rank
+
+        if node_rank(stage_input.distributed) > 0:
+            return module.run(stage_input, output_dir, console)  # a failure raises: the pod's log says why
     started = time.monotonic()
     try:
         result = module.run(stage_input, output_dir, console)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from model_hospital.api.stages import StageResult, TrainInput, progress_line
+from model_hospital.api.stages import DistributedTraining, StageResult, TrainInput, progress_line
 from model_hospital.clinic import recipes
 from model_hospital.clinic.cure import training_data
 from model_hospital.clinic.cure.inputs import load_diagnosis, load_skill_report, patient_weights
@@ -38,14 +38,23 @@ DATA_DIR = "data"
 LOG_TAIL_LINES = 30
 CHECKPOINT_PREFIX = "checkpoint-"  # the trainer's own folder names (transformers' PREFIX_CHECKPOINT_DIR)
 CHECKPOINT_STAMP = "checkpoints.sha256"  # which recipe and data the checkpoints beside it belong to
+DEFAULT_MASTER_PORT = 29500  # torchrun's own default
+NODE_DIR = "node-{rank}"  # a worker node's own recipe and data, beside node 0's (the adapter folder is shared)
 
 
-def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> StageResult:
-    """Writes the recipe for a diagnosis and cure, trains it, and returns where the adapter lies."""
+def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> StageResult | None:
+    """Writes the recipe for a diagnosis and cure, trains it, and returns where the adapter lies; None on a
+    worker node of a distributed training (node 0 reports for all)."""
     from model_hospital.clinic.models import resolve
 
     output_dir = Path(output_dir)
     console = console or Console(stderr=True)
+    rank = node_rank(stage_input.distributed)
+    if stage_input.distributed is not None and stage_input.distributed.world_size > 1 and stage_input.watch:
+        raise HospitalError("train.watch: the training watch runs in one process only; train without "
+                            "distributed, or without the watch")
+    # Every node writes a recipe (and data) of its own, so that none reads a file another is writing.
+    work_dir = output_dir if rank == 0 else output_dir / NODE_DIR.format(rank=rank)
     diagnosis = load_diagnosis(stage_input.diagnosis)
     report = load_skill_report(stage_input.skill_report) if stage_input.skill_report else None
     patient = resolve(patient_weights(diagnosis, stage_input.diagnosis))
@@ -53,7 +62,7 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
     plan = recipes.plan_treatment(diagnosis, report, stage_input.method, stage_input.overrides)
     model_path, start = str(patient.weights_path), None
     if stage_input.start_from:
-        start = starting_model(stage_input.start_from, base_reference, output_dir / START_DIR)
+        start = starting_model(stage_input.start_from, base_reference, work_dir / START_DIR)
         model_path = str(start)
         plan.reasons.append(f"starts from the adapter {stage_input.start_from}, merged into the base: "
                             + ("DPO's starting point and its reference model" if plan.method == "dpo"
@@ -62,7 +71,7 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
     replay_pairs_needed = plan.replay_boost and plan.method == "dpo"
     if watch is not None or replay_pairs_needed:
         prepared = training_data.prepare(
-            Path(stage_input.cure), output_dir / DATA_DIR,
+            Path(stage_input.cure), work_dir / DATA_DIR,
             render=prompt_renderer(model_path) if replay_pairs_needed else None,
             watch_share=watch.validation_share if watch else None, watch_limit=watch.max_prompts if watch else 0,
             replay_pairs_needed=replay_pairs_needed)
@@ -84,13 +93,16 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
                                      max_steps=stage_input.max_steps, watch=watch,
                                      q_lora=stage_input.q_lora, checkpoint_steps=stage_input.checkpoint_steps)
     header = recipes.generated_header(plan, base_reference).model_copy(update={"watch": watch})
-    recipe_path = recipes.write_recipe(output_dir / RECIPE_FILE, header, config, plan.reasons)
+    recipe_path = recipes.write_recipe(work_dir / RECIPE_FILE, header, config, plan.reasons)
     explain(plan, console)
     outcome = train_recipe(recipe_path, console, merge=stage_input.merge,
                            base_reference=str(start) if start else base_reference,
                            plan=plan.model_dump(mode="json", exclude={"reasons"}),
                            lineage={"patient": base_reference, "started_from": stage_input.start_from}
-                           if start else None)
+                           if start else None, distributed=stage_input.distributed)
+    if rank > 0:
+        console.print(f"node {rank} done: node 0 saves the adapter and reports")
+        return None
     artifacts = {"recipe": str(recipe_path), **{k: v for k, v in outcome.items() if k in ("adapter", "merged")}}
     summary = {"method": plan.method, "severity": plan.severity.value, "learning_rate": plan.learning_rate,
                "lora_r": plan.lora_r, "epochs": plan.epochs, "replay_boost": plan.replay_boost,
@@ -104,6 +116,9 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
         summary["resumed_from_step"] = outcome["resumed_from_step"]
     if "merged" in outcome:
         summary["merged"] = outcome["merged"]
+    if stage_input.distributed is not None and stage_input.distributed.world_size > 1:
+        summary["distributed"] = {"nodes": stage_input.distributed.nodes,
+                                  "processes_per_node": stage_input.distributed.processes_per_node}
     return StageResult(stage="train", ok=True, message=f"adapter at {outcome['adapter']}", summary=summary,
                        artifacts=artifacts, provenance={"base_model": base_reference,
                                                         "oumi": recipes.oumi_version(),
@@ -178,11 +193,63 @@ def train_command(recipe_path: Path, watch_path: Path | None = None) -> list[str
     return [sys.executable, "-m", "oumi", "train", "-c", str(recipe_path)]
 
 
+def node_rank(distributed: DistributedTraining | None) -> int:
+    """This node's rank in a distributed training: the input's, else the Indexed Job's pod index, else 0."""
+    if distributed is None:
+        return 0
+    if distributed.node_rank is not None:
+        rank = distributed.node_rank
+    else:
+        index = os.environ.get("JOB_COMPLETION_INDEX", "0")
+        if not index.isdigit():
+            raise HospitalError(f"JOB_COMPLETION_INDEX is {index!r}, not a pod index: run the train stage in an "
+                                "Indexed Job, or set train.distributed.node_rank")
+        rank = int(index)
+    if rank >= distributed.nodes:
+        raise HospitalError(f"train.distributed: node rank {rank} is not below nodes ({distributed.nodes}): "
+                            "the Job's completions must equal the nodes")
+    return rank
+
+
+def launch_command(recipe_path: Path, watch_path: Path | None, distributed: DistributedTraining | None,
+                   cuda: bool) -> list[str]:
+    """The training command: `oumi train` (or the watched train) in one process, else Oumi's torchrun
+    launcher around it. On CPU the launched module is `stages.watched_train`, which joins the gloo
+    backend where Oumi 0.9's own train would ask for NCCL and a CUDA device."""
+    command = train_command(recipe_path, watch_path)
+    if distributed is None or distributed.world_size == 1:
+        return command
+    if not cuda:
+        command = [sys.executable, "-m", "model_hospital.stages.watched_train", "-c", str(recipe_path)]
+    return [sys.executable, "-m", "oumi", "distributed", "torchrun", *command[1:]]
+
+
+def rendezvous(distributed: DistributedTraining) -> tuple[str, int]:
+    """Node 0's host and port: the input's, else $MASTER_ADDR and $MASTER_PORT (the operator's Indexed Job
+    sets them), else this machine and torchrun's usual port."""
+    host = distributed.master_addr or os.environ.get("MASTER_ADDR") or "127.0.0.1"
+    port = distributed.master_port or os.environ.get("MASTER_PORT") or DEFAULT_MASTER_PORT
+    if not str(port).isdigit() or not 1024 <= int(port) <= 65535:
+        raise HospitalError(f"MASTER_PORT is {port!r}: give a port from 1024 to 65535 (train.distributed.master_port)")
+    return host, int(port)
+
+
+def launcher_environment(distributed: DistributedTraining, rank: int) -> dict[str, str]:
+    """What Oumi's torchrun launcher reads to place this node: it knows SkyPilot's variables (its local
+    detection needs CUDA), so the node speaks those. The launcher dials only the first host of
+    SKYPILOT_NODE_IPS and counts the list for the number of nodes."""
+    host, port = rendezvous(distributed)
+    return {"SKYPILOT_NODE_RANK": str(rank), "SKYPILOT_NODE_IPS": "\n".join([host] * distributed.nodes),
+            "SKYPILOT_NUM_GPUS_PER_NODE": str(distributed.processes_per_node), "MASTER_PORT": str(port)}
+
+
 def train_environment(config) -> dict[str, str]:
     """The environment of `oumi train`: no telemetry, no hub, and our reward functions for GRPO."""
     env = dict(os.environ)
     env.update({"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
                 "PYTHONUNBUFFERED": "1"})
+    # The launcher starts `torchrun` from PATH: this interpreter's.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     if str(config.training.trainer_type.name).endswith("GRPO") or any(
             d.dataset_name == "hospital_grpo_jsonl" for d in config.data.train.datasets):
         deps = Path(config.training.output_dir) / "oumi_extra_deps.txt"
@@ -193,9 +260,11 @@ def train_environment(config) -> dict[str, str]:
 
 
 def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
-                 base_reference: str | None = None, plan: dict | None = None, lineage: dict | None = None) -> dict:
+                 base_reference: str | None = None, plan: dict | None = None, lineage: dict | None = None,
+                 distributed: DistributedTraining | None = None) -> dict:
     """Runs `oumi train` on a recipe; returns the adapter (and merged model) folders, the seconds it took
-    and, for a watched recipe, what the watch chose.
+    and, for a watched recipe, what the watch chose. Distributed, this node runs Oumi's torchrun launcher;
+    a worker node (rank > 0) returns once its processes end, leaving the adapter to node 0.
 
     The adapter's hospital_base.json names its base, its recipe and, from the train stage,
     the plan (a retry reads the adjustments already made from it) and, when it started from
@@ -217,13 +286,20 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
         watch_path = adapter.parent / WATCH_SETTINGS_FILE
         watch_path.parent.mkdir(parents=True, exist_ok=True)
         watch_path.write_text(header.watch.model_dump_json(indent=1), encoding="utf-8")
-    resumed_from = usable_checkpoint(adapter, training_fingerprint(recipe_path, config), console)
-    command = train_command(recipe_path, watch_path)
+    rank = node_rank(distributed)
+    # Node 0 alone sorts the checkpoints: the others cannot start training before it joins the rendezvous.
+    resumed_from = usable_checkpoint(adapter, training_fingerprint(recipe_path, config), console) if rank == 0 else None
+    import torch
+
+    command = launch_command(recipe_path, watch_path, distributed, torch.cuda.is_available())
+    env = train_environment(config)
+    if command[1:5] == ["-m", "oumi", "distributed", "torchrun"]:
+        env.update(launcher_environment(distributed, rank))
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     console.print(f"running: {' '.join(command)}")
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, env=train_environment(config), bufsize=1) as process:
+                          text=True, env=env, bufsize=1) as process:
         steps = StepProgress(config.training.num_train_epochs, config.training.max_steps)
         for line in process.stdout:
             tail.append(line.rstrip())
@@ -234,6 +310,8 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     seconds = round(time.monotonic() - started, 1)
     if code != 0:
         raise RuntimeError(f"oumi train failed (exit {code}) on {recipe_path}; last lines:\n" + "\n".join(tail))
+    if rank > 0:
+        return {"adapter": str(adapter), "seconds": seconds, "resumed_from_step": None}
     if not (adapter / "adapter_config.json").is_file():
         raise RuntimeError(f"oumi train finished but left no adapter_config.json in {adapter}")
     base = base_reference or config.model.model_name

@@ -1,8 +1,10 @@
-"""`oumi train` with the training watch: `python -m model_hospital.stages.watched_train -c RECIPE --watch SETTINGS`.
+"""`oumi train` with what Oumi 0.9 lacks: `python -m model_hospital.stages.watched_train -c RECIPE [--watch SETTINGS]`.
 
-Oumi 0.9 takes no trainer callback from a config, so this runs the same steps as the
-`oumi train` command (load and validate the config, seed, `oumi.train.train`) with
-Oumi's callback builder wrapped to add one more: `WatchCallback`. At the start and at
+This runs the same steps as the `oumi train` command (load and validate the config,
+seed, `oumi.train.train`), with two additions. Under a distributed launcher on a machine
+without CUDA, the processes join a gloo process group and keep the model on the CPU
+(Oumi's own `init_distributed` asks for NCCL and a CUDA device). With `--watch`, Oumi's
+callback builder (it takes no trainer callback from a config) is wrapped to add one more: `WatchCallback`. At the start and at
 each of the trainer's evaluations (eval_strategy steps) it answers the validation
 prompts greedily with the model being trained, judges the answers with the offline
 judges, and stops training as `clinic.training_watch` decides. At the end it puts the
@@ -136,10 +138,31 @@ def read_prompts(settings: WatchSettings) -> tuple[list[dict], str | None]:
     return rows, None if rows else f"{path} holds no validation prompts"
 
 
+def gloo_on_cpu(oumi_train) -> bool:
+    """True when this is one process of several on a machine without CUDA: Oumi's train then joins a gloo
+    process group instead of its NCCL one."""
+    import torch
+    from oumi.core.distributed import get_device_rank_info
+
+    if torch.cuda.is_available() or get_device_rank_info().world_size <= 1:
+        return False
+
+    def init_gloo(backend: str = "gloo", timeout_minutes: float | None = None) -> None:
+        from datetime import timedelta
+
+        ranks = get_device_rank_info()
+        torch.distributed.init_process_group(
+            backend="gloo", rank=ranks.rank, world_size=ranks.world_size,
+            timeout=timedelta(minutes=timeout_minutes) if timeout_minutes is not None else None)
+
+    oumi_train.init_distributed = init_gloo
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model_hospital.stages.watched_train")
     parser.add_argument("-c", "--config", required=True, help="the recipe (an Oumi training config)")
-    parser.add_argument("--watch", required=True, help="the watch settings (JSON of api.stages.WatchSettings)")
+    parser.add_argument("--watch", help="the watch settings (JSON of api.stages.WatchSettings)")
     args = parser.parse_args(argv)
     import importlib
 
@@ -147,18 +170,21 @@ def main(argv: list[str] | None = None) -> int:
     from oumi.core.distributed import set_random_seeds
     from oumi.utils.torch_utils import device_cleanup, limit_per_process_memory
 
-    settings = WatchSettings.model_validate_json(Path(args.watch).read_text(encoding="utf-8"))
     config = TrainingConfig.from_yaml(args.config)
     config.finalize_and_validate()
-    prompts, reason = read_prompts(settings)
-    callback = WatchCallback(settings, prompts[:settings.max_prompts], Path(config.training.output_dir), reason)
     oumi_train = importlib.import_module("oumi.train")
-    build_callbacks = oumi_train.build_training_callbacks
+    if gloo_on_cpu(oumi_train):
+        config.model.device_map = "cpu"  # Oumi maps a distributed model to cuda:LOCAL_RANK otherwise
+    if args.watch:
+        settings = WatchSettings.model_validate_json(Path(args.watch).read_text(encoding="utf-8"))
+        prompts, reason = read_prompts(settings)
+        callback = WatchCallback(settings, prompts[:settings.max_prompts], Path(config.training.output_dir), reason)
+        build_callbacks = oumi_train.build_training_callbacks
 
-    def with_watch(*call_args, **call_kwargs):
-        return [*build_callbacks(*call_args, **call_kwargs), callback]
+        def with_watch(*call_args, **call_kwargs):
+            return [*build_callbacks(*call_args, **call_kwargs), callback]
 
-    oumi_train.build_training_callbacks = with_watch
+        oumi_train.build_training_callbacks = with_watch
     limit_per_process_memory()  # as `oumi train` does before and after training
     device_cleanup()
     set_random_seeds(config.training.seed, config.training.use_deterministic)
