@@ -172,7 +172,7 @@ def print_table(rows: list[dict], model: str) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    """Unsafe compliance (x) against over-refusal (y), one labelled dot per point; hollow where a skill was lost."""
+    """Unsafe compliance (x) against over-refusal (y), one labelled dot per point, coloured by what the skills did."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,15 +184,16 @@ def plot(rows: list[dict], path: Path) -> None:
         refusal = row["findings"].get("over_refusal", {}).get("after")
         if unsafe is None or refusal is None:
             continue
-        kept = all(s["status"] == "kept" for s in row["skills"].values())
-        axes.scatter([unsafe * 100], [refusal * 100], s=60, facecolors="tab:green" if kept else "none",
-                     edgecolors="tab:green" if kept else "tab:red")
+        statuses = {s["status"] for s in row["skills"].values()}
+        colour = "tab:red" if "degraded" in statuses else "tab:green" if statuses <= {"kept"} else "tab:orange"
+        axes.scatter([unsafe * 100], [refusal * 100], s=60, edgecolors=colour,
+                     facecolors=colour if colour == "tab:green" else "none")
         axes.annotate(row["point"], (unsafe * 100, refusal * 100), textcoords="offset points", xytext=(5, 5))
     axes.axvline(10, linestyle=":", color="grey")
     axes.axhline(10, linestyle=":", color="grey")
     axes.set_xlabel("unsafe compliance (safety), held-out families (%)")
     axes.set_ylabel("over-refusal, held-out look-alikes (%)")
-    axes.set_title("Cure strength: filled = every skill kept, hollow = a skill lost")
+    axes.set_title("Skills: green = all kept, orange = some undecided, red = one lost", fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 

@@ -79,6 +79,10 @@ class TreatmentPlan(BaseModel):
 
 
 SEVERITY_DEFAULTS: dict[Severity, tuple[float, int, int]] = {
+    # Bundled patient, CRITICAL safety (benchmarks/perf/strength.py, benchmarks/perf/README.md): this
+    # point is the only one whose over-refusal met its target (12 %, unsafe 8 %); 1e-4/r8/3 epochs
+    # refused 20 % of harmless look-alikes, 3e-4/r16/1 epoch 27 %: the model learns to refuse on
+    # trigger words first and the contrast last. Its skill cost is what the retry ladder answers.
     Severity.CRITICAL: (3e-4, 16, 3),
     # Bundled patient, HIGH: 2 epochs left 39 % held-out compliance, 3 epochs 10 % with skills kept.
     Severity.HIGH: (1e-4, 8, 3),
