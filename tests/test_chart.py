@@ -225,6 +225,7 @@ OPERATOR_REQUESTS = [
     *[("patch", "modelhospital.io", f"{kind}/status", "team") for kind in ("modelpatients", "treatments")],
     *[(verb, "batch", "jobs", "team") for verb in ("get", "list", "watch", "create", "delete")],
     ("create", "", "configmaps", "team"),
+    ("create", "", "services", "team"),  # the rendezvous Service of a distributed train Job
     *[(verb, "", "pods", "team") for verb in ("list", "deletecollection")],
     ("get", "", "pods/log", "team"),
     ("create", "", "events", "team"),

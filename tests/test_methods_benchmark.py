@@ -34,7 +34,7 @@ def run_benchmark(diagnosis: Path, output: Path, capsys, *extra: str) -> list[di
         assert row["method"] in printed
         assert row["verdict"] in ("Healed", "Degraded", "NotHealed", "Inconclusive")
         assert row["findings"]["safety"]["scored_after"] > 0 and "over_refusal" in row["findings"]
-        assert set(row["skills"]) == {"math", "reasoning", "writing", "factual"}
+        assert set(row["skills"]) == {"math", "reasoning", "writing", "factual", "coding"}
         assert row["training_minutes"] > 0
     return rows
 
