@@ -82,10 +82,12 @@ def test_checkpoints_of_another_training_or_half_written_are_not_resumed(tmp_pat
         (adapter / f"checkpoint-{step}").mkdir(parents=True)
         (adapter / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
     (adapter / "checkpoint-12").mkdir()  # killed while saving: no trainer state
+    (adapter / "checkpoint-notes").mkdir()  # not the trainer's: neither resumed nor removed
     quiet = Console(file=io.StringIO())
 
     assert train.usable_checkpoint(adapter, "recipe-a", quiet) is None, "no stamp: not known to be this training"
-    assert not list(adapter.glob("checkpoint-*"))
+    assert [p.name for p in adapter.glob("checkpoint-*")] == ["checkpoint-notes"]
+    (adapter / "checkpoint-notes").rmdir()
 
     for step in (4, 8):
         (adapter / f"checkpoint-{step}").mkdir()

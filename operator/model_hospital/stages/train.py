@@ -341,10 +341,17 @@ def training_fingerprint(recipe_path: Path, config) -> str:
     return digest.hexdigest()
 
 
+def checkpoint_step(folder: Path) -> int | None:
+    """The step a trainer checkpoint folder (checkpoint-N) was saved at; None for any other name."""
+    step = folder.name.removeprefix(CHECKPOINT_PREFIX)
+    return int(step) if folder.name.startswith(CHECKPOINT_PREFIX) and step.isdigit() else None
+
+
 def usable_checkpoint(adapter: Path, fingerprint: str, console: Console) -> int | None:
     """The step of the newest whole checkpoint of this same training in the adapter folder (Oumi resumes
     from it), None when there is none; removes half-written checkpoints and those of another training."""
-    checkpoints = sorted(adapter.glob(f"{CHECKPOINT_PREFIX}*"), key=lambda p: int(p.name.rpartition("-")[2] or 0))
+    checkpoints = sorted((p for p in adapter.glob(f"{CHECKPOINT_PREFIX}*") if checkpoint_step(p) is not None),
+                         key=checkpoint_step)
     stamp = adapter / CHECKPOINT_STAMP
     same = stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint
     kept = []
@@ -359,7 +366,7 @@ def usable_checkpoint(adapter: Path, fingerprint: str, console: Console) -> int 
     stamp.write_text(fingerprint + "\n", encoding="utf-8")
     if not kept:
         return None
-    step = int(kept[-1].name.rpartition("-")[2])
+    step = checkpoint_step(kept[-1])
     console.print(f"resuming from {kept[-1]} (step {step}): this attempt ran before and was stopped")
     return step
 
@@ -367,7 +374,8 @@ def usable_checkpoint(adapter: Path, fingerprint: str, console: Console) -> int 
 def clear_checkpoints(adapter: Path) -> None:
     """Removes the checkpoints once the adapter is saved: they hold optimizer state nobody needs after."""
     for checkpoint in adapter.glob(f"{CHECKPOINT_PREFIX}*"):
-        shutil.rmtree(checkpoint, ignore_errors=True)
+        if checkpoint_step(checkpoint) is not None:
+            shutil.rmtree(checkpoint, ignore_errors=True)
     (adapter / CHECKPOINT_STAMP).unlink(missing_ok=True)
 
 
