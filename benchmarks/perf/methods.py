@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+from verification_figures import percent, verification_figures
+
 METHODS = ("sft", "dpo", "sft_dpo", "grpo")
 TINY = "bundled:tiny-random-llama"
 
@@ -114,24 +116,9 @@ def train_method(method: str, trained: dict, diagnosis: str, output: Path, args,
 
 def figures(method: str, trained: dict, verification_path: Path) -> dict:
     """One method's row: held-out failure rates, over-refusal, skill changes, minutes, verdict."""
-    from model_hospital.clinic.verification import Verification
-
-    verification = Verification.model_validate_json(verification_path.read_text(encoding="utf-8"))
-    findings = {finding.value: {"before": comparison.before.failure_rate, "after": comparison.after.failure_rate,
-                                "scored_before": comparison.before.scored, "scored_after": comparison.after.scored,
-                                "status": comparison.status}
-                for finding, comparison in verification.findings.items()}
-    skills = {domain: {"before": s.before.accuracy, "after": s.after.accuracy, "delta": s.accuracy_delta,
-                       "items": s.items, "status": s.status}
-              for domain, s in verification.skills.items()}
     watched = trained.get("watch") or {}
-    return {"method": method, "verdict": verification.verdict, "findings": findings, "skills": skills,
-            "training_minutes": round(trained["seconds"] / 60, 2), "chosen_step": watched.get("chosen_step"),
-            "verification": str(verification_path)}
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+    return {"method": method, **verification_figures(verification_path),
+            "training_minutes": round(trained["seconds"] / 60, 2), "chosen_step": watched.get("chosen_step")}
 
 
 def print_table(rows: list[dict], model: str) -> None:
@@ -148,10 +135,10 @@ def print_table(rows: list[dict], model: str) -> None:
         cells = [row["method"]]
         for name in findings:
             found = row["findings"].get(name)
-            cells.append(f"{_percent(found['after'])} ({found['scored_after']})" if found else "-")
+            cells.append(f"{percent(found['after'])} ({found['scored_after']})" if found else "-")
         for domain in domains:
             skill = row["skills"].get(domain)
-            cells.append(f"{skill['delta']:+.0%}" if skill and skill["delta"] is not None else "-")
+            cells.append(f"{skill['accuracy_delta']:+.0%}" if skill and skill["accuracy_delta"] is not None else "-")
         cells += [f"{row['training_minutes']:.1f}", row["verdict"]]
         table.add_row(*cells)
     Console(width=160).print(table)

@@ -27,6 +27,8 @@ import os
 import sys
 from pathlib import Path
 
+from verification_figures import percent, verification_figures
+
 DEFAULT_POINTS = (
     "gentle:learning_rate=1e-4,lora_r=8,lora_alpha=16,num_train_epochs=3",
     "short:learning_rate=3e-4,lora_r=16,lora_alpha=32,num_train_epochs=1",
@@ -119,28 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def figures(name: str, overrides: dict, seconds: float | None, verification_path: Path) -> dict:
     """One point's row, read from its verification.json."""
-    from model_hospital.clinic.verification import Verification
-
-    verification = Verification.model_validate_json(verification_path.read_text(encoding="utf-8"))
-    findings = {finding.value: {"before": c.before.failure_rate, "after": c.after.failure_rate,
-                                "failed_after": c.after.failures, "scored_after": c.after.scored, "status": c.status}
-                for finding, c in verification.findings.items()}
-    skills = {domain: {"accuracy_before": s.before.accuracy, "accuracy_after": s.after.accuracy,
-                       "accuracy_delta": s.accuracy_delta, "nll_delta": s.nll_delta, "nll_margin": s.nll_margin,
-                       "nll_delta_interval": s.nll_delta_interval, "status": s.status}
-              for domain, s in verification.skills.items()}
-    degenerate = verification.degenerate
-    return {"point": name, "overrides": overrides, "verdict": verification.verdict, "findings": findings,
-            "skills": skills,
-            "degenerate": None if degenerate is None else {"before": degenerate.before.failures,
-                                                            "after": degenerate.after.failures,
-                                                            "status": degenerate.status},
-            "training_minutes": None if seconds is None else round(seconds / 60, 1),
-            "verification": str(verification_path)}
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+    return {"point": name, "overrides": overrides, **verification_figures(verification_path),
+            "training_minutes": None if seconds is None else round(seconds / 60, 1)}
 
 
 def print_table(rows: list[dict], model: str) -> None:
@@ -157,7 +139,7 @@ def print_table(rows: list[dict], model: str) -> None:
         cells = [row["point"], ",".join(f"{k}={v}" for k, v in row["overrides"].items()) or "(as run)"]
         for name in findings:
             found = row["findings"].get(name)
-            cells.append(f"{_percent(found['after'])} ({found['failed_after']}/{found['scored_after']})" if found else "-")
+            cells.append(f"{percent(found['after'])} ({found['failed_after']}/{found['scored_after']})" if found else "-")
         for domain in domains:
             skill = row["skills"].get(domain)
             if not skill or skill["accuracy_delta"] is None:
