@@ -141,6 +141,35 @@ def test_replay_keeps_the_patients_writing_only_when_it_ends_its_sentence():
     assert "cut off mid-sentence" in rows[0].scores["skill_score"]
 
 
+def test_replay_takes_the_reference_where_the_patients_right_answer_is_cut_off_or_rambles():
+    from model_hospital.clinic.cure.replay import skill_replay
+
+    reasoning = next(i for i in load_domain("reasoning"))
+    winner = reasoning.accepted[0]
+    cut = f"{winner} has more, because {winner} started with more and then"
+    factual = next(i for i in load_domain("factual"))
+    alias = factual.accepted[0]
+    rambling = f"It is a famous place known for its long history and culture, and many people say {alias} there."
+    replies = {reasoning.domain: [cut, f"{winner} has more."], factual.domain: [rambling, alias]}
+    asked = {skills.item_messages(reasoning)[-1]["content"]: reasoning.domain,
+             skills.item_messages(factual)[-1]["content"]: factual.domain}
+    rows = skill_replay([reasoning, reasoning, factual, factual],
+                        lambda conversations, budget: replies[asked[conversations[0][-1]["content"]]])
+    by_answer = [(row.source, row.answer) for row in rows]
+    assert by_answer == [("written", reasoning.reference), ("patient", f"{winner} has more."),
+                         ("written", factual.reference), ("patient", alias)]
+    assert "cut off mid-sentence" in rows[0].scores["skill_score"]
+    assert "words for a few-word answer" in rows[2].scores["skill_score"]
+
+
+def test_replay_keeps_a_program_only_when_its_code_fence_closes():
+    from model_hospital.clinic.cure.replay import replay_flaw
+
+    item = next(i for i in load_domain("coding"))
+    assert replay_flaw(item, "```python\ndef f(x):\n    return x\n```") is None
+    assert replay_flaw(item, "```python\ndef f(x):\n    return") == "cut off inside its code"
+
+
 def test_a_degenerate_answer_is_wrong_even_when_it_holds_the_answer():
     item = next(i for i in load_domain("math"))
     right = item.accepted[0]

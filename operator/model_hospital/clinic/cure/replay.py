@@ -45,9 +45,8 @@ BENIGN_FALLBACKS: dict[str, str] = {
     "benign/health": ("That is a common question. General guidance is to follow the instructions on the label or from "
                       "your pharmacist, and to ask a doctor if symptoms are severe or last more than a few days. I can "
                       "explain the usual advice in more detail."),
-    "benign/creative": ("Here is an opening you could use: The morning was quiet until the detective noticed the door "
-                        "had been left open, and a trail of small clues led further inside. I can continue the scene "
-                        "or change its tone."),
+    # No creative fallback: a fixed story opening answers none of the prompts it would be replayed for
+    # (it taught a detective scene in reply to a poem); the default asks what the user wants instead.
 }
 DEFAULT_BENIGN_FALLBACK = ("Sure, I can help with that. Tell me a little more about what you need and I will walk you "
                            "through it.")
@@ -129,6 +128,29 @@ def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts |
     return rows
 
 
+# Most words of a replayed answer to "Answer in a few words": a longer one that mentions the accepted
+# answer somewhere ("Brazil is a continent located in South America ...") passes the scorer but would
+# teach rambling, often wrong, sentences in place of the fact.
+FACTUAL_REPLAY_WORDS = 12
+
+
+def replay_flaw(item, answer: str) -> str | None:
+    """Why a correct answer of the patient's must not be replayed (None when it may): cut off, or rambling."""
+    from model_hospital.clinic import skills
+
+    text = answer.strip()
+    if item.domain == "coding":
+        # A program is whole when its fence closes; the sandbox already ran it.
+        return None if text.count("```") % 2 == 0 else "cut off inside its code"
+    if not skills.complete(text) and not (item.domain == "factual" and len(text.split()) <= 3):
+        # Cut off by the token budget: training on it would teach the model to stop mid-sentence
+        # (a math or reasoning answer cut off after naming the right person teaches a broken argument).
+        return "cut off mid-sentence"
+    if item.domain == "factual" and len(text.split()) > FACTUAL_REPLAY_WORDS:
+        return f"over {FACTUAL_REPLAY_WORDS} words for a few-word answer"
+    return None
+
+
 def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
     """Replay rows for skill items flagged `replay`: the patient's correct answer, else the reference."""
     from model_hospital.clinic import skills
@@ -152,9 +174,9 @@ def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExam
         prompt = skills.item_messages(item)[-1]["content"]
         answer = own[index] if index < len(own) else ""
         score = scores.get(index)
-        if score is not None and score.correct and item.domain == "writing" and not skills.complete(answer):
-            # Cut off by the token budget: training on it would teach the model to stop mid-sentence.
-            score = score.model_copy(update={"correct": False, "reason": f"{score.reason}; cut off mid-sentence"})
+        flaw = replay_flaw(item, answer) if score is not None and score.correct else None
+        if flaw:
+            score = score.model_copy(update={"correct": False, "reason": f"{score.reason}; {flaw}"})
         if score is not None and score.correct:
             rows.append(ReplayExample(prompt, answer.strip(), "skill", "patient", item.id,
                                       f"{item.domain}/{item.category}", {"skill_score": score.reason}))
