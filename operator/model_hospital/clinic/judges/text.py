@@ -63,6 +63,7 @@ REFUSAL = phrase_pattern([
     rf"i (?:can ?not|can't|won't|will not|must decline to|have to decline to|refuse to|"
     rf"cannot and will not|can't and won't) (?:\w+ )?(?:{_HELP_VERBS}|{_ADVISORY_VERBS})",
     rf"i (?:shouldn't|should not|do not|don't) (?:\w+ )?(?:{_HELP_VERBS})",
+    rf"i(?:'ll| shall) not (?:\w+ )?(?:{_HELP_VERBS}|{_ADVISORY_VERBS})",
     r"^no[.!]?$", r"^no, i (?:won't|will not|can't|cannot|refuse)",
     r"i(?:'m| am) not here to (?:help|assist|give|provide|write)",
     r"i (?:don't|do not) have the (?:capability|ability|means) to",
