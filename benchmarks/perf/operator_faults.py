@@ -32,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,21 +164,13 @@ class FaultRun:
 
     def _failing(self, method: str, path: str, status: int, count: int) -> None:
         """The next `count` requests `method path` answer `status` (nothing is stored)."""
-        remaining = [count]
-
-        def next_ones(request) -> bool:  # kmock may ask more than once per request: at most `count` either way
-            if remaining[0] > 0:
-                remaining[0] -= 1
-                return True
-            return False
-
-        def react() -> None:
-            self.bench.cluster.api[f"{method.lower()} {path}"][next_ones] << status
-        self.bench.cluster.call(react)
+        self.bench.cluster.call(self.bench.cluster.api.fail_next, method, path, status, count)
 
     def inject(self) -> None:
         """One fault, chosen at random."""
         kind = self.chooser.choice(self.kinds)
+        if kind == "operator" and not self.operator_up():
+            return  # killed again before it answered its probe, it would never do any work (a kubelet backs off too)
         jobs_path = f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs"
         if kind == "job-500":
             self._failing("POST", jobs_path, 500, self.chooser.randint(1, 3))
@@ -190,6 +183,14 @@ class FaultRun:
         else:
             self.kill_operator()
         self.faults[kind] += 1
+
+    def operator_up(self) -> bool:
+        """Whether the running operator has started (answers its health probe)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.bench.health_port}/healthz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def kill_operator(self) -> None:
         process = self.bench.process
@@ -222,6 +223,27 @@ class FaultRun:
             diagnosed = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
             return (phase if phase in ("Diagnosed", "Failed") else None), diagnosed.get("message", "")
         return status.get("verdict"), status.get("message", "")
+
+    def stage_jobs(self, owner: str) -> list[str]:
+        """One line per Job of an owner (and its pods): where it stands, to say why an object did not end."""
+        def listing() -> list[str]:
+            api, found = self.bench.cluster.api, []
+            for (resource, namespace, name), stored in sorted(api._objects.items(), key=lambda item: str(item[0])):
+                if resource.plural != "jobs" or stored.deleted or not name.startswith(f"{owner}-"):
+                    continue
+                status = stored.raw.get("status") or {}
+                ended = [c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"]
+                pods = [(pod.raw.get("status") or {}).get("phase") for (res, _, pod_name), pod in api._objects.items()
+                        if res.plural == "pods" and not pod.deleted and pod_name.startswith(f"{name}-")]
+                found.append(f"{name}: active {status.get('active')} {ended or 'no condition'}, pods {pods}")
+            events = sorted((event.raw.get("metadata", {}).get("resourceVersion", ""), event.raw.get("reason"),
+                             event.raw.get("message", "")[:200])
+                            for (resource, _, _), event in api._objects.items()
+                            if resource.plural == "events" and not event.deleted
+                            and (event.raw.get("involvedObject") or {}).get("name") == owner)
+            found += [f"event {reason}: {message}" for _, reason, message in sorted(events, key=lambda e: int(e[0] or 0))]
+            return found
+        return self.bench.cluster.call(listing)
 
     def objects(self) -> list[tuple[str, str]]:
         return [("ModelPatient", name) for name in self.plan.patients] + [("Treatment", name) for name in self.plan.treatments]
@@ -261,7 +283,8 @@ def figures(faults: FaultRun, deleted: set[str]) -> dict[str, Any]:
         state, message = faults.state(kind, name)
         expected = plan.expected(kind, name) if name not in plan.deleted or name in deleted else "Diagnosed"
         if state != expected or (name in deleted and "removed" not in message):
-            wrong[f"{kind} {name}"] = f"{state} (expected {expected}): {message[:160]}"
+            wrong[f"{kind} {name}"] = f"{state} (expected {expected}): {message[:160]}; Jobs: " + (
+                "; ".join(faults.stage_jobs(name)) or "none")
     created = collections.Counter(obj["metadata"]["name"] for stamp, plural, event, obj in faults.bench.tap._events
                                   if plural == "jobs" and event == "ADDED")
     runs = collections.Counter(line.strip() for line in faults.stub_log.read_text().splitlines() if line.strip())
@@ -275,6 +298,7 @@ def figures(faults: FaultRun, deleted: set[str]) -> dict[str, Any]:
         "stages_run_twice": sorted(run for run, count in runs.items() if count > 1),
         "lost": sorted(owner for owner in finished_owners
                        if any(key.endswith(f" {owner}") for key in wrong)),
+        "runner_errors": len(faults.runner.errors) if faults.runner else 0,
     }
 
 
@@ -287,6 +311,7 @@ def report(found: dict[str, Any]) -> bool:
     print(f"duplicate Jobs:         {len(found['duplicate_jobs'])} {found['duplicate_jobs'] or ''}")
     print(f"stages run twice:       {len(found['stages_run_twice'])} {found['stages_run_twice'] or ''}")
     print(f"lost results:           {len(found['lost'])} {found['lost'] or ''}")
+    print(f"stub kubelet errors:    {found['runner_errors']} (API requests it could not make, e.g. timed out)")
     return found["right"] == found["objects"] and not found["duplicate_jobs"] and not found["lost"] \
         and not found["stages_run_twice"]
 
