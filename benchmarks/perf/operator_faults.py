@@ -299,12 +299,17 @@ def figures(faults: FaultRun, deleted: set[str]) -> dict[str, Any]:
         "lost": sorted(owner for owner in finished_owners
                        if any(key.endswith(f" {owner}") for key in wrong)),
         "runner_errors": len(faults.runner.errors) if faults.runner else 0,
+        "api_faults_answered": faults.bench.cluster.call(lambda: faults.bench.cluster.api.failures_answered),
+        "oom_retried": sorted(owner for owner in plan.oom if any(name.startswith(f"{owner}-") and name.endswith("-r1")
+                                                                 for name in created)),
     }
 
 
 def report(found: dict[str, Any]) -> bool:
     """Prints the figures; True when the goal is met."""
     print(f"faults injected:        {sum(found['faults'].values())} {found['faults']}")
+    print(f"API answers faulted:    {found['api_faults_answered']} (500s and 409s the operator actually got)")
+    print(f"OOM kills retried:      {len(found['oom_retried'])} with more memory {found['oom_retried']}")
     print(f"objects right:          {found['right']} of {found['objects']}")
     for name, why in found["wrong"].items():
         print(f"    {name}: {why}")

@@ -233,6 +233,7 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
     _pod_logs: dict = attrs.field(factory=dict, init=False)
     _discovery_generation: int = attrs.field(default=0, init=False)
     _failures: list = attrs.field(factory=list, init=False)  # [method, path, status, remaining] (fail_next)
+    failures_answered: int = attrs.field(default=0, init=False)  # requests answered by a planned failure
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -1107,6 +1108,7 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
         for planned in self._failures:
             if planned[0] == method and planned[1] == path and planned[3] > 0:
                 planned[3] -= 1
+                self.failures_answered += 1
                 self._failures = [item for item in self._failures if item[3] > 0]
                 reason = {409: "AlreadyExists", 500: "InternalError", 503: "ServiceUnavailable"}.get(planned[2], "Unknown")
                 return ApiError(planned[2], reason, f"injected fault: {method} {path} answers {planned[2]}")
