@@ -121,6 +121,19 @@ def documents(plan: Plan) -> list[dict[str, Any]]:
     return found
 
 
+PLURALS = {"ModelPatient": "modelpatients", "Treatment": "treatments"}
+
+
+def end_of(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
+    """(terminal state or None while it runs, message) of one object."""
+    status = body.get("status") or {}
+    if kind == "ModelPatient":
+        phase = status.get("phase")
+        diagnosed = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
+        return (phase if phase in ("Diagnosed", "Failed") else None), diagnosed.get("message", "")
+    return status.get("verdict"), status.get("message", "")
+
+
 class FaultRun:
     """The bench of operator_scale plus a stub kubelet, and the faults it injects."""
 
@@ -139,7 +152,7 @@ class FaultRun:
         (stub_bin / "hospital").chmod(0o755)
         plan_file = self.workdir / "plan.json"
         plan_file.write_text(json.dumps({name: {"oom": stage} for name, stage in self.plan.oom.items()}
-                                        | {name: {"sleep": 4.0} for name in self.plan.deleted}))
+                                        | {name: {"sleep": 8.0} for name in self.plan.deleted}))
         self.stub_log.write_text("")
         os.environ.update(FAULTS_PLAN=str(plan_file), FAULTS_LOG=str(self.stub_log))
         cluster = self.bench.cluster
@@ -212,17 +225,14 @@ class FaultRun:
 
     # --- outcome ---
 
-    def state(self, kind: str, name: str) -> tuple[str | None, str]:
-        """(terminal state or None while it runs, message) of one object."""
-        plural = "modelpatients" if kind == "ModelPatient" else "treatments"
-        body = self.bench.cluster.call(self.bench.cluster.api.get_object, f"modelhospital.io/v1alpha1/{plural}",
-                                       NAMESPACE, name) or {}
-        status = body.get("status") or {}
-        if kind == "ModelPatient":
-            phase = status.get("phase")
-            diagnosed = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
-            return (phase if phase in ("Diagnosed", "Failed") else None), diagnosed.get("message", "")
-        return status.get("verdict"), status.get("message", "")
+    def states(self) -> dict[tuple[str, str], tuple[str | None, str]]:
+        """(terminal state or None while it runs, message) of every object, read in one call to the API's loop."""
+        api = self.bench.cluster.api
+
+        def read() -> dict[tuple[str, str], dict[str, Any]]:
+            return {(kind, name): api.get_object(f"modelhospital.io/v1alpha1/{PLURALS[kind]}", NAMESPACE, name) or {}
+                    for kind, name in self.objects()}
+        return {key: end_of(key[0], body) for key, body in self.bench.cluster.call(read).items()}
 
     def stage_jobs(self, owner: str) -> list[str]:
         """One line per Job of an owner (and its pods): where it stands, to say why an object did not end."""
@@ -249,7 +259,7 @@ class FaultRun:
         return [("ModelPatient", name) for name in self.plan.patients] + [("Treatment", name) for name in self.plan.treatments]
 
     def all_ended(self) -> bool:
-        return all(self.state(kind, name)[0] for kind, name in self.objects())
+        return all(state for state, _ in self.states().values())
 
 
 def run(patients: int, treatments: int, seed: int, timeout: float, workdir: pathlib.Path,
@@ -279,8 +289,7 @@ def run(patients: int, treatments: int, seed: int, timeout: float, workdir: path
 def figures(faults: FaultRun, deleted: set[str]) -> dict[str, Any]:
     plan = faults.plan
     wrong = {}
-    for kind, name in faults.objects():
-        state, message = faults.state(kind, name)
+    for (kind, name), (state, message) in faults.states().items():
         expected = plan.expected(kind, name) if name not in plan.deleted or name in deleted else "Diagnosed"
         if state != expected or (name in deleted and "removed" not in message):
             wrong[f"{kind} {name}"] = f"{state} (expected {expected}): {message[:160]}; Jobs: " + (
