@@ -16,6 +16,11 @@ Healed; Failed, saying so, for those whose running Job was deleted by hand); Job
 created twice under one name; stages that ran twice (beyond an OOM retry); and
 results lost (a stage that finished while its object did not end right). Goal:
 every object right, 0 duplicates, 0 lost. tests/test_fault_run.py runs a small one.
+
+API faults go through `LoopbackKubeAPI.fail_next` (constant time per request; a kmock
+reaction re-filters the whole request log on every request and slows the API down as
+the run goes on). The operator is killed only once it answers its health probe, so
+each of its lives does some work.
 """
 
 from __future__ import annotations
