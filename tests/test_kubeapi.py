@@ -349,6 +349,20 @@ def test_user_reactions_still_come_first_for_fault_injection(tmp_path):
         assert requests.get(faulty.url + "/api/v1/namespaces/default/secrets").status_code == 200
 
 
+def test_planned_failures_answer_the_next_requests_only_and_store_nothing(tmp_path):
+    with LoopbackCluster(tmp_path) as faulty:
+        path = "/api/v1/namespaces/default/configmaps"
+        for _ in range(50):  # a long request log must not make them slower or spend them on old requests
+            requests.get(faulty.url + path)
+        faulty.call(faulty.api.fail_next, "POST", path, 500, 2)
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}}
+        assert requests.get(faulty.url + path).status_code == 200  # another verb goes through
+        answers = [requests.post(faulty.url + path, json=body) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [500, 500, 201]
+        assert answers[0].json()["reason"] == "InternalError"
+        assert [item["metadata"]["name"] for item in requests.get(faulty.url + path).json()["items"]] == ["cm"]
+
+
 def test_selectors_and_printer_paths_read_like_the_apiserver():
     pod = {"metadata": {"name": "p", "labels": {"app": "hospital", "tier": "worker"}},
            "status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "Done", "status": "True"}]}}

@@ -305,6 +305,38 @@ def test_a_stage_job_removed_after_it_ran_is_not_run_again(settings):
     assert status["verdict"] == "Failed" and "removed" in find_condition(status["conditions"], "Failed")["message"]
 
 
+def test_a_checkup_job_seen_running_then_removed_is_not_made_again(settings):
+    """The fault run found it: an operator killed between creating the Job and recording it; the next one saw
+    the Job run, then it was deleted by hand; the patient took that for a Job never made and ran the stage twice."""
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    reconcile_patient(cluster, settings)
+    cluster.obj(PATIENTS, "llama")["status"]["checkup"].pop("created")  # killed before it recorded the create
+    running(cluster, "llama-checkup-1")
+    reconcile_patient(cluster, settings)  # the next operator sees the Job running
+    cluster.jobs.clear()  # deleted by hand
+    for _ in range(2):
+        reconcile_patient(cluster, settings)
+    status = status_of(cluster, PATIENTS, "llama")
+    assert cluster.created_jobs == ["llama-checkup-1"]
+    assert status["phase"] == "Failed" and "removed" in find_condition(status["conditions"], "Diagnosed")["message"]
+
+
+def test_a_job_that_succeeded_but_whose_pods_are_gone_is_not_run_again(settings):
+    """The fault run found it: a Job deleted by hand just as it succeeded; the operator still had the Complete Job
+    (from its watch) but its pods were collected: that is a result lost, not a crash to retry."""
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    reconcile_patient(cluster, settings)
+    cluster.finish("llama-checkup-1", summary("diagnose", "/a", **DIAGNOSIS))
+    cluster.pods.clear()  # collected with the Job, which the operator still sees
+    for _ in range(2):
+        reconcile_patient(cluster, settings)
+    status = status_of(cluster, PATIENTS, "llama")
+    assert cluster.created_jobs == ["llama-checkup-1"]
+    assert status["phase"] == "Failed" and "removed" in find_condition(status["conditions"], "Diagnosed")["message"]
+
+
 def test_a_job_ttl_shorter_than_the_operator_can_read_is_refused():
     from model_hospital.errors import HospitalError
 

@@ -16,6 +16,11 @@ Healed; Failed, saying so, for those whose running Job was deleted by hand); Job
 created twice under one name; stages that ran twice (beyond an OOM retry); and
 results lost (a stage that finished while its object did not end right). Goal:
 every object right, 0 duplicates, 0 lost. tests/test_fault_run.py runs a small one.
+
+API faults go through `LoopbackKubeAPI.fail_next` (constant time per request; a kmock
+reaction re-filters the whole request log on every request and slows the API down as
+the run goes on). The operator is killed only once it answers its health probe, so
+each of its lives does some work.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +126,19 @@ def documents(plan: Plan) -> list[dict[str, Any]]:
     return found
 
 
+PLURALS = {"ModelPatient": "modelpatients", "Treatment": "treatments"}
+
+
+def end_of(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
+    """(terminal state or None while it runs, message) of one object."""
+    status = body.get("status") or {}
+    if kind == "ModelPatient":
+        phase = status.get("phase")
+        diagnosed = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
+        return (phase if phase in ("Diagnosed", "Failed") else None), diagnosed.get("message", "")
+    return status.get("verdict"), status.get("message", "")
+
+
 class FaultRun:
     """The bench of operator_scale plus a stub kubelet, and the faults it injects."""
 
@@ -138,7 +157,7 @@ class FaultRun:
         (stub_bin / "hospital").chmod(0o755)
         plan_file = self.workdir / "plan.json"
         plan_file.write_text(json.dumps({name: {"oom": stage} for name, stage in self.plan.oom.items()}
-                                        | {name: {"sleep": 4.0} for name in self.plan.deleted}))
+                                        | {name: {"sleep": 8.0} for name in self.plan.deleted}))
         self.stub_log.write_text("")
         os.environ.update(FAULTS_PLAN=str(plan_file), FAULTS_LOG=str(self.stub_log))
         cluster = self.bench.cluster
@@ -163,21 +182,13 @@ class FaultRun:
 
     def _failing(self, method: str, path: str, status: int, count: int) -> None:
         """The next `count` requests `method path` answer `status` (nothing is stored)."""
-        remaining = [count]
-
-        def next_ones(request) -> bool:  # kmock may ask more than once per request: at most `count` either way
-            if remaining[0] > 0:
-                remaining[0] -= 1
-                return True
-            return False
-
-        def react() -> None:
-            self.bench.cluster.api[f"{method.lower()} {path}"][next_ones] << status
-        self.bench.cluster.call(react)
+        self.bench.cluster.call(self.bench.cluster.api.fail_next, method, path, status, count)
 
     def inject(self) -> None:
         """One fault, chosen at random."""
         kind = self.chooser.choice(self.kinds)
+        if kind == "operator" and not self.operator_up():
+            return  # killed again before it answered its probe, it would never do any work (a kubelet backs off too)
         jobs_path = f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs"
         if kind == "job-500":
             self._failing("POST", jobs_path, 500, self.chooser.randint(1, 3))
@@ -190,6 +201,14 @@ class FaultRun:
         else:
             self.kill_operator()
         self.faults[kind] += 1
+
+    def operator_up(self) -> bool:
+        """Whether the running operator has started (answers its health probe)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.bench.health_port}/healthz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def kill_operator(self) -> None:
         process = self.bench.process
@@ -211,23 +230,41 @@ class FaultRun:
 
     # --- outcome ---
 
-    def state(self, kind: str, name: str) -> tuple[str | None, str]:
-        """(terminal state or None while it runs, message) of one object."""
-        plural = "modelpatients" if kind == "ModelPatient" else "treatments"
-        body = self.bench.cluster.call(self.bench.cluster.api.get_object, f"modelhospital.io/v1alpha1/{plural}",
-                                       NAMESPACE, name) or {}
-        status = body.get("status") or {}
-        if kind == "ModelPatient":
-            phase = status.get("phase")
-            diagnosed = next((c for c in status.get("conditions") or [] if c.get("type") == "Diagnosed"), {})
-            return (phase if phase in ("Diagnosed", "Failed") else None), diagnosed.get("message", "")
-        return status.get("verdict"), status.get("message", "")
+    def states(self) -> dict[tuple[str, str], tuple[str | None, str]]:
+        """(terminal state or None while it runs, message) of every object, read in one call to the API's loop."""
+        api = self.bench.cluster.api
+
+        def read() -> dict[tuple[str, str], dict[str, Any]]:
+            return {(kind, name): api.get_object(f"modelhospital.io/v1alpha1/{PLURALS[kind]}", NAMESPACE, name) or {}
+                    for kind, name in self.objects()}
+        return {key: end_of(key[0], body) for key, body in self.bench.cluster.call(read).items()}
+
+    def stage_jobs(self, owner: str) -> list[str]:
+        """One line per Job of an owner (and its pods): where it stands, to say why an object did not end."""
+        def listing() -> list[str]:
+            api, found = self.bench.cluster.api, []
+            for (resource, namespace, name), stored in sorted(api._objects.items(), key=lambda item: str(item[0])):
+                if resource.plural != "jobs" or stored.deleted or not name.startswith(f"{owner}-"):
+                    continue
+                status = stored.raw.get("status") or {}
+                ended = [c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"]
+                pods = [(pod.raw.get("status") or {}).get("phase") for (res, _, pod_name), pod in api._objects.items()
+                        if res.plural == "pods" and not pod.deleted and pod_name.startswith(f"{name}-")]
+                found.append(f"{name}: active {status.get('active')} {ended or 'no condition'}, pods {pods}")
+            events = sorted((event.raw.get("metadata", {}).get("resourceVersion", ""), event.raw.get("reason"),
+                             event.raw.get("message", "")[:200])
+                            for (resource, _, _), event in api._objects.items()
+                            if resource.plural == "events" and not event.deleted
+                            and (event.raw.get("involvedObject") or {}).get("name") == owner)
+            found += [f"event {reason}: {message}" for _, reason, message in sorted(events, key=lambda e: int(e[0] or 0))]
+            return found
+        return self.bench.cluster.call(listing)
 
     def objects(self) -> list[tuple[str, str]]:
         return [("ModelPatient", name) for name in self.plan.patients] + [("Treatment", name) for name in self.plan.treatments]
 
     def all_ended(self) -> bool:
-        return all(self.state(kind, name)[0] for kind, name in self.objects())
+        return all(state for state, _ in self.states().values())
 
 
 def run(patients: int, treatments: int, seed: int, timeout: float, workdir: pathlib.Path,
@@ -257,11 +294,11 @@ def run(patients: int, treatments: int, seed: int, timeout: float, workdir: path
 def figures(faults: FaultRun, deleted: set[str]) -> dict[str, Any]:
     plan = faults.plan
     wrong = {}
-    for kind, name in faults.objects():
-        state, message = faults.state(kind, name)
+    for (kind, name), (state, message) in faults.states().items():
         expected = plan.expected(kind, name) if name not in plan.deleted or name in deleted else "Diagnosed"
         if state != expected or (name in deleted and "removed" not in message):
-            wrong[f"{kind} {name}"] = f"{state} (expected {expected}): {message[:160]}"
+            wrong[f"{kind} {name}"] = f"{state} (expected {expected}): {message[:160]}; Jobs: " + (
+                "; ".join(faults.stage_jobs(name)) or "none")
     created = collections.Counter(obj["metadata"]["name"] for stamp, plural, event, obj in faults.bench.tap._events
                                   if plural == "jobs" and event == "ADDED")
     runs = collections.Counter(line.strip() for line in faults.stub_log.read_text().splitlines() if line.strip())
@@ -275,18 +312,25 @@ def figures(faults: FaultRun, deleted: set[str]) -> dict[str, Any]:
         "stages_run_twice": sorted(run for run, count in runs.items() if count > 1),
         "lost": sorted(owner for owner in finished_owners
                        if any(key.endswith(f" {owner}") for key in wrong)),
+        "runner_errors": len(faults.runner.errors) if faults.runner else 0,
+        "api_faults_answered": faults.bench.cluster.call(lambda: faults.bench.cluster.api.failures_answered),
+        "oom_retried": sorted(owner for owner in plan.oom if any(name.startswith(f"{owner}-") and name.endswith("-r1")
+                                                                 for name in created)),
     }
 
 
 def report(found: dict[str, Any]) -> bool:
     """Prints the figures; True when the goal is met."""
     print(f"faults injected:        {sum(found['faults'].values())} {found['faults']}")
+    print(f"API answers faulted:    {found['api_faults_answered']} (500s and 409s the operator actually got)")
+    print(f"OOM kills retried:      {len(found['oom_retried'])} with more memory {found['oom_retried']}")
     print(f"objects right:          {found['right']} of {found['objects']}")
     for name, why in found["wrong"].items():
         print(f"    {name}: {why}")
     print(f"duplicate Jobs:         {len(found['duplicate_jobs'])} {found['duplicate_jobs'] or ''}")
     print(f"stages run twice:       {len(found['stages_run_twice'])} {found['stages_run_twice'] or ''}")
     print(f"lost results:           {len(found['lost'])} {found['lost'] or ''}")
+    print(f"stub kubelet errors:    {found['runner_errors']} (API requests it could not make, e.g. timed out)")
     return found["right"] == found["objects"] and not found["duplicate_jobs"] and not found["lost"] \
         and not found["stages_run_twice"]
 

@@ -232,6 +232,8 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
     _crd_resources: dict = attrs.field(factory=dict, init=False)
     _pod_logs: dict = attrs.field(factory=dict, init=False)
     _discovery_generation: int = attrs.field(default=0, init=False)
+    _failures: list = attrs.field(factory=list, init=False)  # [method, path, status, remaining] (fail_next)
+    failures_answered: int = attrs.field(default=0, init=False)  # requests answered by a planned failure
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -249,6 +251,9 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
     # ---- request entry -------------------------------------------------------------------
 
     async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        failure = self._planned_failure(request)
+        if failure is not None:
+            return aiohttp.web.json_response(failure.status(), status=failure.code)
         if self._payloads:
             try:
                 return await apps.RawHandler._handle(self, request)
@@ -1085,6 +1090,29 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
             queue.put_nowait(None)
 
     # ---- conveniences for tests --------------------------------------------------------------
+
+    def fail_next(self, method: str, path: str, code: int, count: int = 1) -> None:
+        """Answer the next `count` requests `METHOD path` (exact path) with a `code` Status, storing nothing.
+
+        Cheaper than a kmock reaction for a long fault run: a reaction's filter is matched
+        against every request ever logged, on every request, so it slows the server down as
+        the log grows; and a counting filter is spent on old requests before a new one.
+        """
+        self._failures.append([method.upper(), path.rstrip("/"), code, count])
+
+    def _planned_failure(self, request: rendering.Request) -> ApiError | None:
+        if not self._failures:
+            return None
+        method = str(request._raw_request.method if request._raw_request else request.method).upper()
+        path = request.url.path.rstrip("/")
+        for planned in self._failures:
+            if planned[0] == method and planned[1] == path and planned[3] > 0:
+                planned[3] -= 1
+                self.failures_answered += 1
+                self._failures = [item for item in self._failures if item[3] > 0]
+                reason = {409: "AlreadyExists", 500: "InternalError", 503: "ServiceUnavailable"}.get(planned[2], "Unknown")
+                return ApiError(planned[2], reason, f"injected fault: {method} {path} answers {planned[2]}")
+        return None
 
     def resource_version(self) -> int:
         """Return the latest resourceVersion the server handed out."""

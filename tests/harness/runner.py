@@ -215,7 +215,7 @@ class LocalRunner:
         self.errors: list[str] = []  # failures of the runner itself (not of the Jobs), for assertions
         self.rendezvous_ports: dict[str, int] = {}  # Job uid -> this machine's port for an Indexed Job's MASTER_PORT
         self.halted: set[str] = set()  # uids of Indexed Jobs that failed: their running pods are stopped
-        self.ended: set[str] = set()  # uids of Indexed Jobs run to the end: a late event of their run starts none
+        self.ended: set[str] = set()  # uids of Jobs run to the end: a late event or listing of their run starts none
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -349,6 +349,7 @@ class LocalRunner:
                     self._condition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"),
                     self._condition("Complete", "CompletionsReached", "Reached expected number of succeeded pods"),
                 ]})
+                self._ended(uid)
                 return
             failed += 1
             if outcome == "deadline":
@@ -361,7 +362,13 @@ class LocalRunner:
                 continue
             self._patch_job_status(job, {"active": 0, "ready": 0, "failed": failed, "conditions": [
                 self._condition("FailureTarget", reason, message), self._condition("Failed", reason, message)]})
+            self._ended(uid)
             return
+
+    def _ended(self, uid: str) -> None:
+        """A Job run to its end: a listing read before its last status patch must not start it again."""
+        with self._lock:
+            self.ended.add(uid)
 
     @staticmethod
     def _condition(kind: str, reason: str, message: str) -> dict[str, str]:

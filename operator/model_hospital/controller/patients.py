@@ -179,6 +179,8 @@ class PatientReconciler(Reconciler):
         checkup = status.get("checkup") or {}
         outcome = seen.outcome
         patch = follow.status_while_waiting(status, seen, STAGE, checkup.get("generation"), moment)
+        if not checkup.get("created"):  # made by an operator that died before saying so: from now on a
+            patch["checkup"] = {**checkup, "created": True}  # missing Job was removed, not never made
         if seen.looked:
             message = f"checkup {checkup.get('number')}: Job {job} " + (
                 f"is queued: {seen.queued[1]}" if seen.queued else

@@ -211,6 +211,10 @@ def _job_outcome(job: dict[str, Any], pods: list[dict[str, Any]]) -> JobOutcome:
         return JobOutcome("failed", summary, tail(message), exit_code, started,
                           finished or failed.get("lastTransitionTime"), oom_killed=True)
     if complete and not failed:
+        if not pods:  # collected with a Job deleted as it succeeded (the watch still had it): running it again
+            return JobOutcome("failed", None, tail(  # would run a finished stage twice
+                f"Job {job['metadata'].get('name')} succeeded but its pods were removed before its result was read "
+                "(by hand, or its TTL); the stage is not run again"), exit_code, started, finished, final=True)
         if summary is None:
             return JobOutcome("failed", None, "the stage finished without a summary in its termination message",
                               exit_code, started, finished)
