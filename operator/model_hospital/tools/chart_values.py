@@ -14,7 +14,6 @@ from pydantic.alias_generators import to_camel
 from model_hospital.api.tenancy import StageNetworkPolicy, TenancyPolicy
 
 IMAGE_REGISTRY = "ghcr.io/model-hospital"
-STAGES = ("diagnose", "synth", "train", "verify")
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
