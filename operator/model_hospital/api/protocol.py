@@ -53,17 +53,26 @@ class StageDeclaration:
     done_reason: str
     failed_reason: str
     per_attempt: bool  # runs again on every attempt (else once per treatment)
+    what: str  # what the stage does, in a few words (descriptions of the chart values and CRD fields per stage)
+    cpu: str  # the default compute and deadline of its Job (the chart's values and the operator's settings)
+    memory: str
+    deadline_seconds: int
 
 
 PROTOCOL: tuple[StageDeclaration, ...] = (
     StageDeclaration("diagnose", "model_hospital.stages.diagnose", DiagnoseInput, DiagnoseFigures,
-                     "Diagnosed", "Diagnosing", "Diagnosed", "DiagnoseFailed", per_attempt=False),
+                     "Diagnosed", "Diagnosing", "Diagnosed", "DiagnoseFailed", per_attempt=False,
+                     what="the examination", cpu="2", memory="8Gi", deadline_seconds=3 * 3600),
     StageDeclaration("synth", "model_hospital.stages.synth", SynthInput, SynthFigures,
-                     "CureReady", "Synthesizing", "CureReady", "SynthFailed", per_attempt=False),
+                     "CureReady", "Synthesizing", "CureReady", "SynthFailed", per_attempt=False,
+                     what="cure data", cpu="2", memory="8Gi", deadline_seconds=3 * 3600),
     StageDeclaration("train", "model_hospital.stages.train", TrainInput, TrainFigures,
-                     "Trained", "Training", "Trained", "TrainFailed", per_attempt=True),
+                     "Trained", "Training", "Trained", "TrainFailed", per_attempt=True,
+                     what="fine-tuning with Oumi, usually the GPU one", cpu="4", memory="16Gi",
+                     deadline_seconds=24 * 3600),
     StageDeclaration("verify", "model_hospital.stages.verify", VerifyInput, VerifyFigures,
-                     "Verified", "Verifying", "Verified", "VerifyFailed", per_attempt=True),
+                     "Verified", "Verifying", "Verified", "VerifyFailed", per_attempt=True,
+                     what="the check of the cure", cpu="2", memory="8Gi", deadline_seconds=6 * 3600),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(declared.name for declared in PROTOCOL)
 _BY_NAME = {declared.name: declared for declared in PROTOCOL}

@@ -17,18 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from model_hospital import __version__
 from model_hospital.api.resources import StageResources, Toleration
 from model_hospital.api.tenancy import TenancyPolicy
-from model_hospital.api.protocol import STAGE_NAMES
+from model_hospital.api.protocol import PROTOCOL, STAGE_NAMES
 from model_hospital.errors import HospitalError
 
 DEFAULT_IMAGE = f"ghcr.io/model-hospital/worker:{__version__}"
 DEFAULT_GPU_IMAGE = f"ghcr.io/model-hospital/worker-gpu:{__version__}"
-DEFAULT_STAGE_RESOURCES = {
-    "diagnose": {"cpu": "2", "memory": "8Gi"},
-    "synth": {"cpu": "2", "memory": "8Gi"},
-    "train": {"cpu": "4", "memory": "16Gi"},
-    "verify": {"cpu": "2", "memory": "8Gi"},
-}
-DEFAULT_DEADLINES = {"diagnose": 3 * 3600, "synth": 3 * 3600, "train": 24 * 3600, "verify": 6 * 3600}
+DEFAULT_STAGE_RESOURCES = {declared.name: {"cpu": declared.cpu, "memory": declared.memory} for declared in PROTOCOL}
+DEFAULT_DEADLINES = {declared.name: declared.deadline_seconds for declared in PROTOCOL}
 # A finished Job must outlive the operator's longest look away (a restart, a resync) or its result is lost.
 MIN_JOB_TTL_SECONDS = 600
 
