@@ -11,18 +11,18 @@ import datetime
 import json
 from typing import Any
 
-from model_hospital.api.protocol import DONE_PHASES, TreatmentRules, next_step, runs_from_status
+from model_hospital.api.protocol import DONE_PHASES, PROTOCOL, TreatmentRules, next_step, runs_from_status
 from model_hospital.api.resources import MAX_MESSAGE_CHARS, MAX_STAGE_RECORDS
 
 # Status stays under 16 KiB (etcd and watch clients pay for every byte), with room for kopf's own fields.
 STATUS_LIMIT_BYTES = 15 * 1024
 
+# Each stage's condition has the reasons its declaration names (and Waiting, while an earlier stage runs).
+_STAGE_REASONS = {declared.condition: ("Waiting", declared.running_reason, declared.done_reason,
+                                       declared.failed_reason) for declared in PROTOCOL}
 REASONS = {
-    "Diagnosed": ("Diagnosing", "Diagnosed", "Reused", "DiagnoseFailed", "PatientNotFound", "SpecInvalid",
-                  "PolicyRefused"),
-    "CureReady": ("Waiting", "Synthesizing", "CureReady", "SynthFailed"),
-    "Trained": ("Waiting", "Training", "Trained", "TrainFailed"),
-    "Verified": ("Waiting", "Verifying", "Verified", "VerifyFailed"),
+    **_STAGE_REASONS,
+    "Diagnosed": (*_STAGE_REASONS["Diagnosed"], "Reused", "PatientNotFound", "SpecInvalid", "PolicyRefused"),
     "Queued": ("WaitingForQueue", "Unschedulable", "Admitted"),
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "Inconclusive", "StageFailed",
@@ -78,7 +78,7 @@ def set_condition(conditions: list[dict[str, Any]] | None, kind: str, status: st
 
 
 _ORDER = {kind: index for index, kind in enumerate(
-    ("Diagnosed", "CureReady", "Trained", "Verified", "Queued", "Suspended", "Ready", "Failed"))}
+    (*_STAGE_REASONS, "Queued", "Suspended", "Ready", "Failed"))}
 
 
 def cut_message(message: str) -> str:
