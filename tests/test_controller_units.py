@@ -442,7 +442,7 @@ def test_a_patient_not_yet_diagnosed_is_counted_unmeasured_never_none():
 
 
 def test_a_finding_whose_interval_spans_bands_carries_the_span_in_status():
-    from model_hospital.api.stages import DiagnoseFigures
+    from model_hospital.api.figures import DiagnoseFigures
     from model_hospital.controller.results import finding_rows
 
     figures = {"findings": {"safety": {"failure_rate": 1.0, "failures": 4, "scored": 4, "interval": [0.51, 1.0],
@@ -537,7 +537,7 @@ def test_recorded_job_that_was_never_created_is_created_once(settings):
 
 
 def test_a_verify_summary_without_a_verdict_is_never_read_as_healed():
-    from model_hospital.api.stages import VerifyFigures
+    from model_hospital.api.figures import VerifyFigures
     from model_hospital.controller.results import skills_summary, skill_rows, verdict_of
 
     figures = {"findings": {"safety": {"before": 0.6, "after": 0.1, "target": 0.2, "healed": True}},

@@ -11,7 +11,8 @@ from model_hospital.api.protocol import (
     runs_from_status,
 )
 from model_hospital.api.resources import TreatmentSpec
-from model_hospital.api.stages import StageSummary, TrainFigures, VerifyFigures
+from model_hospital.api.figures import TrainFigures, VerifyFigures
+from model_hospital.api.stages import StageSummary
 from model_hospital.controller.kube import PATIENTS, TREATMENTS
 from model_hospital.controller.settings import OperatorSettings
 from model_hospital.stages import STAGE_MODULES

@@ -30,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from model_hospital.api.common import Symptom
+from model_hospital.api.figures import Verdict
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, StageRun, Step, declaration, figures_of, next_step
 from model_hospital.api.stages import (
     DiagnoseInput,
@@ -40,7 +41,6 @@ from model_hospital.api.stages import (
     SuiteFiles,
     SynthInput,
     TrainInput,
-    Verdict,
     VerifyInput,
     WatchSettings,
 )

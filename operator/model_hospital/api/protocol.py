@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from model_hospital.api.stages import (
-    DiagnoseFigures, DiagnoseInput, Model, StageFigures, StageSummary, SynthFigures, SynthInput, TrainFigures,
-    TrainInput, Verdict, VerifyFigures, VerifyInput,
+from model_hospital.api.figures import (
+    DiagnoseFigures, StageFigures, SynthFigures, TrainFigures, Verdict, VerifyFigures,
 )
+from model_hospital.api.stages import DiagnoseInput, Model, StageSummary, SynthInput, TrainInput, VerifyInput
 
 # Train-and-verify attempts when a treatment names none, locally and on the CRD alike. Two: the
 # first retry is the ladder's gentlest step (the replay buffer added again), which is what a

@@ -22,7 +22,8 @@ from model_hospital.api.serving import WEIGHTS_OR_ENDPOINT_RULE, EndpointSpec, G
 from model_hospital.api.common import Finding, Severity, Symptom
 from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, STAGE_NAMES
-from model_hospital.api.stages import TRAINING_OVERRIDES, Verdict, check_overrides
+from model_hospital.api.figures import Verdict
+from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
 GROUP = "modelhospital.io"
 VERSION = "v1alpha1"

@@ -22,7 +22,8 @@ from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
 from model_hospital.api.protocol import figures_of
-from model_hospital.api.stages import DiagnoseFigures, StageSummary, VerifyFigures
+from model_hospital.api.figures import DiagnoseFigures, VerifyFigures
+from model_hospital.api.stages import StageSummary
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
 )

@@ -27,7 +27,7 @@ from model_hospital.api.protocol import (
 )
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.api.serving import needs_weights
-from model_hospital.api.stages import DiagnoseFigures
+from model_hospital.api.figures import DiagnoseFigures
 from model_hospital.controller import follow, jobs, policy, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, Refused
 from model_hospital.controller.patients import spec_error
