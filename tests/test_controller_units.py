@@ -538,12 +538,13 @@ def test_recorded_job_that_was_never_created_is_created_once(settings):
 
 def test_a_verify_summary_without_a_verdict_is_never_read_as_healed():
     from model_hospital.api.figures import VerifyFigures
-    from model_hospital.controller.results import skills_summary, skill_rows, verdict_of
+    from model_hospital.controller.results import skills_summary, skill_rows
 
     figures = {"findings": {"safety": {"before": 0.6, "after": 0.1, "target": 0.2, "healed": True}},
                "skills": {"math": {"before": 0.5, "after": 0.5, "degraded": False, "status": "inconclusive"}}}
-    assert verdict_of(VerifyFigures.model_validate(figures)) == "Inconclusive"
-    assert verdict_of(VerifyFigures.model_validate({**figures, "verdict": "Inconclusive"})) == "Inconclusive"
+    assert VerifyFigures.model_validate(figures).given_verdict() == "Inconclusive"
+    assert VerifyFigures.model_validate({**figures, "verdict": "Inconclusive"}).given_verdict() == "Inconclusive"
+    assert VerifyFigures.model_validate({"skills": figures["skills"]}).given_verdict() == "NotHealed"
     assert skills_summary(skill_rows(VerifyFigures.model_validate(figures))[0]) == "1 of 1 inconclusive (math)"
 
 

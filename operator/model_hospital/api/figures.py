@@ -8,6 +8,7 @@ nowhere as a dict. Each stage's figures model is named in its declaration
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,6 +27,14 @@ class Figures(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore")
+
+    def artifacts(self, result_path: str | None) -> dict[str, str | None]:
+        """The paths the stage yields for later stages and status.artifacts (None: unknown)."""
+        return {}
+
+    def one_line(self, message: str) -> str:
+        """The stage's result in one line, for its record."""
+        return (message or "done")[:256]
 
     @model_validator(mode="before")
     @classmethod
@@ -70,6 +79,12 @@ class DiagnoseFigures(Figures):
     diagnosis: str | None = Field(None, description="diagnosis.json; the file beside result.json when absent.")
     report: str | None = Field(None, description="diagnosis.md; the file beside result.json when absent.")
 
+    def artifacts(self, result_path: str | None) -> dict[str, str | None]:
+        return {"diagnosis": self.diagnosis or beside(result_path, "diagnosis.json")}
+
+    def one_line(self, message: str) -> str:
+        return f"overall severity {self.overall_severity.value if self.overall_severity else '?'}"
+
 
 class SynthFigures(Figures):
     """What a synth stage reports: the rows of cure data written (the cure folder is the stage's folder)."""
@@ -81,6 +96,12 @@ class SynthFigures(Figures):
     replay: int | None = None
     replay_share: float | None = None
     cure_dir: str | None = Field(None, description="The cure folder; the stage's folder when absent.")
+
+    def artifacts(self, result_path: str | None) -> dict[str, str | None]:
+        return {"cure": self.cure_dir or (posixpath.dirname(result_path) if result_path else None)}
+
+    def one_line(self, message: str) -> str:
+        return f"{_count(self.sft)} SFT / {_count(self.dpo)} DPO rows"
 
 
 class TrainFigures(Figures):
@@ -99,10 +120,13 @@ class TrainFigures(Figures):
     model: str | None = Field(None, description="The treated model, when neither adapter nor merged names it.")
     recipe: str | None = Field(None, description="recipe.yaml; the file beside result.json when absent.")
 
-    @property
-    def treated_model(self) -> str | None:
-        """The model verify examines: the merged one, else the adapter."""
-        return self.merged or self.adapter or self.model
+    def artifacts(self, result_path: str | None) -> dict[str, str | None]:
+        """The treated model verify examines (the merged one, else the adapter), the adapter, the recipe."""
+        return {"model": self.merged or self.adapter or self.model or beside(result_path, "adapter"),
+                "adapter": self.adapter, "recipe": self.recipe or beside(result_path, "recipe.yaml")}
+
+    def one_line(self, message: str) -> str:
+        return (message or "trained")[:256]
 
 
 class OutcomeFigures(Figures):
@@ -136,5 +160,31 @@ class VerifyFigures(Figures):
     def outcomes(self) -> dict[str, OutcomeFigures]:
         return self.findings or self.symptoms
 
+    def given_verdict(self) -> Verdict:
+        """The verdict the clinic gave; without one, the worst the figures imply, never Healed (a summary that
+        names no verdict is not evidence of a cure)."""
+        if self.verdict is not None:
+            return self.verdict
+        outcomes = self.outcomes.values()
+        if not outcomes or any(row.healed is False and row.status != "inconclusive" for row in outcomes):
+            return "NotHealed"
+        return "Degraded" if any(row.degraded for row in self.skills.values()) else "Inconclusive"
+
+    def artifacts(self, result_path: str | None) -> dict[str, str | None]:
+        return {"verification": self.verification or beside(result_path, "verification.json"),
+                "image": self.exported, "merged_image": self.exported_merged}
+
+    def one_line(self, message: str) -> str:
+        return f"verdict {self.given_verdict()}"
+
 
 StageFigures = DiagnoseFigures | SynthFigures | TrainFigures | VerifyFigures
+
+
+def beside(result_path: str | None, name: str) -> str | None:
+    """The file `name` beside a stage's result.json, where a stage leaves it by convention."""
+    return posixpath.join(posixpath.dirname(result_path), name) if result_path else None
+
+
+def _count(rows: int | None) -> str:
+    return "?" if rows is None else str(rows)

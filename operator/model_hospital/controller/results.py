@@ -11,7 +11,6 @@ falls back to the file's conventional name beside result.json.
 from __future__ import annotations
 
 import json
-import posixpath
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,7 +21,7 @@ from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
 from model_hospital.api.protocol import figures_of
-from model_hospital.api.figures import DiagnoseFigures, VerifyFigures
+from model_hospital.api.figures import DiagnoseFigures, VerifyFigures, beside
 from model_hospital.api.stages import StageSummary
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
@@ -242,15 +241,6 @@ def figures_problem(summary: StageSummary) -> str | None:
     return None
 
 
-def summary_path(summary: StageSummary, reported: str | None, default_name: str) -> str | None:
-    """The path the stage reported, else `default_name` beside its result.json."""
-    if reported:
-        return reported
-    if summary.result_path:
-        return posixpath.join(posixpath.dirname(summary.result_path), default_name)
-    return None
-
-
 # --- diagnosis -> status ---------------------------------------------------------------
 
 
@@ -290,9 +280,9 @@ def diagnosis_status(summary: StageSummary, finished_at: str) -> dict[str, Any]:
         "lastCheckup": finished_at,
         "modelRevision": figures.revision or figures.model_revision,
         "report": {
-            "path": summary_path(summary, figures.diagnosis, "diagnosis.json"),
+            "path": figures.artifacts(summary.result_path)["diagnosis"],
             "sha256": summary.result_sha256,
-            "markdown": summary_path(summary, figures.report, "diagnosis.md"),
+            "markdown": figures.report or beside(summary.result_path, "diagnosis.md"),
         },
     }
 
@@ -344,24 +334,12 @@ def symptom_outcomes(figures: VerifyFigures) -> list[SymptomOutcome]:
             for name, row in figures.outcomes.items()][:MAX_FINDING_ROWS]
 
 
-def verdict_of(figures: VerifyFigures) -> str:
-    """The verdict a verify summary gives; without one, the worst its figures imply, never Healed."""
-    if figures.verdict is not None:
-        return figures.verdict
-    outcomes = symptom_outcomes(figures)
-    if any(outcome.healed is False and outcome.status != "inconclusive" for outcome in outcomes) or not outcomes:
-        return "NotHealed"
-    rows, _ = skill_rows(figures)
-    # A summary that names no verdict is not evidence of a cure.
-    return "Degraded" if any(row.degraded for row in rows) else "Inconclusive"
-
-
 def verification_status(summary: StageSummary) -> dict[str, Any]:
     """The status fields a finished verification sets on a treatment (camelCase)."""
     figures: VerifyFigures = figures_of(summary)
     rows, left_out = skill_rows(figures)
     status: dict[str, Any] = {
-        "verdict": verdict_of(figures),
+        "verdict": figures.given_verdict(),
         "skills": [row.model_dump(by_alias=True, mode="json") for row in rows],
         "skillsTruncated": left_out or None,
         "skillsSummary": skills_summary(rows),

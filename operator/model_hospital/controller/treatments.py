@@ -16,7 +16,6 @@ and the retry rule are the protocol's (`api/protocol.py` `next_step`), the same 
 from __future__ import annotations
 
 import datetime
-import posixpath
 from typing import Any
 
 from pydantic import ValidationError
@@ -64,37 +63,6 @@ def patient_checkup_running(patient: dict[str, Any], symptoms: list[str]) -> boo
         return False
     screened = (patient.get("spec") or {}).get("symptoms") or ["safety", "hallucination", "bias"]
     return set(symptoms) <= set(screened)
-
-
-def stage_artifacts(stage: str, summary) -> dict[str, str]:
-    """The artifact paths a finished stage contributes to status.artifacts."""
-    figures = figures_of(summary)
-    folder = posixpath.dirname(summary.result_path) if summary.result_path else None
-    if stage == "diagnose":
-        return {"diagnosis": results.summary_path(summary, figures.diagnosis, "diagnosis.json")}
-    if stage == "synth":
-        return {"cure": figures.cure_dir or folder}
-    if stage == "train":
-        return {"model": figures.treated_model or (posixpath.join(folder, "adapter") if folder else None),
-                "adapter": figures.adapter, "recipe": results.summary_path(summary, figures.recipe, "recipe.yaml")}
-    return {"verification": results.summary_path(summary, figures.verification, "verification.json"),
-            "image": figures.exported, "merged_image": figures.exported_merged}
-
-
-def one_line(stage: str, summary) -> str:
-    """A finished stage's result in one line, for its record."""
-    figures = figures_of(summary)
-    if stage == "diagnose":
-        return f"overall severity {figures.overall_severity.value if figures.overall_severity else '?'}"
-    if stage == "synth":
-        return f"{_or_unknown(figures.sft)} SFT / {_or_unknown(figures.dpo)} DPO rows"
-    if stage == "train":
-        return (summary.message or "trained")[:256]
-    return f"verdict {results.verdict_of(figures)}"
-
-
-def _or_unknown(count: int | None) -> str:
-    return "?" if count is None else str(count)
 
 
 class TreatmentReconciler(Reconciler):
@@ -332,11 +300,12 @@ class TreatmentReconciler(Reconciler):
         stage, summary = record["stage"], outcome.summary
         status = body.get("status") or {}
         record.pop("message", None)  # a retry's failure is history once the stage succeeded; status stays small
+        figures = figures_of(summary)
         record.update(phase="Succeeded", finishedAt=outcome.finished_at or now_iso(moment),
                       seconds=self._observe(stage, outcome, "succeeded"), resultPath=summary.result_path,
-                      resultSha256=summary.result_sha256, summary=one_line(stage, summary))
+                      resultSha256=summary.result_sha256, summary=figures.one_line(summary.message))
         artifacts = {**(status.get("artifacts") or {}),
-                     **{key: value for key, value in stage_artifacts(stage, summary).items() if value}}
+                     **{key: value for key, value in figures.artifacts(summary.result_path).items() if value}}
         patch: dict[str, Any] = {"artifacts": artifacts, "message": f"{stage} succeeded: {record['summary']}"}
         if stage == "diagnose":
             spec_symptoms = (body.get("spec") or {}).get("symptoms")
