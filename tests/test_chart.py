@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from model_hospital import __version__
+from model_hospital.api.protocol import STAGE_NAMES
 from model_hospital.tools import chart_files, chart_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +289,7 @@ def test_stage_jobs_built_from_the_charts_settings_are_valid_and_restricted():
     values = {**MODES["gpu-train"], "modelCache": {"enabled": True}}
     operator_settings = settings.settings_from_env(operator_env(render(values)))
     owner = jobs.Owner(kind="Treatment", name="cure", namespace="team", uid="0000-1111", patient="smollm2")
-    for stage in chart_values.STAGES:
+    for stage in STAGE_NAMES:
         job = jobs.stage_job(owner, stage, 1, Input(), operator_settings)
         kubernetes_validate.validate(job, KUBE_VERSION, strict=True)
         pod = job["spec"]["template"]["spec"]
@@ -422,7 +423,7 @@ def settings_variables() -> set[str]:
     settings = pytest.importorskip("model_hospital.controller.settings")
     source = Path(settings.__file__).read_text()
     names = {name for name in re.findall(r'"(HOSPITAL_[A-Z_]+)"', source) if not name.endswith("_")}
-    names |= {f"HOSPITAL_{kind}_{stage.upper()}" for stage in chart_values.STAGES for kind in ("IMAGE", "GPU_IMAGE")}
+    names |= {f"HOSPITAL_{kind}_{stage.upper()}" for stage in STAGE_NAMES for kind in ("IMAGE", "GPU_IMAGE")}
     return names
 
 

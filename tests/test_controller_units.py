@@ -23,7 +23,7 @@ from model_hospital.controller.metrics import Metrics
 from model_hospital.controller.patients import CHECKUP_ANNOTATION, PatientReconciler
 from model_hospital.controller.settings import OperatorSettings, TenancyPolicy, settings_from_env
 from model_hospital.controller.status import find_condition, set_condition
-from model_hospital.controller.treatments import TreatmentReconciler, next_stage
+from model_hospital.controller.treatments import TreatmentReconciler
 from model_hospital.errors import HospitalError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -442,10 +442,12 @@ def test_a_patient_not_yet_diagnosed_is_counted_unmeasured_never_none():
 
 
 def test_a_finding_whose_interval_spans_bands_carries_the_span_in_status():
+    from model_hospital.api.figures import DiagnoseFigures
     from model_hospital.controller.results import finding_rows
 
-    rows = finding_rows({"findings": {"safety": {"failure_rate": 1.0, "failures": 4, "scored": 4,
-                                                 "interval": [0.51, 1.0], "severity": "CRITICAL"}}})
+    figures = {"findings": {"safety": {"failure_rate": 1.0, "failures": 4, "scored": 4, "interval": [0.51, 1.0],
+                                       "severity": "CRITICAL"}}}
+    rows = finding_rows(DiagnoseFigures.model_validate(figures))
     assert rows[0].severity_span == "HIGH-CRITICAL"
 
 
@@ -534,25 +536,23 @@ def test_recorded_job_that_was_never_created_is_created_once(settings):
 # --- the treatment's stages -------------------------------------------------------------------
 
 
-def test_next_stage_walks_the_loop_and_retries_after_a_bad_verdict():
-    assert next_stage([], 3) == ("diagnose", 1)
-    assert next_stage([{"stage": "diagnose", "attempt": 1}], 3) == ("synth", 1)
-    assert next_stage([{"stage": "train", "attempt": 2}], 3) == ("verify", 2)
-    assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Degraded"}], 3) == ("train", 2)
-    assert next_stage([{"stage": "verify", "attempt": 3, "verdict": "NotHealed"}], 3) == (None, "NotHealed")
-    assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Healed"}], 3) == (None, "Healed")
-    # Inconclusive ends it: training again does not add evidence.
-    assert next_stage([{"stage": "verify", "attempt": 1, "verdict": "Inconclusive"}], 3) == (None, "Inconclusive")
-
-
 def test_a_verify_summary_without_a_verdict_is_never_read_as_healed():
-    from model_hospital.controller.results import skills_summary, skill_rows, verdict_of
+    from model_hospital.api.figures import VerifyFigures
+    from model_hospital.controller.results import skills_summary, skill_rows
 
     figures = {"findings": {"safety": {"before": 0.6, "after": 0.1, "target": 0.2, "healed": True}},
                "skills": {"math": {"before": 0.5, "after": 0.5, "degraded": False, "status": "inconclusive"}}}
-    assert verdict_of(figures) == "Inconclusive"
-    assert verdict_of({**figures, "verdict": "Inconclusive"}) == "Inconclusive"
-    assert skills_summary(skill_rows(figures)[0]) == "1 of 1 inconclusive (math)"
+    assert VerifyFigures.model_validate(figures).given_verdict() == "Inconclusive"
+    assert VerifyFigures.model_validate({**figures, "verdict": "Inconclusive"}).given_verdict() == "Inconclusive"
+    assert VerifyFigures.model_validate({"skills": figures["skills"]}).given_verdict() == "NotHealed"
+    assert skills_summary(skill_rows(VerifyFigures.model_validate(figures))[0]) == "1 of 1 inconclusive (math)"
+
+
+def test_a_summary_whose_figures_do_not_read_is_a_failed_stage_not_an_exception():
+    text = json.dumps(summary("verify", "/v", verdict="Cured", findings={}))
+    outcome = results.job_outcome(finished_job(), [pod_with(text)])
+    assert outcome.state == "failed" and not outcome.retryable
+    assert "verify stage's summary is not readable" in outcome.message and "verdict" in outcome.message
 
 
 def run_treatment(cluster, settings, verdicts, moment=NOW):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
-from model_hospital.api.stages import STAGES
+from model_hospital.api.protocol import STAGE_NAMES
 from model_hospital.controller import jobs, stage_inputs
 from model_hospital.controller.settings import settings_from_env
 from tests.test_chart import operator_env, render
@@ -28,7 +28,7 @@ def stage_images(treatment: dict, patient: dict, values: dict) -> dict[str, str]
     patient_spec = ModelPatientSpec.model_validate(patient["spec"])
     owner = jobs.Owner(kind="Treatment", name="tx", namespace="ml", uid="u-1", patient="p")
     images = {}
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         options = stage_inputs.treatment_job_options(stage, treatment_spec, patient_spec)
         job = jobs.stage_job(owner, stage, 1, stage_inputs.treatment_diagnose_input(treatment_spec, patient_spec),
                              settings, options)
@@ -50,7 +50,7 @@ def test_the_gpu_example_names_no_image_that_would_drift_on_upgrade():
 def test_a_stage_asking_for_a_gpu_gets_the_charts_gpu_image(own_registry):
     images = stage_images(example("gpu-treatment.yaml"), example("patient.yaml"), own_registry)
     assert images["train"] == f"{REGISTRY}/worker-gpu:7.1"
-    assert {images[stage] for stage in STAGES if stage != "train"} == {f"{REGISTRY}/worker:7.1"}
+    assert {images[stage] for stage in STAGE_NAMES if stage != "train"} == {f"{REGISTRY}/worker:7.1"}
 
 
 def test_an_image_the_spec_names_wins_over_the_gpu_default(own_registry):

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS
 from model_hospital.cli.treat import DEFAULT_SKILL_BUDGET
 
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="bundled:smollm2-135m-instruct")
     parser.add_argument("--symptom", action="append", default=None)
     parser.add_argument("--output", type=Path, default=Path("runs/perf-treat"))
-    parser.add_argument("--max-attempts", type=int, default=2)
+    parser.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS)
     parser.add_argument("--budget", type=int, default=None, help="probes per symptom (default: all)")
     parser.add_argument("--skill-budget", type=int, default=DEFAULT_SKILL_BUDGET,
                         help=f"skill items per domain (default {DEFAULT_SKILL_BUDGET}, as hospital treat)")

@@ -7,11 +7,12 @@ command again after an interruption and it resumes: a stage whose result.json
 says ok, whose input is unchanged and whose earlier stages were not re-run, is
 not run again.
 
-Attempts: diagnose and synth run once; train and verify run once per attempt.
-When verify says Degraded or NotHealed and attempts remain, the next train gets
-the last verification.json as its skill report (the recipe lowers the learning
-rate, shrinks the rank or adds replay, as its recommendations say). Inconclusive
-ends the treatment: too little evidence is not fixed by training again.
+The order and the retry rule are the protocol's (`api/protocol.py` `next_step`), the
+same the operator follows with Jobs: diagnose and synth run once; train and verify run
+once per attempt. When verify says Degraded or NotHealed and attempts remain, the next
+train gets the last verification.json as its skill report (the recipe lowers the
+learning rate, shrinks the rank or adds replay, as its recommendations say).
+Inconclusive ends the treatment: too little evidence is not fixed by training again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from model_hospital.api.common import Symptom
+from model_hospital.api.figures import Verdict
+from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, StageRun, Step, declaration, figures_of, next_step
 from model_hospital.api.stages import (
     DiagnoseInput,
     GenerationSettings,
@@ -41,12 +44,10 @@ from model_hospital.api.stages import (
     VerifyInput,
     WatchSettings,
 )
-from model_hospital.clinic.verification import VERDICTS
 from model_hospital.errors import HospitalError
 
 SCHEMA = "modelhospital.io/treatment/v1"
 StageRunner = Callable[[str, BaseModel, Path, object], StageResult]
-TreatmentVerdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 
 
 class TreatmentPlan(Model):
@@ -54,7 +55,8 @@ class TreatmentPlan(Model):
 
     model: str = Field(description="The patient's model reference.")
     symptoms: list[Symptom] = Field(min_length=1)
-    max_attempts: int = Field(2, ge=1, description="Train + verify at most this many times.")
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, description="Train + verify at most this many times "
+                                                                      "(the Treatment CRD's default too).")
     budget: int | None = Field(None, gt=0, description="Probes per symptom, for diagnose and verify.")
     skill_budget: int | None = Field(None, gt=0, description="Skill items per domain in verify.")
     threshold: float = Field(0.10, gt=0, lt=1)
@@ -88,7 +90,7 @@ class Treatment(Model):
 
     schema_: Literal["modelhospital.io/treatment/v1"] = Field(SCHEMA, alias="schema")
     plan: TreatmentPlan
-    verdict: TreatmentVerdict | None = Field(None, description="Null while the treatment runs.")
+    verdict: Verdict | None = Field(None, description="Null while the treatment runs.")
     message: str = ""
     attempts: int = 0
     stages: list[StageRecord] = Field(default_factory=list)
@@ -149,45 +151,18 @@ class Treater:
     def run(self) -> Treatment:
         """The treatment to its verdict; a failed stage is recorded as Failed and re-raised."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        plan = self.plan
+        runs: list[StageRun] = []
         try:
-            diagnose = self.stage("diagnose", 1, DiagnoseInput(
-                model=plan.model, symptoms=plan.symptoms, budget=plan.budget, generation=plan.generation,
-                judge=plan.judge, suites=plan.suites))
-            diagnosis = self.artifact(diagnose, "diagnose", 1, "diagnosis", "diagnosis.json")
-            self.treatment.diagnosis = diagnosis
-            synth_fields = {name: getattr(plan, name) for name in ("min_examples", "max_examples")
-                            if getattr(plan, name) is not None}
-            self.stage("synth", 1, SynthInput(diagnosis=diagnosis, model=plan.model, suites=plan.suites,
-                                              **synth_fields))
-            cure = str(self.folder("synth", 1))
-            self.treatment.cure = cure
-            skill_report: str | None = None
-            for attempt in range(1, plan.max_attempts + 1):
-                self.treatment.attempts = attempt
-                train = self.stage("train", attempt, TrainInput(
-                    diagnosis=diagnosis, cure=cure, skill_report=skill_report, method=plan.method,
-                    max_steps=plan.max_steps, watch=plan.watch, q_lora=plan.q_lora))
-                adapter = adapter_of(train, self.folder("train", attempt))
-                self.treatment.adapter = adapter
-                verify = self.stage("verify", attempt, VerifyInput(
-                    before=plan.model, after=adapter, symptoms=plan.symptoms, threshold=plan.threshold,
-                    targets=plan.targets, budget=plan.budget, skill_budget=plan.skill_budget,
-                    generation=plan.generation, judge=plan.judge, diagnosis=diagnosis,
-                    suites=plan.suites))
-                skill_report = self.artifact(verify, "verify", attempt, "verification", "verification.json")
-                self.treatment.verification = skill_report
-                verdict = verify.summary.get("verdict")
-                if verdict not in VERDICTS:
-                    raise HospitalError(f"verify (attempt {attempt}) gave no verdict in "
-                                        f"{self.folder('verify', attempt) / 'result.json'}")
-                self.treatment.verdict = verdict
-                self.treatment.message = verify.message
-                if verdict in ("Healed", "Inconclusive"):
-                    break  # Inconclusive: more probes, not more training, would decide it
-                if attempt < plan.max_attempts:
-                    self.console.print(f"[yellow]{verdict}[/]: attempt {attempt + 1} of {plan.max_attempts} "
-                                       "with the recipe adjusted by the skill report")
+            step = next_step(self.plan, runs)
+            while not step.ended:
+                if declaration(step.stage).per_attempt:
+                    self.treatment.attempts = step.attempt
+                if step.adjusted_by is not None:
+                    self.console.print(f"[yellow]{self.treatment.verdict}[/]: attempt {step.attempt} of "
+                                       f"{self.plan.max_attempts} with the recipe adjusted by the skill report")
+                result = self.stage(step.stage, step.attempt, self.stage_input(step))
+                runs.append(self.took(step, result))
+                step = next_step(self.plan, runs)
         except BaseException as error:
             self.treatment.verdict = "Failed"
             self.treatment.message = f"{type(error).__name__}: {error}" if not isinstance(error, HospitalError) \
@@ -197,9 +172,52 @@ class Treater:
                 self.treatment.message = "interrupted: run the same command again to resume"
             self.save()
             raise
+        self.treatment.verdict = step.verdict
         self.treatment.finished_at = _now()
         self.save()
         return self.treatment
+
+    def stage_input(self, step: Step) -> BaseModel:
+        """The input of the step's stage, from the plan and what the earlier stages left."""
+        plan, treatment = self.plan, self.treatment
+        if step.stage == "diagnose":
+            return DiagnoseInput(model=plan.model, symptoms=plan.symptoms, budget=plan.budget,
+                                 generation=plan.generation, judge=plan.judge, suites=plan.suites)
+        if step.stage == "synth":
+            synth_fields = {name: getattr(plan, name) for name in ("min_examples", "max_examples")
+                            if getattr(plan, name) is not None}
+            return SynthInput(diagnosis=treatment.diagnosis, model=plan.model, suites=plan.suites, **synth_fields)
+        if step.stage == "train":
+            # The retry's adjustment: the recipe learns from the verification of the attempt before.
+            skill_report = treatment.verification if step.adjusted_by is not None else None
+            return TrainInput(diagnosis=treatment.diagnosis, cure=treatment.cure, skill_report=skill_report,
+                              method=plan.method, max_steps=plan.max_steps, watch=plan.watch, q_lora=plan.q_lora)
+        return VerifyInput(before=plan.model, after=treatment.adapter, symptoms=plan.symptoms,
+                           threshold=plan.threshold, targets=plan.targets, budget=plan.budget,
+                           skill_budget=plan.skill_budget, generation=plan.generation, judge=plan.judge,
+                           diagnosis=treatment.diagnosis, suites=plan.suites)
+
+    def took(self, step: Step, result: StageResult) -> StageRun:
+        """What a finished stage means for the protocol, its artifacts kept in treatment.json."""
+        stage, attempt, treatment = step.stage, step.attempt, self.treatment
+        verdict = None
+        if stage == "diagnose":
+            treatment.diagnosis = self.artifact(result, stage, attempt, "diagnosis", "diagnosis.json")
+        elif stage == "synth":
+            treatment.cure = str(self.folder(stage, attempt))
+        elif stage == "train":
+            treatment.adapter = adapter_of(result, self.folder(stage, attempt))
+        else:
+            treatment.verification = self.artifact(result, stage, attempt, "verification", "verification.json")
+            try:
+                verdict = figures_of(result).verdict
+            except ValueError:
+                verdict = None
+            if verdict is None:  # the operator reads this as NotHealed; locally it stops here (fail closed)
+                raise HospitalError(f"verify (attempt {attempt}) gave no verdict in "
+                                    f"{self.folder(stage, attempt) / 'result.json'}")
+            treatment.verdict, treatment.message = verdict, result.message
+        return StageRun(stage=stage, attempt=attempt, succeeded=result.ok, verdict=verdict)
 
     def folder(self, stage: str, attempt: int) -> Path:
         return self.output_dir / f"{stage}-{attempt}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, create_model, field_validator
 
 from model_hospital.api import admission
 from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
 from model_hospital.api.base import Resource
+from model_hospital.api.protocol import PROTOCOL
 
 
 class Toleration(Resource):
@@ -51,19 +52,16 @@ class StageResources(Resource):
         return value
 
 
-class StageImages(Resource):
-    """Container image per stage; unset stages use the operator's defaults (Helm values)."""
+# One field per stage of the protocol, in its order: a stage declared there has its image and compute here.
+StageImages = create_model(
+    "StageImages", __base__=Resource,
+    __doc__="Container image per stage; unset stages use the operator's defaults (Helm values).",
+    **{declared.name: (str | None, Field(None, max_length=512, description=f"Image of the {declared.name} stage."))
+       for declared in PROTOCOL})
 
-    diagnose: str | None = Field(None, max_length=512, description="Image of the diagnose stage.")
-    synth: str | None = Field(None, max_length=512, description="Image of the synth stage.")
-    train: str | None = Field(None, max_length=512, description="Image of the train stage.")
-    verify: str | None = Field(None, max_length=512, description="Image of the verify stage.")
-
-
-class StageResourcesByStage(Resource):
-    """Compute per stage of a treatment; unset stages use the operator's defaults."""
-
-    diagnose: StageResources | None = Field(None, description="Compute of the diagnose stage.")
-    synth: StageResources | None = Field(None, description="Compute of the synth stage.")
-    train: StageResources | None = Field(None, description="Compute of the train stage (usually the GPU one).")
-    verify: StageResources | None = Field(None, description="Compute of the verify stage.")
+StageResourcesByStage = create_model(
+    "StageResourcesByStage", __base__=Resource,
+    __doc__="Compute per stage of a treatment; unset stages use the operator's defaults.",
+    **{declared.name: (StageResources | None, Field(None, description=f"Compute of the {declared.name} stage "
+                                                                     f"({declared.what})."))
+       for declared in PROTOCOL})

@@ -21,6 +21,8 @@ from model_hospital.api.compute import StageImages, StageResources, StageResourc
 from model_hospital.api.serving import WEIGHTS_OR_ENDPOINT_RULE, EndpointSpec, GenerationSpec
 from model_hospital.api.common import Finding, Severity, Symptom
 from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
+from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, STAGE_NAMES
+from model_hospital.api.figures import Verdict
 from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
 
 GROUP = "modelhospital.io"
@@ -53,7 +55,6 @@ MAX_MESSAGE_CHARS = 1024
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-Verdict = Literal["Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"]
 TrainingMethod = Literal["sft", "dpo", "grpo"]
 
 
@@ -394,7 +395,7 @@ class TreatmentSpec(Resource):
         None, max_length=8, description="Public sets verify checks on both models, reported apart from the verdict; "
                                         "the patient's when unset.")
     max_attempts: int = Field(
-        3, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe (an Inconclusive one does not: more probes, not more training, would decide it).")
+        DEFAULT_MAX_ATTEMPTS, ge=1, le=10, description="Train-and-verify attempts; a Degraded or NotHealed verdict retries with an adjusted recipe (an Inconclusive one does not: more probes, not more training, would decide it).")
     suspend: bool = Field(False, description="Pause before the next stage starts (a running stage finishes).")
     output: OutputSpec | None = Field(None, description="Where the healed model goes.")
     queue_name: str | None = Field(
@@ -450,12 +451,16 @@ class SymptomOutcome(StatusModel):
         None, description="met, missed, or inconclusive (too few scored answers, or a drop not yet significant).")
 
 
+# The STAGE column: pending, the protocol's stage running or next, done or failed.
+TREATMENT_STAGE_COLUMN = ("pending", *STAGE_NAMES, "done", "failed")
+
+
 class TreatmentStatus(StatusModel):
     """How the treatment goes. Fields other than these (kopf's own) are kept."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-preserve-unknown-fields": True})
 
-    stage: Literal["pending", "diagnose", "synth", "train", "verify", "done", "failed"] | None = Field(
+    stage: Literal[TREATMENT_STAGE_COLUMN] | None = Field(
         None, description="The stage running or next: pending, diagnose, synth, train, verify; done or failed at the end.")
     attempt: int | None = Field(None, description="The current train-and-verify attempt (1-based).")
     observed_generation: int | None = Field(None, description="The spec generation the status describes.")

@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from model_hospital.api.common import Finding, Severity, Symptom
 
-STAGES = ("diagnose", "synth", "train", "verify")
 SUMMARY_LIMIT_BYTES = 4000
 PROGRESS_MARK = "[progress]"
 _PROGRESS = re.compile(r"\[progress\] (\d+)/(\d+) ([a-z_]+)(?:: (.*))?$")
@@ -214,7 +213,8 @@ class StageSummary(Model):
     message: str = ""
     result_path: str | None = None
     result_sha256: str | None = None
-    # Small, stage-specific figures (per-symptom rates, verdict, skills) the operator copies into status.
+    # Small, stage-specific figures (per-symptom rates, verdict, skills) the operator copies into status: the
+    # stage's `*Figures` model (`api/figures.py`), read through `protocol.figures_of` (JSON here, so that a driver reads it).
     summary: dict = Field(default_factory=dict)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
+from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS
 from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
 from model_hospital.cli.verify import (
     _fraction,
@@ -33,8 +34,8 @@ def register(subparsers) -> None:
                         help=f"a symptom to treat ({', '.join(s.value for s in Symptom)}); repeatable")
     parser.add_argument("--output", type=Path, default=Path("runs/treatment"), metavar="DIR",
                         help="folder for every stage's input, result and artifacts (default: runs/treatment)")
-    parser.add_argument("--max-attempts", type=positive_int, default=2, metavar="N",
-                        help="train and verify at most N times (default 2)")
+    parser.add_argument("--max-attempts", type=positive_int, default=DEFAULT_MAX_ATTEMPTS, metavar="N",
+                        help=f"train and verify at most N times (default {DEFAULT_MAX_ATTEMPTS}, as a Treatment's)")
     parser.add_argument("--budget", type=positive_int, metavar="N", help="at most N probes per symptom")
     parser.add_argument("--skill-budget", type=positive_int, default=DEFAULT_SKILL_BUDGET, metavar="N",
                         help=f"at most N skill items per domain in each verify (default {DEFAULT_SKILL_BUDGET}: enough for "

@@ -2,26 +2,15 @@
 
 Pure functions over Job and Pod bodies (dicts as the API returns them). The stage
 summary (`api.stages.StageSummary`) travels in the container's termination message;
-its `summary` dict carries the figures copied into status. Keys read here, per stage:
-
-- diagnose: `findings` ({finding: {failure_rate, failures, scored, unscored, interval,
-  severity}} or a list of such rows with a `finding` key), `overall_severity`,
-  `worst_finding`, `revision`, and optionally `diagnosis` (path of diagnosis.json) and
-  `report` (diagnosis.md);
-- synth: `sft` and `dpo` (rows written); the cure folder is the stage's folder;
-- train: `merged` or `adapter` (the trained model), optionally `recipe` (recipe.yaml);
-- verify: `verdict`, `findings` ({symptom: {before, after, n, target, healed, status}}),
-  `skills` ({domain: {before, after, delta, degraded, status}} or rows with a `domain` key),
-  optionally `severity_after` and `verification` (verification.json).
-
-A path missing from the summary falls back to the file's conventional name beside
-result.json.
+its figures are the stage's `*Figures` model (`api/stages.py`, read through
+`protocol.figures_of`): a summary whose figures do not validate is a failed stage with
+the reason, never an exception in the reconcile loop. A path missing from the figures
+falls back to the file's conventional name beside result.json.
 """
 
 from __future__ import annotations
 
 import json
-import posixpath
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,6 +20,8 @@ from model_hospital.api.common import Finding, Severity, overall_of, severity_fo
 from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
 )
+from model_hospital.api.protocol import figures_of
+from model_hospital.api.figures import DiagnoseFigures, VerifyFigures, beside
 from model_hospital.api.stages import StageSummary
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
@@ -220,6 +211,10 @@ def _job_outcome(job: dict[str, Any], pods: list[dict[str, Any]]) -> JobOutcome:
                               exit_code, started, finished)
         if not summary.ok:
             return JobOutcome("failed", summary, tail(summary.message), exit_code, started, finished)
+        problem = figures_problem(summary)
+        if problem:
+            return JobOutcome("failed", None, tail(f"the {summary.stage} stage's summary is not readable: {problem}"),
+                              exit_code, started, finished, final=True)
         return JobOutcome("succeeded", summary, summary.message, exit_code, started, finished)
     if failed:
         reason = failed.get("reason") or "Failed"
@@ -238,41 +233,34 @@ def _memory_limit(job: dict[str, Any]) -> str | None:
     return ((stage.get("resources") or {}).get("limits") or {}).get("memory")
 
 
-def summary_path(summary: StageSummary, key: str, default_name: str) -> str | None:
-    """A path the stage reported under `key`, else `default_name` beside its result.json."""
-    value = summary.summary.get(key)
-    if isinstance(value, str) and value:
-        return value
-    if summary.result_path:
-        return posixpath.join(posixpath.dirname(summary.result_path), default_name)
+def figures_problem(summary: StageSummary) -> str | None:
+    """What makes a summary's figures unreadable for its stage, in one line; None when they read."""
+    try:
+        figures_of(summary)
+    except ValidationError as error:
+        first = error.errors()[0]
+        return f"{'.'.join(str(part) for part in first['loc']) or 'summary'}: {first['msg']}"
+    except ValueError as error:
+        return str(error)
     return None
 
 
 # --- diagnosis -> status ---------------------------------------------------------------
 
 
-def _rate(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def finding_rows(summary: dict[str, Any]) -> list[FindingRow]:
+def finding_rows(figures: DiagnoseFigures) -> list[FindingRow]:
     """The findings of a diagnose summary as status rows, worst first, capped."""
-    raw = summary.get("findings") or {}
-    items = raw.items() if isinstance(raw, dict) else ((row.get("finding") or row.get("symptom"), row) for row in raw)
     rows = []
-    for name, row in items:
+    for name, row in figures.findings.items():
         try:
             finding = Finding(name)
         except ValueError:
             continue
-        rate = _rate(row.get("failure_rate"))
-        severity = row.get("severity") or severity_for(rate).value
-        interval = [float(bound) for bound in row.get("interval") or []] or None
+        interval = [float(bound) for bound in row.interval or []] or None
         span = severity_span(interval)
         rows.append(FindingRow(
-            symptom=finding, failure_rate=rate, failures=int(row.get("failures") or 0),
-            scored=int(row.get("scored") or 0), unscored=int(row.get("unscored") or 0),
-            interval=interval, severity=Severity(severity),
+            symptom=finding, failure_rate=row.failure_rate, failures=row.failures, scored=row.scored,
+            unscored=row.unscored, interval=interval, severity=row.severity or severity_for(row.failure_rate),
             severity_span=f"{span[0].value}-{span[1].value}" if span and span[0] is not span[1] else None))
     rows.sort(key=lambda row: (-(row.failure_rate if row.failure_rate is not None else -1), row.symptom.value))
     return rows[:MAX_FINDING_ROWS]
@@ -280,15 +268,13 @@ def finding_rows(summary: dict[str, Any]) -> list[FindingRow]:
 
 def diagnosis_status(summary: StageSummary, finished_at: str) -> dict[str, Any]:
     """The status fields a finished diagnosis sets on a patient (camelCase, ready to patch)."""
-    figures = summary.summary
+    figures: DiagnoseFigures = figures_of(summary)
     rows = finding_rows(figures)
     symptoms = [row for row in rows if row.symptom != Finding.over_refusal]
     scored = [row for row in symptoms if row.failure_rate is not None]
     worst = max(scored, key=lambda row: row.failure_rate, default=None)
-    overall = figures.get("overall_severity")
-    if overall is None:
-        overall = overall_of([row.severity for row in symptoms]).value
-    worst_name = figures.get("worst_finding") or (worst.symptom.value if worst else None)
+    overall = (figures.overall_severity or overall_of([row.severity for row in symptoms])).value
+    worst_name = figures.worst_finding or (worst.symptom.value if worst else None)
     worst_row = next((row for row in rows if row.symptom.value == worst_name), worst)
     return {
         "findings": [row.model_dump(by_alias=True, mode="json") for row in rows],
@@ -296,40 +282,37 @@ def diagnosis_status(summary: StageSummary, finished_at: str) -> dict[str, Any]:
         "worstSymptom": worst_name,
         "worstFailureRate": round(worst_row.failure_rate * 100, 1) if worst_row and worst_row.failure_rate is not None else None,
         "lastCheckup": finished_at,
-        "modelRevision": figures.get("revision") or figures.get("model_revision"),
+        "modelRevision": figures.revision or figures.model_revision,
         "report": {
-            "path": summary_path(summary, "diagnosis", "diagnosis.json"),
+            "path": figures.artifacts(summary.result_path)["diagnosis"],
             "sha256": summary.result_sha256,
-            "markdown": summary_path(summary, "report", "diagnosis.md"),
+            "markdown": figures.report or beside(summary.result_path, "diagnosis.md"),
         },
     }
 
 
-def severity_of(summary: dict[str, Any], symptoms: list[str] | None = None) -> Severity:
+def severity_of(figures: DiagnoseFigures, symptoms: list[str] | None = None) -> Severity:
     """The worst severity among `symptoms` (all when None) in a diagnose summary."""
-    rows = [row for row in finding_rows(summary) if row.symptom != Finding.over_refusal
+    rows = [row for row in finding_rows(figures) if row.symptom != Finding.over_refusal
             and (symptoms is None or row.symptom.value in symptoms)]
     if not rows:
-        return Severity(summary.get("overall_severity") or Severity.UNMEASURED.value)
+        return figures.overall_severity or Severity.UNMEASURED
     return overall_of([row.severity for row in rows])
 
 
 # --- verification -> status ------------------------------------------------------------
 
 
-def skill_rows(summary: dict[str, Any]) -> tuple[list[SkillRow], int]:
+def skill_rows(figures: VerifyFigures) -> tuple[list[SkillRow], int]:
     """The skill table of a verify summary, capped, and how many rows were left out."""
-    raw = summary.get("skills") or {}
-    items = raw.items() if isinstance(raw, dict) else ((row.get("domain"), row) for row in raw)
     rows = []
-    for domain, row in items:
-        before, after = _rate(row.get("before")), _rate(row.get("after"))
-        delta = row.get("delta")
-        if delta is None and before is not None and after is not None:
-            delta = after - before
-        rows.append(SkillRow(domain=str(domain), before=before, after=after,
+    for domain, row in figures.skills.items():
+        delta = row.delta
+        if delta is None and row.before is not None and row.after is not None:
+            delta = row.after - row.before
+        rows.append(SkillRow(domain=domain, before=row.before, after=row.after,
                              delta=None if delta is None else round(float(delta), 4),
-                             degraded=bool(row.get("degraded", False)), status=row.get("status")))
+                             degraded=row.degraded, status=row.status))
     rows.sort(key=lambda row: (not row.degraded, row.domain))
     return rows[:MAX_SKILL_ROWS], max(0, len(rows) - MAX_SKILL_ROWS)
 
@@ -348,41 +331,26 @@ def skills_summary(rows: list[SkillRow]) -> str:
     return "; ".join(parts) or f"{len(rows)} kept"
 
 
-def symptom_outcomes(summary: dict[str, Any]) -> list[SymptomOutcome]:
+def symptom_outcomes(figures: VerifyFigures) -> list[SymptomOutcome]:
     """Each verified symptom (over-refusal too, when measured) before and after, against its target."""
-    raw = summary.get("findings") or summary.get("symptoms") or {}
-    items = raw.items() if isinstance(raw, dict) else ((row.get("symptom") or row.get("finding"), row) for row in raw)
-    return [SymptomOutcome(symptom=str(name), before=_rate(row.get("before")), after=_rate(row.get("after")),
-                           target=_rate(row.get("target")), healed=row.get("healed"), status=row.get("status"))
-            for name, row in items][:MAX_FINDING_ROWS]
-
-
-def verdict_of(summary: dict[str, Any]) -> str:
-    """The verdict a verify summary gives; without one, the worst its figures imply, never Healed."""
-    verdict = summary.get("verdict")
-    if verdict in ("Healed", "Degraded", "NotHealed", "Inconclusive", "Failed"):
-        return verdict
-    outcomes = symptom_outcomes(summary)
-    if any(outcome.healed is False and outcome.status != "inconclusive" for outcome in outcomes) or not outcomes:
-        return "NotHealed"
-    rows, _ = skill_rows(summary)
-    # A summary that names no verdict is not evidence of a cure.
-    return "Degraded" if any(row.degraded for row in rows) else "Inconclusive"
+    return [SymptomOutcome(symptom=name, before=row.before, after=row.after, target=row.target, healed=row.healed,
+                           status=row.status)
+            for name, row in figures.outcomes.items()][:MAX_FINDING_ROWS]
 
 
 def verification_status(summary: StageSummary) -> dict[str, Any]:
     """The status fields a finished verification sets on a treatment (camelCase)."""
-    figures = summary.summary
+    figures: VerifyFigures = figures_of(summary)
     rows, left_out = skill_rows(figures)
     status: dict[str, Any] = {
-        "verdict": verdict_of(figures),
+        "verdict": figures.given_verdict(),
         "skills": [row.model_dump(by_alias=True, mode="json") for row in rows],
         "skillsTruncated": left_out or None,
         "skillsSummary": skills_summary(rows),
         "symptoms": [row.model_dump(by_alias=True, mode="json") for row in symptom_outcomes(figures)],
     }
-    if figures.get("severity_after"):
-        status["severityAfter"] = figures["severity_after"]
+    if figures.severity_after:
+        status["severityAfter"] = figures.severity_after.value
     else:
         after = [outcome.after for outcome in symptom_outcomes(figures)
                  if outcome.after is not None and outcome.symptom != Finding.over_refusal.value]

@@ -17,18 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from model_hospital import __version__
 from model_hospital.api.resources import StageResources, Toleration
 from model_hospital.api.tenancy import TenancyPolicy
-from model_hospital.api.stages import STAGES
+from model_hospital.api.protocol import PROTOCOL, STAGE_NAMES
 from model_hospital.errors import HospitalError
 
 DEFAULT_IMAGE = f"ghcr.io/model-hospital/worker:{__version__}"
 DEFAULT_GPU_IMAGE = f"ghcr.io/model-hospital/worker-gpu:{__version__}"
-DEFAULT_STAGE_RESOURCES = {
-    "diagnose": {"cpu": "2", "memory": "8Gi"},
-    "synth": {"cpu": "2", "memory": "8Gi"},
-    "train": {"cpu": "4", "memory": "16Gi"},
-    "verify": {"cpu": "2", "memory": "8Gi"},
-}
-DEFAULT_DEADLINES = {"diagnose": 3 * 3600, "synth": 3 * 3600, "train": 24 * 3600, "verify": 6 * 3600}
+DEFAULT_STAGE_RESOURCES = {declared.name: {"cpu": declared.cpu, "memory": declared.memory} for declared in PROTOCOL}
+DEFAULT_DEADLINES = {declared.name: declared.deadline_seconds for declared in PROTOCOL}
 # A finished Job must outlive the operator's longest look away (a restart, a resync) or its result is lost.
 MIN_JOB_TTL_SECONDS = 600
 
@@ -38,9 +33,9 @@ class OperatorSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_IMAGE for stage in STAGES},
+    images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_IMAGE for stage in STAGE_NAMES},
                                    description="Container image per stage.")
-    gpu_images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_GPU_IMAGE for stage in STAGES},
+    gpu_images: dict[str, str] = Field(default_factory=lambda: {stage: DEFAULT_GPU_IMAGE for stage in STAGE_NAMES},
                                        description="Container image per stage when its Job asks for GPUs.")
     image_pull_policy: str = Field("IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
     image_pull_secrets: list[str] = Field(default_factory=list, description="Pull Secrets of every stage pod.")
@@ -113,13 +108,13 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> OperatorSetti
     """The operator settings from HOSPITAL_* variables (defaults for those unset)."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    images = {stage: environ.get("HOSPITAL_IMAGE", DEFAULT_IMAGE) for stage in STAGES}
-    for stage in STAGES:
+    images = {stage: environ.get("HOSPITAL_IMAGE", DEFAULT_IMAGE) for stage in STAGE_NAMES}
+    for stage in STAGE_NAMES:
         if environ.get(f"HOSPITAL_IMAGE_{stage.upper()}"):
             images[stage] = environ[f"HOSPITAL_IMAGE_{stage.upper()}"]
     values["images"] = images
-    gpu_images = {stage: environ.get("HOSPITAL_GPU_IMAGE") or DEFAULT_GPU_IMAGE for stage in STAGES}
-    for stage in STAGES:
+    gpu_images = {stage: environ.get("HOSPITAL_GPU_IMAGE") or DEFAULT_GPU_IMAGE for stage in STAGE_NAMES}
+    for stage in STAGE_NAMES:
         if environ.get(f"HOSPITAL_GPU_IMAGE_{stage.upper()}"):
             gpu_images[stage] = environ[f"HOSPITAL_GPU_IMAGE_{stage.upper()}"]
     values["gpu_images"] = gpu_images

@@ -11,17 +11,18 @@ import datetime
 import json
 from typing import Any
 
+from model_hospital.api.protocol import DONE_PHASES, PROTOCOL, TreatmentRules, next_step, runs_from_status
 from model_hospital.api.resources import MAX_MESSAGE_CHARS, MAX_STAGE_RECORDS
 
 # Status stays under 16 KiB (etcd and watch clients pay for every byte), with room for kopf's own fields.
 STATUS_LIMIT_BYTES = 15 * 1024
 
+# Each stage's condition has the reasons its declaration names (and Waiting, while an earlier stage runs).
+_STAGE_REASONS = {declared.condition: ("Waiting", declared.running_reason, declared.done_reason,
+                                       declared.failed_reason) for declared in PROTOCOL}
 REASONS = {
-    "Diagnosed": ("Diagnosing", "Diagnosed", "Reused", "DiagnoseFailed", "PatientNotFound", "SpecInvalid",
-                  "PolicyRefused"),
-    "CureReady": ("Waiting", "Synthesizing", "CureReady", "SynthFailed"),
-    "Trained": ("Waiting", "Training", "Trained", "TrainFailed"),
-    "Verified": ("Waiting", "Verifying", "Verified", "VerifyFailed"),
+    **_STAGE_REASONS,
+    "Diagnosed": (*_STAGE_REASONS["Diagnosed"], "Reused", "PatientNotFound", "SpecInvalid", "PolicyRefused"),
     "Queued": ("WaitingForQueue", "Unschedulable", "Admitted"),
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "Inconclusive", "StageFailed",
@@ -77,7 +78,7 @@ def set_condition(conditions: list[dict[str, Any]] | None, kind: str, status: st
 
 
 _ORDER = {kind: index for index, kind in enumerate(
-    ("Diagnosed", "CureReady", "Trained", "Verified", "Queued", "Suspended", "Ready", "Failed"))}
+    (*_STAGE_REASONS, "Queued", "Suspended", "Ready", "Failed"))}
 
 
 def cut_message(message: str) -> str:
@@ -97,30 +98,7 @@ def patient_phase(conditions: list[dict[str, Any]] | None) -> str:
     return "Diagnosing"
 
 
-ACTIVE = ("Pending", "Running")
-DONE = ("Succeeded", "Reused")
-
-
-def next_stage(records: list[dict[str, Any]], max_attempts: int) -> tuple[str, int] | tuple[None, str]:
-    """What comes after the last finished record: (stage, attempt), or (None, final verdict)."""
-    if not records:
-        return "diagnose", 1
-    last = records[-1]
-    attempt = int(last.get("attempt") or 1)
-    if last["stage"] == "diagnose":
-        return "synth", 1
-    if last["stage"] == "synth":
-        return "train", attempt
-    if last["stage"] == "train":
-        return "verify", attempt
-    verdict = last.get("verdict") or "NotHealed"
-    # Inconclusive ends the treatment: more probes, not more training, would decide it.
-    if verdict in ("Healed", "Inconclusive") or attempt >= max_attempts:
-        return None, verdict
-    return "train", attempt + 1
-
-
-def treatment_stage(status: dict[str, Any], max_attempts: int) -> str:
+def treatment_stage(status: dict[str, Any], rules: TreatmentRules) -> str:
     """The STAGE column: failed/done at the end, else the stage running or next (never the one just finished)."""
     if is_true(status.get("conditions"), "Failed"):
         return "failed"
@@ -129,10 +107,9 @@ def treatment_stage(status: dict[str, Any], max_attempts: int) -> str:
     records = status.get("stages") or []
     if not records:
         return "pending"
-    if records[-1].get("phase") not in DONE:
+    if records[-1].get("phase") not in DONE_PHASES:
         return records[-1]["stage"]
-    stage, _ = next_stage(records, max_attempts)
-    return stage or "done"
+    return next_step(rules, runs_from_status(records)).phase
 
 
 def capped_records(records: list[dict[str, Any]], dropped: int | None) -> tuple[list[dict[str, Any]], int | None]:

@@ -1,4 +1,4 @@
-"""Reconciling a Treatment: diagnose -> synth -> train -> verify as Jobs, one at a time.
+"""Reconciling a Treatment: the protocol's stages (diagnose -> synth -> train -> verify) as Jobs, one at a time.
 
 Each stage run is a record in `status.stages` (stage, attempt, Job, phase, times,
 result). A record is written before its Job is created, so a restarted operator
@@ -7,35 +7,34 @@ skipped (record phase Reused) when the patient's diagnosis is fresh: same spec
 generation, younger than the operator's limit, covering the treated symptoms. A
 Degraded or NotHealed verification starts the next attempt at train, with the last
 verification as the train input's skill report, while `spec.maxAttempts` allows;
-an Inconclusive one ends the treatment (Ready False, reason Inconclusive).
+an Inconclusive one ends the treatment (Ready False, reason Inconclusive). The order
+and the retry rule are the protocol's (`api/protocol.py` `next_step`), the same that
+`hospital treat` follows; this module runs each step as a Job.
 `spec.suspend` holds the treatment before its next stage starts.
 """
 
 from __future__ import annotations
 
 import datetime
-import posixpath
 from typing import Any
 
 from pydantic import ValidationError
 
+from model_hospital.api.protocol import (
+    ACTIVE_PHASES, DEFAULT_MAX_ATTEMPTS, PROTOCOL, AttemptRules, adjustment_for, declaration, figures_of, next_step,
+    runs_from_status,
+)
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.api.serving import needs_weights
+from model_hospital.api.figures import DiagnoseFigures
 from model_hospital.controller import follow, jobs, policy, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, Refused
 from model_hospital.controller.patients import spec_error
 from model_hospital.controller.reconciler import Reconciler
 from model_hospital.controller.status import (
-    ACTIVE, capped_records, cut_message, find_condition, fitted_records, is_true, next_stage, now_iso, parse_time,
-    set_condition, treatment_stage,
+    capped_records, cut_message, find_condition, fitted_records, is_true, now_iso, parse_time, set_condition,
+    treatment_stage,
 )
-
-STAGES = ("diagnose", "synth", "train", "verify")
-CONDITION = {"diagnose": "Diagnosed", "synth": "CureReady", "train": "Trained", "verify": "Verified"}
-RUNNING_REASON = {"diagnose": "Diagnosing", "synth": "Synthesizing", "train": "Training", "verify": "Verifying"}
-DONE_REASON = {"diagnose": "Diagnosed", "synth": "CureReady", "train": "Trained", "verify": "Verified"}
-FAILED_REASON = {"diagnose": "DiagnoseFailed", "synth": "SynthFailed", "train": "TrainFailed", "verify": "VerifyFailed"}
-DEFAULT_MAX_ATTEMPTS = TreatmentSpec.model_fields["max_attempts"].default
 
 
 def fresh_patient_diagnosis(patient: dict[str, Any], symptoms: list[str], moment: datetime.datetime,
@@ -64,39 +63,6 @@ def patient_checkup_running(patient: dict[str, Any], symptoms: list[str]) -> boo
         return False
     screened = (patient.get("spec") or {}).get("symptoms") or ["safety", "hallucination", "bias"]
     return set(symptoms) <= set(screened)
-
-
-def stage_artifacts(stage: str, summary) -> dict[str, str]:
-    """The artifact paths a finished stage contributes to status.artifacts."""
-    figures = summary.summary
-    folder = posixpath.dirname(summary.result_path) if summary.result_path else None
-    if stage == "diagnose":
-        return {"diagnosis": results.summary_path(summary, "diagnosis", "diagnosis.json")}
-    if stage == "synth":
-        return {"cure": _text(figures.get("cure_dir")) or folder}
-    if stage == "train":
-        model = _text(figures.get("merged")) or _text(figures.get("adapter")) or _text(figures.get("model"))
-        return {"model": model or (posixpath.join(folder, "adapter") if folder else None),
-                "adapter": _text(figures.get("adapter")),
-                "recipe": results.summary_path(summary, "recipe", "recipe.yaml")}
-    return {"verification": results.summary_path(summary, "verification", "verification.json"),
-            "image": _text(figures.get("exported")), "merged_image": _text(figures.get("exported_merged"))}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def one_line(stage: str, summary) -> str:
-    """A finished stage's result in one line, for its record."""
-    figures = summary.summary
-    if stage == "diagnose":
-        return f"overall severity {figures.get('overall_severity', '?')}"
-    if stage == "synth":
-        return f"{figures.get('sft', '?')} SFT / {figures.get('dpo', '?')} DPO rows"
-    if stage == "train":
-        return (summary.message or "trained")[:256]
-    return f"verdict {results.verdict_of(figures)}"
 
 
 class TreatmentReconciler(Reconciler):
@@ -132,7 +98,7 @@ class TreatmentReconciler(Reconciler):
             except ValidationError as error:
                 problem = ("PatientInvalid", f"ModelPatient {name}: {spec_error(error)}")
         records = status.get("stages") or []
-        active = bool(records) and records[-1].get("phase") in ACTIVE
+        active = bool(records) and records[-1].get("phase") in ACTIVE_PHASES
         if problem is None and patient_spec.model.served:
             problem = ("PatientServed", f"ModelPatient {name}: {needs_weights(patient_spec.model.endpoint.model)}")
         if problem is None and not active:
@@ -143,7 +109,7 @@ class TreatmentReconciler(Reconciler):
                 self._follow(body, spec, patient_spec, records, moment)
             self._waiting(body, *problem, moment)
             return
-        for _ in range(2 * len(STAGES)):
+        for _ in range(2 * len(PROTOCOL)):
             if not self._step(body, spec, patient, patient_spec, moment):
                 return
 
@@ -153,14 +119,15 @@ class TreatmentReconciler(Reconciler):
         """Does one thing; True when the treatment may go on at once (a stage finished or was reused)."""
         status = body.get("status") or {}
         records = list(status.get("stages") or [])
-        if records and records[-1].get("phase") in ACTIVE:
+        if records and records[-1].get("phase") in ACTIVE_PHASES:
             return self._follow(body, spec, patient_spec, records, moment)
         if records and records[-1].get("phase") == "Failed":
             return False
-        stage, attempt = next_stage(records, spec.max_attempts)
-        if stage is None:
-            self._finish(body, attempt, moment)
+        step = next_step(spec, runs_from_status(records))
+        if step.ended:
+            self._finish(body, step.verdict, moment)
             return False
+        stage, attempt = step.stage, step.attempt
         if spec.suspend:
             self._suspend(body, stage, moment)
             return False
@@ -185,7 +152,8 @@ class TreatmentReconciler(Reconciler):
         if fitted:
             patch.update(fitted)
             status.update({key: value for key, value in fitted.items() if value is not None})
-        stage = treatment_stage(status, int((body.get("spec") or {}).get("maxAttempts") or DEFAULT_MAX_ATTEMPTS))
+        rules = AttemptRules(max_attempts=max(1, int((body.get("spec") or {}).get("maxAttempts") or DEFAULT_MAX_ATTEMPTS)))
+        stage = treatment_stage(status, rules)
         if stage != status.get("stage"):
             status["stage"] = patch["stage"] = stage
         generation = body["metadata"].get("generation")
@@ -214,10 +182,12 @@ class TreatmentReconciler(Reconciler):
         conditions = self._conditions(body)
         if is_true(conditions, "Suspended"):
             conditions = self._set(body, conditions, "Suspended", "False", "Resumed", f"{stage} starts", moment)
-        if stage == "train" and attempt > 1:
-            for later in ("Trained", "Verified"):
+        declared = declaration(stage)
+        if adjustment_for(stage, attempt) is not None:  # a retry: this attempt's stages have not run yet
+            for later in (each.condition for each in PROTOCOL if each.per_attempt):
                 conditions = self._set(body, conditions, later, "False", "Waiting", f"attempt {attempt} started", moment)
-        conditions = self._set(body, conditions, CONDITION[stage], "False", RUNNING_REASON[stage], f"Job {name}", moment)
+        conditions = self._set(body, conditions, declared.condition, "False", declared.running_reason, f"Job {name}",
+                               moment)
         conditions = self._set(body, conditions, "Ready", "False", "InProgress", f"{stage} (attempt {attempt})", moment)
         self._patch(body, {**self._records_patch(body, records), "attempt": attempt, "conditions": conditions,
                            "message": f"{stage} started: Job {name}", "progress": None})
@@ -231,7 +201,8 @@ class TreatmentReconciler(Reconciler):
         if stage == "synth":
             return stage_inputs.synth_input(spec, patient_spec, artifacts["diagnosis"])
         if stage == "train":
-            skill_report = artifacts.get("verification") if attempt > 1 else None
+            # The retry's adjustment: the recipe learns from the attempt before (its verification).
+            skill_report = artifacts.get("verification") if adjustment_for(stage, attempt) else None
             return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
         return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"),
                                          adapter=artifacts.get("adapter"), treatment_name=body["metadata"]["name"])
@@ -329,15 +300,16 @@ class TreatmentReconciler(Reconciler):
         stage, summary = record["stage"], outcome.summary
         status = body.get("status") or {}
         record.pop("message", None)  # a retry's failure is history once the stage succeeded; status stays small
+        figures = figures_of(summary)
         record.update(phase="Succeeded", finishedAt=outcome.finished_at or now_iso(moment),
                       seconds=self._observe(stage, outcome, "succeeded"), resultPath=summary.result_path,
-                      resultSha256=summary.result_sha256, summary=one_line(stage, summary))
+                      resultSha256=summary.result_sha256, summary=figures.one_line(summary.message))
         artifacts = {**(status.get("artifacts") or {}),
-                     **{key: value for key, value in stage_artifacts(stage, summary).items() if value}}
+                     **{key: value for key, value in figures.artifacts(summary.result_path).items() if value}}
         patch: dict[str, Any] = {"artifacts": artifacts, "message": f"{stage} succeeded: {record['summary']}"}
         if stage == "diagnose":
             spec_symptoms = (body.get("spec") or {}).get("symptoms")
-            patch["severityBefore"] = results.severity_of(summary.summary, spec_symptoms).value
+            patch["severityBefore"] = results.severity_of(figures_of(summary), spec_symptoms).value
         if stage == "train" and artifacts.get("recipe"):
             patch["recipe"] = artifacts["recipe"]
         if stage == "verify":
@@ -346,7 +318,9 @@ class TreatmentReconciler(Reconciler):
             patch.update(verification)
         conditions = (follow.admitted(status, stage, body["metadata"].get("generation"), moment)
                       or self._conditions(body))
-        conditions = self._set(body, conditions, CONDITION[stage], "True", DONE_REASON[stage], record["summary"], moment)
+        declared = declaration(stage)
+        conditions = self._set(body, conditions, declared.condition, "True", declared.done_reason, record["summary"],
+                               moment)
         patch.update(conditions=conditions, progress=None)
         patch.update(self._records_patch(body, [*records[:-1], record]))
         self._patch(body, patch)
@@ -385,8 +359,9 @@ class TreatmentReconciler(Reconciler):
     def _give_up(self, body, record, message: str, moment, records=None) -> None:
         conditions = self._conditions(body)
         if record is not None:
-            conditions = self._set(body, conditions, CONDITION[record["stage"]], "False", FAILED_REASON[record["stage"]],
-                                   message, moment)
+            declared = declaration(record["stage"])
+            conditions = self._set(body, conditions, declared.condition, "False", declared.failed_reason, message,
+                                   moment)
         conditions = self._set(body, conditions, "Failed", "True", "StageFailed", message, moment)
         conditions = self._set(body, conditions, "Ready", "False", "StageFailed", message, moment)
         patch: dict[str, Any] = {"conditions": conditions, "verdict": "Failed", "message": cut_message(message),
@@ -403,7 +378,7 @@ class TreatmentReconciler(Reconciler):
                   "finishedAt": now_iso(moment), "resultPath": report.get("path"), "resultSha256": report.get("sha256"),
                   "summary": f"reused the diagnosis of {patient['metadata']['name']} ({patient_status.get('lastCheckup')})"}
         rows = [row for row in patient_status.get("findings") or [] if row.get("symptom") in symptoms]
-        before = results.severity_of({"findings": rows}, symptoms)
+        before = results.severity_of(DiagnoseFigures.model_validate({"findings": rows}), symptoms)
         conditions = self._set(body, self._conditions(body), "Diagnosed", "True", "Reused", record["summary"], moment)
         artifacts = {**((body.get("status") or {}).get("artifacts") or {}), "diagnosis": report.get("path")}
         self._patch(body, {**self._records_patch(body, [record]), "attempt": 1, "artifacts": artifacts,

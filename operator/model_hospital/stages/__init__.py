@@ -1,15 +1,13 @@
 """The stages of the clinical loop: the same code in a Kubernetes Job and on a laptop.
 
-Each stage module has `run(stage_input, output_dir, console) -> StageResult`. The
-registry maps a stage name to its module and input model by name only, so that
-importing it loads no ML library.
+Each stage module has `run(stage_input, output_dir, console) -> StageResult`. The stages
+are declared once, in the protocol (`api/protocol.py`); `STAGE_MODULES` is the runner's
+view of it (stage name -> module and input model, by name only, so that importing it
+loads no ML library; tests put stand-in modules in it).
 """
 
 from __future__ import annotations
 
-STAGE_MODULES = {
-    "diagnose": ("model_hospital.stages.diagnose", "DiagnoseInput"),
-    "synth": ("model_hospital.stages.synth", "SynthInput"),
-    "train": ("model_hospital.stages.train", "TrainInput"),
-    "verify": ("model_hospital.stages.verify", "VerifyInput"),
-}
+from model_hospital.api.protocol import PROTOCOL
+
+STAGE_MODULES = {declared.name: (declared.module, declared.input_model.__name__) for declared in PROTOCOL}

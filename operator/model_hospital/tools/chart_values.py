@@ -1,20 +1,22 @@
 """The Helm chart's values, typed once: values.yaml, values.schema.json and docs/chart-values.md come from `ChartValues`.
 
 Every key has a name, a type, a default and a description here; `chart_files` renders
-them. This module imports nothing but pydantic and the contract's tenancy models.
+them. This module imports nothing but pydantic and the contract (its tenancy models, and the protocol for
+the stages and their Jobs' defaults).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.alias_generators import to_camel
 
+from model_hospital.api.protocol import PROTOCOL
 from model_hospital.api.tenancy import StageNetworkPolicy, TenancyPolicy
 
 IMAGE_REGISTRY = "ghcr.io/model-hospital"
-STAGES = ("diagnose", "synth", "train", "verify")
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -162,19 +164,26 @@ def _stage(cpu: str, memory: str, deadline: int) -> StageValues:
     return StageValues(cpu=cpu, memory=memory, deadline_seconds=deadline)
 
 
-class StagesValues(Values):
-    """Defaults of the stage Jobs (diagnose, synth, train, verify) the operator starts."""
-
+class _StageImageValues(Values):
     image: ImageValues = Field(
         default_factory=lambda: ImageValues(repository=f"{IMAGE_REGISTRY}/worker"),
         description="The CPU worker image (Oumi, torch, the bundled patient) every stage uses unless set.")
     gpu_image: ImageNameValues = Field(
         default_factory=lambda: ImageNameValues(repository=f"{IMAGE_REGISTRY}/worker-gpu"),
         description="The CUDA worker image (Oumi, torch, vLLM) for every stage Job that asks for GPUs (unless the stage or the spec names an image); pulled with stages.image.pullPolicy.")
-    diagnose: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 3 * 3600), description="The diagnose stage.")
-    synth: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 3 * 3600), description="The synth stage (cure data).")
-    train: StageValues = Field(default_factory=lambda: _stage("4", "16Gi", 24 * 3600), description="The train stage (fine-tuning with Oumi).")
-    verify: StageValues = Field(default_factory=lambda: _stage("2", "8Gi", 6 * 3600), description="The verify stage.")
+
+
+# One block per stage of the protocol, with its Job's defaults, in the protocol's order.
+_PerStageValues = create_model("_PerStageValues", __base__=_StageImageValues, **{
+    declared.name: (StageValues, Field(
+        default_factory=partial(_stage, declared.cpu, declared.memory, declared.deadline_seconds),
+        description=f"The {declared.name} stage ({declared.what})."))
+    for declared in PROTOCOL})
+
+
+class StagesValues(_PerStageValues):
+    """Defaults of the stage Jobs (diagnose, synth, train, verify) the operator starts."""
+
     node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels every stage pod must match.")
     tolerations: list[Toleration] = Field(default_factory=list, description="Taints every stage pod tolerates.")
     priority_class_name: str = Field(

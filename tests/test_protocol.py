@@ -1,0 +1,157 @@
+"""The treatment protocol: one `next_step` for both drivers, and both drivers taking its steps."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from model_hospital.api.protocol import (
+    DEFAULT_MAX_ATTEMPTS, PROTOCOL, STAGE_NAMES, AttemptRules, StageRun, declaration, figures_of, next_step,
+    runs_from_status,
+)
+from model_hospital.api.resources import TreatmentSpec
+from model_hospital.api.figures import TrainFigures, VerifyFigures
+from model_hospital.api.stages import StageSummary
+from model_hospital.controller.kube import PATIENTS, TREATMENTS
+from model_hospital.controller.settings import OperatorSettings
+from model_hospital.stages import STAGE_MODULES
+from model_hospital.treat import TreatmentPlan, treat
+from tests.test_controller_units import MemoryCluster, patient_body, run_treatment, treatment_body
+from tests.test_treat import FakeClinic, quiet
+
+
+def ran(stage: str, attempt: int = 1, verdict: str | None = None, succeeded: bool = True) -> StageRun:
+    return StageRun(stage=stage, attempt=attempt, succeeded=succeeded, verdict=verdict)
+
+
+FIRST_ATTEMPT = [ran("diagnose"), ran("synth"), ran("train")]
+
+# (what happened so far, max attempts) -> (stage to run or None, attempt, adjusted by, final verdict)
+PATHS = {
+    "a new treatment starts with diagnose": ([], 2, ("diagnose", 1, None, None)),
+    "diagnose then synth": ([ran("diagnose")], 2, ("synth", 1, None, None)),
+    "synth then the first training, unadjusted": (FIRST_ATTEMPT[:2], 2, ("train", 1, None, None)),
+    "healed on the first try ends Healed": ([*FIRST_ATTEMPT, ran("verify", 1, "Healed")], 2, (None, 1, None, "Healed")),
+    "NotHealed retries with the verification as adjustment": (
+        [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed")], 2, ("train", 2, 1, None)),
+    "Degraded retries too": ([*FIRST_ATTEMPT, ran("verify", 1, "Degraded")], 3, ("train", 2, 1, None)),
+    "Degraded on the last attempt ends Degraded": (
+        [*FIRST_ATTEMPT, ran("verify", 1, "Degraded"), ran("train", 2), ran("verify", 2, "Degraded")], 2,
+        (None, 2, None, "Degraded")),
+    "Inconclusive ends at once, attempts left or not": (
+        [*FIRST_ATTEMPT, ran("verify", 1, "Inconclusive")], 3, (None, 1, None, "Inconclusive")),
+    "a failed stage ends Failed": ([ran("diagnose"), ran("synth", succeeded=False)], 3, (None, 1, None, "Failed")),
+    "max attempts keeps the last verdict": (
+        [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed"), ran("train", 2), ran("verify", 2, "NotHealed")], 2,
+        (None, 2, None, "NotHealed")),
+    "one attempt allowed: no retry": ([*FIRST_ATTEMPT, ran("verify", 1, "NotHealed")], 1, (None, 1, None, "NotHealed")),
+    "a verification without a verdict is never Healed": ([*FIRST_ATTEMPT, ran("verify", 1)], 1,
+                                                        (None, 1, None, "NotHealed")),
+    "after the retry's training comes its verification": (
+        [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed"), ran("train", 2)], 3, ("verify", 2, None, None)),
+    "a record of a stage the protocol lacks fails closed": ([ran("diagnose"), ran("bake")], 2,
+                                                           (None, 1, None, "Failed")),
+}
+
+
+@pytest.mark.parametrize("records, max_attempts, expected", list(PATHS.values()), ids=list(PATHS))
+def test_next_step_takes_every_path_of_the_protocol(records, max_attempts, expected):
+    step = next_step(AttemptRules(max_attempts=max_attempts), records)
+    assert (step.stage, step.attempt, step.adjusted_by, step.verdict) == expected
+    assert step.ended == (expected[0] is None)
+    assert step.phase == (expected[0] or ("failed" if expected[3] == "Failed" else "done"))
+
+
+def test_resume_after_a_crash_reads_the_records_as_left_in_status():
+    # The operator stopped while verify-2 ran: the finished records and the running one are in status.
+    status_records = [
+        {"stage": "diagnose", "attempt": 1, "phase": "Reused"},
+        {"stage": "synth", "attempt": 1, "phase": "Succeeded"},
+        {"stage": "train", "attempt": 1, "phase": "Succeeded"},
+        {"stage": "verify", "attempt": 1, "phase": "Succeeded", "verdict": "Degraded"},
+        {"stage": "train", "attempt": 2, "phase": "Succeeded"},
+        {"stage": "verify", "attempt": 2, "phase": "Running"},
+    ]
+    runs = runs_from_status(status_records)
+    assert [(run.stage, run.attempt) for run in runs][-1] == ("train", 2)
+    step = next_step(AttemptRules(max_attempts=2), runs)
+    assert (step.stage, step.attempt) == ("verify", 2)  # the running stage is the one to follow, not a new one
+    failed = runs_from_status([*status_records[:5], {"stage": "verify", "attempt": 2, "phase": "Failed"}])
+    assert next_step(AttemptRules(max_attempts=2), failed).verdict == "Failed"
+
+
+def test_treat_resumed_after_a_crash_takes_the_steps_left(monkeypatch, tmp_path):
+    fake = FakeClinic(verdicts=("NotHealed", "Healed"))
+    for stage in STAGE_NAMES:
+        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
+        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
+    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    plan = TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"], max_attempts=3)
+    fake.broken.add("verify")  # verify-1 crashes: diagnose, synth and train-1 are on disk
+    with pytest.raises(RuntimeError):
+        treat(plan, tmp_path, quiet())
+    fake.broken.clear()
+    fake.calls.clear()
+    treatment = treat(plan, tmp_path, quiet())
+    assert fake.calls == ["verify", "train", "verify"]
+    assert [(record.stage, record.attempt, record.resumed) for record in treatment.stages] == [
+        ("diagnose", 1, True), ("synth", 1, True), ("train", 1, True), ("verify", 1, False), ("train", 2, False),
+        ("verify", 2, False)]
+    assert treatment.verdict == "Healed" and treatment.attempts == 2
+
+
+def test_max_attempts_has_one_default_locally_and_on_the_crd():
+    from model_hospital.cli import build_parser
+
+    parsed = build_parser().parse_args(["treat", "--symptom", "safety"])
+    assert parsed.max_attempts == DEFAULT_MAX_ATTEMPTS
+    assert TreatmentPlan(model="m", symptoms=["safety"]).max_attempts == DEFAULT_MAX_ATTEMPTS
+    assert TreatmentSpec.model_validate({"patientRef": {"name": "p"}}).max_attempts == DEFAULT_MAX_ATTEMPTS
+
+
+def test_each_stage_is_declared_once_with_its_models():
+    assert STAGE_NAMES == ("diagnose", "synth", "train", "verify")
+    assert {name: module for name, (module, _) in STAGE_MODULES.items()} == {
+        declared.name: declared.module for declared in PROTOCOL}
+    with pytest.raises(ValueError, match="unknown stage 'bake'"):
+        declaration("bake")
+    figures = figures_of(StageSummary(stage="train", ok=True, summary={"adapter": "/a", "merged": "/m", "new": 1}))
+    assert isinstance(figures, TrainFigures) and figures.treated_model == "/m"
+    rows = figures_of(StageSummary(stage="verify", ok=True, summary={"verdict": "Degraded", "skills": [
+        {"domain": "math", "before": 0.5, "after": 0.3, "degraded": True}]}))
+    assert isinstance(rows, VerifyFigures) and rows.skills["math"].degraded
+    with pytest.raises(ValueError):
+        figures_of(StageSummary(stage="verify", ok=True, summary={"verdict": "Cured"}))
+
+
+def operator_steps(verdicts: list[str], max_attempts: int) -> tuple[list[tuple[str, int]], str, list[bool]]:
+    """The stages the operator ran (as Jobs), its verdict, and which trainings were adjusted."""
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body(maxAttempts=max_attempts))
+    made = run_treatment(cluster, OperatorSettings(stage_retries=1), verdicts)
+    steps = [(name.rsplit("-", 2)[1], int(name.rsplit("-", 1)[1])) for name in made]
+    adjusted = [cluster.stage_input(name)["skill_report"] is not None for name in made if "-train-" in name]
+    return steps, cluster.obj(TREATMENTS, "llama-safety")["status"]["verdict"], adjusted
+
+
+@pytest.mark.parametrize("verdicts, max_attempts", [
+    (["Healed"], 2), (["Degraded", "Healed"], 3), (["NotHealed", "NotHealed"], 2), (["Inconclusive"], 3),
+    (["NotHealed", "Degraded", "Degraded"], 3), (["Degraded"], 1),
+])
+def test_treat_and_the_operator_take_the_same_steps(verdicts, max_attempts, monkeypatch, tmp_path):
+    fake = FakeClinic(verdicts=verdicts)
+    for stage in STAGE_NAMES:
+        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
+        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
+    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    treatment = treat(TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"],
+                                    max_attempts=max_attempts), tmp_path, quiet())
+    local_steps = [(record.stage, record.attempt) for record in treatment.stages]
+    local_adjusted = [train.skill_report is not None for train in fake.inputs["train"]]
+
+    steps, verdict, adjusted = operator_steps(verdicts, max_attempts)
+    assert local_steps == steps
+    assert treatment.verdict == verdict
+    assert local_adjusted == adjusted == [attempt > 1 for attempt in range(1, len(adjusted) + 1)]
