@@ -251,12 +251,13 @@ class FaultRun:
                 pods = [(pod.raw.get("status") or {}).get("phase") for (res, _, pod_name), pod in api._objects.items()
                         if res.plural == "pods" and not pod.deleted and pod_name.startswith(f"{name}-")]
                 found.append(f"{name}: active {status.get('active')} {ended or 'no condition'}, pods {pods}")
-            events = sorted((event.raw.get("metadata", {}).get("resourceVersion", ""), event.raw.get("reason"),
-                             event.raw.get("message", "")[:200])
-                            for (resource, _, _), event in api._objects.items()
-                            if resource.plural == "events" and not event.deleted
-                            and (event.raw.get("involvedObject") or {}).get("name") == owner)
-            found += [f"event {reason}: {message}" for _, reason, message in sorted(events, key=lambda e: int(e[0] or 0))]
+            events = [(event.raw.get("metadata", {}).get("resourceVersion", ""), event.raw.get("reason"),
+                       event.raw.get("message", "")[:200])
+                      for (resource, _, _), event in api._objects.items()
+                      if resource.plural == "events" and not event.deleted
+                      and (event.raw.get("involvedObject") or {}).get("name") == owner]
+            by_version = sorted(events, key=lambda event: int(event[0] or 0))
+            found += [f"event {reason}: {message}" for _, reason, message in by_version]
             return found
         return self.bench.cluster.call(listing)
 

@@ -111,6 +111,9 @@ def _pod_cells(pod: dict[str, Any]) -> list[Any]:
 COMPUTED_COLUMNS = {"jobs": _job_cells, "pods": _pod_cells}
 
 
+FAULT_REASONS = {409: "AlreadyExists", 500: "InternalError", 503: "ServiceUnavailable"}  # of fail_next's answers
+
+
 class ApiError(Exception):
     """A failure the API server reports as a ``Status`` object."""
 
@@ -1110,7 +1113,7 @@ class LoopbackKubeAPI(kmock.KubernetesEmulator):
                 planned[3] -= 1
                 self.failures_answered += 1
                 self._failures = [item for item in self._failures if item[3] > 0]
-                reason = {409: "AlreadyExists", 500: "InternalError", 503: "ServiceUnavailable"}.get(planned[2], "Unknown")
+                reason = FAULT_REASONS.get(planned[2], "Unknown")
                 return ApiError(planned[2], reason, f"injected fault: {method} {path} answers {planned[2]}")
         return None
 
