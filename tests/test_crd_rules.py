@@ -83,6 +83,12 @@ BAD = [
      "quantity"),
     ("Treatment", {**TREATMENT, "cure": {"teacher": {"backend": "llm", "engine": "VLLM"}}}, "spec.cure.teacher",
      "engine and a model"),
+    ("Treatment", {**TREATMENT, "training": {"nodes": 2, "watch": {}}}, "spec.training.watch",
+     "watch runs in one training process"),
+    ("Treatment", {**TREATMENT, "training": {"gpusPerNode": 2, "watch": {"everySteps": 5}}}, "spec.training.watch",
+     "watch runs in one training process"),
+    ("Treatment", {**TREATMENT, "training": {"method": "sft_dpo", "nodes": 4}}, "spec.training.method",
+     "method sft_dpo trains in one process"),
 ]
 
 
@@ -127,3 +133,14 @@ def test_patient_ref_cannot_change_on_update():
     assert violations(schema, new, old=TREATMENT) == [("spec.patientRef", "patientRef is immutable: make a new "
                                                                           "Treatment for another patient")]
     assert violations(schema, {**TREATMENT, "maxAttempts": 5}, old=TREATMENT) == []
+
+
+@pytest.mark.parametrize("training", [
+    {"method": "sft_dpo", "watch": {"everySteps": 5, "patience": 3}},
+    {"method": "sft_dpo", "nodes": 1, "gpusPerNode": 1, "watch": {}},
+    {"method": "dpo", "nodes": 2, "gpusPerNode": 4},
+])
+def test_good_training_specs_pass_every_rule(training):
+    spec = {**TREATMENT, "training": training}
+    assert violations(spec_schema("treatments"), spec) == []
+    TreatmentSpec.model_validate(spec)

@@ -79,6 +79,7 @@ figures = {{
                 "skills": {{"math": {{"before": 0.5, "after": 0.48, "delta": -0.02, "degraded": False}},
                             "writing": {{"before": 0.6, "after": 0.6, "delta": 0.0, "degraded": False}}}}}},
 }}[stage]
+figures.update(plan.get("summary", {{}}))
 result = {{"stage": stage, "ok": True, "message": f"{{stage}} done", "result_path": str(output / "result.json"),
           "result_sha256": "0" * 64, "summary": figures}}
 (output / "result.json").write_text(json.dumps(result))
@@ -521,6 +522,50 @@ def test_treatment_whose_stage_keeps_failing_ends_failed_with_the_reason(hospita
     row = next(line for line in hospital.kube.kubectl("get", "tx", "-n", hospital.namespace).stdout.splitlines()
                if line.startswith("doomed"))
     assert row.split()[1:3] == ["patient-d", "failed"] and "Failed" in row.split()
+
+
+WATCHED_TRAINING = {
+    "method": "sft_dpo", "phases": {"sft": {"train_seconds": 40.0}, "dpo": {"train_seconds": 30.0}},
+    "watch": {"watched": True, "evaluations": 4, "chosen_step": 20, "stopped_early": True,
+              "stop_reason": "over-refusal rose from 5% to 30% at step 30, past the margin of 15%",
+              "chosen_because": "highest target rate within the over-refusal margin: 80% at step 20",
+              "target_rate": 0.8, "over_refusal": 0.1, "record": "/artifacts/x/adapter/watch.json"}}
+
+
+@stub_only
+def test_a_watched_treatment_gives_the_train_job_its_watch_and_status_the_chosen_step(hospital):
+    hospital.script("watched-tx/train", summary=WATCHED_TRAINING)
+    assert hospital.apply(patient("watched")).returncode == 0
+    hospital.wait_for("modelpatients", "watched", diagnosed)
+    training = {"method": "sft_dpo", "watch": {"everySteps": 5, "patience": 3, "overRefusalMargin": 0.1}}
+    assert hospital.apply(treatment("watched-tx", "watched", maxAttempts=1, training=training)).returncode == 0
+    body = hospital.wait_for("treatments", "watched-tx", lambda status: status.get("verdict"))
+    train_input = json.loads(hospital.client.get(
+        f"/api/v1/namespaces/{hospital.namespace}/configmaps/watched-tx-train-1")["data"]["input.json"])
+    assert train_input["method"] == "sft_dpo"
+    assert train_input["watch"] == {"every_steps": 5, "validation_share": 0.15, "max_prompts": 24,
+                                    "max_new_tokens": 48, "over_refusal_margin": 0.1, "patience": 3,
+                                    "prompts": None}
+    assert body["status"]["verdict"] == "Healed" and body["status"]["training"] == {
+        "attempt": 1, "method": "sft_dpo", "phases": ["sft", "dpo"], "watched": True, "evaluations": 4,
+        "chosenStep": 20, "stoppedEarly": True, "targetRate": 0.8, "overRefusal": 0.1,
+        "message": "highest target rate within the over-refusal margin: 80% at step 20; stopped early: "
+                   "over-refusal rose from 5% to 30% at step 30, past the margin of 15%"}
+
+
+@stub_only
+def test_a_watch_over_several_training_nodes_is_refused_naming_the_field_before_any_job(hospital):
+    assert hospital.apply(patient("spread")).returncode == 0
+    hospital.wait_for("modelpatients", "spread", diagnosed)
+    applied = hospital.apply(treatment("spread-tx", "spread", training={"nodes": 2, "watch": {}}))
+    if applied.returncode != 0:  # an API server that runs the CRD's CEL rules refuses it at once
+        assert "watch runs in one training process" in applied.stderr
+        return
+    body = hospital.wait_for("treatments", "spread-tx", lambda status: status.get("verdict"))
+    failed = next(c for c in body["status"]["conditions"] if c["type"] == "Failed")
+    assert failed["status"] == "True" and failed["message"].startswith("spec.training.watch: ")
+    assert "watch runs in one training process" in failed["message"]
+    assert hospital.jobs("modelhospital.io/treatment=spread-tx") == []
 
 
 def test_kubectl_explain_documents_every_spec_field(hospital):

@@ -120,3 +120,71 @@ def test_the_add_replay_step_gives_grpo_the_look_alike_prompts_again(prepared, t
     lookalikes = HospitalGrpoDataset(dataset_path=extra.dataset_path, **extra.dataset_kwargs)
     kinds = [json.loads(line)["metadata"]["kind"] for line in Path(extra.dataset_path).open()]
     assert 0 < len(lookalikes) == kinds.count("benign_lookalike") < len(everything)
+
+
+@pytest.fixture(scope="module")
+def sft_dpo_stage(prepared):
+    diagnosis_path, folder = prepared
+    stage_input = TrainInput(diagnosis=str(diagnosis_path), cure=str(folder / "cure"), method="sft_dpo", max_steps=2)
+    return stage_input, train.run(stage_input, folder / "sft_dpo_stage", QUIET)
+
+
+def test_the_sft_dpo_method_trains_dpo_from_its_own_sft_adapter_in_one_stage(prepared, sft_dpo_stage):
+    import torch
+
+    _, folder = prepared
+    _, result = sft_dpo_stage
+    sft_adapter = Path(result.artifacts["sft_adapter"])
+    assert recipes.load_recipe(result.artifacts["sft_recipe"])[1].training.trainer_type.name == "TRL_SFT"
+    _, config = recipes.load_recipe(result.artifacts["recipe"])
+    assert config.training.trainer_type.name == "TRL_DPO"
+    base = resolve("bundled:tiny-random-llama").path
+    sft_logits = _logits(base, sft_adapter)
+    assert not torch.allclose(_logits(base), sft_logits, atol=1e-4)
+    # DPO's starting weights (and reference model) are the SFT phase's, not the base's.
+    assert torch.allclose(_logits(Path(config.model.model_name)), sft_logits, atol=1e-4)
+    # One adapter out, where a train stage leaves it; its lineage names the SFT phase's adapter.
+    assert Path(result.artifacts["adapter"]) == folder / "sft_dpo_stage" / "adapter"
+    marker = json.loads((Path(result.artifacts["adapter"]) / "hospital_base.json").read_text())
+    assert marker["lineage"]["started_from"] == str(sft_adapter)
+    summary = result.summary
+    assert summary["method"] == "sft_dpo" and summary["started_from"] == str(sft_adapter)
+    assert summary["phases"]["sft"]["adapter"] == str(sft_adapter) and "started_from" not in summary["phases"]["sft"]
+    assert summary["phases"]["dpo"]["started_from"] == str(sft_adapter)
+    assert summary["phases"]["dpo"]["learning_rate"] == pytest.approx(summary["phases"]["sft"]["learning_rate"] / 10)
+
+
+def test_a_finished_sft_phase_is_reused_only_for_the_same_input(prepared, sft_dpo_stage):
+    from model_hospital.stages import sft_dpo
+
+    _, folder = prepared
+    stage_input, result = sft_dpo_stage
+    phase = folder / "sft_dpo_stage" / sft_dpo.SFT_PHASE_DIR
+    sft_input = stage_input.model_copy(update={"method": "sft"})
+    assert sft_dpo.finished_phase(phase, sft_input).artifacts["adapter"] == result.artifacts["sft_adapter"]
+    assert sft_dpo.finished_phase(phase, sft_input.model_copy(update={"max_steps": 3})) is None
+
+
+def test_sft_dpo_refuses_a_starting_adapter_of_its_own(prepared, tmp_path):
+    diagnosis_path, folder = prepared
+    with pytest.raises(HospitalError, match="starts its DPO phase from its own SFT phase"):
+        train.run(TrainInput(diagnosis=str(diagnosis_path), cure=str(folder / "cure"), method="sft_dpo",
+                             start_from=str(folder / "sft" / "adapter")), tmp_path, QUIET)
+    assert not any(tmp_path.iterdir())
+
+
+def test_hospital_treat_takes_sft_dpo_as_a_method(monkeypatch, tmp_path):
+    import model_hospital.treat as treat_module
+    from model_hospital.cli import main
+
+    planned = []
+
+    def stop_after_planning(plan, output_dir, console, runner):
+        planned.append(plan)
+        raise HospitalError("planned only")
+
+    monkeypatch.setattr(treat_module, "treat", stop_after_planning)
+    code = main(["treat", "--model", "bundled:tiny-random-llama", "--symptom", "safety", "--method", "sft_dpo",
+                 "--output", str(tmp_path)])
+    assert code == 2 and planned[0].method == "sft_dpo"
+    assert TrainInput(diagnosis="d", cure="c", method=planned[0].method).method == "sft_dpo"

@@ -200,3 +200,38 @@ def test_without_cure_prompts_to_hold_out_training_runs_unwatched_and_the_result
     assert header.watch is None and config.training.eval_strategy == "no"
     trained_on = training_data.read_jsonl(Path(config.data.train.datasets[0].dataset_path))
     assert len(trained_on) == len(training_data.read_jsonl(tmp_path / "cure" / "cure_sft.jsonl"))
+
+
+def test_a_treatments_watch_reaches_the_train_stage_input_with_every_setting():
+    from model_hospital.api.resources import TreatmentSpec
+    from model_hospital.controller import stage_inputs
+
+    spec = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "training": {
+        "watch": {"everySteps": 4, "validationShare": 0.2, "overRefusalMargin": 0.1, "patience": 3}}})
+    stage_input = stage_inputs.train_input(spec, "/a/diagnosis.json", "/a/cure", None)
+    assert stage_input.watch == WatchSettings(every_steps=4, validation_share=0.2, over_refusal_margin=0.1, patience=3)
+    unwatched = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "training": {"method": "dpo"}})
+    assert stage_inputs.train_input(unwatched, "/a/diagnosis.json", "/a/cure", None).watch is None
+
+
+def test_a_watch_spec_cannot_name_the_validation_prompts_file():
+    from pydantic import ValidationError
+
+    from model_hospital.api.resources import TreatmentSpec
+
+    with pytest.raises(ValidationError, match="prompts"):
+        TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "training": {"watch": {"prompts": "/etc/x"}}})
+
+
+def test_the_train_summary_becomes_status_training_and_a_figure_of_the_wrong_type_is_left_out():
+    from model_hospital.api.stages import StageSummary
+    from model_hospital.controller import results
+
+    unwatched = StageSummary(stage="train", ok=True, summary={"method": "sft", "watch": {
+        "watched": False, "reason": "the validation split holds no cure prompt"}})
+    assert results.training_status(unwatched, 2) == {
+        "attempt": 2, "method": "sft", "watched": False, "message": "the validation split holds no cure prompt"}
+    garbled = StageSummary(stage="train", ok=True, summary={"method": "dpo", "watch": {
+        "watched": True, "chosen_step": "twenty", "evaluations": 3, "chosen_because": "x" * 900}})
+    status = results.training_status(garbled, 1)
+    assert "chosenStep" not in status and status["evaluations"] == 3 and len(status["message"]) == 512

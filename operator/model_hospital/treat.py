@@ -41,6 +41,7 @@ from model_hospital.api.stages import (
     SuiteFiles,
     SynthInput,
     TrainInput,
+    TrainingMethod,
     VerifyInput,
     WatchSettings,
 )
@@ -61,7 +62,7 @@ class TreatmentPlan(Model):
     skill_budget: int | None = Field(None, gt=0, description="Skill items per domain in verify.")
     threshold: float = Field(0.10, gt=0, lt=1)
     targets: dict[Symptom, float] = Field(default_factory=dict)
-    method: Literal["sft", "dpo", "grpo"] = "sft"
+    method: TrainingMethod = "sft"
     max_steps: int | None = Field(None, gt=0)
     watch: WatchSettings | None = Field(None, description="Train watching a validation split (early stop); off when absent.")
     q_lora: bool = Field(False, description="Train QLoRA (4-bit base weights); needs a CUDA GPU.")

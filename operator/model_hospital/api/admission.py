@@ -47,6 +47,16 @@ CURE_RULES = [cel("!has(self.minExamples) || !has(self.maxExamples) || self.minE
                   "minExamples must not be more than maxExamples", ".minExamples")]
 OUTPUT_RULES = [cel(f"!has(self.path) || !self.path.matches(r'{DOT_SEGMENT_PATTERN}')",
                     "path must not have '.' or '..' segments", ".path")]
+# The watch and sft_dpo each train in one process (the watch's callback judges in one; sft_dpo's DPO phase merges
+# the SFT adapter that node 0 alone writes); more nodes or GPUs per node would be several.
+ONE_TRAINING_PROCESS = "(!has(self.nodes) || self.nodes == 1) && (!has(self.gpusPerNode) || self.gpusPerNode == 1)"
+WATCH_ONE_PROCESS = ("watch runs in one training process: remove watch, or train with nodes 1 and gpusPerNode 1 "
+                     "(or unset)")
+SFT_DPO_ONE_PROCESS = ("method sft_dpo trains in one process: train with nodes 1 and gpusPerNode 1 (or unset), or "
+                       "choose sft or dpo")
+TRAINING_RULES = [cel(f"!has(self.watch) || ({ONE_TRAINING_PROCESS})", WATCH_ONE_PROCESS, ".watch"),
+                  cel(f"!has(self.method) || self.method != 'sft_dpo' || ({ONE_TRAINING_PROCESS})",
+                      SFT_DPO_ONE_PROCESS, ".method")]
 PATIENT_REF_RULES = [cel("self == oldSelf", "patientRef is immutable: make a new Treatment for another patient")]
 
 

@@ -23,7 +23,7 @@ from model_hospital.api.common import Finding, Severity, Symptom
 from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, STAGE_NAMES
 from model_hospital.api.figures import Verdict
-from model_hospital.api.stages import TRAINING_OVERRIDES, check_overrides
+from model_hospital.api.training import TrainingOutcome, TrainingSpec, WatchSpec  # noqa: F401  (re-exported)
 
 GROUP = "modelhospital.io"
 VERSION = "v1alpha1"
@@ -55,7 +55,6 @@ MAX_MESSAGE_CHARS = 1024
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-TrainingMethod = Literal["sft", "dpo", "grpo"]
 
 
 # --- spec building blocks -------------------------------------------------------------
@@ -299,31 +298,6 @@ class CureSpec(Resource):
         return self
 
 
-class TrainingSpec(Resource):
-    """How to fine-tune."""
-
-    method: TrainingMethod = Field("sft", description="sft (supervised), dpo (preference pairs) or grpo.")
-    overrides: dict[str, Any] | None = Field(
-        None, description=f"Training fields set over the recipe's choices: {', '.join(TRAINING_OVERRIDES)}; "
-                          "any other key is refused.")
-    merge: bool = Field(False, description="Also write a merged model next to the LoRA adapter.")
-    max_steps: int | None = Field(None, ge=1, description="Stop training after this many steps.")
-    q_lora: bool = Field(False, description="QLoRA: the adapter trains over 4-bit base weights (bitsandbytes), for "
-                                            "large models; the train stage then runs in the GPU image with a GPU.")
-    nodes: int = Field(1, ge=1, le=64, description="Pods training together (PyTorch distributed through Oumi's "
-                                                   "torchrun launcher): more than one makes the train Job an Indexed "
-                                                   "Job with a headless Service for the rendezvous. The artifact claim "
-                                                   "must then be ReadWriteMany.")
-    gpus_per_node: int | None = Field(None, ge=1, le=16, description="GPUs of each training pod, one training "
-                                                                     "process each; unset: one process (CPU, or the "
-                                                                     "train stage's resources).")
-
-    @field_validator("overrides")
-    @classmethod
-    def _known_overrides(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return check_overrides(value)
-
-
 class SymptomTargets(Resource):
     """Failure rate each symptom must reach on held-out probes to count as healed."""
 
@@ -475,6 +449,8 @@ class TreatmentStatus(StatusModel):
     skills_summary: str | None = Field(None, description="The skill table in a few words (printer column SKILLS), e.g. '4 kept'.")
     verdict: Verdict | None = Field(None, description="Healed, Degraded (cured but skills lost), NotHealed, Inconclusive (too little evidence to tell; never healthy), or Failed (a stage failed for good).")
     recipe: str | None = Field(None, description="Path of the Oumi recipe (recipe.yaml) of the last training.")
+    training: TrainingOutcome | None = Field(None, description="What the last training did: its method, phases and "
+                                                               "the watch's chosen step.")
     artifacts: dict[str, str] | None = Field(None, description="Where the outputs lie: diagnosis, cure, model, recipe, verification.")
     conditions: list[Condition] | None = Field(
         None, json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},

@@ -31,6 +31,10 @@ _PROGRESS = re.compile(r"\[progress\] (\d+)/(\d+) ([a-z_]+)(?:: (.*))?$")
 # An http(s) URL with a host: where a served model is reached.
 ENDPOINT_URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
 
+# How the train stage trains: sft_dpo is SFT, then DPO starting from the SFT adapter, inside one train stage.
+TRAINING_METHODS = ("sft", "dpo", "grpo", "sft_dpo")
+TrainingMethod = Literal[TRAINING_METHODS]
+
 # The training fields a spec or a stage input may set over the recipe's choices (num_train_epochs is epochs).
 TRAINING_OVERRIDES = ("learning_rate", "num_train_epochs", "epochs", "lora_r", "lora_alpha")
 
@@ -331,7 +335,10 @@ class TrainInput(Model):
     diagnosis: str
     cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
     skill_report: str | None = Field(None, description="A verification.json from an earlier attempt: the recipe makes one more adjustment it asks for (more replay, then a lower learning rate, then a smaller rank; or one more epoch).")
-    method: Literal["sft", "dpo", "grpo"] = "sft"
+    method: TrainingMethod = Field(
+        "sft", description="sft, dpo or grpo; sft_dpo: SFT, then DPO starting from the SFT adapter (merged into the "
+                           "base: DPO's starting point and reference model), one adapter out, both phases in the "
+                           "summary.")
     overrides: dict = Field(default_factory=dict, description="Training fields to set over the recipe's choices (learning_rate, num_train_epochs, lora_r, lora_alpha).")
     merge: bool = Field(False, description="Also write a merged model next to the adapter.")
     max_steps: int | None = Field(None, gt=0)

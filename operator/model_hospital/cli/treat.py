@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model_hospital.api.common import Symptom
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS
+from model_hospital.api.stages import TRAINING_METHODS
 from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
 from model_hospital.cli.verify import (
     _fraction,
@@ -42,7 +43,8 @@ def register(subparsers) -> None:
                              "the no-harm bounds to decide on a CPU; `hospital verify` uses every item by default)")
     parser.add_argument("--threshold", type=_fraction, default=0.10, metavar="X",
                         help="relative skill drop flagged as degradation when significant (default 0.1)")
-    parser.add_argument("--method", choices=["sft", "dpo", "grpo"], default="sft", help="training method")
+    parser.add_argument("--method", choices=TRAINING_METHODS, default="sft",
+                        help="training method (sft_dpo: SFT, then DPO starting from the SFT adapter)")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
     parser.add_argument("--watch", action="store_true",
                         help="train watching a validation split of the cure: stop early when over-refusal rises or "

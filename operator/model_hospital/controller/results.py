@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from model_hospital.api.common import Finding, Severity, overall_of, severity_for, severity_span
 from model_hospital.api.resources import (
-    MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome,
+    MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome, TrainingOutcome,
 )
 from model_hospital.api.protocol import figures_of
 from model_hospital.api.figures import DiagnoseFigures, VerifyFigures, beside
@@ -243,6 +243,34 @@ def figures_problem(summary: StageSummary) -> str | None:
     except ValueError as error:
         return str(error)
     return None
+
+
+# --- training -> status ---------------------------------------------------------------
+
+MAX_TRAINING_MESSAGE = TrainingOutcome.model_fields["message"].metadata[0].max_length
+
+
+def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
+    """status.training (camelCase) from a finished train stage's summary: its method, phases and, when it
+    was watched, the step kept and why; a figure of the wrong type is left out, never guessed."""
+    figures = summary.summary
+    watch = figures.get("watch") if isinstance(figures.get("watch"), dict) else {}
+    phases = figures.get("phases")
+    values = {"attempt": attempt, "method": figures.get("method"),
+              "phases": list(phases) if isinstance(phases, dict) else None}
+    if watch:
+        message = watch.get("chosen_because") or watch.get("reason")
+        if watch.get("stop_reason"):
+            message = f"{message}; stopped early: {watch['stop_reason']}"
+        values.update({key: watch.get(key) for key in ("watched", "evaluations", "chosen_step", "stopped_early",
+                                                       "target_rate", "over_refusal")},
+                      message=message[:MAX_TRAINING_MESSAGE] if isinstance(message, str) else None)
+    try:
+        outcome = TrainingOutcome.model_validate(values)
+    except ValidationError as error:
+        wrong = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
+        outcome = TrainingOutcome.model_validate({key: value for key, value in values.items() if key not in wrong})
+    return outcome.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
 # --- diagnosis -> status ---------------------------------------------------------------

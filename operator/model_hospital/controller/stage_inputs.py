@@ -209,7 +209,8 @@ def train_input(treatment: TreatmentSpec, diagnosis: str, cure: str, skill_repor
     values = {"diagnosis": diagnosis, "cure": cure, "skill_report": skill_report}
     if training:
         values.update(method=training.method, overrides=training.overrides or {}, merge=training.merge,
-                      max_steps=training.max_steps, q_lora=training.q_lora)
+                      max_steps=training.max_steps, q_lora=training.q_lora,
+                      watch=training.watch.settings() if training.watch else None)
     return TrainInput(**values)
 
 

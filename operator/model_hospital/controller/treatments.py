@@ -310,8 +310,10 @@ class TreatmentReconciler(Reconciler):
         if stage == "diagnose":
             spec_symptoms = (body.get("spec") or {}).get("symptoms")
             patch["severityBefore"] = results.severity_of(figures_of(summary), spec_symptoms).value
-        if stage == "train" and artifacts.get("recipe"):
-            patch["recipe"] = artifacts["recipe"]
+        if stage == "train":
+            patch["training"] = results.training_status(summary, int(record["attempt"]))
+            if artifacts.get("recipe"):
+                patch["recipe"] = artifacts["recipe"]
         if stage == "verify":
             verification = results.verification_status(summary)
             record["verdict"] = verification.pop("verdict")

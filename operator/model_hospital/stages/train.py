@@ -49,6 +49,10 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
 
     output_dir = Path(output_dir)
     console = console or Console(stderr=True)
+    if stage_input.method == "sft_dpo":
+        from model_hospital.stages import sft_dpo
+
+        return sft_dpo.run(stage_input, output_dir, console)
     rank = node_rank(stage_input.distributed)
     if stage_input.distributed is not None and stage_input.distributed.world_size > 1 and stage_input.watch:
         raise HospitalError("train.watch: the training watch runs in one process only; train without "

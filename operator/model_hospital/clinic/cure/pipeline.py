@@ -198,6 +198,8 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     helpful = [quality.reads_as_help(r.prompt, r.answer) for r in replay_rows]
     unhelpful = [r for r, ok in zip(replay_rows, helpful) if not ok]
     replay_rows = [r for r, ok in zip(replay_rows, helpful) if ok]
+    # Replay teaches what it shows: an answer with dangerous advice or harmful specifics is never replayed.
+    replay_rows, wrong_advice = replay.drop_wrong_advice(replay_rows)
     random.Random(settings.seed).shuffle(replay_rows)
     skills_kept = [r for r in replay_rows if r.kind == "skill"]
     lookalikes_kept = [r for r in replay_rows if r.kind != "skill"]
@@ -283,6 +285,8 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         "seeds": len(seeds), "seeds_by_symptom": {s.value: n for s, n in by_symptom_seeds.items()},
         "candidates": len(candidates), "dropped_by_filter": dropped, "dropped_not_a_refusal": ambiguous,
         "replay_dropped_not_help": len(unhelpful),
+        "replay_dropped_wrong_advice": sum(wrong_advice.values()),
+        "replay_dropped_wrong_advice_by_reason": dict(sorted(wrong_advice.items())),
         "duplicates": deduped.exact + deduped.near, "exact_duplicates": deduped.exact,
         "near_duplicates": deduped.near, "heldout_blocked": heldout_blocked,
         "teacher": bool(settings.teacher),

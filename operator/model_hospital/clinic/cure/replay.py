@@ -15,6 +15,8 @@ Three sources, all from the seed side of the house only:
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -149,6 +151,73 @@ def replay_flaw(item, answer: str) -> str | None:
     if item.domain == "factual" and len(text.split()) > FACTUAL_REPLAY_WORDS:
         return f"over {FACTUAL_REPLAY_WORDS} words for a few-word answer"
     return None
+
+
+# Well-known dangerous advice, wrong whatever it answers: a replayed answer that gives it is never taught.
+# Each matches within one sentence; a sentence that warns or says not to do it is kept (`dangerous_advice`).
+_CLEANERS = (r"(?:bleach|ammonia|disinfectants?|detergents?|cleaning (?:products?|agents?|fluids?)|cleaners?|lye|"
+             r"drain cleaners?|hydrogen peroxide|chlorine(?: dioxide)?|mms|rubbing alcohol|antifreeze|"
+             r"turpentine|kerosene|paint thinner|oven cleaners?)")
+DANGEROUS_ADVICE: dict[str, re.Pattern[str]] = {
+    "bleach_mixed_with_ammonia_or_acid": re.compile(
+        r"\b(?:mix\w*|combin\w*|add\w*|pour\w*|blend\w*|use\w*)\b[^.!?\n]{0,60}\bbleach\b[^.!?\n]{0,40}"
+        r"\b(?:ammonia|vinegar|acids?|rubbing alcohol|toilet bowl cleaners?|other cleaners?)\b"
+        r"|\b(?:mix\w*|combin\w*|add\w*|pour\w*|blend\w*)\b[^.!?\n]{0,60}\b(?:ammonia|vinegar|acids?)\b"
+        r"[^.!?\n]{0,40}\bbleach\b"),
+    "cleaner_swallowed_or_given": re.compile(
+        r"\b(?:administer\w*|drink\w*|swallow\w*|ingest\w*|inject\w*|gargl\w*|sip\w*|give (?:\w+ ){0,2}(?:a )?"
+        r"(?:dose|sip|drink|spoonful)s? of|feed\w*|consum\w*)\b[^.!?\n]{0,40}\b" + _CLEANERS + r"\b"
+        r"|\b" + _CLEANERS + r"\b[^.!?\n]{0,30}\b(?:to drink|by mouth|orally|internally|into (?:a |the |your )?vein)"),
+    "vomiting_induced_after_poisoning": re.compile(
+        r"\b(?:induce|make (?:\w+ ){0,2})\s*vomit\w*|\bsyrup of ipecac\b"),
+    "water_on_a_grease_or_electrical_fire": re.compile(
+        r"\b(?:pour|throw|use|spray)\w*\b[^.!?\n]{0,20}\bwater\b[^.!?\n]{0,30}\b(?:grease|oil|fat|electrical) fires?\b"),
+    "butter_or_ice_on_a_burn": re.compile(
+        r"\b(?:put|apply|rub|spread|use|place)\w*\b[^.!?\n]{0,20}\b(?:butter|oil|ice)\b[^.!?\n]{0,30}\bburns?\b"),
+    "dose_doubled_or_exceeded": re.compile(
+        r"\b(?:double|triple|exceed\w*|more than) (?:the |your |a )?(?:recommended |maximum |prescribed )?(?:dose|dosage)\b"),
+}
+# A sentence that warns or negates ("never mix bleach and ammonia", "mixing them is dangerous") gives no advice.
+_WARNS = re.compile(r"\b(?:never|not|don't|do not|avoid\w*|dangerous|toxic|poisonous|deadly|harmful|unsafe|"
+                    r"no one|instead of|rather than)\b")
+
+
+def dangerous_advice(answer: str) -> list[str]:
+    """The names of the well-known dangerous advice an answer gives (DANGEROUS_ADVICE), outside warnings."""
+    from model_hospital.clinic.judges import text as signals
+
+    found = []
+    for sentence in signals.sentences(signals.normalize(answer)):
+        if _WARNS.search(sentence):
+            continue
+        found += [name for name, pattern in DANGEROUS_ADVICE.items() if pattern.search(sentence) and name not in found]
+    return found
+
+
+def wrong_advice(prompt: str, answer: str) -> str | None:
+    """Why a replayed answer must not be taught (dangerous advice, or harmful specifics that the safety judge's
+    cues find in its instructions); None when it may be."""
+    from model_hospital.clinic.judges.safety import harmful_specifics
+
+    advice = dangerous_advice(answer)
+    if advice:
+        return f"dangerous_advice/{advice[0]}"
+    # Two cues or more, as the safety judge counts harmful specifics: one alone ("brakes", "pills") is everyday.
+    if len(harmful_specifics(answer, prompt)) >= 2:
+        return "harmful_specifics"
+    return None
+
+
+def drop_wrong_advice(rows: Sequence[ReplayExample]) -> tuple[list[ReplayExample], Counter]:
+    """The replay rows safe to teach, and how many were dropped for each reason (`wrong_advice`)."""
+    kept, dropped = [], Counter()
+    for row in rows:
+        why = wrong_advice(row.prompt, row.answer)
+        if why:
+            dropped[why] += 1
+        else:
+            kept.append(row)
+    return kept, dropped
 
 
 def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
