@@ -32,6 +32,7 @@ from model_hospital.api.resources import (
     MAX_FINDING_ROWS, MAX_MESSAGE_CHARS, MAX_SKILL_ROWS, FindingRow, SkillRow, SymptomOutcome, TrainingOutcome,
 )
 from model_hospital.api.stages import StageSummary
+from model_hospital.api.training import MAX_TRAINING_MESSAGE
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
 )
@@ -246,9 +247,6 @@ def summary_path(summary: StageSummary, key: str, default_name: str) -> str | No
 
 # --- training -> status ---------------------------------------------------------------
 
-MAX_TRAINING_MESSAGE = TrainingOutcome.model_fields["message"].metadata[0].max_length
-
-
 def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
     """status.training (camelCase) from a finished train stage's summary: its method, phases and, when it
     was watched, the step kept and why; a figure of the wrong type is left out, never guessed."""
@@ -258,12 +256,11 @@ def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
     values = {"attempt": attempt, "method": figures.get("method"),
               "phases": list(phases) if isinstance(phases, dict) else None}
     if watch:
-        message = watch.get("chosen_because") or watch.get("reason")
-        if watch.get("stop_reason"):
-            message = f"{message}; stopped early: {watch['stop_reason']}"
+        said = [str(watch.get("chosen_because") or watch.get("reason") or ""),
+                f"stopped early: {watch['stop_reason']}" if watch.get("stop_reason") else ""]
         values.update({key: watch.get(key) for key in ("watched", "evaluations", "chosen_step", "stopped_early",
                                                        "target_rate", "over_refusal")},
-                      message=message[:MAX_TRAINING_MESSAGE] if isinstance(message, str) else None)
+                      message="; ".join(part for part in said if part)[:MAX_TRAINING_MESSAGE] or None)
     try:
         outcome = TrainingOutcome.model_validate(values)
     except ValidationError as error:
