@@ -15,6 +15,7 @@ from model_hospital.api import admission
 from model_hospital.api.base import Resource, StatusModel
 from model_hospital.api.stages import TRAINING_OVERRIDES, TrainingMethod, WatchSettings, check_overrides
 
+MAX_TRAINING_MESSAGE = 512
 # WatchSettings.prompts is where the train stage writes this run's validation prompts, never a user's to set.
 _WATCH_FIELDS = {name: (field.annotation, field) for name, field in WatchSettings.model_fields.items()
                  if name != "prompts"}
@@ -94,5 +95,5 @@ class TrainingOutcome(StatusModel):
     stopped_early: bool | None = Field(None, description="The watch stopped training before its last step.")
     target_rate: float | None = Field(None, description="Passing share of the validation cure prompts at the chosen step.")
     over_refusal: float | None = Field(None, description="Refusing share of the validation look-alikes at the chosen step.")
-    message: str | None = Field(None, max_length=512, description="Why that step was kept, why training stopped, or "
+    message: str | None = Field(None, max_length=MAX_TRAINING_MESSAGE, description="Why that step was kept, why training stopped, or "
                                                                   "why it was not watched.")

@@ -23,6 +23,7 @@ from model_hospital.api.resources import (
 from model_hospital.api.protocol import figures_of
 from model_hospital.api.figures import DiagnoseFigures, VerifyFigures, beside
 from model_hospital.api.stages import StageSummary
+from model_hospital.api.training import MAX_TRAINING_MESSAGE
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
 )
@@ -247,9 +248,6 @@ def figures_problem(summary: StageSummary) -> str | None:
 
 # --- training -> status ---------------------------------------------------------------
 
-MAX_TRAINING_MESSAGE = TrainingOutcome.model_fields["message"].metadata[0].max_length
-
-
 def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
     """status.training (camelCase) from a finished train stage's summary: its method, phases and, when it
     was watched, the step kept and why; a figure of the wrong type is left out, never guessed."""
@@ -259,12 +257,11 @@ def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
     values = {"attempt": attempt, "method": figures.get("method"),
               "phases": list(phases) if isinstance(phases, dict) else None}
     if watch:
-        message = watch.get("chosen_because") or watch.get("reason")
-        if watch.get("stop_reason"):
-            message = f"{message}; stopped early: {watch['stop_reason']}"
+        said = [str(watch.get("chosen_because") or watch.get("reason") or ""),
+                f"stopped early: {watch['stop_reason']}" if watch.get("stop_reason") else ""]
         values.update({key: watch.get(key) for key in ("watched", "evaluations", "chosen_step", "stopped_early",
                                                        "target_rate", "over_refusal")},
-                      message=message[:MAX_TRAINING_MESSAGE] if isinstance(message, str) else None)
+                      message="; ".join(part for part in said if part)[:MAX_TRAINING_MESSAGE] or None)
     try:
         outcome = TrainingOutcome.model_validate(values)
     except ValidationError as error:
