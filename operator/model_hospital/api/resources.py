@@ -316,6 +316,15 @@ class TrainingSpec(Resource):
     gpus_per_node: int | None = Field(None, ge=1, le=16, description="GPUs of each training pod, one training "
                                                                      "process each; unset: one process (CPU, or the "
                                                                      "train stage's resources).")
+    launcher: Literal["Job", "JobSet", "TrainJob"] = Field(
+        "Job", description="What runs the nodes of the train stage: an Indexed Job with a headless Service (Job), "
+                           "a JobSet (jobset.x-k8s.io/v1alpha2) or a Kubeflow Trainer TrainJob "
+                           "(trainer.kubeflow.org/v1alpha1). JobSet and TrainJob need their controller installed; "
+                           "when the cluster does not serve the kind, the treatment waits with reason "
+                           "LauncherUnavailable and starts no pods.")
+    training_runtime: str = Field(
+        "torch-distributed", min_length=1, max_length=253,
+        description="The ClusterTrainingRuntime a TrainJob refers to (launcher TrainJob only).")
 
     @field_validator("overrides")
     @classmethod
@@ -410,6 +419,8 @@ class StageRecord(StatusModel):
     stage: str = Field(description="diagnose, synth, train or verify.")
     attempt: int = Field(description="The treatment attempt the stage belongs to.")
     job: str | None = Field(None, description="Name of the Job (absent when a fresh patient diagnosis was reused).")
+    launcher: Literal["JobSet", "TrainJob"] | None = Field(
+        None, description="The kind that runs the stage when it is not a Job (spec.training.launcher); `job` names it.")
     retries: int = Field(0, description="Jobs retried after a failure.")
     created: bool | None = Field(None, description="The current Job was created (so its absence means it was removed).")
     memory: str | None = Field(None, description="Memory of the current Job when an OOM kill raised it.")

@@ -383,24 +383,26 @@ def rendezvous_host(job: str) -> str:
     return f"{job}-0.{job}"
 
 
-def distributed_job(job: dict[str, Any], nodes: int) -> dict[str, Any]:
+def distributed_job(job: dict[str, Any], nodes: int, master_addr: str | None = None) -> dict[str, Any]:
     """A stage Job as an Indexed Job of `nodes` pods that run at once, each with a stable host name under the
     Service `rendezvous_service` makes, told where node 0 is (MASTER_ADDR, MASTER_PORT).
 
     One lost pod fails the Job at once (backoffLimit 0, and no rule that ignores a disruption): the
     other nodes cannot go on without it, and a replacement could not join a rendezvous that already
     ended. The operator's stage retry then starts the nodes afresh in a new Job, and they resume from
-    the newest checkpoint on the artifact claim.
+    the newest checkpoint on the artifact claim. `master_addr`, when given, is node 0's host name under a
+    Service someone else makes (a JobSet's); the pods then get no subdomain of ours.
     """
     name = job["metadata"]["name"]
     spec = job["spec"]
     rules = [rule for rule in pod_failure_policy()["rules"] if rule["action"] == "FailJob"]
     pod_spec = spec["template"]["spec"]
     containers = [{**container, "env": [*container.get("env", []),
-                                        {"name": "MASTER_ADDR", "value": rendezvous_host(name)},
+                                        {"name": "MASTER_ADDR", "value": master_addr or rendezvous_host(name)},
                                         {"name": "MASTER_PORT", "value": str(RENDEZVOUS_PORT)}]}
                   if container["name"] == CONTAINER else container for container in pod_spec["containers"]]
-    template = {**spec["template"], "spec": {**pod_spec, "subdomain": name, "containers": containers}}
+    subdomain = {} if master_addr else {"subdomain": name}
+    template = {**spec["template"], "spec": {**pod_spec, **subdomain, "containers": containers}}
     return {**job, "spec": {**spec, "completionMode": "Indexed", "completions": nodes, "parallelism": nodes,
                             "backoffLimit": 0, "podFailurePolicy": {"rules": rules}, "template": template}}
 

@@ -35,6 +35,7 @@ from model_hospital.api.stages import StageSummary
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
 )
+from model_hospital.controller.launchers import TRAINER_CONTAINER
 
 JobState = Literal["missing", "foreign", "pending", "running", "succeeded", "failed"]
 OOM_REASON = "OOMKilled"
@@ -93,7 +94,7 @@ def _condition(job: dict[str, Any], kind: str) -> dict[str, Any] | None:
 
 def _terminated(pod: dict[str, Any]) -> dict[str, Any] | None:
     for status in (pod.get("status") or {}).get("containerStatuses") or []:
-        if status.get("name") != CONTAINER:
+        if status.get("name") not in (CONTAINER, TRAINER_CONTAINER):
             continue
         state = status.get("state") or {}
         return state.get("terminated") or (status.get("lastState") or {}).get("terminated")

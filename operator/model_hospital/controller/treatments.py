@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.api.serving import needs_weights
-from model_hospital.controller import follow, jobs, policy, results, stage_inputs
+from model_hospital.controller import follow, jobs, launchers, policy, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, Refused
 from model_hospital.controller.patients import spec_error
 from model_hospital.controller.reconciler import Reconciler
@@ -171,6 +171,10 @@ class TreatmentReconciler(Reconciler):
         if stage == "diagnose" and patient_checkup_running(patient, symptoms):
             self._wait_for_checkup(body, patient, moment)  # one diagnosis serves both: no second Job
             return False
+        missing = launchers.unavailable(self.cluster, launchers.train_launcher(spec)) if stage == "train" else None
+        if missing:
+            self._waiting(body, "LauncherUnavailable", missing, moment)  # checked again at every reconcile
+            return False
         self._start(body, spec, patient_spec, stage, attempt, moment)
         return False
 
@@ -210,6 +214,8 @@ class TreatmentReconciler(Reconciler):
         name = jobs.job_name(body["metadata"]["name"], stage, attempt)
         record = {"stage": stage, "attempt": attempt, "job": name, "retries": 0, "phase": "Pending",
                   "startedAt": now_iso(moment)}
+        if stage == "train" and launchers.train_launcher(spec):
+            record["launcher"] = launchers.train_launcher(spec)
         records = [*(status.get("stages") or []), record]
         conditions = self._conditions(body)
         if is_true(conditions, "Suspended"):
@@ -256,7 +262,10 @@ class TreatmentReconciler(Reconciler):
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
         records = list((body.get("status") or {}).get("stages") or [])
         try:
-            if distributed is not None and distributed.nodes > 1:
+            if record.get("launcher"):
+                job = launchers.launcher_object(record["launcher"], job, spec.training.nodes,
+                                                spec.training.training_runtime)
+            elif distributed is not None and distributed.nodes > 1:
                 job = jobs.distributed_job(job, distributed.nodes)
                 self.cluster.create(jobs.rendezvous_service(job))
             self.cluster.create(config_map)
@@ -273,7 +282,8 @@ class TreatmentReconciler(Reconciler):
 
     def _follow(self, body, spec, patient_spec, records, moment) -> bool:
         record = dict(records[-1])
-        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment, body["metadata"].get("uid"))
+        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment, body["metadata"].get("uid"),
+                                     record.get("launcher"))
         outcome = seen.outcome
         if outcome.state == "foreign":
             message = self.stale_or_foreign(body, record["job"], outcome.owner)
@@ -433,7 +443,8 @@ class TreatmentReconciler(Reconciler):
     def _waiting(self, body, reason: str, message: str, moment) -> None:
         """Ready=False with why no stage can start, said once.
 
-        Reasons: PatientNotFound, PatientInvalid, PatientServed (no weights to train), PolicyRefused.
+        Reasons: PatientNotFound, PatientInvalid, PatientServed (no weights to train), PolicyRefused,
+        LauncherUnavailable (the train stage's JobSet or TrainJob kind is not served).
         """
         if (body.get("status") or {}).get("verdict"):
             return
