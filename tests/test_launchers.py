@@ -226,3 +226,81 @@ def test_a_failed_jobset_fails_the_stage_with_the_failed_nodes_words():
     status = reconcile(cluster)
     assert status["verdict"] == "Failed"
     assert "gloo: connection reset by peer" in find_condition(status["conditions"], "Trained")["message"]
+
+
+# --- distributed edges: names, the shared claim, every pod -------------------------------------
+
+LONG = "a-very-long-treatment-name-for-the-seventy-billion-model-xx"  # 58 characters
+
+
+@pytest.mark.parametrize("launcher, nodes, host", [(None, 12, "{name}-11"), ("JobSet", 2, "{name}-node-0-1"),
+                                                   ("TrainJob", 64, "{name}-node-0-63")])
+def test_names_near_63_characters_leave_room_for_every_pods_host_name(launcher, nodes, host):
+    training = {"nodes": nodes, **({"launcher": launcher} if launcher else {})}
+    spec = treatment(**training)
+    names = {launchers.stage_job_name(spec, LONG, "train", attempt, retry) for attempt in (1, 2) for retry in (0, 1, 2)}
+    assert len(names) == 6, "every attempt and retry keeps its own name"
+    for name in names:
+        assert len(host.format(name=name)) <= 63 and len(name) <= 63
+        assert name[0].isalpha()
+    assert launchers.stage_job_name(spec, LONG, "verify", 1) == jobs.job_name(LONG, "verify", 1), "one pod: as ever"
+    assert launchers.stage_job_name(treatment(nodes=2), "7b-safety", "train", 1) == "t-7b-safety-train-1", \
+        "the Service named after it is a DNS-1035 label"
+
+
+def test_a_long_named_two_node_treatment_creates_its_job_and_service_under_the_recorded_name():
+    cluster = LauncherCluster()
+    cluster.add(PATIENTS, patient_body())
+    body = treatment_body(name=LONG, training={"nodes": 2})
+    body["status"] = {"attempt": 1, "artifacts": {"diagnosis": "/a/d/diagnosis.json", "cure": "/a/c"}, "stages": [
+        {"stage": stage, "attempt": 1, "job": f"x-{stage}-1", "phase": "Succeeded"} for stage in ("diagnose", "synth")]}
+    cluster.add(TREATMENTS, body)
+    TreatmentReconciler(cluster, OperatorSettings(), clock=lambda: NOW).reconcile("default", LONG)
+    record = cluster.obj(TREATMENTS, LONG)["status"]["stages"][-1]
+    assert cluster.created_jobs == [record["job"]] and len(f"{record['job']}-1") <= 63
+    job = cluster.jobs[("default", record["job"])]
+    env = {variable["name"]: variable.get("value") for variable in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["MASTER_ADDR"] == f"{record['job']}-0.{record['job']}"
+    assert kubernetes_validate.validate(job, "1.32", strict=True)
+
+
+def claim(*modes: str, bound: tuple[str, ...] | None = None) -> dict:
+    body = {"metadata": {"name": "model-hospital-artifacts"}, "spec": {"accessModes": list(modes)}}
+    if bound is not None:
+        body["status"] = {"phase": "Bound", "accessModes": list(bound)}
+    return body
+
+
+def test_two_nodes_on_a_claim_that_is_not_read_write_many_start_no_pods_and_say_so():
+    cluster = LauncherCluster()
+    cured_treatment(cluster, "Job")
+    cluster.claims[("default", OperatorSettings().artifact_claim)] = claim("ReadWriteOnce")
+    status = reconcile(cluster)
+    ready = find_condition(status["conditions"], "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "ClaimNotShared")
+    assert "ReadWriteOnce" in ready["message"] and "ReadWriteMany" in ready["message"]
+    assert cluster.created_jobs == [] and status["stages"][-1]["stage"] == "synth"
+    cluster.claims[("default", OperatorSettings().artifact_claim)] = claim("ReadWriteMany", bound=("ReadWriteMany",))
+    reconcile(cluster)
+    assert cluster.created_jobs == ["llama-safety-train-1"]
+
+
+def test_the_claims_bound_modes_decide_and_one_node_needs_no_shared_claim():
+    assert launchers.shared_claim_problem(claim("ReadWriteMany", bound=("ReadWriteOnce",)), 2)
+    assert launchers.shared_claim_problem(claim("ReadWriteOnce"), 1) is None
+    assert launchers.shared_claim_problem(None, 4) is None, "an absent claim is the stuck pod's to report"
+
+
+def test_status_says_how_every_pod_of_a_running_distributed_stage_stands():
+    cluster = LauncherCluster()
+    cured_treatment(cluster, "Job")
+    reconcile(cluster)
+    name = "llama-safety-train-1"
+    cluster.jobs[("default", name)]["status"] = {"active": 2, "startTime": "2026-11-22T11:50:00Z"}
+    running = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    cluster.pods[("default", name)] = [
+        {"metadata": {"name": f"{name}-0-a", "annotations": {jobs.COMPLETION_INDEX: "0"}}, "status": running},
+        {"metadata": {"name": f"{name}-1-b", "annotations": {jobs.COMPLETION_INDEX: "1"}},
+         "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}]}}]
+    record = reconcile(cluster)["stages"][-1]
+    assert record["phase"] == "Running" and record["pods"] == "1 of 2 pods running (1 ready), 1 pending"

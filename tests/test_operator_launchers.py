@@ -6,6 +6,10 @@ first reconcile sees the kind unserved and the next ones see it installed. The t
 the JobSet controller as it works: it makes the child Indexed Job `<jobset>-node-0` from
 the replicated Job's template (pods labelled with the JobSet's name, subdomain = the
 JobSet), the local runner runs its pods, and the test marks the JobSet Completed.
+
+The last test loses a node of a plain two-node train Job half-way (the pod is deleted, as a
+drained or lost node's pod is; the loopback kubelet stops its process) and follows the
+attempt to its clean failure and the retry.
 """
 
 from __future__ import annotations
@@ -130,3 +134,33 @@ def test_a_failed_trainjob_is_retried_as_a_new_trainjob_then_fails_the_treatment
     body = hospital.wait_for("treatments", f"{name}-tx", lambda status: status.get("verdict"), timeout=60)
     assert body["status"]["verdict"] == "Failed"
     assert "node 0 lost" in body["status"]["message"]
+
+
+def train_running_on_every_pod(status: dict) -> dict | None:
+    record = (status.get("stages") or [{}])[-1]
+    return record if record.get("stage") == "train" and str(record.get("pods", "")).startswith("2 of 2 pods running") \
+        else None
+
+
+@stub_only
+def test_a_node_lost_mid_run_fails_the_attempt_cleanly_and_the_retry_starts_every_node_afresh(hospital):
+    name = "lost"
+    hospital.script(f"{name}-tx/train", sleep=8)
+    assert hospital.apply(hospital.quickly_diagnosed(name)).returncode == 0
+    assert hospital.apply(treatment(f"{name}-tx", name, maxAttempts=1,
+                                    training={"method": "sft", "nodes": 2})).returncode == 0
+    body = hospital.wait_for("treatments", f"{name}-tx", train_running_on_every_pod, timeout=60)
+    first = train_running_on_every_pod(body["status"])["job"]
+    pods = hospital.client.get(f"/api/v1/namespaces/{hospital.namespace}/pods", labelSelector=f"job-name={first}")
+    [node_1] = [pod["metadata"]["name"] for pod in pods["items"]
+                if pod["metadata"]["annotations"].get("batch.kubernetes.io/job-completion-index") == "1"]
+    hospital.client.delete(f"/api/v1/namespaces/{hospital.namespace}/pods/{node_1}")
+
+    job = wait_for_job(hospital, first)
+    assert [condition["type"] for condition in job["status"]["conditions"]][-1] == "Failed"
+    assert job["status"]["failed"] == 2, "node 0 was stopped with the lost node, not left waiting for it"
+    body = hospital.wait_for("treatments", f"{name}-tx", lambda status: status.get("verdict"), timeout=90)
+    train = next(record for record in body["status"]["stages"] if record["stage"] == "train")
+    assert (train["job"], train["retries"], train["phase"]) == (f"{first}-r1", 1, "Succeeded")
+    assert body["status"]["verdict"] == "Healed"
+    assert hospital.stage_runs(f"{name}-tx").count("train-1") == 4, "two nodes, twice: every node started afresh"

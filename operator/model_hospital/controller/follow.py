@@ -30,6 +30,7 @@ class Observation:
     looked: bool = False  # its pods were read this time (else `waiting`, `queued` and `progress` are unknown)
     queued: tuple[str, str] | None = None  # (reason, message) while it waits for a queue or a node
     progress: dict[str, Any] | None = None  # the newest progress line of its running pod
+    pods: str | None = None  # how the pods of a stage on several nodes stand (`results.pod_counts`)
 
 
 class JobFollower:
@@ -71,7 +72,8 @@ class JobFollower:
         pods = read_pods()
         outcome = results.job_outcome(job, pods)
         return Observation(outcome, looked=True, queued=results.queue_state(job, pods),
-                           progress=self._progress(namespace, results.reporting_pods(job, pods)))
+                           progress=self._progress(namespace, results.reporting_pods(job, pods)),
+                           pods=results.pod_counts(job, pods))
 
     def _due(self, namespace: str, name: str, moment: datetime.datetime) -> bool:
         with self._guard:

@@ -92,14 +92,15 @@ class JobOptions:
     registry_secret: str | None = None  # a dockerconfigjson Secret, mounted as a file (the verify Job's push)
 
 
-def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
-    """`<owner>-<stage>-<attempt>[-r<retry>]`, trimmed to 63 characters with a hash that keeps it unique."""
+def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0, reserve: int = 0) -> str:
+    """`<owner>-<stage>-<attempt>[-r<retry>]`, trimmed to 63 characters (less `reserve`, the room names made from
+    it need) with a hash that keeps it unique."""
     suffix = f"-{stage}-{attempt}" + (f"-r{retry}" if retry else "")
     base = owner_name.replace(".", "-")
-    if len(base) + len(suffix) <= MAX_NAME:
+    if len(base) + len(suffix) <= MAX_NAME - reserve:
         return base + suffix
     digest = hashlib.sha256(owner_name.encode()).hexdigest()[:8]
-    keep = MAX_NAME - len(suffix) - len(digest) - 1
+    keep = MAX_NAME - reserve - len(suffix) - len(digest) - 1
     return f"{base[:keep].rstrip('-')}-{digest}{suffix}"
 
 
@@ -233,10 +234,12 @@ def stage_config_map(owner: Owner, name: str, stage_input: BaseModel, labels: di
 
 
 def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, settings: OperatorSettings,
-              options: JobOptions | None = None, retry: int = 0, output_dir: str | None = None) -> dict[str, Any]:
-    """The Job manifest of one stage run (its ConfigMap is `stage_config_map` with the same name)."""
+              options: JobOptions | None = None, retry: int = 0, output_dir: str | None = None,
+              name: str | None = None) -> dict[str, Any]:
+    """The Job manifest of one stage run (its ConfigMap is `stage_config_map` with the same name), named `name`
+    (the name recorded in the owner's status) or else by `job_name`."""
     options = options or JobOptions()
-    name = job_name(owner.name, run_name(owner, stage), attempt, retry)
+    name = name or job_name(owner.name, run_name(owner, stage), attempt, retry)
     queue_name = options.queue_name or settings.queue_name
     hf_token = options.hf_token or (
         SecretKeyRef(name=settings.hf_token_secret, key=settings.hf_token_key) if settings.hf_token_secret else None)

@@ -46,6 +46,7 @@ class Cluster(Protocol):
         """Whether the API serves `plural` in `group/version` (discovery: its CRD is installed)."""
     def get_custom(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None: ...
     def labelled_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]: ...
+    def get_claim(self, namespace: str, name: str) -> dict[str, Any] | None: ...
 
 
 def event_manifest(owner: dict[str, Any], kind: str, reason: str, message: str, now: str | None = None) -> dict[str, Any]:
@@ -131,6 +132,9 @@ class KubernetesCluster:
     def serves(self, group, version, plural):
         found = self._call(self.custom.get_api_resources, group, version)
         return any(resource.get("name") == plural for resource in (found or {}).get("resources") or [])
+
+    def get_claim(self, namespace, name):
+        return self._call(self.core.read_namespaced_persistent_volume_claim, name, namespace)
 
     def get_custom(self, group, version, plural, namespace, name):
         return self._call(self.custom.get_namespaced_custom_object, group, version, namespace, plural, name)

@@ -25,7 +25,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from model_hospital.controller.jobs import CONTAINER, QUEUE_LABEL, RENDEZVOUS_PORT, distributed_job
+from model_hospital.controller.jobs import CONTAINER, QUEUE_LABEL, RENDEZVOUS_PORT, distributed_job, job_name
 
 REPLICATED_JOB = "node"  # Trainer's torch runtimes call their training job "node"; our JobSets use the same name
 TRAINER_CONTAINER = "node"  # the trainer container of Trainer's runtimes (ours keeps the name `stage`)
@@ -72,6 +72,40 @@ def train_launcher(treatment) -> str | None:
     """The kind that runs a TreatmentSpec's train stage when it is not a Job (JobSet, TrainJob); None for a Job."""
     launcher = treatment.training.launcher if treatment.training else "Job"
     return launcher if launcher in LAUNCHERS else None
+
+
+def host_name_room(nodes: int, launcher: str | None) -> int:
+    """The characters a distributed stage's pod host names add to its name: `-<index>` for our Indexed Job's pods,
+    `-node-0-<index>` for a JobSet's (a TrainJob's); 0 for one plain pod."""
+    if launcher:
+        return len(f"-{REPLICATED_JOB}-0-{nodes - 1}")
+    return len(f"-{nodes - 1}") if nodes > 1 else 0
+
+
+def stage_job_name(treatment, owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
+    """The name of a treatment's stage Job (or JobSet, TrainJob). For a train stage on several nodes it leaves room
+    for the pods' host names (`<name>-<index>` must stay a 63-character DNS label) and starts with a letter, as
+    its Service's name (a DNS-1035 label) must."""
+    if stage != "train" or treatment.training is None:
+        return job_name(owner_name, stage, attempt, retry)
+    room = host_name_room(treatment.training.nodes, train_launcher(treatment))
+    if not room:
+        return job_name(owner_name, stage, attempt, retry)
+    name = job_name(owner_name, stage, attempt, retry, reserve=room)
+    return name if name[0].isalpha() else job_name(f"t-{owner_name}", stage, attempt, retry, reserve=room)
+
+
+def shared_claim_problem(claim: dict[str, Any] | None, nodes: int) -> str | None:
+    """Why the artifact claim cannot serve a train stage on `nodes` pods (it is not ReadWriteMany); None when it
+    can, or when the claim cannot be read (a missing claim is reported by the stuck pod)."""
+    if claim is None or nodes < 2:
+        return None
+    modes = (claim.get("status") or {}).get("accessModes") or (claim.get("spec") or {}).get("accessModes") or []
+    if "ReadWriteMany" in modes:
+        return None
+    return (f"spec.training.nodes is {nodes}, but the artifact claim {claim['metadata']['name']} is "
+            f"{', '.join(modes) or 'of no access mode'}: pods on several nodes can only share a ReadWriteMany claim "
+            "(set the chart's artifacts.accessModes, or train on one node)")
 
 
 def unavailable(cluster, launcher: str | None) -> str | None:
@@ -183,5 +217,15 @@ def as_job(launched: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"apiVersion": "batch/v1", "kind": "Job",
             "metadata": {key: metadata[key] for key in ("name", "namespace", "labels", "ownerReferences",
                                                         "creationTimestamp") if key in metadata},
-            "spec": {"completionMode": "Indexed", "suspend": bool((launched.get("spec") or {}).get("suspend"))},
+            "spec": {"completionMode": "Indexed", "completions": _nodes(launched),
+                     "suspend": bool((launched.get("spec") or {}).get("suspend"))},
             "status": status}
+
+
+def _nodes(launched: dict[str, Any]) -> int | None:
+    """The pods a JobSet (its one replicated Job) or a TrainJob runs."""
+    spec = launched.get("spec") or {}
+    if "trainer" in spec:
+        return (spec.get("trainer") or {}).get("numNodes")
+    replicated = (spec.get("replicatedJobs") or [{}])[0]
+    return ((replicated.get("template") or {}).get("spec") or {}).get("completions")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -166,6 +167,28 @@ def reporting_pods(job: dict[str, Any], pods: list[dict[str, Any]]) -> list[dict
         by_themselves = [pod for pod in failed if (_terminated(pod) or {}).get("exitCode") not in (137, 143)]
         return by_themselves or failed or pods
     return [pod for pod in pods if ((pod.get("metadata") or {}).get("annotations") or {}).get(COMPLETION_INDEX) == "0"]
+
+
+def pod_counts(job: dict[str, Any], pods: list[dict[str, Any]]) -> str | None:
+    """How the pods of a stage on several nodes stand, e.g. '1 of 2 pods running (1 ready), 1 pending'; None for a
+    stage of one pod."""
+    spec = job.get("spec") or {}
+    if spec.get("completionMode") != "Indexed":
+        return None
+    phases = Counter((pod.get("status") or {}).get("phase") or "Pending" for pod in pods)
+    ready = sum(1 for pod in pods if _ready(pod))
+    counts = [f"{phases['Running']} of {int(spec.get('completions') or 0) or len(pods)} pods running ({ready} ready)"]
+    counts += [f"{phases[phase]} {phase.lower()}" for phase in ("Pending", "Succeeded", "Failed") if phases[phase]]
+    return ", ".join(counts)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    condition = next((item for item in status.get("conditions") or [] if item.get("type") == "Ready"), None)
+    if condition is not None:
+        return condition.get("status") == "True"
+    containers = status.get("containerStatuses") or []
+    return status.get("phase") == "Running" and bool(containers) and all(item.get("ready") for item in containers)
 
 
 def job_ended(job: dict[str, Any]) -> bool:

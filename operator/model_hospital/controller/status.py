@@ -26,7 +26,7 @@ REASONS = {
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "Inconclusive", "StageFailed",
               "Failed", "DiagnoseFailed", "PatientNotFound", "PatientInvalid", "PatientServed", "SpecInvalid",
-              "PolicyRefused", "Suspended", "LauncherUnavailable"),
+              "PolicyRefused", "Suspended", "LauncherUnavailable", "ClaimNotShared"),
     "Failed": ("StageFailed",),
 }
 
