@@ -230,6 +230,11 @@ OPERATOR_REQUESTS = [
     *[(verb, "", "pods", "team") for verb in ("list", "deletecollection")],
     ("get", "", "pods/log", "team"),
     ("create", "", "events", "team"),
+    ("get", "", "persistentvolumeclaims", "team"),  # is the artifact claim ReadWriteMany (nodes > 1)?
+    # A train stage run as a JobSet or TrainJob (spec.training.launcher; tests/test_operator_launchers.py).
+    *[(verb, group, plural, "team") for group, plural in (("jobset.x-k8s.io", "jobsets"),
+                                                          ("trainer.kubeflow.org", "trainjobs"))
+      for verb in ("get", "create")],
 ]
 NAMESPACED_MODE_REQUESTS = [("list", "", "namespaces", None), ("watch", "", "namespaces", None)]
 

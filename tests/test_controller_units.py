@@ -56,6 +56,7 @@ class MemoryCluster:
         self.deleted_pods: list[str] = []
         self.logs: dict[tuple[str, str], str] = {}
         self.pod_reads = 0
+        self.claims: dict[tuple[str, str], dict] = {}
 
     def add(self, plural: str, body: dict) -> dict:
         body = copy.deepcopy(body)
@@ -89,6 +90,10 @@ class MemoryCluster:
     def job_pods(self, namespace, job):
         self.pod_reads += 1
         return copy.deepcopy(self.pods.get((namespace, job), []))
+
+    def get_claim(self, namespace, name):
+        found = self.claims.get((namespace, name))
+        return copy.deepcopy(found) if found else None
 
     def pod_log(self, namespace, pod, tail_lines):
         return "".join(self.logs.get((namespace, pod), "").splitlines(keepends=True)[-tail_lines:])

@@ -109,7 +109,8 @@ def test_every_spec_field_is_documented_for_kubectl_explain():
         assert list(undocumented(open_api(plural), plural)) == []
 
 
-@pytest.mark.parametrize("plural,example", [("modelpatients", "patient.yaml"), ("treatments", "treatment.yaml")])
+@pytest.mark.parametrize("plural,example", [("modelpatients", "patient.yaml"), ("treatments", "treatment.yaml"),
+                                            ("treatments", "distributed-treatment.yaml")])
 def test_examples_are_valid(plural, example):
     document = load(EXAMPLES / example)
     assert field_errors(plural, document) == []

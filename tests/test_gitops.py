@@ -183,6 +183,14 @@ def test_a_treatment_of_a_served_patient_is_degraded_saying_it_needs_weights():
     assert "fine-tunes weights" in health("Treatment", treatment(served))["message"]
 
 
+@pytest.mark.parametrize("reason, message", [
+    ("LauncherUnavailable", "spec.training.launcher is JobSet, but this cluster does not serve jobsets.jobset.x-k8s.io"),
+    ("ClaimNotShared", "spec.training.nodes is 2, but the artifact claim artifacts is ReadWriteOnce")])
+def test_a_treatment_waiting_for_the_cluster_to_change_is_degraded_with_what_to_change(reason, message):
+    waiting = TreatmentStatus(observed_generation=1, conditions=[condition("Ready", "False", reason, message)])
+    assert health("Treatment", treatment(waiting)) == {"status": "Degraded", "message": message}
+
+
 def test_argocd_config_map_carries_the_scripts_under_argos_keys():
     config_map = yaml.safe_load((GITOPS / "argocd-cm-health.yaml").read_text())
     assert config_map["metadata"] == {"name": "argocd-cm", "namespace": "argocd", "labels": {

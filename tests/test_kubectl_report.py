@@ -138,3 +138,50 @@ def test_the_reader_borrows_image_and_claim_from_the_stage_job_and_mounts_it_rea
     assert job["spec"]["ttlSecondsAfterFinished"] > 0 and job["spec"]["backoffLimit"] == 0
     with pytest.raises(HospitalError, match="not under the artifact volume"):
         report_reader.reader_job(body, "/elsewhere/verification.json", source)
+
+
+def test_kubectl_hospital_compare_puts_several_treatments_side_by_side(cluster):
+    loopback, _, claim_dir, _ = cluster
+    before = diagnosis("sick-model", SICK, BENIGN)
+    for name, after, outcome in (("cmp-a", "lora-a", HEALED), ("cmp-b", "lora-b", ["fail"] * 12 + ["pass"] * 18)):
+        write_verification(claim_dir / "default" / name / "verify-1", before, diagnosis(after, outcome, BENIGN),
+                           [True] * 30, [True] * 30)
+        create_treatment(loopback, name, {"stage": "done", "artifacts": {
+            "verification": f"/artifacts/default/{name}/verify-1/verification.json"}})
+
+    table = plugin(cluster, "compare", "tx", "cmp-a", "cmp-b")
+    assert table.returncode == 0, table.stderr
+    assert "lora-a" in table.stdout and "lora-b" in table.stdout and "safety" in table.stdout
+
+    as_json = plugin(cluster, "compare", "tx", "cmp-a", "cmp-b", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    comparison = json.loads(as_json.stdout)["result"]
+    assert [model["model"] for model in comparison["models"]] == ["lora-a", "lora-b"]
+    assert comparison["baseline"] == comparison["models"][0]["label"], "the first name is the baseline"
+    safety = comparison["models"][1]["findings"]["safety"]
+    assert (safety["events"], safety["scored"]) == (12, 30)
+    assert any(change["measure"] == "safety" and change["paired"] == 30 for change in comparison["paired"])
+
+    markdown = plugin(cluster, "compare", "tx", "cmp-a", "cmp-b", "--markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    assert "| " in markdown.stdout and "lora-b" in markdown.stdout
+
+
+def test_kubectl_hospital_compare_reads_patients_diagnoses_and_refuses_one_name(cluster):
+    loopback, _, claim_dir, _ = cluster
+    for name, model, outcome in (("cmp-p1", "base-model", SICK), ("cmp-p2", "other-model", HEALED)):
+        write_diagnosis(diagnosis(model, outcome, BENIGN), claim_dir / "default" / name / "checkup-1")
+        patient = {"apiVersion": "modelhospital.io/v1alpha1", "kind": "ModelPatient",
+                   "metadata": {"name": name, "namespace": "default"},
+                   "spec": {"model": {"reference": "bundled:tiny-random-llama"}}}
+        loopback.kubectl("apply", "-f", "-", input=json.dumps(patient))
+        loopback.kubectl("patch", "patient", name, "--subresource=status", "--type=merge", "-p", json.dumps(
+            {"status": {"report": {"path": f"/artifacts/default/{name}/checkup-1/diagnosis.json"}}}))
+    shown = plugin(cluster, "compare", "patient", "cmp-p1", "cmp-p2", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert [model["model"] for model in json.loads(shown.stdout)["result"]["models"]] == ["base-model", "other-model"]
+
+    alone = plugin(cluster, "compare", "patient", "cmp-p1")
+    assert alone.returncode == 2 and "two or more" in alone.stderr
+    missing = plugin(cluster, "compare", "patient", "cmp-p1", "no-such-patient")
+    assert missing.returncode == 2 and "no-such-patient not found" in missing.stderr

@@ -3,7 +3,9 @@
 `kubectl hospital report tx NAME` (or `patient NAME`) finds where the resource's report
 lies from its status, starts a short-lived reader Job on the artifact claim
 (`controller.report_reader`), prints what `hospital report` printed there and
-deletes the Job. It drives the `kubectl` on PATH (your kubeconfig, context and
+deletes the Job. `kubectl hospital compare tx A B ...` (or `patient A B ...`) does the same
+with `hospital compare` over every resource's verification or diagnosis, the first
+one the baseline. It drives the `kubectl` on PATH (your kubeconfig, context and
 credentials, nothing of its own) and needs only the right to create, read and
 delete Jobs and read their pods' logs in the namespace.
 """
@@ -58,30 +60,64 @@ def build_parser() -> argparse.ArgumentParser:
                     "its output and deletes the Job.")
     report.add_argument("kind", choices=sorted(report_reader.KINDS), help="tx (a Treatment) or patient (a ModelPatient)")
     report.add_argument("name")
-    report.add_argument("-n", "--namespace")
-    report.add_argument("--context")
-    report.add_argument("--kubeconfig")
-    report.add_argument("--json", action="store_true", help="the report as one JSON document")
-    report.add_argument("--image", help="worker image (default: the image of the stage Job that wrote the report)")
-    report.add_argument("--claim", help="artifact claim (default: the stage Job's, else model-hospital-artifacts)")
-    report.add_argument("--artifact-root", help="where the claim is mounted (default: the stage Job's, else /artifacts)")
-    report.add_argument("--timeout", type=float, default=180, help="seconds to wait for the reader Job (default 180)")
+    _reader_flags(report, "the report")
+    compare = commands.add_parser(
+        "compare", help="put several treatments' verifications (or patients' diagnoses) side by side",
+        description="Runs `hospital compare` in a short-lived Job that mounts the artifact claim read-only: each "
+                    "treatment's verification (else its diagnosis) or each patient's last diagnosis, the first the "
+                    "baseline, with intervals and paired tests; prints its output and deletes the Job.")
+    compare.add_argument("kind", choices=sorted(report_reader.KINDS), help="tx (Treatments) or patient (ModelPatients)")
+    compare.add_argument("names", nargs="+", metavar="NAME", help="two or more; the first is the baseline")
+    compare.add_argument("--markdown", action="store_true", help="print the comparison as Markdown")
+    _reader_flags(compare, "the comparison")
     return parser
 
 
-def read_report(args: argparse.Namespace, kubectl: Kubectl) -> tuple[int, str, str]:
-    """Runs the reader Job; gives back its exit code, its log and the Job's name."""
-    kind = report_reader.KINDS[args.kind]
-    body = kubectl.json("get", report_reader.RESOURCES[kind], args.name)
+def _reader_flags(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("-n", "--namespace")
+    command.add_argument("--context")
+    command.add_argument("--kubeconfig")
+    command.add_argument("--json", action="store_true", help=f"{what} as one JSON document")
+    command.add_argument("--image", help="worker image (default: the image of the stage Job that wrote the report)")
+    command.add_argument("--claim", help="artifact claim (default: the stage Job's, else model-hospital-artifacts)")
+    command.add_argument("--artifact-root", help="where the claim is mounted (default: the stage Job's, else /artifacts)")
+    command.add_argument("--timeout", type=float, default=180, help="seconds to wait for the reader Job (default 180)")
+
+
+def _resource(kubectl: Kubectl, kind_name: str, name: str) -> dict:
+    kind = report_reader.KINDS[kind_name]
+    body = kubectl.json("get", report_reader.RESOURCES[kind], name)
     if body is None:
-        raise HospitalError(f"{kind} {args.name} not found (check the name and the namespace)")
-    report = report_reader.report_path(body)
+        raise HospitalError(f"{kind} {name} not found (check the name and the namespace)")
+    return body
+
+
+def _source(args: argparse.Namespace, kubectl: Kubectl, body: dict, report: str) -> report_reader.VolumeSource:
+    """Where the reader finds the claim: as the resource's last stage Job mounted it, over by the flags given."""
     stage_job = report_reader.latest_stage_job(body)
     job = kubectl.json("get", "job", stage_job) if stage_job else None
     source = (job and report_reader.source_from_job(job, report)) or report_reader.default_source()
     overrides = {"image": args.image, "claim": args.claim, "mount_path": args.artifact_root}
-    source = report_reader.VolumeSource(**{**source.__dict__, **{k: v for k, v in overrides.items() if v}})
-    manifest = report_reader.reader_job(body, report, source, json_mode=args.json)
+    return report_reader.VolumeSource(**{**source.__dict__, **{k: v for k, v in overrides.items() if v}})
+
+
+def reader_manifest(args: argparse.Namespace, kubectl: Kubectl) -> dict:
+    """The reader Job of `report` or `compare`, from the resources' status."""
+    if args.command == "report":
+        body = _resource(kubectl, args.kind, args.name)
+        report = report_reader.report_path(body)
+        return report_reader.reader_job(body, report, _source(args, kubectl, body, report), json_mode=args.json)
+    if len(args.names) < 2:
+        raise HospitalError("kubectl hospital compare needs two or more names (the first is the baseline)")
+    bodies = [_resource(kubectl, args.kind, name) for name in args.names]
+    reports = [report_reader.report_path(body) for body in bodies]
+    output = "json" if args.json else "markdown" if args.markdown else "console"
+    return report_reader.comparison_job(bodies, reports, _source(args, kubectl, bodies[0], reports[0]), output)
+
+
+def read_report(args: argparse.Namespace, kubectl: Kubectl) -> tuple[int, str, str]:
+    """Runs the reader Job; gives back its exit code, its log and the Job's name."""
+    manifest = reader_manifest(args, kubectl)
     name = manifest["metadata"]["name"]
     kubectl.run("create", "-f", "-", stdin=json.dumps(manifest))
     try:
@@ -139,17 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     except (HospitalError, Unavailable) as error:
         error_line(str(error))
         if args.json:
-            emit("kubectl hospital report", error.exit_code, None, error=str(error))
+            emit(f"kubectl hospital {args.command}", error.exit_code, None, error=str(error))
         return error.exit_code
     if args.json:
         # The log holds stderr too: only the JSON document goes to stdout.
         document = json_document_in(log)
         if document is None:
             error_line(f"the reader Job {name} printed no JSON document (exit code {code}): {log.strip()[-300:]}")
-            return emit("kubectl hospital report", code or 1, None, error="the reader printed no JSON document")
+            return emit(f"kubectl hospital {args.command}", code or 1, None,
+                        error="the reader printed no JSON document")
         print(document)
         return code
-    # `hospital report` wrote its report, or its one-line error, to the log.
+    # `hospital report` (or compare) wrote its report, or its one-line error, to the log.
     (sys.stdout if code == 0 else sys.stderr).write(log)
     if code != 0:
         error_line(f"the reader Job {name} failed (exit code {code}); its log is above")

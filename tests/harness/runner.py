@@ -560,14 +560,20 @@ class LocalRunner:
                                        stdin=subprocess.DEVNULL, start_new_session=True)
             outcome = None
             shown, shown_at = 0, time.monotonic()
+            looked_at = time.monotonic()
             while process.poll() is None:
                 if time.monotonic() - shown_at >= LOG_PUSH_SECONDS and log_file.stat().st_size != shown:
                     # What a kubelet does for `kubectl logs`: the running container's output so far.
                     shown, shown_at = log_file.stat().st_size, time.monotonic()
                     self._store_log(pod, log_file.read_text(errors="replace"))
                 latest = self._latest(uid)
+                pod_lost = False
+                if time.monotonic() - looked_at >= LOG_PUSH_SECONDS:
+                    looked_at, pod_lost = time.monotonic(), not self._pod_exists(pod)
                 if self._stopped.is_set() or latest is None:
                     outcome = "gone"
+                elif pod_lost:
+                    outcome = "lost"  # deleted (a node lost, a drain): the kubelet stops its containers
                 elif (latest.get("spec") or {}).get("suspend"):
                     outcome = "suspended"
                 elif deadline is not None and time.time() >= deadline:
@@ -600,6 +606,15 @@ class LocalRunner:
         if outcome is not None:
             return outcome
         return "succeeded" if exit_code == 0 else "failed"
+
+    def _pod_exists(self, pod: dict[str, Any]) -> bool:
+        try:
+            self.client.get(pod_path(pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        except KubeError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
 
     @staticmethod
     def _kill(process: subprocess.Popen) -> None:

@@ -34,7 +34,7 @@ end
 
 local ready = condition(status, "Ready")
 if ready ~= nil and ready.status == "False" and (ready.reason == "PolicyRefused" or ready.reason == "PatientInvalid"
-    or ready.reason == "PatientServed") then
+    or ready.reason == "PatientServed" or ready.reason == "LauncherUnavailable" or ready.reason == "ClaimNotShared") then
   hs.status = "Degraded"
   hs.message = ready.message or ready.reason
   return hs

@@ -385,7 +385,11 @@ class StageRecord(StatusModel):
     stage: str = Field(description="diagnose, synth, train or verify.")
     attempt: int = Field(description="The treatment attempt the stage belongs to.")
     job: str | None = Field(None, description="Name of the Job (absent when a fresh patient diagnosis was reused).")
+    launcher: Literal["JobSet", "TrainJob"] | None = Field(
+        None, description="The kind that runs the stage when it is not a Job (spec.training.launcher); `job` names it.")
     retries: int = Field(0, description="Jobs retried after a failure.")
+    pods: str | None = Field(None, max_length=128, description="While a stage on several nodes runs: how its pods "
+                                                               "stand, e.g. '1 of 2 pods running (1 ready), 1 pending'.")
     created: bool | None = Field(None, description="The current Job was created (so its absence means it was removed).")
     memory: str | None = Field(None, description="Memory of the current Job when an OOM kill raised it.")
     phase: Literal["Pending", "Running", "Succeeded", "Failed", "Reused"] = Field(

@@ -7,7 +7,7 @@ one definition, camelCase on the wire.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
 
@@ -53,6 +53,15 @@ class TrainingSpec(Resource):
     gpus_per_node: int | None = Field(None, ge=1, le=16, description="GPUs of each training pod, one training "
                                                                      "process each; unset: one process (CPU, or the "
                                                                      "train stage's resources).")
+    launcher: Literal["Job", "JobSet", "TrainJob"] = Field(
+        "Job", description="What runs the nodes of the train stage: an Indexed Job with a headless Service (Job), "
+                           "a JobSet (jobset.x-k8s.io/v1alpha2) or a Kubeflow Trainer TrainJob "
+                           "(trainer.kubeflow.org/v1alpha1). JobSet and TrainJob need their controller installed; "
+                           "when the cluster does not serve the kind, the treatment waits with reason "
+                           "LauncherUnavailable and starts no pods.")
+    training_runtime: str = Field(
+        "torch-distributed", min_length=1, max_length=253,
+        description="The ClusterTrainingRuntime a TrainJob refers to (launcher TrainJob only).")
     watch: WatchSpec | None = Field(
         None, description="Evaluate during training on a validation split of the cure and stop early; off when "
                           "unset. One training process only (nodes 1, gpusPerNode 1).")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_hospital.api.stages import parse_progress
-from model_hospital.controller import results
+from model_hospital.controller import launchers, results
 from model_hospital.controller.status import cut_message, find_condition, now_iso, parse_time, set_condition
 
 LOG_TAIL_LINES = 20
@@ -30,6 +30,7 @@ class Observation:
     looked: bool = False  # its pods were read this time (else `waiting`, `queued` and `progress` are unknown)
     queued: tuple[str, str] | None = None  # (reason, message) while it waits for a queue or a node
     progress: dict[str, Any] | None = None  # the newest progress line of its running pod
+    pods: str | None = None  # how the pods of a stage on several nodes stand (`results.pod_counts`)
 
 
 class JobFollower:
@@ -41,9 +42,20 @@ class JobFollower:
         self._looked: dict[tuple[str, str], datetime.datetime] = {}
         self._guard = threading.Lock()
 
-    def observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None = None) -> Observation:
-        """Where the Job stands; `foreign` when another object than `owner_uid` controls it (never adopted)."""
-        job = self.cluster.get_job(namespace, name)
+    def observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None = None,
+                launcher: str | None = None) -> Observation:
+        """Where the Job (or the `launcher` object: JobSet, TrainJob) stands; `foreign` when another object than
+        `owner_uid` controls it (never adopted)."""
+        if launcher:
+            kind = launchers.LAUNCHERS[launcher]
+            launched = self.cluster.get_custom(kind.group, kind.version, kind.plural, namespace, name)
+            return self._observe(namespace, name, moment, owner_uid, launchers.as_job(launched),
+                                 lambda: self.cluster.labelled_pods(namespace, launchers.pod_selector(name)))
+        return self._observe(namespace, name, moment, owner_uid, self.cluster.get_job(namespace, name),
+                             lambda: self.cluster.job_pods(namespace, name))
+
+    def _observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None,
+                 job: dict[str, Any] | None, read_pods) -> Observation:
         if job is None:
             return Observation(results.job_outcome(None, []))
         foreign = results.foreign_outcome(job, owner_uid)
@@ -51,16 +63,17 @@ class JobFollower:
             return Observation(foreign)
         if results.job_ended(job):
             self._forget(namespace, name)
-            pods = results.reporting_pods(job, self.cluster.job_pods(namespace, name))
+            pods = results.reporting_pods(job, read_pods())
             return Observation(results.job_outcome(job, pods), looked=True)
         if (job.get("spec") or {}).get("suspend"):  # queued: no pod exists to read
             return Observation(results.job_outcome(job, []), looked=True, queued=results.queue_state(job, []))
         if not self._due(namespace, name, moment):
             return Observation(results.job_outcome(job, []))
-        pods = self.cluster.job_pods(namespace, name)
+        pods = read_pods()
         outcome = results.job_outcome(job, pods)
         return Observation(outcome, looked=True, queued=results.queue_state(job, pods),
-                           progress=self._progress(namespace, results.reporting_pods(job, pods)))
+                           progress=self._progress(namespace, results.reporting_pods(job, pods)),
+                           pods=results.pod_counts(job, pods))
 
     def _due(self, namespace: str, name: str, moment: datetime.datetime) -> bool:
         with self._guard:

@@ -92,14 +92,15 @@ class JobOptions:
     registry_secret: str | None = None  # a dockerconfigjson Secret, mounted as a file (the verify Job's push)
 
 
-def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0) -> str:
-    """`<owner>-<stage>-<attempt>[-r<retry>]`, trimmed to 63 characters with a hash that keeps it unique."""
+def job_name(owner_name: str, stage: str, attempt: int, retry: int = 0, reserve: int = 0) -> str:
+    """`<owner>-<stage>-<attempt>[-r<retry>]`, trimmed to 63 characters (less `reserve`, the room names made from
+    it need) with a hash that keeps it unique."""
     suffix = f"-{stage}-{attempt}" + (f"-r{retry}" if retry else "")
     base = owner_name.replace(".", "-")
-    if len(base) + len(suffix) <= MAX_NAME:
+    if len(base) + len(suffix) <= MAX_NAME - reserve:
         return base + suffix
     digest = hashlib.sha256(owner_name.encode()).hexdigest()[:8]
-    keep = MAX_NAME - len(suffix) - len(digest) - 1
+    keep = MAX_NAME - reserve - len(suffix) - len(digest) - 1
     return f"{base[:keep].rstrip('-')}-{digest}{suffix}"
 
 
@@ -233,10 +234,12 @@ def stage_config_map(owner: Owner, name: str, stage_input: BaseModel, labels: di
 
 
 def stage_job(owner: Owner, stage: str, attempt: int, stage_input: BaseModel, settings: OperatorSettings,
-              options: JobOptions | None = None, retry: int = 0, output_dir: str | None = None) -> dict[str, Any]:
-    """The Job manifest of one stage run (its ConfigMap is `stage_config_map` with the same name)."""
+              options: JobOptions | None = None, retry: int = 0, output_dir: str | None = None,
+              name: str | None = None) -> dict[str, Any]:
+    """The Job manifest of one stage run (its ConfigMap is `stage_config_map` with the same name), named `name`
+    (the name recorded in the owner's status) or else by `job_name`."""
     options = options or JobOptions()
-    name = job_name(owner.name, run_name(owner, stage), attempt, retry)
+    name = name or job_name(owner.name, run_name(owner, stage), attempt, retry)
     queue_name = options.queue_name or settings.queue_name
     hf_token = options.hf_token or (
         SecretKeyRef(name=settings.hf_token_secret, key=settings.hf_token_key) if settings.hf_token_secret else None)
@@ -383,24 +386,26 @@ def rendezvous_host(job: str) -> str:
     return f"{job}-0.{job}"
 
 
-def distributed_job(job: dict[str, Any], nodes: int) -> dict[str, Any]:
+def distributed_job(job: dict[str, Any], nodes: int, master_addr: str | None = None) -> dict[str, Any]:
     """A stage Job as an Indexed Job of `nodes` pods that run at once, each with a stable host name under the
     Service `rendezvous_service` makes, told where node 0 is (MASTER_ADDR, MASTER_PORT).
 
     One lost pod fails the Job at once (backoffLimit 0, and no rule that ignores a disruption): the
     other nodes cannot go on without it, and a replacement could not join a rendezvous that already
     ended. The operator's stage retry then starts the nodes afresh in a new Job, and they resume from
-    the newest checkpoint on the artifact claim.
+    the newest checkpoint on the artifact claim. `master_addr`, when given, is node 0's host name under a
+    Service someone else makes (a JobSet's); the pods then get no subdomain of ours.
     """
     name = job["metadata"]["name"]
     spec = job["spec"]
     rules = [rule for rule in pod_failure_policy()["rules"] if rule["action"] == "FailJob"]
     pod_spec = spec["template"]["spec"]
     containers = [{**container, "env": [*container.get("env", []),
-                                        {"name": "MASTER_ADDR", "value": rendezvous_host(name)},
+                                        {"name": "MASTER_ADDR", "value": master_addr or rendezvous_host(name)},
                                         {"name": "MASTER_PORT", "value": str(RENDEZVOUS_PORT)}]}
                   if container["name"] == CONTAINER else container for container in pod_spec["containers"]]
-    template = {**spec["template"], "spec": {**pod_spec, "subdomain": name, "containers": containers}}
+    subdomain = {} if master_addr else {"subdomain": name}
+    template = {**spec["template"], "spec": {**pod_spec, **subdomain, "containers": containers}}
     return {**job, "spec": {**spec, "completionMode": "Indexed", "completions": nodes, "parallelism": nodes,
                             "backoffLimit": 0, "podFailurePolicy": {"rules": rules}, "template": template}}
 

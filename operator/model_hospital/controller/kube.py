@@ -16,6 +16,7 @@ import time
 from typing import Any, Protocol
 
 from model_hospital.api.resources import GROUP, VERSION
+from model_hospital.controller.launchers import LAUNCHERS
 from model_hospital.controller.status import now_iso
 
 PATIENTS = "modelpatients"
@@ -41,6 +42,11 @@ class Cluster(Protocol):
     def delete_pods(self, namespace: str, job: str) -> None:
         """Removes the pods of a finished Job (the Job and its record stay)."""
     def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
+    def serves(self, group: str, version: str, plural: str) -> bool:
+        """Whether the API serves `plural` in `group/version` (discovery: its CRD is installed)."""
+    def get_custom(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def labelled_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]: ...
+    def get_claim(self, namespace: str, name: str) -> dict[str, Any] | None: ...
 
 
 def event_manifest(owner: dict[str, Any], kind: str, reason: str, message: str, now: str | None = None) -> dict[str, Any]:
@@ -119,6 +125,20 @@ class KubernetesCluster:
         found = self._call(self.core.list_namespaced_pod, namespace, label_selector=f"job-name={job}")
         return (found or {}).get("items", [])
 
+    def labelled_pods(self, namespace, selector):
+        found = self._call(self.core.list_namespaced_pod, namespace, label_selector=selector)
+        return (found or {}).get("items", [])
+
+    def serves(self, group, version, plural):
+        found = self._call(self.custom.get_api_resources, group, version)
+        return any(resource.get("name") == plural for resource in (found or {}).get("resources") or [])
+
+    def get_claim(self, namespace, name):
+        return self._call(self.core.read_namespaced_persistent_volume_claim, name, namespace)
+
+    def get_custom(self, group, version, plural, namespace, name):
+        return self._call(self.custom.get_namespaced_custom_object, group, version, namespace, plural, name)
+
     def pod_log(self, namespace, pod, tail_lines):
         response = self.core.read_namespaced_pod_log(pod, namespace, container="stage", tail_lines=tail_lines,
                                                      limit_bytes=16384, _preload_content=False)
@@ -128,9 +148,15 @@ class KubernetesCluster:
         namespace = manifest["metadata"]["namespace"]
         create = {"Job": self.batch.create_namespaced_job, "ConfigMap": self.core.create_namespaced_config_map,
                   "Service": self.core.create_namespaced_service,
-                  "Event": self.core.create_namespaced_event}[manifest["kind"]]
+                  "Event": self.core.create_namespaced_event}.get(manifest["kind"])
         try:
-            create(namespace, manifest, _preload_content=False)
+            if create is None:  # a custom resource (a JobSet, a TrainJob): its group and version are in apiVersion
+                group, version = manifest["apiVersion"].split("/")
+                plural = LAUNCHERS[manifest["kind"]].plural
+                self.custom.create_namespaced_custom_object(group, version, namespace, plural, manifest,
+                                                            _preload_content=False)
+            else:
+                create(namespace, manifest, _preload_content=False)
         except self._client.ApiException as error:
             if error.status == 409:
                 return False

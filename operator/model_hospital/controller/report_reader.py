@@ -105,10 +105,24 @@ def reader_name(owner_name: str, suffix: str | None = None) -> str:
 def reader_job(body: dict[str, Any], report: str, source: VolumeSource, json_mode: bool = False,
                name: str | None = None) -> dict[str, Any]:
     """The Job manifest that prints `report` with `hospital report`, the claim mounted read-only."""
-    if not report.startswith(source.mount_path.rstrip("/") + "/"):
-        raise HospitalError(f"the report {report} is not under the artifact volume's mount {source.mount_path}")
-    owner = owner_from(body)
     command = ["hospital", "report", report] + (["--json"] if json_mode else [])
+    return _reader(body, [report], command, source, name)
+
+
+def comparison_job(bodies: list[dict[str, Any]], reports: list[str], source: VolumeSource, output: str = "console",
+                   name: str | None = None) -> dict[str, Any]:
+    """The Job manifest that prints `hospital compare` of `reports` (the first is the baseline) as a console table,
+    Markdown or JSON (`output`), the claim mounted read-only; owned by the first resource."""
+    flags = {"console": [], "markdown": ["--markdown"], "json": ["--json"]}[output]
+    return _reader(bodies[0], reports, ["hospital", "compare", *reports, *flags], source, name)
+
+
+def _reader(body: dict[str, Any], reports: list[str], command: list[str], source: VolumeSource,
+            name: str | None) -> dict[str, Any]:
+    for report in reports:
+        if not report.startswith(source.mount_path.rstrip("/") + "/"):
+            raise HospitalError(f"the report {report} is not under the artifact volume's mount {source.mount_path}")
+    owner = owner_from(body)
     container = {
         "name": "report",
         "image": source.image,

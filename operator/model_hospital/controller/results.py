@@ -11,6 +11,7 @@ falls back to the file's conventional name beside result.json.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from model_hospital.api.training import MAX_TRAINING_MESSAGE
 from model_hospital.controller.jobs import (
     COMPLETION_INDEX, CONTAINER, QUEUE_LABEL, USER_ERROR_EXIT, controller_of,
 )
+from model_hospital.controller.launchers import TRAINER_CONTAINER
 
 JobState = Literal["missing", "foreign", "pending", "running", "succeeded", "failed"]
 OOM_REASON = "OOMKilled"
@@ -85,7 +87,7 @@ def _condition(job: dict[str, Any], kind: str) -> dict[str, Any] | None:
 
 def _terminated(pod: dict[str, Any]) -> dict[str, Any] | None:
     for status in (pod.get("status") or {}).get("containerStatuses") or []:
-        if status.get("name") != CONTAINER:
+        if status.get("name") not in (CONTAINER, TRAINER_CONTAINER):
             continue
         state = status.get("state") or {}
         return state.get("terminated") or (status.get("lastState") or {}).get("terminated")
@@ -157,6 +159,28 @@ def reporting_pods(job: dict[str, Any], pods: list[dict[str, Any]]) -> list[dict
         by_themselves = [pod for pod in failed if (_terminated(pod) or {}).get("exitCode") not in (137, 143)]
         return by_themselves or failed or pods
     return [pod for pod in pods if ((pod.get("metadata") or {}).get("annotations") or {}).get(COMPLETION_INDEX) == "0"]
+
+
+def pod_counts(job: dict[str, Any], pods: list[dict[str, Any]]) -> str | None:
+    """How the pods of a stage on several nodes stand, e.g. '1 of 2 pods running (1 ready), 1 pending'; None for a
+    stage of one pod."""
+    spec = job.get("spec") or {}
+    if spec.get("completionMode") != "Indexed":
+        return None
+    phases = Counter((pod.get("status") or {}).get("phase") or "Pending" for pod in pods)
+    ready = sum(1 for pod in pods if _ready(pod))
+    counts = [f"{phases['Running']} of {int(spec.get('completions') or 0) or len(pods)} pods running ({ready} ready)"]
+    counts += [f"{phases[phase]} {phase.lower()}" for phase in ("Pending", "Succeeded", "Failed") if phases[phase]]
+    return ", ".join(counts)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    condition = next((item for item in status.get("conditions") or [] if item.get("type") == "Ready"), None)
+    if condition is not None:
+        return condition.get("status") == "True"
+    containers = status.get("containerStatuses") or []
+    return status.get("phase") == "Running" and bool(containers) and all(item.get("ready") for item in containers)
 
 
 def job_ended(job: dict[str, Any]) -> bool:

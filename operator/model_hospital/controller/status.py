@@ -27,7 +27,7 @@ REASONS = {
     "Suspended": ("Suspended", "Resumed"),
     "Ready": ("Diagnosing", "Diagnosed", "InProgress", "Healed", "Degraded", "NotHealed", "Inconclusive", "StageFailed",
               "Failed", "DiagnoseFailed", "PatientNotFound", "PatientInvalid", "PatientServed", "SpecInvalid",
-              "PolicyRefused", "Suspended"),
+              "PolicyRefused", "Suspended", "LauncherUnavailable", "ClaimNotShared"),
     "Failed": ("StageFailed",),
 }
 

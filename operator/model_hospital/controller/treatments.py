@@ -27,7 +27,7 @@ from model_hospital.api.protocol import (
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.api.serving import needs_weights
 from model_hospital.api.figures import DiagnoseFigures
-from model_hospital.controller import follow, jobs, policy, results, stage_inputs
+from model_hospital.controller import follow, jobs, launchers, policy, results, stage_inputs
 from model_hospital.controller.kube import PATIENTS, TREATMENTS, Refused
 from model_hospital.controller.patients import spec_error
 from model_hospital.controller.reconciler import Reconciler
@@ -138,7 +138,24 @@ class TreatmentReconciler(Reconciler):
         if stage == "diagnose" and patient_checkup_running(patient, symptoms):
             self._wait_for_checkup(body, patient, moment)  # one diagnosis serves both: no second Job
             return False
+        if stage == "train" and self._train_waits(body, spec, moment):
+            return False
         self._start(body, spec, patient_spec, stage, attempt, moment)
+        return False
+
+    def _train_waits(self, body, spec: TreatmentSpec, moment) -> bool:
+        """True when the train stage cannot start yet (checked again at every reconcile): its JobSet or TrainJob kind
+        is not served (LauncherUnavailable), or its nodes cannot share the artifact claim (ClaimNotShared)."""
+        missing = launchers.unavailable(self.cluster, launchers.train_launcher(spec))
+        if missing:
+            self._waiting(body, "LauncherUnavailable", missing, moment)
+            return True
+        nodes = spec.training.nodes if spec.training else 1
+        unshared = nodes > 1 and launchers.shared_claim_problem(
+            self.cluster.get_claim(body["metadata"]["namespace"], self.settings.artifact_claim), nodes)
+        if unshared:
+            self._waiting(body, "ClaimNotShared", unshared, moment)
+            return True
         return False
 
     def _patch(self, body: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -175,9 +192,11 @@ class TreatmentReconciler(Reconciler):
     def _start(self, body, spec, patient_spec, stage: str, attempt: int, moment) -> None:
         """Records the stage, then creates its ConfigMap and Job (creating an existing one is adopting it)."""
         status = body.get("status") or {}
-        name = jobs.job_name(body["metadata"]["name"], stage, attempt)
+        name = launchers.stage_job_name(spec, body["metadata"]["name"], stage, attempt)
         record = {"stage": stage, "attempt": attempt, "job": name, "retries": 0, "phase": "Pending",
                   "startedAt": now_iso(moment)}
+        if stage == "train" and launchers.train_launcher(spec):
+            record["launcher"] = launchers.train_launcher(spec)
         records = [*(status.get("stages") or []), record]
         conditions = self._conditions(body)
         if is_true(conditions, "Suspended"):
@@ -223,11 +242,14 @@ class TreatmentReconciler(Reconciler):
         options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
         options.memory = record.get("memory")
         job = jobs.stage_job(owner, stage, attempt, stage_input, self.settings, options, retry=retry,
-                             output_dir=output_dir)
+                             output_dir=output_dir, name=record.get("job"))
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
         records = list((body.get("status") or {}).get("stages") or [])
         try:
-            if distributed is not None and distributed.nodes > 1:
+            if record.get("launcher"):
+                job = launchers.launcher_object(record["launcher"], job, spec.training.nodes,
+                                                spec.training.training_runtime)
+            elif distributed is not None and distributed.nodes > 1:
                 job = jobs.distributed_job(job, distributed.nodes)
                 self.cluster.create(jobs.rendezvous_service(job))
             self.cluster.create(config_map)
@@ -244,7 +266,8 @@ class TreatmentReconciler(Reconciler):
 
     def _follow(self, body, spec, patient_spec, records, moment) -> bool:
         record = dict(records[-1])
-        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment, body["metadata"].get("uid"))
+        seen = self.follower.observe(body["metadata"]["namespace"], record["job"], moment, body["metadata"].get("uid"),
+                                     record.get("launcher"))
         outcome = seen.outcome
         if outcome.state == "foreign":
             message = self.stale_or_foreign(body, record["job"], outcome.owner)
@@ -265,6 +288,8 @@ class TreatmentReconciler(Reconciler):
             record["created"] = True
             if outcome.state == "running":
                 record["phase"] = "Running"
+            if seen.pods:
+                record["pods"] = seen.pods
             if seen.queued:
                 record["message"] = f"queued: {seen.queued[1]}"
             elif outcome.waiting:
@@ -301,6 +326,7 @@ class TreatmentReconciler(Reconciler):
         status = body.get("status") or {}
         record.pop("message", None)  # a retry's failure is history once the stage succeeded; status stays small
         figures = figures_of(summary)
+        record.pop("pods", None)
         record.update(phase="Succeeded", finishedAt=outcome.finished_at or now_iso(moment),
                       seconds=self._observe(stage, outcome, "succeeded"), resultPath=summary.result_path,
                       resultSha256=summary.result_sha256, summary=figures.one_line(summary.message))
@@ -343,7 +369,8 @@ class TreatmentReconciler(Reconciler):
             memory = self.memory_after_oom(stage, resources, record.get("memory"))
         if (outcome.retryable or memory) and retries < self.settings.stage_retries:
             record.update(retries=retries + 1, phase="Pending", message=cut_message(outcome.message), created=None,
-                          job=jobs.job_name(body["metadata"]["name"], stage, int(record["attempt"]), retries + 1),
+                          job=launchers.stage_job_name(spec, body["metadata"]["name"], stage, int(record["attempt"]),
+                                                       retries + 1),
                           memory=memory or record.get("memory"))
             record = {key: value for key, value in record.items() if value is not None}
             self._patch(body, {**self._records_patch(body, [*records[:-1], record]), "progress": None,
@@ -410,7 +437,9 @@ class TreatmentReconciler(Reconciler):
     def _waiting(self, body, reason: str, message: str, moment) -> None:
         """Ready=False with why no stage can start, said once.
 
-        Reasons: PatientNotFound, PatientInvalid, PatientServed (no weights to train), PolicyRefused.
+        Reasons: PatientNotFound, PatientInvalid, PatientServed (no weights to train), PolicyRefused,
+        LauncherUnavailable (the train stage's JobSet or TrainJob kind is not served), ClaimNotShared (nodes > 1 on
+        an artifact claim that is not ReadWriteMany).
         """
         if (body.get("status") or {}).get("verdict"):
             return
