@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from model_hospital.api.common import Symptom
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.api.serving import needs_weights
 from model_hospital.controller import follow, jobs, policy, results, stage_inputs
@@ -62,7 +63,7 @@ def patient_checkup_running(patient: dict[str, Any], symptoms: list[str]) -> boo
         return False
     if checkup.get("generation") != patient["metadata"].get("generation"):
         return False
-    screened = (patient.get("spec") or {}).get("symptoms") or ["safety", "hallucination", "bias"]
+    screened = (patient.get("spec") or {}).get("symptoms") or [symptom.value for symptom in Symptom]
     return set(symptoms) <= set(screened)
 
 
