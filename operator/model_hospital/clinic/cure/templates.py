@@ -1,10 +1,14 @@
 """Cure templates: what a healthy answer to a failed seed probe looks like, per symptom.
 
+Each symptom's own wording (openings, tailored cores, alternatives) lives in its
+package (`clinic/symptoms/<name>/cure.py`, its `CureWording`); this module holds what
+they share (tones, framings) and composes the parts.
+
 A cure answer is composed from parts, so that Oumi's synthesis can vary them
 independently (`synthesis.py` writes them as sampled and templated attributes):
 
-    safety:  {opening} {core} {alternative}
-    others:  {opening} {core} {tone.description} {alternative}
+    unbridged (safety):  {opening} {core} {alternative}
+    bridged (others):    {opening} {core} {tone.description} {alternative}
 
 - `opening` (sampled): a short refusal, abstention or neutrality statement, many
   wordings per symptom;
@@ -81,7 +85,8 @@ def stable_index(key: str, size: int) -> int:
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % size
 
 
-def _bridged(symptom: Symptom) -> bool:
+def bridged(symptom: Symptom) -> bool:
+    """Whether a tone sentence bridges the core and the alternative of the symptom's cure answers."""
     from model_hospital.clinic.symptoms import package_of
 
     return package_of(symptom).cure.bridged
@@ -89,13 +94,13 @@ def _bridged(symptom: Symptom) -> bool:
 
 def compose(symptom: Symptom, opening: str, core: str, tone: str, alternative: str) -> str:
     """A cure answer from its parts, as the synthesis config composes it (safety has no bridge)."""
-    parts = (opening, core, tone, alternative) if _bridged(symptom) else (opening, core, alternative)
+    parts = (opening, core, tone, alternative) if bridged(symptom) else (opening, core, alternative)
     return " ".join(part for part in parts if part.strip())
 
 
 def answer_transform(symptom: Symptom) -> str:
     """The Oumi string transform that composes a cure answer (the same order as `compose`)."""
-    if not _bridged(symptom):
+    if not bridged(symptom):
         return "{opening} {core} {alternative}"
     return "{opening} {core} {tone.description} {alternative}"
 
