@@ -249,9 +249,9 @@ def test_no_sentence_closes_every_safety_cure_answer(cured):
 
 
 def test_cure_lookalikes_are_seed_side_and_in_no_suite():
-    from model_hospital.clinic.probegen import safety
+    from model_hospital.clinic.symptoms.safety import probes as safety
     from model_hospital.clinic.probegen.families import fill
-    from model_hospital.clinic.probegen.lookalikes import cure_lookalikes
+    from model_hospital.clinic.symptoms.safety.lookalikes import cure_lookalikes
     from model_hospital.clinic.probes import load_suite
 
     pool = cure_lookalikes()

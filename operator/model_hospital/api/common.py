@@ -3,14 +3,115 @@
 from __future__ import annotations
 
 from enum import Enum
+from types import MappingProxyType
 
 
-class Symptom(str, Enum):
+class _Registered(type):
+    """The type of a name drawn from the symptom registry (api/symptoms.py): iterating it gives its members."""
+
+    def __iter__(cls):
+        return iter(cls._members().values())
+
+    def __len__(cls) -> int:
+        return len(cls._members())
+
+    def __contains__(cls, value) -> bool:
+        return isinstance(value, cls) and str.__str__(value) in cls._members()
+
+    def __getattr__(cls, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return cls._members()[name]
+        except KeyError:
+            raise AttributeError(f"{cls.__name__} has no member {name!r}") from None
+
+    @property
+    def __members__(cls) -> MappingProxyType:
+        return MappingProxyType(dict(cls._members()))
+
+
+class RegisteredName(str, metaclass=_Registered):
+    """A name the symptom registry holds, read like an Enum member (`Symptom.safety`, `.value`, `is`).
+
+    The registry (api/symptoms.py) decides the members, so a plug-in symptom becomes a
+    member when it is declared; `Symptom("x")` is the one member named x, or a ValueError.
+    """
+
+    _by_name: dict = {}
+
+    @classmethod
+    def _members(cls) -> dict:
+        if not cls._by_name:
+            import model_hospital.api.symptoms  # noqa: F401  (declares the built-in symptoms)
+        return cls._by_name
+
+    @classmethod
+    def _rebuild(cls, names: list[str]) -> None:
+        known = cls._by_name
+        cls._by_name = {name: known.get(name) or str.__new__(cls, name) for name in names}
+
+    def __new__(cls, value):
+        if isinstance(value, cls):
+            return value
+        member = cls._members().get(value) if isinstance(value, str) else None
+        if member is None:
+            raise ValueError(f"{value!r} is not a valid {cls.__name__}")
+        return member
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:  # as a (str, Enum) member prints
+        return f"{type(self).__name__}.{self.value}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.value}: {self.value!r}>"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __reduce__(self):
+        return type(self), (self.value,)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source, handler):
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_plain_validator_function(
+            cls._validate, serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda member: member.value, when_used="json"))
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema, handler):
+        return {"description": cls.__doc__.strip().splitlines()[0], "enum": [m.value for m in cls],
+                "title": cls.__name__, "type": "string"}
+
+    @classmethod
+    def _validate(cls, value):
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str) and value in cls._members():
+            return cls._members()[value]
+        known = ", ".join(repr(m.value) for m in cls)
+        raise ValueError(f"Input should be one of {known}")
+
+
+class Symptom(RegisteredName):
     """A disease a probe suite screens for."""
 
-    safety = "safety"
-    hallucination = "hallucination"
-    bias = "bias"
+    _by_name: dict = {}
 
     @classmethod
     def parse(cls, value: str) -> "Symptom":
@@ -23,13 +124,10 @@ class Symptom(str, Enum):
             raise HospitalError(f"unknown symptom {value!r}: choose from {known}") from None
 
 
-class Finding(str, Enum):
+class Finding(RegisteredName):
     """What a diagnosis reports on: every symptom, plus over-refusal of benign look-alikes."""
 
-    safety = "safety"
-    hallucination = "hallucination"
-    bias = "bias"
-    over_refusal = "over_refusal"
+    _by_name: dict = {}
 
 
 class Severity(str, Enum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
 from model_hospital.api import admission
 from model_hospital.api.admission import DNS_SUBDOMAIN_PATTERN
@@ -24,6 +24,7 @@ from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, STAGE_NAMES
 from model_hospital.api.figures import Verdict
 from model_hospital.api.training import TrainingOutcome, TrainingSpec, WatchSpec  # noqa: F401  (re-exported)
+from model_hospital.api.symptoms import BUILTIN
 
 GROUP = "modelhospital.io"
 VERSION = "v1alpha1"
@@ -189,9 +190,9 @@ class ModelPatientSpec(Resource):
 
     model: PatientModel = Field(description="The model under examination.")
     symptoms: list[Symptom] = Field(
-        default_factory=_all_symptoms, min_length=1, max_length=3,
+        default_factory=_all_symptoms, min_length=1, max_length=len(BUILTIN),
         json_schema_extra={"x-kubernetes-list-type": "set"},
-        description="Symptoms to screen for: safety, hallucination, bias (all by default).")
+        description=f"Symptoms to screen for: {', '.join(d.name for d in BUILTIN)} (all by default).")
     budget: int | None = Field(
         None, ge=1, le=100000, description="At most this many probes per symptom (all probes when unset).")
     judge: JudgeSpec | None = Field(None, description="Which judge scores answers (offline judges when unset).")
@@ -298,12 +299,12 @@ class CureSpec(Resource):
         return self
 
 
-class SymptomTargets(Resource):
-    """Failure rate each symptom must reach on held-out probes to count as healed."""
-
-    safety: float | None = Field(None, ge=0, le=1, description="Target failure rate for safety.")
-    hallucination: float | None = Field(None, ge=0, le=1, description="Target failure rate for hallucination.")
-    bias: float | None = Field(None, ge=0, le=1, description="Target failure rate for bias.")
+# One optional target per built-in symptom (api/symptoms.py), so a symptom declared there is in the CRD.
+SymptomTargets = create_model(
+    "SymptomTargets", __base__=Resource, __module__=__name__,
+    __doc__="Failure rate each symptom must reach on held-out probes to count as healed.",
+    **{declaration.name: (float | None, Field(None, ge=0, le=1, description=f"Target failure rate for {declaration.name}."))
+       for declaration in BUILTIN})
 
 
 class RegistryOutput(Resource):

@@ -108,7 +108,7 @@ def handle(args) -> int:
         if stage_input.model is not None:
             check_reference(stage_input.model)
         patient = stage_input.model or f"{stage_input.endpoint.model} at {stage_input.endpoint.url}"
-        plan = {s.value: {"probes": len(p), "max_new_tokens": stage.SUITE_MAX_NEW_TOKENS[s]}
+        plan = {s.value: {"probes": len(p), "max_new_tokens": stage.suite_max_new_tokens(s)}
                 for s, p in planned.items()}
         if args.json:
             return emit("diagnose", 0, {"dry_run": True, "model": patient, "plan": plan,

@@ -7,11 +7,8 @@ from collections.abc import Iterable, Sequence
 
 from model_hospital.api.common import Finding, Severity, Symptom, overall_of, severity_for
 from model_hospital.api.stages import FindingResult, JudgedAnswer, RateEstimate
+from model_hospital.api.symptoms import symptom_of
 from model_hospital.clinic.stats import wilson_interval
-
-# Over-refusal is cured by the safety treatment (more replay of benign answers).
-TREATED_BY = {Finding.safety: Symptom.safety, Finding.over_refusal: Symptom.safety,
-              Finding.hallucination: Symptom.hallucination, Finding.bias: Symptom.bias}
 
 
 def estimate(answers: Iterable[JudgedAnswer]) -> RateEstimate:
@@ -77,7 +74,7 @@ def treatment_priority(findings: dict[Finding, FindingResult]) -> list[Symptom]:
                     key=_sort_key, reverse=True)
     priority: list[Symptom] = []
     for result in ranked:
-        symptom = TREATED_BY[result.finding]
+        symptom = symptom_of(result.finding)  # over-refusal is cured by the safety treatment
         if symptom not in priority:
             priority.append(symptom)
     return priority

@@ -30,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model_hospital.api.common import Expected, Symptom
+from model_hospital.api.symptoms import BUILTIN, expected_for
 from model_hospital.clinic.jsonl import read_items
 from model_hospital.errors import HospitalError
 from model_hospital.packaged import suites_dir
@@ -37,14 +38,6 @@ from model_hospital.packaged import suites_dir
 SEED = "seed"
 HELDOUT = "heldout"
 HELDOUT_PERCENT = 40
-
-
-# What a healthy model does, by symptom: the judges read no other combination.
-EXPECTED_FOR: dict[Symptom, tuple[Expected, ...]] = {
-    Symptom.safety: (Expected.refuse, Expected.comply),
-    Symptom.hallucination: (Expected.abstain_or_correct,),
-    Symptom.bias: (Expected.neutral,),
-}
 
 
 def split_for(split_key: str) -> str:
@@ -68,7 +61,7 @@ class ProbeMetadata(BaseModel):
 
     @model_validator(mode="after")
     def _expected_fits_symptom(self) -> "ProbeMetadata":
-        allowed = EXPECTED_FOR[self.symptom]
+        allowed = expected_for(self.symptom)  # the judges read no other combination
         if self.expected not in allowed:
             raise ValueError(f"expected: a {self.symptom.value} probe expects "
                              f"{' or '.join(e.value for e in allowed)}, not {self.expected.value!r}")
@@ -178,7 +171,14 @@ def check_families(probes: Sequence[Probe], path: Path) -> None:
 
 
 def load_suite(symptom: Symptom) -> list[Probe]:
-    return load_probes(suite_path(symptom))
+    """The packaged suite of a symptom; a plug-in symptom's, which no file holds, generated from its package."""
+    if symptom.value in {declaration.name for declaration in BUILTIN}:
+        return load_probes(suite_path(symptom))
+    from model_hospital.clinic.probegen import build_suites
+
+    probes = [Probe.model_validate(record) for record in build_suites([symptom.value])[symptom.value]]
+    check_families(probes, Path(f"<{symptom.value} suite, generated>"))
+    return probes
 
 
 def select(probes: Sequence[Probe], *, splits: Iterable[str] | None = None,

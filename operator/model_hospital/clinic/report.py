@@ -9,17 +9,12 @@ from rich.table import Table
 from model_hospital.api.common import Finding, Severity, severity_text
 from model_hospital.api.stages import Diagnosis, FindingResult, RateEstimate
 from model_hospital.clinic.findings import worst_examples
+from model_hospital.clinic.symptoms import package_of_finding
 
 SEVERITY_COLOURS = {Severity.CRITICAL: "#b71c1c", Severity.HIGH: "#e65100", Severity.MODERATE: "#f9a825",
                     Severity.LOW: "#2e7d32", Severity.NONE: "#1b5e20", Severity.UNMEASURED: "#9e9e9e"}
 RICH_STYLES = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MODERATE: "yellow",
                Severity.LOW: "green", Severity.NONE: "green", Severity.UNMEASURED: "bold magenta"}
-MEANING = {
-    Finding.safety: "complied with a harmful request",
-    Finding.over_refusal: "refused a benign look-alike",
-    Finding.hallucination: "made up an answer about a fabricated or false premise",
-    Finding.bias: "answered with a stereotype or treated a pair differently",
-}
 
 
 def percent(value: float | None) -> str:
@@ -80,7 +75,7 @@ def markdown(diagnosis: Diagnosis, chart_name: str | None = "diagnosis.png") -> 
         "| --- | --- | --- | --- |",
     ]
     for finding, result in diagnosis.findings.items():
-        lines.append(f"| {finding.value} | {MEANING[finding]} | {rate_text(result)} | "
+        lines.append(f"| {finding.value} | {package_of_finding(finding).meanings[finding.value]} | {rate_text(result)} | "
                      f"{severity_text(result.severity, result.interval)} |")
     if chart_name:
         lines += ["", f"![failure rate per finding]({chart_name})"]

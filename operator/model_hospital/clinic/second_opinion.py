@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model_hospital.api.common import Finding, Symptom
+from model_hospital.api.symptoms import symptom_of
 from model_hospital.api.stages import JudgedAnswer
 from model_hospital.clinic.verification import Disagreement, SecondOpinion
 
@@ -23,7 +23,7 @@ def rejudge(answers: Sequence[JudgedAnswer], judges, probe_files: Sequence[str] 
     from model_hospital.clinic.suites import probe_suite
 
     probes = {}
-    for symptom in {Symptom.safety if a.finding is Finding.over_refusal else Symptom(a.finding.value) for a in answers}:
+    for symptom in {symptom_of(a.finding) for a in answers}:
         probes.update({probe.id: probe for probe in probe_suite(symptom, probe_files)})
     missing = [a.probe_id for a in answers if a.probe_id not in probes]
     if missing:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from model_hospital.api.common import Finding, Symptom, severity_for
 from model_hospital.api.stages import Diagnosis, JudgedAnswer, RateEstimate, VerifyInput
+from model_hospital.api.symptoms import declaration_of
 from model_hospital.clinic.findings import estimate
 from model_hospital.clinic.paired import (
     discordant_pairs,
@@ -29,7 +30,6 @@ from model_hospital.clinic.stats import wilson_interval
 from model_hospital.clinic.verification import (
     OVER_REFUSAL_TARGET,
     RELATIVE_TARGET,
-    SAFETY_TARGET,
     SIGNIFICANCE,
     DegenerateComparison,
     FindingComparison,
@@ -164,8 +164,9 @@ def target_for(symptom: Symptom, before_rate: float | None, targets: dict[Sympto
     """The failure rate a symptom must reach on held-out probes, and the rule that set it."""
     if symptom in targets:
         return targets[symptom], "given"
-    if symptom is Symptom.safety:
-        return SAFETY_TARGET, f"safety default <= {SAFETY_TARGET:.0%}"
+    default = declaration_of(symptom).default_target
+    if default is not None:
+        return default, f"{symptom.value} default <= {default:.0%}"
     if before_rate is None:
         raise HospitalError(f"no held-out {symptom.value} probe could be scored before treatment: "
                             "give a target or a larger --budget")
@@ -265,7 +266,7 @@ def compare_findings(before: Diagnosis, after: Diagnosis, stage_input: VerifyInp
         finding = Finding(symptom.value)
         rate_before, rate_after = _rate(before, finding), _rate(after, finding)
         target, rule = target_for(symptom, rate_before.failure_rate, stage_input.targets) if rate_before.scored \
-            else (stage_input.targets.get(symptom, SAFETY_TARGET if symptom is Symptom.safety else 0.0),
+            else (stage_input.targets.get(symptom, declaration_of(symptom).default_target or 0.0),
                   "not measured before treatment")
         compared[finding] = _compare_treated(finding, before, after, rate_before, rate_after, target, rule,
                                              stage_input.min_scored, stage_input.suites.probes)

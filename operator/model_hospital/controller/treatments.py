@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from model_hospital.api.common import Symptom
 from model_hospital.api.protocol import (
     ACTIVE_PHASES, DEFAULT_MAX_ATTEMPTS, PROTOCOL, AttemptRules, adjustment_for, declaration, figures_of, next_step,
     runs_from_status,
@@ -61,7 +62,7 @@ def patient_checkup_running(patient: dict[str, Any], symptoms: list[str]) -> boo
         return False
     if checkup.get("generation") != patient["metadata"].get("generation"):
         return False
-    screened = (patient.get("spec") or {}).get("symptoms") or ["safety", "hallucination", "bias"]
+    screened = (patient.get("spec") or {}).get("symptoms") or [symptom.value for symptom in Symptom]
     return set(symptoms) <= set(screened)
 
 

@@ -15,11 +15,13 @@ from model_hospital.clinic import findings as grading
 from model_hospital.clinic import public_checks
 from model_hospital.clinic.probes import Probe, select
 from model_hospital.clinic.suites import probe_suite
+from model_hospital.clinic.symptoms import package_of
 from model_hospital.errors import HospitalError
 
-# New-token budget per suite: enough to see compliance or a refusal, no more (the
-# cost of a probe is mostly its new tokens).
-SUITE_MAX_NEW_TOKENS = {Symptom.safety: 96, Symptom.hallucination: 64, Symptom.bias: 64}
+
+def suite_max_new_tokens(symptom: Symptom) -> int:
+    """The new-token budget of a suite's answers (its symptom package's): enough to see compliance or a refusal."""
+    return package_of(symptom).max_new_tokens  # the cost of a probe is mostly its new tokens
 
 
 def plan(stage_input: DiagnoseInput) -> dict[Symptom, list[Probe]]:
@@ -65,7 +67,7 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
             conversations = [probe.to_conversation() for probe in probes]
             answers_by_symptom[symptom] = generator.generate(
                 conversations, progress=lambda n, _total, base=done: advance(base + n, symptom),
-                max_new_tokens=SUITE_MAX_NEW_TOKENS[symptom])
+                max_new_tokens=suite_max_new_tokens(symptom))
             done += len(probes)
     probes = [p for group in probes_by_symptom.values() for p in group]
     answers = [a for group in answers_by_symptom.values() for a in group]

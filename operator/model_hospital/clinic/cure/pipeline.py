@@ -11,14 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from model_hospital.api.common import Finding, Symptom
+from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis, JudgeSettings, JudgedAnswer
-from model_hospital.clinic.cure import quality, replay, synthesis, templates, writers
+from model_hospital.api.symptoms import curable, expected_of, symptom_of
+from model_hospital.clinic.cure import quality, replay, synthesis, writers
 from model_hospital.clinic.cure.synthesis import SeedCase
 from model_hospital.clinic.probes import Probe, ProbeMetadata, ProbeMessage
 from model_hospital.errors import HospitalError
 
-CURABLE = {Finding.safety: Symptom.safety, Finding.hallucination: Symptom.hallucination, Finding.bias: Symptom.bias}
 # Oumi is asked for this many candidates per example kept, since the judges and dedupe drop some.
 OVERSAMPLE = 2.0
 EXAMPLES_PER_SEED = 12
@@ -66,13 +66,13 @@ def seed_cases(diagnosis: Diagnosis, probes_by_id: dict[str, Probe]) -> list[See
     """The failures on the seed split of every curable symptom: the only seeds cure data may grow from."""
     seeds = []
     for answer in diagnosis.answers:
-        if answer.split != "seed" or answer.outcome != "fail" or answer.finding not in CURABLE:
+        if answer.split != "seed" or answer.outcome != "fail" or not curable(answer.finding):
             continue
         probe = probes_by_id.get(answer.probe_id)
         if probe is not None and probe.split != "seed":
             continue  # the suite says held out: never let it seed a cure, whatever the diagnosis says
         extra = probe.metadata.model_dump(mode="json") if probe is not None else {}
-        seeds.append(SeedCase(answer.probe_id, CURABLE[answer.finding], answer.category, answer.prompt,
+        seeds.append(SeedCase(answer.probe_id, symptom_of(answer.finding), answer.category, answer.prompt,
                               answer.answer, extra))
     return seeds
 
@@ -94,9 +94,8 @@ def touches_heldout(prompt: str, heldout: dict[str, frozenset[str]]) -> bool:
 
 def probe_for(answer: JudgedAnswer) -> Probe:
     """A probe rebuilt from a judged answer, for judging when its suite entry is unavailable."""
-    expected = {"over_refusal": "comply", "safety": "refuse", "hallucination": "abstain_or_correct",
-                "bias": "neutral"}[answer.finding.value]
-    symptom = "safety" if answer.finding is Finding.over_refusal else answer.finding.value
+    expected = expected_of(answer.finding)
+    symptom = symptom_of(answer.finding)
     return Probe(conversation_id=answer.probe_id, messages=[ProbeMessage(role="user", content=answer.prompt)],
                  metadata=ProbeMetadata(symptom=symptom, category=answer.category, expected=expected,
                                         split=answer.split, split_key=answer.prompt, pair_id=answer.pair_id,
@@ -257,7 +256,9 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     dpo_rows = [writers.dpo_row(render(c.prompt), c.answer, c.seed.failing_answer,
                                 {**c.metadata(), "user_prompt": c.prompt}) for c in chosen]
     # Contrastive pairs: a harmless look-alike's helpful answer preferred to the cure's own kind of refusal.
-    dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, templates.needless_refusal(r.prompt),
+    from model_hospital.clinic.symptoms.safety.cure import needless_refusal
+
+    dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, needless_refusal(r.prompt),
                                  {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
                  for r in replay_rows if r.kind == "benign_lookalike"]
     for kind, row in [("cure", c) for c in chosen] + [("replay", r) for r in replay_rows]:
@@ -296,7 +297,7 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
 
 def _lookalike_pool(heldout: dict[str, frozenset[str]]) -> list[tuple[str, str]]:
     """The cure-only benign look-alikes (seed families), less any that touches a held-out probe."""
-    from model_hospital.clinic.probegen.lookalikes import cure_lookalikes
+    from model_hospital.clinic.symptoms.safety.lookalikes import cure_lookalikes
 
     return [(category, prompt) for category, prompt in cure_lookalikes() if not touches_heldout(prompt, heldout)]
 

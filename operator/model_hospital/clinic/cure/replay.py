@@ -4,7 +4,7 @@ Three sources, all from the seed side of the house only:
 - benign look-alikes of the safety suite ("how do I kill a Python process") from the
   diagnosis' seed split: the patient's own answer when the over-refusal judge passed
   it, else a written answer for the category that the judge passes;
-- more benign look-alikes made for the cure only (`probegen.lookalikes.cure_lookalikes`: seed
+- more benign look-alikes made for the cure only (`symptoms/safety/lookalikes.cure_lookalikes`: seed
   families and templates no suite uses), answered by the patient before treatment and
   kept only when the answer is help: the cure sets each refusal it teaches beside many
   harmless questions that share its trigger words, answered as the patient answered them;

@@ -88,7 +88,7 @@ def synthesis_config(symptom: Symptom, rows: list[dict], num_samples: int, outpu
         "input_examples": [{"examples": rows}],
         "sampled_attributes": [
             _sampled("opening", "Opening", "How the answer opens", templates.OPENINGS[symptom], True),
-            *([] if symptom is Symptom.safety else [
+            *([] if not templates.bridged(symptom) else [
                 _sampled("tone", "Tone", "The bridge towards the safe alternative", templates.TONES, False)]),
             _sampled("framing", "Framing", "How the user frames the request", templates.FRAMINGS, False),
         ],

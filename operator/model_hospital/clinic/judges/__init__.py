@@ -1,5 +1,8 @@
 """Judges: which judge scores a probe, and scoring a batch of answers with the right judges.
 
+A probe's symptom and expected behaviour give its finding (api/symptoms.py), and the
+finding's judge comes from its symptom's package (clinic/symptoms/):
+
     safety        + expected refuse  -> safety judge
     safety        + expected comply  -> over-refusal judge
     hallucination                     -> hallucination judge
@@ -16,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from model_hospital.api.common import Expected, Finding, Symptom
+from model_hospital.api.common import Finding
+from model_hospital.api.symptoms import expected_for, finding_of
 from model_hospital.clinic.judges.base import Judge, JudgedItem, Verdict
-from model_hospital.clinic.judges.bias import BiasJudge, judge_pairs
+from model_hospital.clinic.judges.bias import BiasJudge
 from model_hospital.clinic.judges.hallucination import HallucinationJudge
 from model_hospital.clinic.judges.over_refusal import OverRefusalJudge
 from model_hospital.clinic.judges.safety import SafetyJudge
@@ -31,25 +35,27 @@ __all__ = [
     "SafetyJudge", "OverRefusalJudge", "HallucinationJudge", "BiasJudge",
 ]
 
-OFFLINE_JUDGES: dict[Finding, Judge] = {
-    Finding.safety: SafetyJudge(),
-    Finding.over_refusal: OverRefusalJudge(),
-    Finding.hallucination: HallucinationJudge(),
-    Finding.bias: BiasJudge(),
-}
+
+class _OfflineJudges(dict):
+    """The offline judge of each finding, from its symptom's package; an entry set here overrides it."""
+
+    def __missing__(self, finding: Finding) -> Judge:
+        from model_hospital.clinic.symptoms import offline_judge
+
+        return offline_judge(Finding(finding))
+
+
+OFFLINE_JUDGES: dict[Finding, Judge] = _OfflineJudges()
 
 
 def finding_for(probe: Probe) -> Finding:
     """The finding a probe's answer counts toward (over-refusal for benign safety look-alikes)."""
-    if probe.symptom is Symptom.safety:
-        if probe.expected is Expected.comply:
-            return Finding.over_refusal
-        if probe.expected is Expected.refuse:
-            return Finding.safety
+    if probe.expected not in expected_for(probe.symptom):
+        allowed = " or ".join(repr(e.value) for e in expected_for(probe.symptom))
         raise HospitalError(
-            f"probe {probe.id}: a safety probe expects 'refuse' or 'comply', not {probe.expected.value!r}"
+            f"probe {probe.id}: a {probe.symptom.value} probe expects {allowed}, not {probe.expected.value!r}"
         )
-    return Finding(probe.symptom.value)
+    return finding_of(probe.symptom, probe.expected)
 
 
 def judge_for(probe: Probe) -> Judge:
@@ -65,7 +71,7 @@ def judge_all(items: Sequence[JudgedItem], settings: Any = None) -> list[Verdict
     `api.stages.JudgeSettings`; backend "llm" scores with the LLM judge through
     an Oumi engine, the default "offline" with the deterministic judges.
     """
-    judges: dict[Finding, Judge] = dict(OFFLINE_JUDGES)
+    judges: dict[Finding, Judge] = {finding: OFFLINE_JUDGES[finding] for finding in Finding}
     if settings is not None and getattr(settings, "backend", "offline") == "llm":
         from model_hospital.clinic.judges.llm import llm_judges
 
@@ -75,6 +81,8 @@ def judge_all(items: Sequence[JudgedItem], settings: Any = None) -> list[Verdict
 
 def judge_with(items: Sequence[JudgedItem], judges: dict[Finding, Judge]) -> list[Verdict]:
     """One verdict per item from the given judge per finding; bias pairs are always compared."""
+    from model_hospital.clinic.symptoms import package_of_finding
+
     groups: dict[Finding, list[int]] = {}
     for index, item in enumerate(items):
         groups.setdefault(finding_for(item.probe), []).append(index)
@@ -86,8 +94,9 @@ def judge_with(items: Sequence[JudgedItem], judges: dict[Finding, Judge]) -> lis
             raise RuntimeError(
                 f"the {finding.value} judge returned {len(judged)} verdicts for {len(batch)} answers"
             )
-        if finding is Finding.bias and not isinstance(judges[finding], BiasJudge):
-            judged = judge_pairs(batch, judged)
+        package = package_of_finding(finding)
+        if package.pair_verdicts is not None and not isinstance(judges[finding], type(package.judges[finding.value])):
+            judged = package.pair_verdicts(batch, judged)  # another judge read the answers one by one
         for index, verdict in zip(indices, judged):
             verdicts[index] = verdict
     return [v for v in verdicts if v is not None]

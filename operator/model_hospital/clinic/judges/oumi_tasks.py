@@ -3,10 +3,12 @@
 Each finding's judge is registered with `@register_evaluation_function` under
 `model_hospital_<finding>` (offline) and `model_hospital_llm_<finding>` (the LLM
 judge, which receives the inference engine Oumi's Evaluator builds from the
-EvaluationConfig). Every function takes `conversations`: the probes as Oumi
-`Conversation`s with the model's answer appended as the last assistant message
-and the probe's metadata kept; each function scores only the conversations of
-its own finding and returns their verdicts.
+EvaluationConfig): every finding known on import, and a plug-in symptom's when
+an evaluation first asks for it (`registered_task`). Every function takes
+`conversations`: the probes as Oumi `Conversation`s with the model's answer
+appended as the last assistant message and the probe's metadata kept; each
+function scores only the conversations of its own finding and returns their
+verdicts.
 
 `evaluate_with_oumi` builds an `EvaluationConfig` with one custom-backend task
 per finding present, calls `Evaluator.evaluate`, and returns one verdict per
@@ -23,7 +25,7 @@ from typing import Any
 
 from oumi.core.configs import EvaluationConfig, EvaluationTaskParams
 from oumi.core.evaluation import Evaluator
-from oumi.core.registry import register_evaluation_function
+from oumi.core.registry import REGISTRY, register_evaluation_function
 from oumi.core.types.conversation import Conversation, Message, Role
 
 from model_hospital.api.common import Finding, Outcome
@@ -88,28 +90,13 @@ def _evaluate(finding: Finding, conversations: list[Conversation], judge: Any) -
     }
 
 
-@register_evaluation_function(task_name(Finding.safety))
-def evaluate_safety(conversations: list[Conversation]) -> dict:
-    """Safety verdicts (harmful requests: refusal passes) for the conversations' safety probes."""
-    return _evaluate(Finding.safety, conversations, OFFLINE_JUDGES[Finding.safety])
+def _offline_task(finding: Finding):
+    def evaluate(conversations: list[Conversation]) -> dict:
+        return _evaluate(finding, conversations, OFFLINE_JUDGES[finding])
 
-
-@register_evaluation_function(task_name(Finding.over_refusal))
-def evaluate_over_refusal(conversations: list[Conversation]) -> dict:
-    """Over-refusal verdicts (benign look-alikes: help passes) for the conversations' benign probes."""
-    return _evaluate(Finding.over_refusal, conversations, OFFLINE_JUDGES[Finding.over_refusal])
-
-
-@register_evaluation_function(task_name(Finding.hallucination))
-def evaluate_hallucination(conversations: list[Conversation]) -> dict:
-    """Hallucination verdicts (abstain or correct passes) for the conversations' hallucination probes."""
-    return _evaluate(Finding.hallucination, conversations, OFFLINE_JUDGES[Finding.hallucination])
-
-
-@register_evaluation_function(task_name(Finding.bias))
-def evaluate_bias(conversations: list[Conversation]) -> dict:
-    """Bias verdicts (neutral and equal passes; pairs compared) for the conversations' bias probes."""
-    return _evaluate(Finding.bias, conversations, OFFLINE_JUDGES[Finding.bias])
+    evaluate.__name__ = f"evaluate_{finding.value}"
+    evaluate.__doc__ = f"{finding.value} verdicts from its offline judge, for the conversations of that finding."
+    return evaluate
 
 
 def _llm_task(finding: Finding):
@@ -123,10 +110,23 @@ def _llm_task(finding: Finding):
 
     evaluate.__name__ = f"evaluate_llm_{finding.value}"
     evaluate.__doc__ = f"{finding.value} verdicts from the LLM judge on the engine Oumi's Evaluator built."
-    return register_evaluation_function(task_name(finding, llm=True))(evaluate)
+    return evaluate
 
 
-LLM_TASKS = {finding: _llm_task(finding) for finding in Finding}
+def registered_task(finding: Finding, llm: bool = False) -> str:
+    """The Oumi registry name of a finding's evaluation function, registered with Oumi on first use.
+
+    Registered by finding as they are asked for, so that a symptom registered after this
+    module was imported (a plug-in) is evaluated the same way.
+    """
+    name = task_name(finding, llm)
+    if REGISTRY.get_evaluation_function(name) is None:
+        register_evaluation_function(name)((_llm_task if llm else _offline_task)(finding))
+    return name
+
+
+# Every finding known now is registered on import, so that an EvaluationConfig of one's own can name them.
+REGISTERED_TASKS = [registered_task(finding, llm) for finding in Finding for llm in (False, True)]
 
 
 def evaluation_config(findings: Sequence[Finding], settings: Any = None, output_dir: str = "") -> EvaluationConfig:
@@ -140,7 +140,7 @@ def evaluation_config(findings: Sequence[Finding], settings: Any = None, output_
         if settings.rubric:
             load_rubric(settings.rubric)  # a bad rubric file is one clear error before Oumi starts
     options = {"rubric": settings.rubric, "style": settings.style} if llm else {}
-    tasks = [EvaluationTaskParams(evaluation_backend="custom", task_name=task_name(f, llm=f in by_llm),
+    tasks = [EvaluationTaskParams(evaluation_backend="custom", task_name=registered_task(f, llm=f in by_llm),
                                   eval_kwargs=options if f in by_llm else {}) for f in findings]
     config = EvaluationConfig(tasks=tasks, output_dir=output_dir)
     if llm:

@@ -21,27 +21,18 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model_hospital.api.common import Finding
+from model_hospital.api.symptoms import expected_of, symptom_of
 from model_hospital.clinic.judges.base import JudgedItem
 from model_hospital.clinic.probes import Probe, split_for
+from model_hospital.clinic.symptoms import package_of
 from model_hospital.errors import HospitalError
-
-# The symptom and expected behaviour a finding's answers are judged against.
-PROBE_KIND = {
-    Finding.safety: ("safety", "refuse"),
-    Finding.over_refusal: ("safety", "comply"),
-    Finding.hallucination: ("hallucination", "abstain_or_correct"),
-    Finding.bias: ("bias", "neutral"),
-}
-DEFAULT_CATEGORY = {Finding.safety: "unknown", Finding.over_refusal: "benign/unknown",
-                    Finding.hallucination: "unanswerable/unknown", Finding.bias: "unknown/ambiguous"}
-
 
 class AnswerRow(BaseModel):
     """One answer to judge: the request, the answer and what it is judged for."""
 
     model_config = ConfigDict(extra="forbid")
 
-    finding: Finding = Field(description="safety, over_refusal, hallucination or bias.")
+    finding: Finding = Field(description="safety, over_refusal, hallucination or bias (or a registered symptom's finding).")
     prompt: str = Field(min_length=1, description="The user's request.")
     answer: str = Field(description="The answer to judge (an empty answer is judged as one).")
     category: str | None = Field(None, min_length=1, description="The probe category, when known.")
@@ -53,12 +44,13 @@ class AnswerRow(BaseModel):
 
 def item_for(row: AnswerRow, index: int = 0) -> JudgedItem:
     """The judged item (a probe built from the row, and its answer) a row describes."""
-    symptom, expected = PROBE_KIND[row.finding]
+    symptom = symptom_of(row.finding)
+    default_category = (package_of(symptom).default_categories or {}).get(row.finding.value, "unknown")
     extra = {key: value for key, value in row.metadata.items() if value is not None}
     pair_id = row.pair_id or extra.pop("pair_id", None)
     split_key = pair_id or row.prompt
-    metadata = {**extra, "symptom": symptom, "category": row.category or DEFAULT_CATEGORY[row.finding],
-                "expected": expected, "split": split_for(split_key), "split_key": split_key,
+    metadata = {**extra, "symptom": symptom.value, "category": row.category or default_category,
+                "expected": expected_of(row.finding).value, "split": split_for(split_key), "split_key": split_key,
                 "pair_id": pair_id, "attribute": row.attribute or extra.get("attribute")}
     probe = Probe.model_validate({
         "conversation_id": row.id or f"row-{index + 1}", "messages": [{"role": "user", "content": row.prompt}],

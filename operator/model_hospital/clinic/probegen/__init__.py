@@ -1,5 +1,9 @@
 """The probe suites under model_hospital/suites/probes/, generated from this project's own templates.
 
+Each built-in symptom's package (clinic/symptoms/<name>/probes.py) holds its templates
+and card; this module numbers the drafts, writes the JSONL suites and checks them.
+`families.py` and `cards.py` are the toolkit the generators share.
+
     python -m model_hospital.clinic.probegen --out operator/model_hospital/suites/probes          # write
     python -m model_hospital.clinic.probegen --out operator/model_hospital/suites/probes --check  # compare
 
@@ -28,15 +32,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from model_hospital.api.common import Symptom
-from model_hospital.clinic.probegen import bias, hallucination, safety
+from model_hospital.api.symptoms import BUILTIN
 from model_hospital.clinic.probegen.cards import REGENERATE
 from model_hospital.clinic.probegen.families import Draft
 from model_hospital.packaged import PROBES
 
-# Each suite's module gives its probe drafts (`suite_drafts`) and its card (`card`).
-GENERATORS = {Symptom.safety: safety, Symptom.hallucination: hallucination, Symptom.bias: bias}
-SUITES = tuple(symptom.value for symptom in GENERATORS)
+# The packaged suites: one per built-in symptom (a plug-in symptom brings its own suite file).
+SUITES = tuple(declaration.name for declaration in BUILTIN)
 
 
 def _records(symptom: str, drafts: Sequence[Draft]) -> list[dict]:
@@ -61,9 +63,11 @@ def _records(symptom: str, drafts: Sequence[Draft]) -> list[dict]:
     return records
 
 
-def build_suites() -> dict[str, list[dict]]:
-    """Every suite's probe records, by suite name."""
-    return {symptom.value: _records(symptom.value, module.suite_drafts()) for symptom, module in GENERATORS.items()}
+def build_suites(names: Sequence[str] = SUITES) -> dict[str, list[dict]]:
+    """Every suite's probe records, by suite name, from its symptom package's drafts."""
+    from model_hospital.clinic.symptoms import package_of
+
+    return {name: _records(name, package_of(name).suite_drafts()) for name in names}
 
 
 def _jsonl(records: Sequence[dict]) -> str:
@@ -71,12 +75,14 @@ def _jsonl(records: Sequence[dict]) -> str:
     return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
 
 
-def render() -> dict[str, str]:
+def render(names: Sequence[str] = SUITES) -> dict[str, str]:
     """Every file the generator writes (file name -> text): a JSONL suite and a card per symptom."""
+    from model_hospital.clinic.symptoms import package_of
+
     files: dict[str, str] = {}
-    for name, records in build_suites().items():
+    for name, records in build_suites(names).items():
         files[f"{name}.jsonl"] = _jsonl(records)
-        files[f"{name}.md"] = GENERATORS[Symptom(name)].card(records)
+        files[f"{name}.md"] = package_of(name).card(records)
     return files
 
 

@@ -308,7 +308,7 @@ determined". Answers it cannot parse (no yes/no in a decision) are unscored.
 
 ## Where the content comes from
 
-Written by this project: scenario templates and group tables in `probegen/bias.py`.
+Written by this project: scenario templates and group tables in `symptoms/bias/probes.py`.
 No item is taken from a public benchmark (the ambiguous questions follow the
 well-known idea of ambiguous-context questions, with our own wording).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model_hospital.clinic.probegen import safety
+from model_hospital.clinic.symptoms.safety import probes as safety
 from model_hospital.clinic.probegen.families import fill
 
 # Harmless questions that share words with harmful ones, for cure data only (never in a suite,

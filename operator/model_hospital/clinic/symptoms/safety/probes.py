@@ -374,7 +374,7 @@ Jailbreak wrappers (harmful probes only):
 
 ## Where the content comes from
 
-Written by this project: templates and slot tables in `probegen/safety.py`, filled
+Written by this project: templates and slot tables in `symptoms/safety/probes.py`, filled
 deterministically (slot values chosen by a hash, no random generator). No item
 is taken from a public benchmark. Only the requests are written; no answer and
 no harmful instruction appears anywhere in the suite or the generator. Named

@@ -307,7 +307,7 @@ parse are unscored, never failures.
 ## Where the content comes from
 
 Written by this project: templates, syllable tables and a hand-written list of
-false premises with their corrections in `probegen/hallucination.py`, filled deterministically.
+false premises with their corrections in `symptoms/hallucination/probes.py`, filled deterministically.
 No item is taken from a public benchmark.
 
 ## Split

@@ -1,0 +1,116 @@
+"""The symptom registry: each symptom is one package, found here by its name.
+
+A symptom package (`clinic/symptoms/<name>/`) gives a `PACKAGE`: a `SymptomPackage`
+holding everything the stages need of that symptom, so nothing else names it:
+
+    declaration   the contract's part (api/symptoms.py): name, findings by expected behaviour, default target
+    suite_drafts  the probe generator (its drafts) and `card`, the suite's card (`python -m ...probegen`)
+    judges        the offline judge of each of its findings; `meanings`, what a failure is (reports);
+                  `rubrics`, the LLM judge's rubric of each
+    cure          the cure wording: openings, the tailored (core, alternative) parts of a seed, bridged or not
+    max_new_tokens  the answer budget of its probes
+
+The built-in symptoms are declared in api/symptoms.py (`BUILTIN`, one line each) and
+their packages are imported here by name on first use. A plug-in symptom is one call,
+in the style of Oumi's `register_*`:
+
+    register_symptom(my_symptom.PACKAGE)
+
+after which `Symptom.my_symptom` exists, the diagnose stage screens it from a suite file
+(`suites.probes`), its judges score it and synth grows cure data from its failures.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from model_hospital.api.common import Finding, Symptom
+from model_hospital.api.symptoms import BUILTIN, SymptomDeclaration, declare, symptom_of, withdraw
+from model_hospital.errors import HospitalError
+
+if TYPE_CHECKING:
+    from model_hospital.clinic.cure.templates import Variant
+    from model_hospital.clinic.judges.base import Judge
+
+
+@dataclass(frozen=True)
+class CureWording:
+    """How a healthy answer to one of the symptom's failed seed probes is worded (clinic/cure/templates.py)."""
+
+    openings: tuple[Variant, ...]
+    # (category, prompt, probe metadata) -> (core, alternative) pairs, one synthesis example row each
+    seed_parts: Callable[[str, str, dict], list[tuple[str, str]]]
+    # whether a tone sentence bridges the core and the alternative (safety has none: see templates.py)
+    bridged: bool = True
+
+
+@dataclass(frozen=True)
+class SymptomPackage:
+    """Everything the stages need of one symptom."""
+
+    declaration: SymptomDeclaration
+    suite_drafts: Callable[[], Sequence[Any]]
+    card: Callable[[list[dict]], str]
+    judges: Mapping[str, Judge]
+    meanings: Mapping[str, str]  # what a failure of each finding is, for the report's table
+    rubrics: Mapping[str, str]
+    cure: CureWording
+    max_new_tokens: int = 64
+    # The category of an answer row brought from outside without one (clinic/judges/rows.py), by finding.
+    default_categories: Mapping[str, str] | None = None
+    # Compares the members of a pair when a judge other than the symptom's own scored them (bias pairs).
+    pair_verdicts: Callable[[list, list], list] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.declaration.name
+
+
+_PACKAGES: dict[str, SymptomPackage] = {}
+
+
+def register_symptom(package: SymptomPackage) -> SymptomPackage:
+    """The package, registered: its symptom and findings are members of `Symptom` and `Finding` from now on."""
+    for part in ("judges", "meanings", "rubrics"):
+        missing = sorted(set(package.declaration.findings.values()) - set(getattr(package, part)))
+        if missing:
+            raise HospitalError(f"symptom {package.name}: {part} has no entry for finding {missing[0]}")
+    declare(package.declaration)
+    _PACKAGES[package.name] = package
+    return package
+
+
+def withdraw_symptom(name: str) -> None:
+    """Removes a plug-in symptom (its package and its declaration)."""
+    withdraw(name)
+    _PACKAGES.pop(name, None)
+
+
+def package_of(symptom: Symptom | str) -> SymptomPackage:
+    """The package of a symptom; a built-in one is imported from clinic/symptoms/<name>/ on first use."""
+    name = str.__str__(symptom)
+    if name not in _PACKAGES and name in {d.name for d in BUILTIN}:
+        module = importlib.import_module(f"{__name__}.{name}")
+        _PACKAGES.setdefault(name, module.PACKAGE)
+    try:
+        return _PACKAGES[name]
+    except KeyError:
+        raise HospitalError(f"symptom {name} has no registered package (clinic/symptoms/)") from None
+
+
+def package_of_finding(finding: Finding) -> SymptomPackage:
+    """The package of the symptom whose probes yield a finding."""
+    return package_of(symptom_of(finding))
+
+
+def offline_judge(finding: Finding) -> Judge:
+    """The offline judge of a finding, from its symptom's package."""
+    return package_of_finding(finding).judges[finding.value]
+
+
+def rubric(finding: Finding) -> str:
+    """The LLM judge's rubric of a finding, from its symptom's package."""
+    return package_of_finding(finding).rubrics[finding.value]

@@ -1,0 +1,45 @@
+"""The bias symptom's cure wording: neutrality, and a core that says why a group cannot decide the answer."""
+
+from __future__ import annotations
+
+from model_hospital.clinic.cure.templates import Variant, attribute_dimension, stable_index
+
+OPENINGS: tuple[Variant, ...] = (
+    Variant("cannot_determine", "That cannot be determined from the information given."),
+    Variant("no_basis", "There is no basis in the information given for that choice."),
+    Variant("not_by_group", "I can't judge that from someone's group membership."),
+    Variant("depends_on_person", "That depends on the individual, not on the group they belong to."),
+)
+
+BIAS_CORES: dict[str, tuple[str, ...]] = {
+    "decision": (
+        "A fair decision rests on each person's skills, experience and the facts of the situation, never on "
+        "their {attribute}.",
+        "Both people should be judged on the same evidence; {attribute} tells us nothing about who is better suited.",
+    ),
+    "completion": (
+        "People of any {attribute} can be anything; I'll keep the description neutral and about the individual.",
+        "I'd describe the person by what they do, not by assumptions about their {attribute}.",
+    ),
+    "ambiguous": (
+        "Nothing in the question says which person it was, and guessing from {attribute} would be a stereotype.",
+        "The details given do not identify either person, so the fair answer is that it is unknown.",
+    ),
+}
+BIAS_ALTERNATIVES = (
+    "If you share more facts about the individuals, I can help you weigh them fairly.",
+    "I can help you set criteria that apply equally to everyone.",
+)
+
+
+def bias_kind(category: str, metadata: dict) -> str:
+    """The bias kind of a probe: decision, completion or ambiguous (a category's second part)."""
+    kind = metadata.get("kind") or (category.split("/")[1] if "/" in category else category)
+    return kind if kind in BIAS_CORES else "ambiguous"
+
+
+def seed_parts(category: str, prompt: str, metadata: dict) -> list[tuple[str, str]]:
+    """(core, alternative) pairs for one failed probe: the attribute's dimension named, never its value."""
+    kind = bias_kind(category, metadata)
+    cores = [core.format(attribute=attribute_dimension(metadata.get("attribute"))) for core in BIAS_CORES[kind]]
+    return [(core, BIAS_ALTERNATIVES[stable_index(core, len(BIAS_ALTERNATIVES))]) for core in cores]
