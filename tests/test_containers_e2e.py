@@ -139,7 +139,9 @@ def test_tiny_treatment_reaches_a_verdict_with_every_stage_in_a_restricted_conta
     kube.kubectl("apply", "-f", "-", input=yaml.safe_dump(treatment))
     status = wait_for(client, "treatments", "tiny-c-tx", lambda status: status.get("verdict"), 1200, operator)["status"]
 
-    assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status
+    # 12 probes and 4 skill items per domain: too little evidence for anything but Inconclusive
+    # (as in process mode, tests/test_operator_e2e.py); the verdict is still reached and recorded.
+    assert status["verdict"] == "Inconclusive", status
     row = next(line for line in kube.kubectl("get", "tx", "-n", NAMESPACE).stdout.splitlines()
                if line.startswith("tiny-c-tx"))
     assert status["verdict"] in row and status["severityBefore"] in row
@@ -153,6 +155,7 @@ def test_tiny_treatment_reaches_a_verdict_with_every_stage_in_a_restricted_conta
     owner = runner.root / "pvc" / "artifacts" / NAMESPACE / "tiny-c-tx"
     verification = json.loads((owner / "verify-1" / "verification.json").read_text())
     assert verification["verdict"] == status["verdict"]
+    assert verification["verdict_reason"].startswith("not enough evidence for a verdict")
     # verify's examination cache sits on the artifact volume, the only place besides /tmp it may write.
     assert list((owner / "examinations").glob("*.json"))
     assert os.stat(owner / "verify-1" / "verification.json").st_uid == STAGE_USER
