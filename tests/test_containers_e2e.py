@@ -1,14 +1,13 @@
 """The tiny-model treatment through kubectl with every stage in a real container, and the operator from its image.
 
-Opt-in (HOSPITAL_TEST_CONTAINERS=1): written and checked piece by piece
-(tests/test_container_runner.py), but its first full run is still to be recorded.
-
-The images are the ones `make images` builds (`make test` builds the operator and worker
-images first where podman or docker runs). The operator container reaches the loopback
-API over the host network; each stage pod runs as a container of the worker image with
-the pod's security context (non-root, read-only root filesystem, no capabilities, no
-network), so a stage that writes outside /tmp and the artifact volume fails here as it
-would in a cluster. Skipped where no container engine runs containers.
+The images are the ones `make images` builds: `make test` (scripts/setup-containers) builds the
+operator and worker images first where podman or docker runs, within a time budget, and this
+test runs only on images built from this tree's code (a label says which), never on stale ones.
+The operator container reaches the loopback API over the host network; each stage pod runs as
+a container of the worker image with the pod's security context (non-root, read-only root
+filesystem, no capabilities, no network), so a stage that writes outside /tmp and the
+artifact volume fails here as it would in a cluster. Skipped, saying why, where no container
+engine runs containers, where the images are missing or stale, or with HOSPITAL_TEST_CONTAINERS=0.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import yaml
 
 from model_hospital import __version__
 from tests.harness.cluster import LoopbackCluster
-from tests.harness.containers import ContainerRunner, engine_command, image_exists
+from tests.harness.containers import ContainerRunner, engine_command, image_exists, image_is_current
 from tests.harness.runner import KubeClient
 
 pytestmark = pytest.mark.cluster
@@ -80,14 +79,18 @@ class OperatorContainer:
 @pytest.fixture(scope="module")
 def contained(tmp_path_factory):
     """The loopback API, the operator container and a container-mode kubelet for one namespace."""
-    if os.environ.get("HOSPITAL_TEST_CONTAINERS") != "1":
-        pytest.skip("opt-in: HOSPITAL_TEST_CONTAINERS=1 make test (builds the operator and worker images first)")
+    if os.environ.get("HOSPITAL_TEST_CONTAINERS") == "0":
+        pytest.skip("HOSPITAL_TEST_CONTAINERS=0: the container end-to-end test is turned off")
     engine = engine_command()
     if engine is None:
         pytest.skip("no container engine runs containers here (apt-get install podman runc; docs/install.md)")
-    missing = [image for image in (OPERATOR_IMAGE, WORKER_IMAGE) if not image_exists(engine[0], image)]
+    images = {OPERATOR_IMAGE: "operator", WORKER_IMAGE: "worker"}
+    missing = [image for image in images if not image_exists(engine[0], image)]
     if missing:
         pytest.skip(f"{', '.join(missing)} not built here: make images IMAGES='operator worker'")
+    stale = [image for image, name in images.items() if not image_is_current(engine[0], image, name)]
+    if stale:
+        pytest.skip(f"{', '.join(stale)} built from other code than this tree's: make images IMAGES='operator worker'")
     work = tmp_path_factory.mktemp("contained")
     with LoopbackCluster(work / "kube") as kube:
         kube.kubectl("apply", "-f", str(ROOT / "crds"))
@@ -139,7 +142,9 @@ def test_tiny_treatment_reaches_a_verdict_with_every_stage_in_a_restricted_conta
     kube.kubectl("apply", "-f", "-", input=yaml.safe_dump(treatment))
     status = wait_for(client, "treatments", "tiny-c-tx", lambda status: status.get("verdict"), 1200, operator)["status"]
 
-    assert status["verdict"] in ("Healed", "Degraded", "NotHealed"), status
+    # 12 probes and 4 skill items per domain: too little evidence for anything but Inconclusive
+    # (as in process mode, tests/test_operator_e2e.py); the verdict is still reached and recorded.
+    assert status["verdict"] == "Inconclusive", status
     row = next(line for line in kube.kubectl("get", "tx", "-n", NAMESPACE).stdout.splitlines()
                if line.startswith("tiny-c-tx"))
     assert status["verdict"] in row and status["severityBefore"] in row
@@ -153,6 +158,7 @@ def test_tiny_treatment_reaches_a_verdict_with_every_stage_in_a_restricted_conta
     owner = runner.root / "pvc" / "artifacts" / NAMESPACE / "tiny-c-tx"
     verification = json.loads((owner / "verify-1" / "verification.json").read_text())
     assert verification["verdict"] == status["verdict"]
+    assert verification["verdict_reason"].startswith("not enough evidence for a verdict")
     # verify's examination cache sits on the artifact volume, the only place besides /tmp it may write.
     assert list((owner / "examinations").glob("*.json"))
     assert os.stat(owner / "verify-1" / "verification.json").st_uid == STAGE_USER

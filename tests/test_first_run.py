@@ -56,11 +56,26 @@ def test_preparing_a_bundled_model_prints_progress_lines_and_never_twice(tmp_pat
     target = tmp_path / "bundled" / "tiny-random-llama-seed0-v2"
     with models._building(target) as staging:
         (staging / "config.json").write_text("{}")
+        (staging / "model.safetensors").write_bytes(b"weights")
+        (staging / "model.safetensors").chmod(0o600)  # as safetensors writes them
     printed = capfd.readouterr().err
     assert f"preparing {target.name}" in printed and f"prepared {target.name} in" in printed
     with models._building(target) as staging:
         assert staging is None
     assert capfd.readouterr().err == "", "a prepared model is never built, nor announced, twice"
+
+
+def test_a_prepared_model_is_readable_by_every_user_as_a_baked_cache_must_be(tmp_path):
+    """An image's cache is built by root and read by the stage user: weights left 0600 are unreadable there."""
+    from model_hospital.clinic import models
+
+    target = tmp_path / "bundled" / "tiny-random-llama-seed0-v2"
+    with models._building(target) as staging:
+        (staging / "model.safetensors").write_bytes(b"weights")
+        (staging / "model.safetensors").chmod(0o600)
+    for path in (target, target / "model.safetensors"):
+        assert path.stat().st_mode & 0o004, f"{path} is not readable by other users"
+    assert not (target / "model.safetensors").stat().st_mode & 0o022, "nothing is made writable by others"
 
 
 def test_doctor_says_what_this_environment_runs_and_what_to_do_about_the_rest(tmp_path):

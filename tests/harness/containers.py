@@ -74,6 +74,15 @@ def image_exists(engine: str, image: str) -> bool:
     return subprocess.run([engine, "image", "inspect", image], capture_output=True).returncode == 0
 
 
+def image_is_current(engine: str, image: str, name: str) -> bool:
+    """Whether the image was built from this tree's code (`scripts/images` stamps a digest of it as a label)."""
+    stamped = subprocess.run([str(ROOT / "scripts" / "images"), "digest", name], capture_output=True, text=True)
+    label, _, digest = stamped.stdout.strip().partition("=")
+    answer = subprocess.run([engine, "image", "inspect", "--format", f'{{{{index .Labels "{label}"}}}}', image],
+                            capture_output=True, text=True)
+    return stamped.returncode == 0 and bool(digest) and answer.stdout.strip() == digest
+
+
 def quantity_bytes(quantity: str) -> int:
     """A Kubernetes quantity ("64Mi", "1G", "500000") in bytes."""
     match = QUANTITY.match(str(quantity).strip())

@@ -241,8 +241,20 @@ def _building(target: Path):
         _preparing(f"preparing {target.name} in {target.parent} (once; a few minutes on a CPU)")
         yield staging
         _preparing(f"prepared {target.name} in {time.monotonic() - started:.0f} s")
+        _readable_by_all(staging)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
+
+
+def _readable_by_all(folder: Path) -> None:
+    """Opens a built model to every user: safetensors writes its weights 0600, and the cache is read by others.
+
+    A baked image's cache is built by root and read by the stage user (1000); a shared cache
+    is read by whoever runs next. Nothing is made writable.
+    """
+    for path in [folder, *folder.rglob("*")]:
+        extra = 0o555 if path.is_dir() else 0o444
+        path.chmod(path.stat().st_mode | extra)
 
 
 def _preparing(line: str) -> None:
