@@ -117,7 +117,7 @@ def test_each_stage_is_declared_once_with_its_models():
     with pytest.raises(ValueError, match="unknown stage 'bake'"):
         declaration("bake")
     figures = figures_of(StageSummary(stage="train", ok=True, summary={"adapter": "/a", "merged": "/m", "new": 1}))
-    assert isinstance(figures, TrainFigures) and figures.treated_model == "/m"
+    assert isinstance(figures, TrainFigures) and figures.artifacts(None)["model"] == "/m"
     rows = figures_of(StageSummary(stage="verify", ok=True, summary={"verdict": "Degraded", "skills": [
         {"domain": "math", "before": 0.5, "after": 0.3, "degraded": True}]}))
     assert isinstance(rows, VerifyFigures) and rows.skills["math"].degraded
