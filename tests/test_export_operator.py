@@ -15,7 +15,7 @@ import requests
 from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
 from model_hospital.controller import jobs, stage_inputs
 from model_hospital.controller.settings import OperatorSettings
-from model_hospital.controller.treatments import stage_artifacts
+from model_hospital.api.protocol import figures_of
 from model_hospital.api.stages import StageSummary
 from tests.harness import registry
 from tests.harness.runner import LocalRunner, job_finished
@@ -48,17 +48,21 @@ def test_a_repository_that_is_not_host_and_path_is_refused_by_the_schema():
         treatment_spec(repository="Ward/Tiny")
 
 
+def stage_artifacts(summary: StageSummary) -> dict:
+    return figures_of(summary).artifacts(summary.result_path)
+
+
 def test_the_pushed_reference_becomes_status_artifacts_image():
     summary = StageSummary(stage="verify", ok=True, result_path="/artifacts/ns/tx/verify-1/result.json",
                            summary={"verdict": "Healed", "exported": "registry.example.com/ward/tiny@sha256:ab",
                                     "exported_merged": "registry.example.com/ward/tiny@sha256:cd"})
-    artifacts = stage_artifacts("verify", summary)
+    artifacts = stage_artifacts(summary)
     assert artifacts["image"] == "registry.example.com/ward/tiny@sha256:ab"
     assert artifacts["merged_image"] == "registry.example.com/ward/tiny@sha256:cd"
-    assert stage_artifacts("verify", StageSummary(stage="verify", ok=True, summary={"verdict": "NotHealed"}))[
+    assert stage_artifacts(StageSummary(stage="verify", ok=True, summary={"verdict": "NotHealed"}))[
         "image"] is None  # nothing pushed: no image (empty values are dropped from status)
     train = StageSummary(stage="train", ok=True, summary={"adapter": "/a/adapter", "merged": "/a/merged"})
-    assert stage_artifacts("train", train)["adapter"] == "/a/adapter"
+    assert stage_artifacts(train)["adapter"] == "/a/adapter"
 
 
 @pytest.mark.cluster
