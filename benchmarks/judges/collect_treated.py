@@ -8,7 +8,8 @@ Each row holds what a labeller needs and nothing a judge said: the finding, the 
 the answer, and for hallucination and bias the facts of the probe (what is fabricated,
 the correction, the pair's other member). Rows are put in the `tuning` or `blind` half by
 a hash of their id, before anyone labels them: judges may be changed while reading the
-tuning half; the blind half is measured, never read for tuning.
+tuning half; the blind half is measured, never read for tuning. A source named in
+WHOLE_BLIND is blind as a whole: collected after the judges' last change, it only measures.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ import sys
 from pathlib import Path
 
 BLIND_PERCENT = 50
+# Sources whose every answer is blind (no tuning half), fixed before they were labelled.
+WHOLE_BLIND = ("bundled-safety-replay",)
 FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group", "attribute", "pair_id",
              "stereotype_terms")
 
 
 def half_for(row_id: str) -> str:
-    """`blind` or `tuning`, from a hash of the row's id (fixed before labelling)."""
+    """`blind` or `tuning`, from the row's source (`WHOLE_BLIND`) or a hash of its id (fixed before labelling)."""
+    if row_id.split("/", 1)[0] in WHOLE_BLIND:
+        return "blind"
     digest = int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16)
     return "blind" if digest % 100 < BLIND_PERCENT else "tuning"
 
