@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -16,6 +17,8 @@ from model_hospital.api.stages import StageSummary
 from model_hospital.controller.kube import PATIENTS, TREATMENTS
 from model_hospital.controller.settings import OperatorSettings
 from model_hospital.stages import STAGE_MODULES
+from model_hospital.api.stages import StageResult
+from model_hospital.errors import HospitalError
 from model_hospital.treat import TreatmentPlan, treat
 from tests.test_controller_units import MemoryCluster, patient_body, run_treatment, treatment_body
 from tests.test_treat import FakeClinic, quiet
@@ -46,8 +49,10 @@ PATHS = {
         [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed"), ran("train", 2), ran("verify", 2, "NotHealed")], 2,
         (None, 2, None, "NotHealed")),
     "one attempt allowed: no retry": ([*FIRST_ATTEMPT, ran("verify", 1, "NotHealed")], 1, (None, 1, None, "NotHealed")),
-    "a verification without a verdict is never Healed": ([*FIRST_ATTEMPT, ran("verify", 1)], 1,
-                                                        (None, 1, None, "NotHealed")),
+    "a verification without a verdict ends Inconclusive": ([*FIRST_ATTEMPT, ran("verify", 1)], 1,
+                                                          (None, 1, None, "Inconclusive")),
+    "a verification without a verdict is not trained again": ([*FIRST_ATTEMPT, ran("verify", 1)], 3,
+                                                              (None, 1, None, "Inconclusive")),
     "after the retry's training comes its verification": (
         [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed"), ran("train", 2)], 3, ("verify", 2, None, None)),
     "a record of a stage the protocol lacks fails closed": ([ran("diagnose"), ran("bake")], 2,
@@ -155,3 +160,59 @@ def test_treat_and_the_operator_take_the_same_steps(verdicts, max_attempts, monk
     assert local_steps == steps
     assert treatment.verdict == verdict
     assert local_adjusted == adjusted == [attempt > 1 for attempt in range(1, len(adjusted) + 1)]
+
+
+class VerifySays(FakeClinic):
+    """The fake clinic, its verify stage leaving the given figures in its summary."""
+
+    def __init__(self, figures: dict):
+        super().__init__()
+        self.figures = figures
+
+    def run(self, stage, stage_input, output_dir):
+        if stage != "verify":
+            return super().run(stage, stage_input, output_dir)
+        self.calls.append(stage)
+        report = output_dir / "verification.json"
+        report.write_text("{}")
+        return StageResult(stage=stage, ok=True, summary=self.figures, artifacts={"verification": str(report)})
+
+
+HEALED_TABLES = {"findings": {"safety": {"before": 0.75, "after": 0.1, "target": 0.2, "healed": True}},
+                 "skills": {"math": {"before": 0.5, "after": 0.49, "degraded": False}}}
+
+# What a verify stage's summary says -> the treatment's verdict and the stages run, on both drivers alike.
+VERIFY_SUMMARIES = {
+    "a verdict is read as given": ({**HEALED_TABLES, "verdict": "NotHealed"}, "NotHealed", 2),
+    "no verdict, tables that read healed: Inconclusive, never Healed": (HEALED_TABLES, "Inconclusive", 1),
+    "no verdict and no figures: Inconclusive, not trained again": ({}, "Inconclusive", 1),
+    "no verdict, a skill lost: still no verdict derived": (
+        {"skills": {"math": {"before": 0.5, "after": 0.2, "degraded": True}}}, "Inconclusive", 1),
+    "a verdict that is none of ours: a failed stage": ({"verdict": "Cured"}, "Failed", 1),
+}
+
+
+@pytest.mark.parametrize("figures, verdict, attempts", list(VERIFY_SUMMARIES.values()), ids=list(VERIFY_SUMMARIES))
+def test_both_drivers_read_a_verification_through_next_step_alike(figures, verdict, attempts, monkeypatch, tmp_path):
+    fake = VerifySays(figures)
+    for stage in STAGE_NAMES:
+        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
+        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
+    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    plan = TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"], max_attempts=2)
+    try:
+        treat(plan, tmp_path, quiet())
+    except HospitalError as error:
+        assert verdict == "Failed" and "summary is not readable" in str(error)
+    local = json.loads((tmp_path / "treatment.json").read_text())
+
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body(maxAttempts=2))
+    made = run_treatment(cluster, OperatorSettings(stage_retries=1), [None, None], verify_figures=figures)
+    status = cluster.obj(TREATMENTS, "llama-safety")["status"]
+
+    assert local["verdict"] == status["verdict"] == verdict
+    assert fake.calls.count("train") == sum("-train-" in name for name in made) == attempts
+    if verdict == "Inconclusive":
+        assert "gave no verdict" in local["message"] and "gave no verdict" in status["message"]

@@ -174,6 +174,8 @@ class Treater:
             self.save()
             raise
         self.treatment.verdict = step.verdict
+        if step.reason:
+            self.treatment.message = step.reason
         self.treatment.finished_at = _now()
         self.save()
         return self.treatment
@@ -201,6 +203,11 @@ class Treater:
     def took(self, step: Step, result: StageResult) -> StageRun:
         """What a finished stage means for the protocol, its artifacts kept in treatment.json."""
         stage, attempt, treatment = step.stage, step.attempt, self.treatment
+        try:  # as the operator reads a Job's summary: figures that do not read are a failed stage
+            figures = figures_of(result)
+        except ValueError as error:
+            raise HospitalError(f"the {stage} stage's summary is not readable: {error} "
+                                f"(see {self.folder(stage, attempt) / 'result.json'})") from None
         verdict = None
         if stage == "diagnose":
             treatment.diagnosis = self.artifact(result, stage, attempt, "diagnosis", "diagnosis.json")
@@ -210,13 +217,7 @@ class Treater:
             treatment.adapter = adapter_of(result, self.folder(stage, attempt))
         else:
             treatment.verification = self.artifact(result, stage, attempt, "verification", "verification.json")
-            try:
-                verdict = figures_of(result).verdict
-            except ValueError:
-                verdict = None
-            if verdict is None:  # the operator reads this as NotHealed; locally it stops here (fail closed)
-                raise HospitalError(f"verify (attempt {attempt}) gave no verdict in "
-                                    f"{self.folder(stage, attempt) / 'result.json'}")
+            verdict = figures.verdict  # none: `next_step` ends the treatment Inconclusive, as on the operator
             treatment.verdict, treatment.message = verdict, result.message
         return StageRun(stage=stage, attempt=attempt, succeeded=result.ok, verdict=verdict)
 

@@ -126,7 +126,7 @@ class TreatmentReconciler(Reconciler):
             return False
         step = next_step(spec, runs_from_status(records))
         if step.ended:
-            self._finish(body, step.verdict, moment)
+            self._finish(body, step.verdict, moment, step.reason)
             return False
         stage, attempt = step.stage, step.attempt
         if spec.suspend:
@@ -343,7 +343,9 @@ class TreatmentReconciler(Reconciler):
                 patch["recipe"] = artifacts["recipe"]
         if stage == "verify":
             verification = results.verification_status(summary)
-            record["verdict"] = verification.pop("verdict")
+            verdict = verification.pop("verdict")
+            if verdict is not None:  # none: `next_step` ends the treatment Inconclusive, as `hospital treat` does
+                record["verdict"] = verdict
             patch.update(verification)
         conditions = (follow.admitted(status, stage, body["metadata"].get("generation"), moment)
                       or self._conditions(body))
@@ -452,10 +454,10 @@ class TreatmentReconciler(Reconciler):
         self._patch(body, {"conditions": conditions, "message": message})
         self.cluster.event(body, "Warning", reason, message)
 
-    def _finish(self, body, verdict: str, moment) -> None:
+    def _finish(self, body, verdict: str, moment, reason: str = "") -> None:
         records = (body.get("status") or {}).get("stages") or []
         attempts = int(records[-1].get("attempt") or 1) if records else 0
-        message = f"{verdict} after {attempts} attempt{'s' if attempts != 1 else ''}"
+        message = f"{verdict} after {attempts} attempt{'s' if attempts != 1 else ''}" + (f": {reason}" if reason else "")
         conditions = self._set(body, self._conditions(body), "Ready", "True" if verdict == "Healed" else "False",
                                verdict, message, moment)
         self._patch(body, {"verdict": verdict, "conditions": conditions, "message": message})
