@@ -216,3 +216,43 @@ def test_both_drivers_read_a_verification_through_next_step_alike(figures, verdi
     assert fake.calls.count("train") == sum("-train-" in name for name in made) == attempts
     if verdict == "Inconclusive":
         assert "gave no verdict" in local["message"] and "gave no verdict" in status["message"]
+
+
+def test_both_drivers_build_the_same_input_for_every_stage_a_retry_included(monkeypatch, tmp_path):
+    fake = FakeClinic(verdicts=("NotHealed", "Healed"))
+    for stage in STAGE_NAMES:
+        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
+        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
+    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    treat(TreatmentPlan(model="bundled:smollm2-135m-instruct", symptoms=["safety"], max_attempts=2), tmp_path, quiet())
+    root = "/artifacts/default/llama-safety"  # where the operator's stages of this treatment leave their artifacts
+    local = [json.loads(stage_input.model_dump_json().replace(str(tmp_path), root))
+             for stage in STAGE_NAMES for stage_input in fake.inputs[stage]]
+
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body(maxAttempts=2))
+    made = run_treatment(cluster, OperatorSettings(stage_retries=1), ["NotHealed", "Healed"])
+    by_stage = {stage: [cluster.stage_input(name) for name in made if f"-{stage}-" in name] for stage in STAGE_NAMES}
+    operator = [stage_input for stage in STAGE_NAMES for stage_input in by_stage[stage]]
+
+    assert len(local) == len(operator) == 6
+    assert local == operator
+    retry = by_stage["train"][1]
+    assert retry["skill_report"] == f"{root}/verify-1/verification.json" and by_stage["train"][0]["skill_report"] is None
+
+
+def test_a_stage_input_needs_what_the_earlier_stages_left():
+    from model_hospital.api.inputs import Placement, stage_input
+    from model_hospital.api.protocol import Step
+
+    spec = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "symptoms": ["safety"]})
+    placed = Placement(model="bundled:m", symptoms=["safety", "bias"], budget=7)
+    diagnose = stage_input(Step(stage="diagnose", attempt=1), spec, placed, {})
+    assert (diagnose.symptoms, diagnose.budget) == (["safety"], 7)  # the treatment's symptoms, the patient's budget
+    with pytest.raises(HospitalError, match="synth .attempt 1. needs the diagnosis"):
+        stage_input(Step(stage="synth", attempt=1), spec, placed, {})
+    with pytest.raises(HospitalError, match="train .attempt 2. needs the verification"):
+        stage_input(Step(stage="train", attempt=2, adjusted_by=1), spec, placed, {"diagnosis": "/d", "cure": "/c"})
+    with pytest.raises(ValueError, match="no input is built for stage 'bake'"):
+        stage_input(Step(stage="bake", attempt=1), spec, placed, {})

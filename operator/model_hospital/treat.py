@@ -27,27 +27,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from model_hospital.api.common import Symptom
 from model_hospital.api.figures import Verdict
-from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, StageRun, Step, declaration, figures_of, next_step
+from model_hospital.api import inputs
+from model_hospital.api.inputs import Placement
+from model_hospital.api.protocol import StageRun, Step, declaration, figures_of, next_step
+from model_hospital.api.resources import CureSpec, PatientRef, SymptomTargets, TrainingSpec, TreatmentSpec, WatchSpec
 from model_hospital.api.stages import (
-    DiagnoseInput,
     GenerationSettings,
     JudgeSettings,
     Model,
     StageResult,
     SuiteFiles,
-    SynthInput,
-    TrainInput,
     TrainingMethod,
-    VerifyInput,
     WatchSettings,
 )
 from model_hospital.errors import HospitalError
 
 SCHEMA = "modelhospital.io/treatment/v1"
+# The patient's name in the Treatment spec `hospital treat` builds: there is one patient, and no ModelPatient.
+LOCAL_PATIENT = "local"
 StageRunner = Callable[[str, BaseModel, Path, object], StageResult]
 
 
@@ -56,13 +57,14 @@ class TreatmentPlan(Model):
 
     model: str = Field(description="The patient's model reference.")
     symptoms: list[Symptom] = Field(min_length=1)
-    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, description="Train + verify at most this many times "
-                                                                      "(the Treatment CRD's default too).")
+    # The defaults below are the Treatment CRD's own (this plan becomes its spec: `treatment_spec`).
+    max_attempts: int = Field(TreatmentSpec.model_fields["max_attempts"].default, ge=1,
+                              description="Train + verify at most this many times.")
     budget: int | None = Field(None, gt=0, description="Probes per symptom, for diagnose and verify.")
     skill_budget: int | None = Field(None, gt=0, description="Skill items per domain in verify.")
-    threshold: float = Field(0.10, gt=0, lt=1)
+    threshold: float = Field(TreatmentSpec.model_fields["skill_threshold"].default, gt=0, lt=1)
     targets: dict[Symptom, float] = Field(default_factory=dict)
-    method: TrainingMethod = "sft"
+    method: TrainingMethod = TrainingSpec.model_fields["method"].default
     max_steps: int | None = Field(None, gt=0)
     watch: WatchSettings | None = Field(None, description="Train watching a validation split (early stop); off when absent.")
     q_lora: bool = Field(False, description="Train QLoRA (4-bit base weights); needs a CUDA GPU.")
@@ -71,6 +73,27 @@ class TreatmentPlan(Model):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
+
+    def treatment_spec(self) -> TreatmentSpec:
+        """The Treatment spec the CRD would carry for this plan: its defaults are the CRD's, its inputs the
+        operator's (`api/inputs.py`)."""
+        cure = {name: getattr(self, name) for name in ("min_examples", "max_examples") if getattr(self, name) is not None}
+        watch = WatchSpec.model_validate(self.watch.model_dump(exclude={"prompts"})) if self.watch else None
+        try:
+            return TreatmentSpec(
+                patient_ref=PatientRef(name=LOCAL_PATIENT), symptoms=self.symptoms, cure=CureSpec(**cure) if cure else None,
+                training=TrainingSpec(method=self.method, max_steps=self.max_steps, q_lora=self.q_lora, watch=watch),
+                skill_threshold=self.threshold, budget=self.budget, skill_budget=self.skill_budget,
+                targets=SymptomTargets(**{str.__str__(symptom): rate for symptom, rate in self.targets.items()})
+                if self.targets else None, max_attempts=self.max_attempts)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise HospitalError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
+
+    def placement(self) -> Placement:
+        """The patient and the user's files where the local stages find them: as given on the command line."""
+        return Placement(model=self.model, symptoms=self.symptoms, generation=self.generation, judge=self.judge,
+                         suites=self.suites)
 
 
 class StageRecord(Model):
@@ -134,6 +157,7 @@ class Treater:
 
     def __init__(self, plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = in_process_runner):
         self.plan = plan
+        self.spec, self.placed = plan.treatment_spec(), plan.placement()
         self.output_dir = output_dir.resolve()
         self.console = console
         self.runner = runner
@@ -154,7 +178,7 @@ class Treater:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         runs: list[StageRun] = []
         try:
-            step = next_step(self.plan, runs)
+            step = next_step(self.spec, runs)
             while not step.ended:
                 if declaration(step.stage).per_attempt:
                     self.treatment.attempts = step.attempt
@@ -163,7 +187,7 @@ class Treater:
                                        f"{self.plan.max_attempts} with the recipe adjusted by the skill report")
                 result = self.stage(step.stage, step.attempt, self.stage_input(step))
                 runs.append(self.took(step, result))
-                step = next_step(self.plan, runs)
+                step = next_step(self.spec, runs)
         except BaseException as error:
             self.treatment.verdict = "Failed"
             self.treatment.message = f"{type(error).__name__}: {error}" if not isinstance(error, HospitalError) \
@@ -181,24 +205,12 @@ class Treater:
         return self.treatment
 
     def stage_input(self, step: Step) -> BaseModel:
-        """The input of the step's stage, from the plan and what the earlier stages left."""
-        plan, treatment = self.plan, self.treatment
-        if step.stage == "diagnose":
-            return DiagnoseInput(model=plan.model, symptoms=plan.symptoms, budget=plan.budget,
-                                 generation=plan.generation, judge=plan.judge, suites=plan.suites)
-        if step.stage == "synth":
-            synth_fields = {name: getattr(plan, name) for name in ("min_examples", "max_examples")
-                            if getattr(plan, name) is not None}
-            return SynthInput(diagnosis=treatment.diagnosis, model=plan.model, suites=plan.suites, **synth_fields)
-        if step.stage == "train":
-            # The retry's adjustment: the recipe learns from the verification of the attempt before.
-            skill_report = treatment.verification if step.adjusted_by is not None else None
-            return TrainInput(diagnosis=treatment.diagnosis, cure=treatment.cure, skill_report=skill_report,
-                              method=plan.method, max_steps=plan.max_steps, watch=plan.watch, q_lora=plan.q_lora)
-        return VerifyInput(before=plan.model, after=treatment.adapter, symptoms=plan.symptoms,
-                           threshold=plan.threshold, targets=plan.targets, budget=plan.budget,
-                           skill_budget=plan.skill_budget, generation=plan.generation, judge=plan.judge,
-                           diagnosis=treatment.diagnosis, suites=plan.suites)
+        """The input of the step's stage: the protocol's (`api/inputs.py`, as on the operator), with the patient
+        and the user's files in place locally and the artifacts treatment.json records."""
+        treatment = self.treatment
+        artifacts = {"diagnosis": treatment.diagnosis, "cure": treatment.cure, "model": treatment.adapter,
+                     "adapter": treatment.adapter, "verification": treatment.verification}
+        return inputs.stage_input(step, self.spec, self.placed, artifacts)
 
     def took(self, step: Step, result: StageResult) -> StageRun:
         """What a finished stage means for the protocol, its artifacts kept in treatment.json."""

@@ -214,19 +214,6 @@ class TreatmentReconciler(Reconciler):
         self.cluster.event(body, "Normal", "StageStarted", f"{stage} (attempt {attempt}) started: Job {name}")
         self._create_job(body, spec, patient_spec, record, moment)
 
-    def _stage_input(self, body, spec: TreatmentSpec, patient_spec: ModelPatientSpec, stage: str, attempt: int):
-        artifacts = (body.get("status") or {}).get("artifacts") or {}
-        if stage == "diagnose":
-            return stage_inputs.treatment_diagnose_input(spec, patient_spec)
-        if stage == "synth":
-            return stage_inputs.synth_input(spec, patient_spec, artifacts["diagnosis"])
-        if stage == "train":
-            # The retry's adjustment: the recipe learns from the attempt before (its verification).
-            skill_report = artifacts.get("verification") if adjustment_for(stage, attempt) else None
-            return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
-        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"),
-                                         adapter=artifacts.get("adapter"), treatment_name=body["metadata"]["name"])
-
     def _create_job(self, body, spec, patient_spec, record: dict[str, Any], moment) -> None:
         """Creates the record's ConfigMap and Job (an existing one is followed, not made twice); a Job the API
         server refuses fails the treatment with the server's words. Waits while the patient is gone."""
@@ -234,11 +221,9 @@ class TreatmentReconciler(Reconciler):
             return
         stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)
         owner = jobs.owner_from(body, patient=spec.patient_ref.name)
-        stage_input = self._stage_input(body, spec, patient_spec, stage, attempt)
-        distributed = None
-        if stage == "train":
-            distributed = stage_inputs.distributed_training(spec)
-            stage_input = stage_input.model_copy(update={"distributed": distributed})
+        artifacts = (body.get("status") or {}).get("artifacts") or {}
+        stage_input = stage_inputs.treatment_input(stage, attempt, spec, patient_spec, artifacts, body["metadata"]["name"])
+        distributed = stage_input.distributed if stage == "train" else None
         output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
         options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
         options.memory = record.get("memory")
