@@ -24,6 +24,14 @@ from tests.test_controller_units import MemoryCluster, patient_body, run_treatme
 from tests.test_treat import FakeClinic, quiet
 
 
+def install(fake: FakeClinic, monkeypatch) -> None:
+    """The fake clinic's stage modules in place of the real ones, for `hospital treat`'s stage runner."""
+    for stage in STAGE_NAMES:
+        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
+        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
+    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+
+
 def ran(stage: str, attempt: int = 1, verdict: str | None = None, succeeded: bool = True) -> StageRun:
     return StageRun(stage=stage, attempt=attempt, succeeded=succeeded, verdict=verdict)
 
@@ -88,10 +96,7 @@ def test_resume_after_a_crash_reads_the_records_as_left_in_status():
 
 def test_treat_resumed_after_a_crash_takes_the_steps_left(monkeypatch, tmp_path):
     fake = FakeClinic(verdicts=("NotHealed", "Healed"))
-    for stage in STAGE_NAMES:
-        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
-        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
-    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    install(fake, monkeypatch)
     plan = TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"], max_attempts=3)
     fake.broken.add("verify")  # verify-1 crashes: diagnose, synth and train-1 are on disk
     with pytest.raises(RuntimeError):
@@ -147,10 +152,7 @@ def operator_steps(verdicts: list[str], max_attempts: int) -> tuple[list[tuple[s
 ])
 def test_treat_and_the_operator_take_the_same_steps(verdicts, max_attempts, monkeypatch, tmp_path):
     fake = FakeClinic(verdicts=verdicts)
-    for stage in STAGE_NAMES:
-        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
-        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
-    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    install(fake, monkeypatch)
     treatment = treat(TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"],
                                     max_attempts=max_attempts), tmp_path, quiet())
     local_steps = [(record.stage, record.attempt) for record in treatment.stages]
@@ -195,10 +197,7 @@ VERIFY_SUMMARIES = {
 @pytest.mark.parametrize("figures, verdict, attempts", list(VERIFY_SUMMARIES.values()), ids=list(VERIFY_SUMMARIES))
 def test_both_drivers_read_a_verification_through_next_step_alike(figures, verdict, attempts, monkeypatch, tmp_path):
     fake = VerifySays(figures)
-    for stage in STAGE_NAMES:
-        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
-        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
-    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    install(fake, monkeypatch)
     plan = TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"], max_attempts=2)
     try:
         treat(plan, tmp_path, quiet())
@@ -220,10 +219,7 @@ def test_both_drivers_read_a_verification_through_next_step_alike(figures, verdi
 
 def test_both_drivers_build_the_same_input_for_every_stage_a_retry_included(monkeypatch, tmp_path):
     fake = FakeClinic(verdicts=("NotHealed", "Healed"))
-    for stage in STAGE_NAMES:
-        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
-        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
-    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    install(fake, monkeypatch)
     treat(TreatmentPlan(model="bundled:smollm2-135m-instruct", symptoms=["safety"], max_attempts=2), tmp_path, quiet())
     root = "/artifacts/default/llama-safety"  # where the operator's stages of this treatment leave their artifacts
     local = [json.loads(stage_input.model_dump_json().replace(str(tmp_path), root))

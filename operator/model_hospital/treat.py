@@ -12,7 +12,12 @@ same the operator follows with Jobs: diagnose and synth run once; train and veri
 once per attempt. When verify says Degraded or NotHealed and attempts remain, the next
 train gets the last verification.json as its skill report (the recipe lowers the
 learning rate, shrinks the rank or adds replay, as its recommendations say).
-Inconclusive ends the treatment: too little evidence is not fixed by training again.
+Inconclusive ends the treatment: too little evidence is not fixed by training again;
+so does a verification that gave no verdict (Inconclusive, with the reason).
+
+Each stage's input is the protocol's too (`api/inputs.py`): the plan becomes the
+`TreatmentSpec` the CRD would carry (`TreatmentPlan.treatment_spec`), and this driver
+adds only where the patient and the user's files are (`TreatmentPlan.placement`).
 """
 
 from __future__ import annotations

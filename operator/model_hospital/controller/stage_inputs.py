@@ -19,7 +19,7 @@ from model_hospital.api import inputs
 from model_hospital.api.inputs import Artifacts, Placement
 from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
-from model_hospital.api.protocol import Step, adjustment_for
+from model_hospital.api.protocol import PROTOCOL, Step, adjustment_for
 from model_hospital.api.serving import GenerationSpec
 from model_hospital.api.stages import DiagnoseInput, GenerationSettings, JudgeSettings, PublicSet, ServedEndpoint, SuiteFiles
 from model_hospital.controller.jobs import (
@@ -27,8 +27,10 @@ from model_hospital.controller.jobs import (
     JobOptions, claim_path,
 )
 
-# Stages that read a user's suites, and the one that checks public sets for a treatment.
-SUITE_STAGES = ("diagnose", "synth", "verify")
+# Stages that read a user's suites (their Jobs mount the suites' ConfigMaps), and stages that generate with the
+# patient (their Jobs need the inference engine's GPUs): read from their input models.
+SUITE_STAGES = tuple(declared.name for declared in PROTOCOL if "suites" in declared.input_model.model_fields)
+GENERATING_STAGES = tuple(declared.name for declared in PROTOCOL if "generation" in declared.input_model.model_fields)
 
 
 def model_reference(model: PatientModel) -> tuple[str | None, dict[str, tuple[str, bool]]]:
@@ -80,7 +82,7 @@ def _stage_gpus(stage: str, treatment: TreatmentSpec, patient: ModelPatientSpec)
     if stage == "train":
         training = treatment.training
         return (training.gpus_per_node or (1 if training.q_lora else 0)) if training else 0
-    if stage in ("diagnose", "verify"):
+    if stage in GENERATING_STAGES:
         return _engine_gpus(treatment.generation or patient.generation, patient.model)
     return 0
 

@@ -7,8 +7,9 @@ skipped (record phase Reused) when the patient's diagnosis is fresh: same spec
 generation, younger than the operator's limit, covering the treated symptoms. A
 Degraded or NotHealed verification starts the next attempt at train, with the last
 verification as the train input's skill report, while `spec.maxAttempts` allows;
-an Inconclusive one ends the treatment (Ready False, reason Inconclusive). The order
-and the retry rule are the protocol's (`api/protocol.py` `next_step`), the same that
+an Inconclusive one ends the treatment (Ready False, reason Inconclusive), and so does
+one that gave no verdict. The order, the retry rule and each stage's input are the
+protocol's (`api/protocol.py` `next_step`, `api/inputs.py` `stage_input`), the same that
 `hospital treat` follows; this module runs each step as a Job.
 `spec.suspend` holds the treatment before its next stage starts.
 """
