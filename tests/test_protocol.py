@@ -252,3 +252,21 @@ def test_a_stage_input_needs_what_the_earlier_stages_left():
         stage_input(Step(stage="train", attempt=2, adjusted_by=1), spec, placed, {"diagnosis": "/d", "cure": "/c"})
     with pytest.raises(ValueError, match="no input is built for stage 'bake'"):
         stage_input(Step(stage="bake", attempt=1), spec, placed, {})
+
+
+def test_the_operator_fails_a_stage_whose_input_lacks_an_earlier_artifact_instead_of_raising():
+    from model_hospital.controller.treatments import TreatmentReconciler
+    from tests.test_controller_units import DIAGNOSIS, NOW, summary
+
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body())
+    reconcile = TreatmentReconciler(cluster, OperatorSettings(stage_retries=1), clock=lambda: NOW).reconcile
+    reconcile("default", "llama-safety")
+    # A diagnosis that names neither its file nor its result.json: synth would have no diagnosis to read.
+    cluster.finish("llama-safety-diagnose-1", {**summary("diagnose", "/x", **DIAGNOSIS), "result_path": None})
+    reconcile("default", "llama-safety")
+    status = cluster.obj(TREATMENTS, "llama-safety")["status"]
+    assert status["verdict"] == "Failed" and "synth (attempt 1) needs the diagnosis" in status["message"]
+    assert cluster.created_jobs == ["llama-safety-diagnose-1"]
+    assert status["stages"][-1]["stage"] == "synth" and status["stages"][-1]["phase"] == "Failed"

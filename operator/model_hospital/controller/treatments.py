@@ -37,6 +37,7 @@ from model_hospital.controller.status import (
     capped_records, cut_message, find_condition, fitted_records, is_true, now_iso, parse_time, set_condition,
     treatment_stage,
 )
+from model_hospital.errors import HospitalError
 
 
 def fresh_patient_diagnosis(patient: dict[str, Any], symptoms: list[str], moment: datetime.datetime,
@@ -223,7 +224,14 @@ class TreatmentReconciler(Reconciler):
         stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)
         owner = jobs.owner_from(body, patient=spec.patient_ref.name)
         artifacts = (body.get("status") or {}).get("artifacts") or {}
-        stage_input = stage_inputs.treatment_input(stage, attempt, spec, patient_spec, artifacts, body["metadata"]["name"])
+        records = list((body.get("status") or {}).get("stages") or [])
+        try:
+            stage_input = stage_inputs.treatment_input(stage, attempt, spec, patient_spec, artifacts,
+                                                       body["metadata"]["name"])
+        except HospitalError as error:  # an earlier stage left no path this one needs: no Job can run it
+            self._give_up(body, {**record, "phase": "Failed", "finishedAt": now_iso(moment)}, f"{stage} failed: {error}",
+                          moment, records)
+            return
         distributed = stage_input.distributed if stage == "train" else None
         output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
         options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
@@ -231,7 +239,6 @@ class TreatmentReconciler(Reconciler):
         job = jobs.stage_job(owner, stage, attempt, stage_input, self.settings, options, retry=retry,
                              output_dir=output_dir, name=record.get("job"))
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
-        records = list((body.get("status") or {}).get("stages") or [])
         try:
             if record.get("launcher"):
                 job = launchers.launcher_object(record["launcher"], job, spec.training.nodes,
