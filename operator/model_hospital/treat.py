@@ -38,7 +38,7 @@ from model_hospital.api.common import Symptom
 from model_hospital.api.figures import Verdict
 from model_hospital.api import inputs
 from model_hospital.api.inputs import Placement
-from model_hospital.api.protocol import StageRun, Step, declaration, figures_of, next_step
+from model_hospital.api.protocol import PROTOCOL, StageRun, Step, declaration, figures_of, next_step
 from model_hospital.api.resources import CureSpec, PatientRef, SymptomTargets, TrainingSpec, TreatmentSpec, WatchSpec
 from model_hospital.api.stages import (
     GenerationSettings,
@@ -52,6 +52,8 @@ from model_hospital.api.stages import (
 from model_hospital.errors import HospitalError
 
 SCHEMA = "modelhospital.io/treatment/v1"
+# The artifacts later stages read (`api/inputs.py`), by name, and the field of treatment.json that names each.
+KEPT = {"diagnosis": "diagnosis", "cure": "cure", "model": "adapter", "verification": "verification"}
 # The patient's name in the Treatment spec `hospital treat` builds: there is one patient, and no ModelPatient.
 LOCAL_PATIENT = "local"
 StageRunner = Callable[[str, BaseModel, Path, object], StageResult]
@@ -123,6 +125,9 @@ class Treatment(Model):
     message: str = ""
     attempts: int = 0
     stages: list[StageRecord] = Field(default_factory=list)
+    artifacts: dict[str, str] = Field(default_factory=dict, description="The paths the stages yielded, by name "
+                                                                        "(diagnosis, cure, model, adapter, recipe, "
+                                                                        "verification), as a Treatment's status.artifacts.")
     diagnosis: str | None = None
     cure: str | None = None
     adapter: str | None = Field(None, description="The treated model of the last attempt (a LoRA adapter folder).")
@@ -212,29 +217,26 @@ class Treater:
     def stage_input(self, step: Step) -> BaseModel:
         """The input of the step's stage: the protocol's (`api/inputs.py`, as on the operator), with the patient
         and the user's files in place locally and the artifacts treatment.json records."""
-        treatment = self.treatment
-        artifacts = {"diagnosis": treatment.diagnosis, "cure": treatment.cure, "model": treatment.adapter,
-                     "adapter": treatment.adapter, "verification": treatment.verification}
-        return inputs.stage_input(step, self.spec, self.placed, artifacts)
+        return inputs.stage_input(step, self.spec, self.placed, self.treatment.artifacts)
 
     def took(self, step: Step, result: StageResult) -> StageRun:
-        """What a finished stage means for the protocol, its artifacts kept in treatment.json."""
+        """What a finished stage means for the protocol; the paths it yields, read from its figures as the operator
+        reads them, kept in treatment.json (those later stages read must exist: the files are here to check)."""
         stage, attempt, treatment = step.stage, step.attempt, self.treatment
+        result_path = result.result_path or str(self.folder(stage, attempt) / "result.json")
         try:  # as the operator reads a Job's summary: figures that do not read are a failed stage
             figures = figures_of(result)
         except ValueError as error:
-            raise HospitalError(f"the {stage} stage's summary is not readable: {error} "
-                                f"(see {self.folder(stage, attempt) / 'result.json'})") from None
-        verdict = None
-        if stage == "diagnose":
-            treatment.diagnosis = self.artifact(result, stage, attempt, "diagnosis", "diagnosis.json")
-        elif stage == "synth":
-            treatment.cure = str(self.folder(stage, attempt))
-        elif stage == "train":
-            treatment.adapter = adapter_of(result, self.folder(stage, attempt))
-        else:
-            treatment.verification = self.artifact(result, stage, attempt, "verification", "verification.json")
-            verdict = figures.verdict  # none: `next_step` ends the treatment Inconclusive, as on the operator
+            raise HospitalError(f"the {stage} stage's summary is not readable: {error} (see {result_path})") from None
+        for name, path in figures.artifacts(result_path).items():
+            if path and name in KEPT and not Path(path).exists():
+                raise HospitalError(f"stage {stage} (attempt {attempt}) left no {name} at {path}")
+            if path:
+                treatment.artifacts[name] = path
+        for name, field in KEPT.items():
+            setattr(treatment, field, treatment.artifacts.get(name))
+        verdict = getattr(figures, "verdict", None)  # none from verify: `next_step` ends it Inconclusive, as on the operator
+        if declaration(stage) is PROTOCOL[-1]:
             treatment.verdict, treatment.message = verdict, result.message
         return StageRun(stage=stage, attempt=attempt, succeeded=result.ok, verdict=verdict)
 
@@ -266,13 +268,6 @@ class Treater:
             raise HospitalError(f"stage {stage} (attempt {attempt}) failed: {result.message} "
                                 f"(see {folder / 'result.json'})")
         return result
-
-    def artifact(self, result: StageResult, stage: str, attempt: int, name: str, default: str) -> str:
-        """The path of a stage's artifact, from its result or the conventional file name; an error when missing."""
-        path = Path(result.artifacts.get(name) or self.folder(stage, attempt) / default)
-        if not path.exists():
-            raise HospitalError(f"stage {stage} (attempt {attempt}) left no {name} at {path}")
-        return str(path)
 
     def record(self, stage: str, attempt: int, result: StageResult, resumed: bool) -> None:
         self.treatment.stages.append(StageRecord(
@@ -307,18 +302,6 @@ def failed_result(stage: str, folder: Path, error: BaseException, seconds: float
         return StageResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return StageResult(stage=stage, ok=False, seconds=round(seconds, 3), message=f"{type(error).__name__}: {error}")
-
-
-def adapter_of(train: StageResult, folder: Path) -> str:
-    """The treated model a train stage left: its `adapter` (or `merged`) artifact, or a folder with an adapter."""
-    for key in ("adapter", "merged", "model"):
-        candidate = train.artifacts.get(key)
-        if candidate and Path(candidate).is_dir():
-            return candidate
-    for candidate in [*train.artifacts.values(), str(folder / "adapter")]:
-        if Path(candidate).is_dir() and (Path(candidate) / "adapter_config.json").is_file():
-            return candidate
-    raise HospitalError(f"the train stage left no adapter: none in the artifacts of {folder / 'result.json'}")
 
 
 def treat(plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = in_process_runner) -> Treatment:
