@@ -270,3 +270,17 @@ def test_the_operator_fails_a_stage_whose_input_lacks_an_earlier_artifact_instea
     assert status["verdict"] == "Failed" and "synth (attempt 1) needs the diagnosis" in status["message"]
     assert cluster.created_jobs == ["llama-safety-diagnose-1"]
     assert status["stages"][-1]["stage"] == "synth" and status["stages"][-1]["phase"] == "Failed"
+
+
+def test_hospital_treat_builds_the_spec_the_crd_carries_with_the_crds_defaults():
+    from model_hospital.api.resources import TrainingSpec
+    from model_hospital.cli import build_parser
+
+    parsed = build_parser().parse_args(["treat", "--symptom", "safety"])
+    spec = TreatmentPlan(model="m", symptoms=["safety"], threshold=parsed.threshold, method=parsed.method,
+                         max_attempts=parsed.max_attempts, min_examples=50).treatment_spec()
+    crd = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "cure": {"minExamples": 50}})
+    assert (spec.skill_threshold, spec.max_attempts, spec.training.method, spec.cure) == (
+        crd.skill_threshold, crd.max_attempts, TrainingSpec().method, crd.cure)
+    with pytest.raises(HospitalError, match="budget"):  # one line saying what to fix, as the API server would
+        TreatmentPlan(model="m", symptoms=["safety"], budget=10**6).treatment_spec()
