@@ -232,7 +232,7 @@ class TreatmentReconciler(Reconciler):
             self._give_up(body, {**record, "phase": "Failed", "finishedAt": now_iso(moment)}, f"{stage} failed: {error}",
                           moment, records)
             return
-        distributed = stage_input.distributed if stage == "train" else None
+        distributed = getattr(stage_input, "distributed", None)
         output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
         options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
         options.memory = record.get("memory")
