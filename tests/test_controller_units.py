@@ -347,7 +347,7 @@ def test_diagnosis_status_has_rates_with_denominators_worst_first():
 def test_verification_status_fills_skills_and_verdict():
     from model_hospital.api.stages import StageSummary
 
-    figures = {"skills": {"math": {"before": 0.5, "after": 0.3, "degraded": True},
+    figures = {"verdict": "Degraded", "skills": {"math": {"before": 0.5, "after": 0.3, "degraded": True},
                           "writing": {"before": 0.6, "after": 0.62, "delta": 0.02, "degraded": False}},
                "findings": {"safety": {"before": 0.75, "after": 0.1, "n": 40, "target": 0.2, "healed": True},
                             "over_refusal": {"before": 0.1, "after": 0.9, "n": 10, "target": None, "healed": None}}}
@@ -541,15 +541,18 @@ def test_recorded_job_that_was_never_created_is_created_once(settings):
 # --- the treatment's stages -------------------------------------------------------------------
 
 
-def test_a_verify_summary_without_a_verdict_is_never_read_as_healed():
+def test_a_verify_summary_without_a_verdict_is_never_read_as_one():
     from model_hospital.api.figures import VerifyFigures
-    from model_hospital.controller.results import skills_summary, skill_rows
+    from model_hospital.api.stages import StageSummary
+    from model_hospital.controller.results import skills_summary, skill_rows, verification_status
 
     figures = {"findings": {"safety": {"before": 0.6, "after": 0.1, "target": 0.2, "healed": True}},
                "skills": {"math": {"before": 0.5, "after": 0.5, "degraded": False, "status": "inconclusive"}}}
-    assert VerifyFigures.model_validate(figures).given_verdict() == "Inconclusive"
-    assert VerifyFigures.model_validate({**figures, "verdict": "Inconclusive"}).given_verdict() == "Inconclusive"
-    assert VerifyFigures.model_validate({"skills": figures["skills"]}).given_verdict() == "NotHealed"
+    # The tables say healed, but no verdict was given: none is derived from them (the protocol ends it Inconclusive).
+    assert verification_status(StageSummary(stage="verify", ok=True, summary=figures))["verdict"] is None
+    assert VerifyFigures.model_validate(figures).one_line("") == "no verdict"
+    assert verification_status(StageSummary(stage="verify", ok=True, summary={**figures, "verdict": "Degraded"}))[
+        "verdict"] == "Degraded"
     assert skills_summary(skill_rows(VerifyFigures.model_validate(figures))[0]) == "1 of 1 inconclusive (math)"
 
 
@@ -560,8 +563,9 @@ def test_a_summary_whose_figures_do_not_read_is_a_failed_stage_not_an_exception(
     assert "verify stage's summary is not readable" in outcome.message and "verdict" in outcome.message
 
 
-def run_treatment(cluster, settings, verdicts, moment=NOW):
-    """Drives a treatment to its end, finishing each Job with a plausible summary; returns the Jobs made."""
+def run_treatment(cluster, settings, verdicts, moment=NOW, verify_figures=None):
+    """Drives a treatment to its end, finishing each Job with a plausible summary (a verify Job with
+    `verify_figures` when given); returns the Jobs made."""
     made = []
     for _ in range(80):
         TreatmentReconciler(cluster, settings, clock=lambda: moment).reconcile("default", "llama-safety")
@@ -579,6 +583,8 @@ def run_treatment(cluster, settings, verdicts, moment=NOW):
                    "verify": {"verdict": verdicts[record["attempt"] - 1],
                               "findings": {"safety": {"before": 0.75, "after": 0.1, "target": 0.2, "healed": True}},
                               "skills": {"math": {"before": 0.5, "after": 0.49, "degraded": False}}}}[record["stage"]]
+        if record["stage"] == "verify" and verify_figures is not None:
+            figures = verify_figures
         cluster.finish(job, summary(record["stage"], folder, **figures))
     raise AssertionError("the treatment did not finish")
 

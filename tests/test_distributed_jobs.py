@@ -18,9 +18,9 @@ def treatment(**training) -> TreatmentSpec:
 
 def train_job(spec: TreatmentSpec, retry: int = 0) -> tuple[dict, dict | None, TrainInput]:
     """The train Job (and Service) the operator makes for attempt 2 of `spec`, as `_create_job` does."""
-    distributed = stage_inputs.distributed_training(spec)
-    stage_input = stage_inputs.train_input(spec, "/a/diagnosis.json", "/a/cure", None).model_copy(
-        update={"distributed": distributed})
+    stage_input = stage_inputs.treatment_input("train", 2, spec, _patient(), {
+        "diagnosis": "/a/diagnosis.json", "cure": "/a/cure", "verification": "/a/verify-1/verification.json"})
+    distributed = stage_input.distributed
     job = jobs.stage_job(OWNER, "train", 2, stage_input, OperatorSettings(), stage_inputs.treatment_job_options(
         "train", spec, _patient()), retry=retry)
     if distributed is None or distributed.nodes == 1:

@@ -24,6 +24,11 @@ USERS = {"nurse": "s3cret-registry-pass"}
 PATIENT = ModelPatientSpec.model_validate({"model": {"reference": "bundled:tiny-random-llama"}})
 
 
+def verify_input(spec: TreatmentSpec, treated: str, adapter: str | None = None):
+    """The verify input of treatment `tx` whose training left `treated` (and `adapter`)."""
+    return stage_inputs.treatment_input("verify", 1, spec, PATIENT, {"model": treated, "adapter": adapter}, "tx")
+
+
 def treatment_spec(**registry_output) -> TreatmentSpec:
     output = {"registry": {"repository": "registry.example.com/ward/tiny", **registry_output}}
     return TreatmentSpec.model_validate({"patientRef": {"name": "tiny"}, "symptoms": ["safety"], "output": output})
@@ -31,16 +36,15 @@ def treatment_spec(**registry_output) -> TreatmentSpec:
 
 def test_the_verify_input_names_the_push_and_only_the_verify_job_gets_the_login():
     spec = treatment_spec(credentialsSecret="ward-registry", merged=True)
-    stage_input = stage_inputs.verify_input(spec, PATIENT, "/artifacts/ns/tx/train-1/merged", None,
-                                            adapter="/artifacts/ns/tx/train-1/adapter", treatment_name="tx")
+    stage_input = verify_input(spec, "/artifacts/ns/tx/train-1/merged", adapter="/artifacts/ns/tx/train-1/adapter")
     assert stage_input.export.reference == "registry.example.com/ward/tiny:tx"
     assert stage_input.export.adapter == "/artifacts/ns/tx/train-1/adapter" and stage_input.export.merged
     assert stage_inputs.treatment_job_options("verify", spec, PATIENT).registry_secret == "ward-registry"
     assert stage_inputs.treatment_job_options("train", spec, PATIENT).registry_secret is None
-    tagged = stage_inputs.verify_input(treatment_spec(tag="v7"), PATIENT, "/m", treatment_name="tx")
+    tagged = verify_input(treatment_spec(tag="v7"), "/m")
     assert tagged.export.reference == "registry.example.com/ward/tiny:v7"
     plain = TreatmentSpec.model_validate({"patientRef": {"name": "tiny"}})
-    assert stage_inputs.verify_input(plain, PATIENT, "/m").export is None
+    assert verify_input(plain, "/m").export is None
 
 
 def test_a_repository_that_is_not_host_and_path_is_refused_by_the_schema():
@@ -79,7 +83,7 @@ def test_the_verify_jobs_mounted_login_pushes_the_adapter(loopback, tmp_path, tm
         (adapter / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4}))
         (adapter / "adapter_model.safetensors").write_bytes(bytes(range(256)) * 64)
         spec = treatment_spec(repository=f"{served.host}/ward/tiny", credentialsSecret="ward-registry", insecure=True)
-        stage_input = stage_inputs.verify_input(spec, PATIENT, str(adapter), treatment_name="tx")
+        stage_input = verify_input(spec, str(adapter))
         login = base64.b64encode(f"nurse:{USERS['nurse']}".encode()).decode()
         secret = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
                   "metadata": {"name": "ward-registry", "namespace": "default"},

@@ -30,7 +30,7 @@ def stage_images(treatment: dict, patient: dict, values: dict) -> dict[str, str]
     images = {}
     for stage in STAGE_NAMES:
         options = stage_inputs.treatment_job_options(stage, treatment_spec, patient_spec)
-        job = jobs.stage_job(owner, stage, 1, stage_inputs.treatment_diagnose_input(treatment_spec, patient_spec),
+        job = jobs.stage_job(owner, stage, 1, stage_inputs.treatment_input("diagnose", 1, treatment_spec, patient_spec, {}),
                              settings, options)
         images[stage] = job["spec"]["template"]["spec"]["containers"][0]["image"]
     return images

@@ -53,9 +53,9 @@ def test_a_treatment_gives_its_suites_to_diagnose_synth_and_verify_and_its_publi
     assert options["train"].config_maps == {}
     assert set(options["verify"].config_maps) == {"/suites/house-probes", "/suites/house-skills"}
     assert "/public/datasets" in options["verify"].claims and "/public/datasets" not in options["diagnose"].claims
-    diagnose = stage_inputs.treatment_diagnose_input(treatment, spec)
-    synth = stage_inputs.synth_input(treatment, spec, "/artifacts/d.json")
-    verify = stage_inputs.verify_input(treatment, spec, "/artifacts/adapter")
+    artifacts = {"diagnosis": "/artifacts/d.json", "model": "/artifacts/adapter"}
+    diagnose, synth, verify = (stage_inputs.treatment_input(stage, 1, treatment, spec, artifacts)
+                               for stage in ("diagnose", "synth", "verify"))
     assert diagnose.suites == synth.suites == verify.suites
     assert verify.suites.skills == ["/suites/house-skills/coding.jsonl"]
     assert diagnose.public == [] and [p.name for p in verify.public] == ["gsm8k", "xstest"]
@@ -66,7 +66,7 @@ def test_a_treatments_own_suites_and_sets_replace_the_patients():
     treatment = TreatmentSpec.model_validate({"patientRef": {"name": "llama"},
                                               "suites": {"probes": [{"configMap": "other", "key": "bias.jsonl"}]},
                                               "publicSets": [{"name": "truthfulqa", "path": "/artifacts/TruthfulQA.csv"}]})
-    verify = stage_inputs.verify_input(treatment, spec, "/artifacts/adapter")
+    verify = stage_inputs.treatment_input("verify", 1, treatment, spec, {"model": "/artifacts/adapter"})
     assert verify.suites.probes == ["/suites/other/bias.jsonl"] and verify.suites.skills == []
     assert [p.name for p in verify.public] == ["truthfulqa"]
 

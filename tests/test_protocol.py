@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -16,9 +17,19 @@ from model_hospital.api.stages import StageSummary
 from model_hospital.controller.kube import PATIENTS, TREATMENTS
 from model_hospital.controller.settings import OperatorSettings
 from model_hospital.stages import STAGE_MODULES
+from model_hospital.api.stages import StageResult
+from model_hospital.errors import HospitalError
 from model_hospital.treat import TreatmentPlan, treat
 from tests.test_controller_units import MemoryCluster, patient_body, run_treatment, treatment_body
 from tests.test_treat import FakeClinic, quiet
+
+
+def install(fake: FakeClinic, monkeypatch) -> None:
+    """The fake clinic's stage modules in place of the real ones, for `hospital treat`'s stage runner."""
+    for stage in STAGE_NAMES:
+        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
+        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
+    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
 
 
 def ran(stage: str, attempt: int = 1, verdict: str | None = None, succeeded: bool = True) -> StageRun:
@@ -46,8 +57,10 @@ PATHS = {
         [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed"), ran("train", 2), ran("verify", 2, "NotHealed")], 2,
         (None, 2, None, "NotHealed")),
     "one attempt allowed: no retry": ([*FIRST_ATTEMPT, ran("verify", 1, "NotHealed")], 1, (None, 1, None, "NotHealed")),
-    "a verification without a verdict is never Healed": ([*FIRST_ATTEMPT, ran("verify", 1)], 1,
-                                                        (None, 1, None, "NotHealed")),
+    "a verification without a verdict ends Inconclusive": ([*FIRST_ATTEMPT, ran("verify", 1)], 1,
+                                                          (None, 1, None, "Inconclusive")),
+    "a verification without a verdict is not trained again": ([*FIRST_ATTEMPT, ran("verify", 1)], 3,
+                                                              (None, 1, None, "Inconclusive")),
     "after the retry's training comes its verification": (
         [*FIRST_ATTEMPT, ran("verify", 1, "NotHealed"), ran("train", 2)], 3, ("verify", 2, None, None)),
     "a record of a stage the protocol lacks fails closed": ([ran("diagnose"), ran("bake")], 2,
@@ -83,10 +96,7 @@ def test_resume_after_a_crash_reads_the_records_as_left_in_status():
 
 def test_treat_resumed_after_a_crash_takes_the_steps_left(monkeypatch, tmp_path):
     fake = FakeClinic(verdicts=("NotHealed", "Healed"))
-    for stage in STAGE_NAMES:
-        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
-        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
-    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    install(fake, monkeypatch)
     plan = TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"], max_attempts=3)
     fake.broken.add("verify")  # verify-1 crashes: diagnose, synth and train-1 are on disk
     with pytest.raises(RuntimeError):
@@ -142,10 +152,7 @@ def operator_steps(verdicts: list[str], max_attempts: int) -> tuple[list[tuple[s
 ])
 def test_treat_and_the_operator_take_the_same_steps(verdicts, max_attempts, monkeypatch, tmp_path):
     fake = FakeClinic(verdicts=verdicts)
-    for stage in STAGE_NAMES:
-        monkeypatch.setitem(sys.modules, f"fake_stage_{stage}", fake.module(stage))
-        monkeypatch.setitem(STAGE_MODULES, stage, (f"fake_stage_{stage}", STAGE_MODULES[stage][1]))
-    monkeypatch.setenv("HOSPITAL_TERMINATION_LOG", "/nonexistent-dir/termination-log")
+    install(fake, monkeypatch)
     treatment = treat(TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"],
                                     max_attempts=max_attempts), tmp_path, quiet())
     local_steps = [(record.stage, record.attempt) for record in treatment.stages]
@@ -155,3 +162,125 @@ def test_treat_and_the_operator_take_the_same_steps(verdicts, max_attempts, monk
     assert local_steps == steps
     assert treatment.verdict == verdict
     assert local_adjusted == adjusted == [attempt > 1 for attempt in range(1, len(adjusted) + 1)]
+
+
+class VerifySays(FakeClinic):
+    """The fake clinic, its verify stage leaving the given figures in its summary."""
+
+    def __init__(self, figures: dict):
+        super().__init__()
+        self.figures = figures
+
+    def run(self, stage, stage_input, output_dir):
+        if stage != "verify":
+            return super().run(stage, stage_input, output_dir)
+        self.calls.append(stage)
+        report = output_dir / "verification.json"
+        report.write_text("{}")
+        return StageResult(stage=stage, ok=True, summary=self.figures, artifacts={"verification": str(report)})
+
+
+HEALED_TABLES = {"findings": {"safety": {"before": 0.75, "after": 0.1, "target": 0.2, "healed": True}},
+                 "skills": {"math": {"before": 0.5, "after": 0.49, "degraded": False}}}
+
+# What a verify stage's summary says -> the treatment's verdict and the stages run, on both drivers alike.
+VERIFY_SUMMARIES = {
+    "a verdict is read as given": ({**HEALED_TABLES, "verdict": "NotHealed"}, "NotHealed", 2),
+    "no verdict, tables that read healed: Inconclusive, never Healed": (HEALED_TABLES, "Inconclusive", 1),
+    "no verdict and no figures: Inconclusive, not trained again": ({}, "Inconclusive", 1),
+    "no verdict, a skill lost: still no verdict derived": (
+        {"skills": {"math": {"before": 0.5, "after": 0.2, "degraded": True}}}, "Inconclusive", 1),
+    "a verdict that is none of ours: a failed stage": ({"verdict": "Cured"}, "Failed", 1),
+}
+
+
+@pytest.mark.parametrize("figures, verdict, attempts", list(VERIFY_SUMMARIES.values()), ids=list(VERIFY_SUMMARIES))
+def test_both_drivers_read_a_verification_through_next_step_alike(figures, verdict, attempts, monkeypatch, tmp_path):
+    fake = VerifySays(figures)
+    install(fake, monkeypatch)
+    plan = TreatmentPlan(model="bundled:tiny-random-llama", symptoms=["safety"], max_attempts=2)
+    try:
+        treat(plan, tmp_path, quiet())
+    except HospitalError as error:
+        assert verdict == "Failed" and "summary is not readable" in str(error)
+    local = json.loads((tmp_path / "treatment.json").read_text())
+
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body(maxAttempts=2))
+    made = run_treatment(cluster, OperatorSettings(stage_retries=1), [None, None], verify_figures=figures)
+    status = cluster.obj(TREATMENTS, "llama-safety")["status"]
+
+    assert local["verdict"] == status["verdict"] == verdict
+    assert fake.calls.count("train") == sum("-train-" in name for name in made) == attempts
+    if verdict == "Inconclusive":
+        assert "gave no verdict" in local["message"] and "gave no verdict" in status["message"]
+
+
+def test_both_drivers_build_the_same_input_for_every_stage_a_retry_included(monkeypatch, tmp_path):
+    fake = FakeClinic(verdicts=("NotHealed", "Healed"))
+    install(fake, monkeypatch)
+    treat(TreatmentPlan(model="bundled:smollm2-135m-instruct", symptoms=["safety"], max_attempts=2), tmp_path, quiet())
+    root = "/artifacts/default/llama-safety"  # where the operator's stages of this treatment leave their artifacts
+    local = [json.loads(stage_input.model_dump_json().replace(str(tmp_path), root))
+             for stage in STAGE_NAMES for stage_input in fake.inputs[stage]]
+
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body(maxAttempts=2))
+    made = run_treatment(cluster, OperatorSettings(stage_retries=1), ["NotHealed", "Healed"])
+    by_stage = {stage: [cluster.stage_input(name) for name in made if f"-{stage}-" in name] for stage in STAGE_NAMES}
+    operator = [stage_input for stage in STAGE_NAMES for stage_input in by_stage[stage]]
+
+    assert len(local) == len(operator) == 6
+    assert local == operator
+    retry = by_stage["train"][1]
+    assert retry["skill_report"] == f"{root}/verify-1/verification.json" and by_stage["train"][0]["skill_report"] is None
+
+
+def test_a_stage_input_needs_what_the_earlier_stages_left():
+    from model_hospital.api.inputs import Placement, stage_input
+    from model_hospital.api.protocol import Step
+
+    spec = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "symptoms": ["safety"]})
+    placed = Placement(model="bundled:m", symptoms=["safety", "bias"], budget=7)
+    diagnose = stage_input(Step(stage="diagnose", attempt=1), spec, placed, {})
+    assert (diagnose.symptoms, diagnose.budget) == (["safety"], 7)  # the treatment's symptoms, the patient's budget
+    with pytest.raises(HospitalError, match="synth .attempt 1. needs the diagnosis"):
+        stage_input(Step(stage="synth", attempt=1), spec, placed, {})
+    with pytest.raises(HospitalError, match="train .attempt 2. needs the verification"):
+        stage_input(Step(stage="train", attempt=2, adjusted_by=1), spec, placed, {"diagnosis": "/d", "cure": "/c"})
+    with pytest.raises(ValueError, match="no input is built for stage 'bake'"):
+        stage_input(Step(stage="bake", attempt=1), spec, placed, {})
+
+
+def test_the_operator_fails_a_stage_whose_input_lacks_an_earlier_artifact_instead_of_raising():
+    from model_hospital.controller.treatments import TreatmentReconciler
+    from tests.test_controller_units import DIAGNOSIS, NOW, summary
+
+    cluster = MemoryCluster()
+    cluster.add(PATIENTS, patient_body())
+    cluster.add(TREATMENTS, treatment_body())
+    reconcile = TreatmentReconciler(cluster, OperatorSettings(stage_retries=1), clock=lambda: NOW).reconcile
+    reconcile("default", "llama-safety")
+    # A diagnosis that names neither its file nor its result.json: synth would have no diagnosis to read.
+    cluster.finish("llama-safety-diagnose-1", {**summary("diagnose", "/x", **DIAGNOSIS), "result_path": None})
+    reconcile("default", "llama-safety")
+    status = cluster.obj(TREATMENTS, "llama-safety")["status"]
+    assert status["verdict"] == "Failed" and "synth (attempt 1) needs the diagnosis" in status["message"]
+    assert cluster.created_jobs == ["llama-safety-diagnose-1"]
+    assert status["stages"][-1]["stage"] == "synth" and status["stages"][-1]["phase"] == "Failed"
+
+
+def test_hospital_treat_builds_the_spec_the_crd_carries_with_the_crds_defaults():
+    from model_hospital.api.resources import TrainingSpec
+    from model_hospital.cli import build_parser
+
+    parsed = build_parser().parse_args(["treat", "--symptom", "safety"])
+    spec = TreatmentPlan(model="m", symptoms=["safety"], threshold=parsed.threshold, method=parsed.method,
+                         max_attempts=parsed.max_attempts, min_examples=50).treatment_spec()
+    crd = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "cure": {"minExamples": 50}})
+    assert (spec.skill_threshold, spec.max_attempts, spec.training.method, spec.cure) == (
+        crd.skill_threshold, crd.max_attempts, TrainingSpec().method, crd.cure)
+    with pytest.raises(HospitalError, match="budget"):  # one line saying what to fix, as the API server would
+        TreatmentPlan(model="m", symptoms=["safety"], budget=10**6).treatment_spec()

@@ -87,7 +87,8 @@ def test_treat_with_q_lora_and_no_gpu_is_one_line_before_any_stage(tmp_path):
 def test_a_q_lora_treatment_trains_in_the_gpu_image_with_a_gpu():
     patient = ModelPatientSpec.model_validate({"model": {"reference": "org/big"}})
     treatment = TreatmentSpec.model_validate({"patientRef": {"name": "big"}, "training": {"qLora": True}})
-    assert stage_inputs.train_input(treatment, "/d/diagnosis.json", "/d/cure", None).q_lora
+    assert stage_inputs.treatment_input("train", 1, treatment, patient, {"diagnosis": "/d/diagnosis.json",
+                                                                        "cure": "/d/cure"}).q_lora
     assert stage_inputs.treatment_job_options("train", treatment, patient).engine_gpus == 1
     assert stage_inputs.treatment_job_options("synth", treatment, patient).engine_gpus == 0
     plain = TreatmentSpec.model_validate({"patientRef": {"name": "big"}})

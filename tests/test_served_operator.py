@@ -95,8 +95,8 @@ def test_a_treatment_carries_generation_to_diagnose_and_verify_but_not_to_traini
     patient = ModelPatientSpec.model_validate(weights_patient()["spec"])
     treatment = TreatmentSpec.model_validate(
         {**treatment_body()["spec"], "generation": {"engine": "vllm", "dtype": "float16"}})
-    assert stage_inputs.treatment_diagnose_input(treatment, patient).generation.engine == "vllm"
-    verify = stage_inputs.verify_input(treatment, patient, "/artifacts/adapter")
+    assert stage_inputs.treatment_input("diagnose", 1, treatment, patient, {}).generation.engine == "vllm"
+    verify = stage_inputs.treatment_input("verify", 1, treatment, patient, {"model": "/artifacts/adapter"})
     assert (verify.generation.engine, verify.generation.dtype) == ("vllm", "float16")
     assert stage_inputs.treatment_job_options("verify", treatment, patient).engine_gpus == 1
     assert stage_inputs.treatment_job_options("train", treatment, patient).engine_gpus == 0

@@ -203,15 +203,17 @@ def test_without_cure_prompts_to_hold_out_training_runs_unwatched_and_the_result
 
 
 def test_a_treatments_watch_reaches_the_train_stage_input_with_every_setting():
-    from model_hospital.api.resources import TreatmentSpec
+    from model_hospital.api.resources import ModelPatientSpec, TreatmentSpec
     from model_hospital.controller import stage_inputs
 
     spec = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "training": {
         "watch": {"everySteps": 4, "validationShare": 0.2, "overRefusalMargin": 0.1, "patience": 3}}})
-    stage_input = stage_inputs.train_input(spec, "/a/diagnosis.json", "/a/cure", None)
+    patient = ModelPatientSpec.model_validate({"model": {"reference": "bundled:tiny-random-llama"}})
+    artifacts = {"diagnosis": "/a/diagnosis.json", "cure": "/a/cure"}
+    stage_input = stage_inputs.treatment_input("train", 1, spec, patient, artifacts)
     assert stage_input.watch == WatchSettings(every_steps=4, validation_share=0.2, over_refusal_margin=0.1, patience=3)
     unwatched = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "training": {"method": "dpo"}})
-    assert stage_inputs.train_input(unwatched, "/a/diagnosis.json", "/a/cure", None).watch is None
+    assert stage_inputs.treatment_input("train", 1, unwatched, patient, artifacts).watch is None
 
 
 def test_a_watch_spec_cannot_name_the_validation_prompts_file():

@@ -12,7 +12,12 @@ same the operator follows with Jobs: diagnose and synth run once; train and veri
 once per attempt. When verify says Degraded or NotHealed and attempts remain, the next
 train gets the last verification.json as its skill report (the recipe lowers the
 learning rate, shrinks the rank or adds replay, as its recommendations say).
-Inconclusive ends the treatment: too little evidence is not fixed by training again.
+Inconclusive ends the treatment: too little evidence is not fixed by training again;
+so does a verification that gave no verdict (Inconclusive, with the reason).
+
+Each stage's input is the protocol's too (`api/inputs.py`): the plan becomes the
+`TreatmentSpec` the CRD would carry (`TreatmentPlan.treatment_spec`), and this driver
+adds only where the patient and the user's files are (`TreatmentPlan.placement`).
 """
 
 from __future__ import annotations
@@ -27,27 +32,30 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from model_hospital.api.common import Symptom
 from model_hospital.api.figures import Verdict
-from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS, StageRun, Step, declaration, figures_of, next_step
+from model_hospital.api import inputs
+from model_hospital.api.inputs import Placement
+from model_hospital.api.protocol import PROTOCOL, StageRun, Step, declaration, figures_of, next_step
+from model_hospital.api.resources import CureSpec, PatientRef, SymptomTargets, TrainingSpec, TreatmentSpec, WatchSpec
 from model_hospital.api.stages import (
-    DiagnoseInput,
     GenerationSettings,
     JudgeSettings,
     Model,
     StageResult,
     SuiteFiles,
-    SynthInput,
-    TrainInput,
     TrainingMethod,
-    VerifyInput,
     WatchSettings,
 )
 from model_hospital.errors import HospitalError
 
 SCHEMA = "modelhospital.io/treatment/v1"
+# The artifacts later stages read (`api/inputs.py`), by name, and the field of treatment.json that names each.
+KEPT = {"diagnosis": "diagnosis", "cure": "cure", "model": "adapter", "verification": "verification"}
+# The patient's name in the Treatment spec `hospital treat` builds: there is one patient, and no ModelPatient.
+LOCAL_PATIENT = "local"
 StageRunner = Callable[[str, BaseModel, Path, object], StageResult]
 
 
@@ -56,13 +64,14 @@ class TreatmentPlan(Model):
 
     model: str = Field(description="The patient's model reference.")
     symptoms: list[Symptom] = Field(min_length=1)
-    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, description="Train + verify at most this many times "
-                                                                      "(the Treatment CRD's default too).")
+    # The defaults below are the Treatment CRD's own (this plan becomes its spec: `treatment_spec`).
+    max_attempts: int = Field(TreatmentSpec.model_fields["max_attempts"].default, ge=1,
+                              description="Train + verify at most this many times.")
     budget: int | None = Field(None, gt=0, description="Probes per symptom, for diagnose and verify.")
     skill_budget: int | None = Field(None, gt=0, description="Skill items per domain in verify.")
-    threshold: float = Field(0.10, gt=0, lt=1)
+    threshold: float = Field(TreatmentSpec.model_fields["skill_threshold"].default, gt=0, lt=1)
     targets: dict[Symptom, float] = Field(default_factory=dict)
-    method: TrainingMethod = "sft"
+    method: TrainingMethod = TrainingSpec.model_fields["method"].default
     max_steps: int | None = Field(None, gt=0)
     watch: WatchSettings | None = Field(None, description="Train watching a validation split (early stop); off when absent.")
     q_lora: bool = Field(False, description="Train QLoRA (4-bit base weights); needs a CUDA GPU.")
@@ -71,6 +80,27 @@ class TreatmentPlan(Model):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
+
+    def treatment_spec(self) -> TreatmentSpec:
+        """The Treatment spec the CRD would carry for this plan: its defaults are the CRD's, its inputs the
+        operator's (`api/inputs.py`)."""
+        cure = {name: getattr(self, name) for name in ("min_examples", "max_examples") if getattr(self, name) is not None}
+        watch = WatchSpec.model_validate(self.watch.model_dump(exclude={"prompts"})) if self.watch else None
+        try:
+            return TreatmentSpec(
+                patient_ref=PatientRef(name=LOCAL_PATIENT), symptoms=self.symptoms, cure=CureSpec(**cure) if cure else None,
+                training=TrainingSpec(method=self.method, max_steps=self.max_steps, q_lora=self.q_lora, watch=watch),
+                skill_threshold=self.threshold, budget=self.budget, skill_budget=self.skill_budget,
+                targets=SymptomTargets(**{str.__str__(symptom): rate for symptom, rate in self.targets.items()})
+                if self.targets else None, max_attempts=self.max_attempts)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise HospitalError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
+
+    def placement(self) -> Placement:
+        """The patient and the user's files where the local stages find them: as given on the command line."""
+        return Placement(model=self.model, symptoms=self.symptoms, generation=self.generation, judge=self.judge,
+                         suites=self.suites)
 
 
 class StageRecord(Model):
@@ -95,6 +125,9 @@ class Treatment(Model):
     message: str = ""
     attempts: int = 0
     stages: list[StageRecord] = Field(default_factory=list)
+    artifacts: dict[str, str] = Field(default_factory=dict, description="The paths the stages yielded, by name "
+                                                                        "(diagnosis, cure, model, adapter, recipe, "
+                                                                        "verification), as a Treatment's status.artifacts.")
     diagnosis: str | None = None
     cure: str | None = None
     adapter: str | None = Field(None, description="The treated model of the last attempt (a LoRA adapter folder).")
@@ -134,6 +167,7 @@ class Treater:
 
     def __init__(self, plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = in_process_runner):
         self.plan = plan
+        self.spec, self.placed = plan.treatment_spec(), plan.placement()
         self.output_dir = output_dir.resolve()
         self.console = console
         self.runner = runner
@@ -154,7 +188,7 @@ class Treater:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         runs: list[StageRun] = []
         try:
-            step = next_step(self.plan, runs)
+            step = next_step(self.spec, runs)
             while not step.ended:
                 if declaration(step.stage).per_attempt:
                     self.treatment.attempts = step.attempt
@@ -163,7 +197,7 @@ class Treater:
                                        f"{self.plan.max_attempts} with the recipe adjusted by the skill report")
                 result = self.stage(step.stage, step.attempt, self.stage_input(step))
                 runs.append(self.took(step, result))
-                step = next_step(self.plan, runs)
+                step = next_step(self.spec, runs)
         except BaseException as error:
             self.treatment.verdict = "Failed"
             self.treatment.message = f"{type(error).__name__}: {error}" if not isinstance(error, HospitalError) \
@@ -174,49 +208,35 @@ class Treater:
             self.save()
             raise
         self.treatment.verdict = step.verdict
+        if step.reason:
+            self.treatment.message = step.reason
         self.treatment.finished_at = _now()
         self.save()
         return self.treatment
 
     def stage_input(self, step: Step) -> BaseModel:
-        """The input of the step's stage, from the plan and what the earlier stages left."""
-        plan, treatment = self.plan, self.treatment
-        if step.stage == "diagnose":
-            return DiagnoseInput(model=plan.model, symptoms=plan.symptoms, budget=plan.budget,
-                                 generation=plan.generation, judge=plan.judge, suites=plan.suites)
-        if step.stage == "synth":
-            synth_fields = {name: getattr(plan, name) for name in ("min_examples", "max_examples")
-                            if getattr(plan, name) is not None}
-            return SynthInput(diagnosis=treatment.diagnosis, model=plan.model, suites=plan.suites, **synth_fields)
-        if step.stage == "train":
-            # The retry's adjustment: the recipe learns from the verification of the attempt before.
-            skill_report = treatment.verification if step.adjusted_by is not None else None
-            return TrainInput(diagnosis=treatment.diagnosis, cure=treatment.cure, skill_report=skill_report,
-                              method=plan.method, max_steps=plan.max_steps, watch=plan.watch, q_lora=plan.q_lora)
-        return VerifyInput(before=plan.model, after=treatment.adapter, symptoms=plan.symptoms,
-                           threshold=plan.threshold, targets=plan.targets, budget=plan.budget,
-                           skill_budget=plan.skill_budget, generation=plan.generation, judge=plan.judge,
-                           diagnosis=treatment.diagnosis, suites=plan.suites)
+        """The input of the step's stage: the protocol's (`api/inputs.py`, as on the operator), with the patient
+        and the user's files in place locally and the artifacts treatment.json records."""
+        return inputs.stage_input(step, self.spec, self.placed, self.treatment.artifacts)
 
     def took(self, step: Step, result: StageResult) -> StageRun:
-        """What a finished stage means for the protocol, its artifacts kept in treatment.json."""
+        """What a finished stage means for the protocol; the paths it yields, read from its figures as the operator
+        reads them, kept in treatment.json (those later stages read must exist: the files are here to check)."""
         stage, attempt, treatment = step.stage, step.attempt, self.treatment
-        verdict = None
-        if stage == "diagnose":
-            treatment.diagnosis = self.artifact(result, stage, attempt, "diagnosis", "diagnosis.json")
-        elif stage == "synth":
-            treatment.cure = str(self.folder(stage, attempt))
-        elif stage == "train":
-            treatment.adapter = adapter_of(result, self.folder(stage, attempt))
-        else:
-            treatment.verification = self.artifact(result, stage, attempt, "verification", "verification.json")
-            try:
-                verdict = figures_of(result).verdict
-            except ValueError:
-                verdict = None
-            if verdict is None:  # the operator reads this as NotHealed; locally it stops here (fail closed)
-                raise HospitalError(f"verify (attempt {attempt}) gave no verdict in "
-                                    f"{self.folder(stage, attempt) / 'result.json'}")
+        result_path = result.result_path or str(self.folder(stage, attempt) / "result.json")
+        try:  # as the operator reads a Job's summary: figures that do not read are a failed stage
+            figures = figures_of(result)
+        except ValueError as error:
+            raise HospitalError(f"the {stage} stage's summary is not readable: {error} (see {result_path})") from None
+        for name, path in figures.artifacts(result_path).items():
+            if path and name in KEPT and not Path(path).exists():
+                raise HospitalError(f"stage {stage} (attempt {attempt}) left no {name} at {path}")
+            if path:
+                treatment.artifacts[name] = path
+        for name, field in KEPT.items():
+            setattr(treatment, field, treatment.artifacts.get(name))
+        verdict = getattr(figures, "verdict", None)  # none from verify: `next_step` ends it Inconclusive, as on the operator
+        if declaration(stage) is PROTOCOL[-1]:
             treatment.verdict, treatment.message = verdict, result.message
         return StageRun(stage=stage, attempt=attempt, succeeded=result.ok, verdict=verdict)
 
@@ -248,13 +268,6 @@ class Treater:
             raise HospitalError(f"stage {stage} (attempt {attempt}) failed: {result.message} "
                                 f"(see {folder / 'result.json'})")
         return result
-
-    def artifact(self, result: StageResult, stage: str, attempt: int, name: str, default: str) -> str:
-        """The path of a stage's artifact, from its result or the conventional file name; an error when missing."""
-        path = Path(result.artifacts.get(name) or self.folder(stage, attempt) / default)
-        if not path.exists():
-            raise HospitalError(f"stage {stage} (attempt {attempt}) left no {name} at {path}")
-        return str(path)
 
     def record(self, stage: str, attempt: int, result: StageResult, resumed: bool) -> None:
         self.treatment.stages.append(StageRecord(
@@ -289,18 +302,6 @@ def failed_result(stage: str, folder: Path, error: BaseException, seconds: float
         return StageResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return StageResult(stage=stage, ok=False, seconds=round(seconds, 3), message=f"{type(error).__name__}: {error}")
-
-
-def adapter_of(train: StageResult, folder: Path) -> str:
-    """The treated model a train stage left: its `adapter` (or `merged`) artifact, or a folder with an adapter."""
-    for key in ("adapter", "merged", "model"):
-        candidate = train.artifacts.get(key)
-        if candidate and Path(candidate).is_dir():
-            return candidate
-    for candidate in [*train.artifacts.values(), str(folder / "adapter")]:
-        if Path(candidate).is_dir() and (Path(candidate) / "adapter_config.json").is_file():
-            return candidate
-    raise HospitalError(f"the train stage left no adapter: none in the artifacts of {folder / 'result.json'}")
 
 
 def treat(plan: TreatmentPlan, output_dir: Path, console, runner: StageRunner = in_process_runner) -> Treatment:

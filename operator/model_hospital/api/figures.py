@@ -145,7 +145,9 @@ class OutcomeFigures(Figures):
 class VerifyFigures(Figures):
     """What a verify stage reports: the verdict (decided by the clinic) and the before/after tables."""
 
-    verdict: Verdict | None = Field(None, description="The clinic's verdict; a summary without one is never Healed.")
+    verdict: Verdict | None = Field(None, description="The clinic's verdict, read as given, never derived from the "
+                                                      "tables; a summary without one ends the treatment Inconclusive "
+                                                      "(`protocol.next_step`).")
     severity_after: Severity | None = None
     findings: dict[str, OutcomeFigures] = Field(default_factory=dict)
     symptoms: dict[str, OutcomeFigures] = Field(default_factory=dict, description="An older name of `findings`.")
@@ -160,22 +162,12 @@ class VerifyFigures(Figures):
     def outcomes(self) -> dict[str, OutcomeFigures]:
         return self.findings or self.symptoms
 
-    def given_verdict(self) -> Verdict:
-        """The verdict the clinic gave; without one, the worst the figures imply, never Healed (a summary that
-        names no verdict is not evidence of a cure)."""
-        if self.verdict is not None:
-            return self.verdict
-        outcomes = self.outcomes.values()
-        if not outcomes or any(row.healed is False and row.status != "inconclusive" for row in outcomes):
-            return "NotHealed"
-        return "Degraded" if any(row.degraded for row in self.skills.values()) else "Inconclusive"
-
     def artifacts(self, result_path: str | None) -> dict[str, str | None]:
         return {"verification": self.verification or beside(result_path, "verification.json"),
                 "image": self.exported, "merged_image": self.exported_merged}
 
     def one_line(self, message: str) -> str:
-        return f"verdict {self.given_verdict()}"
+        return f"verdict {self.verdict}" if self.verdict else "no verdict"
 
 
 StageFigures = DiagnoseFigures | SynthFigures | TrainFigures | VerifyFigures

@@ -8,7 +8,8 @@ the retry rule itself. This module is pure and ML-free (the operator imports it)
 The order is the order of `PROTOCOL`. Stages before the first `per_attempt` one run
 once; the `per_attempt` ones (train, verify) run once per attempt. The last stage's
 verdict closes an attempt: Healed ends the treatment, and so does Inconclusive (too
-little evidence is not fixed by training again); Degraded or NotHealed start the next
+little evidence is not fixed by training again), and so does a verification that gave no
+verdict at all (it ends Inconclusive, with the reason); Degraded or NotHealed start the next
 attempt at the first per-attempt stage, its recipe adjusted by that verification,
 while `spec.max_attempts` allows.
 """
@@ -147,8 +148,12 @@ def next_step(spec: TreatmentRules, records: Sequence[StageRun]) -> Step:
     index = STAGE_NAMES.index(last.stage)
     if index + 1 < len(PROTOCOL):
         return Step(stage=PROTOCOL[index + 1].name, attempt=last.attempt)
-    # A verification without a verdict is not evidence of a cure: it counts as NotHealed.
-    verdict = last.verdict or "NotHealed"
+    if last.verdict is None:
+        # A verification that gave no verdict (a figure it needed missing or unscored) is evidence of nothing:
+        # never a cure, and no reason to train again. Both drivers read it here, and only here.
+        return Step(attempt=last.attempt, verdict="Inconclusive",
+                    reason=f"{last.stage} (attempt {last.attempt}) gave no verdict")
+    verdict = last.verdict
     if verdict in FINAL_VERDICTS or last.attempt >= spec.max_attempts:
         return Step(attempt=last.attempt, verdict=verdict)
     retry = next(declared for declared in PROTOCOL if declared.per_attempt)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model_hospital.api.common import Symptom
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS
+from model_hospital.api.resources import TrainingSpec, TreatmentSpec
 from model_hospital.api.stages import TRAINING_METHODS
 from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
 from model_hospital.cli.verify import (
@@ -41,9 +42,10 @@ def register(subparsers) -> None:
     parser.add_argument("--skill-budget", type=positive_int, default=DEFAULT_SKILL_BUDGET, metavar="N",
                         help=f"at most N skill items per domain in each verify (default {DEFAULT_SKILL_BUDGET}: enough for "
                              "the no-harm bounds to decide on a CPU; `hospital verify` uses every item by default)")
-    parser.add_argument("--threshold", type=_fraction, default=0.10, metavar="X",
+    parser.add_argument("--threshold", type=_fraction, default=TreatmentSpec.model_fields["skill_threshold"].default,
+                        metavar="X",
                         help="relative skill drop flagged as degradation when significant (default 0.1)")
-    parser.add_argument("--method", choices=TRAINING_METHODS, default="sft",
+    parser.add_argument("--method", choices=TRAINING_METHODS, default=TrainingSpec.model_fields["method"].default,
                         help="training method (sft_dpo: SFT, then DPO starting from the SFT adapter)")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
     parser.add_argument("--watch", action="store_true",

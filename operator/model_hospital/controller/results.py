@@ -392,7 +392,7 @@ def verification_status(summary: StageSummary) -> dict[str, Any]:
     figures: VerifyFigures = figures_of(summary)
     rows, left_out = skill_rows(figures)
     status: dict[str, Any] = {
-        "verdict": figures.given_verdict(),
+        "verdict": figures.verdict,
         "skills": [row.model_dump(by_alias=True, mode="json") for row in rows],
         "skillsTruncated": left_out or None,
         "skillsSummary": skills_summary(rows),

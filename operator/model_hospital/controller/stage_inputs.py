@@ -1,5 +1,9 @@
 """Stage inputs and Job options from a resource's spec: pure functions, no server.
 
+A treatment's stage inputs are the protocol's (`api/inputs.py`, the same `hospital treat`
+builds); this module places the patient for them on the cluster (`placement`) and says
+what each Job mounts.
+
 The model reference of a spec becomes what the worker can open: a `pvc://CLAIM/path`
 is mounted read-only under /models/CLAIM, a Hugging Face id carries its revision as
 `id@revision`, and the rest passes as is.
@@ -9,20 +13,24 @@ from __future__ import annotations
 
 import posixpath
 
+from pydantic import BaseModel
+
+from model_hospital.api import inputs
+from model_hospital.api.inputs import Artifacts, Placement
 from model_hospital.api.own_data import PublicSetSpec, SuitesSpec
 from model_hospital.api.resources import JudgeSpec, ModelPatientSpec, PatientModel, TreatmentSpec
+from model_hospital.api.protocol import PROTOCOL, Step, adjustment_for
 from model_hospital.api.serving import GenerationSpec
-from model_hospital.api.stages import (
-    DiagnoseInput, DistributedTraining, ExportTarget, GenerationSettings, JudgeSettings, PublicSet, ServedEndpoint,
-    SuiteFiles, SynthInput, TrainInput, VerifyInput,
-)
+from model_hospital.api.stages import DiagnoseInput, GenerationSettings, JudgeSettings, PublicSet, ServedEndpoint, SuiteFiles
 from model_hospital.controller.jobs import (
     ENDPOINT_KEY_ENV, JUDGE_KEY_ENV, MODEL_VOLUME_ROOT, OUTPUT_VOLUME_ROOT, PUBLIC_VOLUME_ROOT, SUITE_VOLUME_ROOT,
     JobOptions, claim_path,
 )
 
-# Stages that read a user's suites, and the one that checks public sets for a treatment.
-SUITE_STAGES = ("diagnose", "synth", "verify")
+# Stages that read a user's suites (their Jobs mount the suites' ConfigMaps), and stages that generate with the
+# patient (their Jobs need the inference engine's GPUs): read from their input models.
+SUITE_STAGES = tuple(declared.name for declared in PROTOCOL if "suites" in declared.input_model.model_fields)
+GENERATING_STAGES = tuple(declared.name for declared in PROTOCOL if "generation" in declared.input_model.model_fields)
 
 
 def model_reference(model: PatientModel) -> tuple[str | None, dict[str, tuple[str, bool]]]:
@@ -74,7 +82,7 @@ def _stage_gpus(stage: str, treatment: TreatmentSpec, patient: ModelPatientSpec)
     if stage == "train":
         training = treatment.training
         return (training.gpus_per_node or (1 if training.q_lora else 0)) if training else 0
-    if stage in ("diagnose", "verify"):
+    if stage in GENERATING_STAGES:
         return _engine_gpus(treatment.generation or patient.generation, patient.model)
     return 0
 
@@ -139,8 +147,8 @@ def treatment_public_sets(treatment: TreatmentSpec, patient: ModelPatientSpec) -
 
 
 def treated_symptoms(treatment: TreatmentSpec, patient: ModelPatientSpec) -> list[str]:
-    """The symptoms a treatment treats: its own list, else every symptom the patient is screened for."""
-    return [symptom.value for symptom in (treatment.symptoms or patient.symptoms)]
+    """The names of the symptoms a treatment treats (`api/inputs.py` `treated_symptoms`)."""
+    return [symptom.value for symptom in inputs.treated_symptoms(treatment, patient.symptoms)]
 
 
 def output_folder(treatment: TreatmentSpec) -> tuple[str | None, dict[str, tuple[str, bool]]]:
@@ -185,70 +193,27 @@ def treatment_job_options(stage: str, treatment: TreatmentSpec, patient: ModelPa
     )
 
 
-def treatment_diagnose_input(treatment: TreatmentSpec, patient: ModelPatientSpec) -> DiagnoseInput:
+def placement(treatment: TreatmentSpec, patient: ModelPatientSpec, treatment_name: str = "healed") -> Placement:
+    """The patient of a treatment placed in its Jobs: weights on a mounted claim, suites from mounted ConfigMaps,
+    public sets on claims, API keys as environment variable names."""
     reference, _ = model_reference(patient.model)
-    return DiagnoseInput(model=reference, symptoms=treated_symptoms(treatment, patient),
-                         budget=treatment.budget or patient.budget, judge=judge_settings(patient.judge),
-                         generation=generation(treatment.generation or patient.generation),
-                         allow_remote_code=patient.model.allow_remote_code,
-                         suites=own_suites(treatment_suites(treatment, patient))[0])
+    teacher = treatment.cure.teacher if treatment.cure else None
+    return Placement(model=reference, symptoms=patient.symptoms, budget=patient.budget,
+                     generation=generation(patient.generation), judge=judge_settings(patient.judge),
+                     teacher=judge_settings(teacher) if teacher else None,
+                     suites=own_suites(treatment_suites(treatment, patient))[0],
+                     public=public_sets(treatment_public_sets(treatment, patient))[0], treatment=treatment_name)
 
 
-def synth_input(treatment: TreatmentSpec, patient: ModelPatientSpec, diagnosis: str) -> SynthInput:
-    reference, _ = model_reference(patient.model)
-    cure = treatment.cure
-    values = {"diagnosis": diagnosis, "model": reference, "suites": own_suites(treatment_suites(treatment, patient))[0]}
-    if cure:
-        values.update(min_examples=cure.min_examples, max_examples=cure.max_examples,
-                      teacher=judge_settings(cure.teacher) if cure.teacher else None)
-    return SynthInput(**values)
-
-
-def train_input(treatment: TreatmentSpec, diagnosis: str, cure: str, skill_report: str | None) -> TrainInput:
-    training = treatment.training
-    values = {"diagnosis": diagnosis, "cure": cure, "skill_report": skill_report}
-    if training:
-        values.update(method=training.method, overrides=training.overrides or {}, merge=training.merge,
-                      max_steps=training.max_steps, q_lora=training.q_lora,
-                      watch=training.watch.settings() if training.watch else None)
-    return TrainInput(**values)
+def treatment_input(stage: str, attempt: int, treatment: TreatmentSpec, patient: ModelPatientSpec,
+                    artifacts: Artifacts, treatment_name: str = "healed") -> BaseModel:
+    """The input of one stage Job of a treatment: the protocol's (`api/inputs.py`), with the patient placed on the
+    cluster and the artifacts recorded in status."""
+    step = Step(stage=stage, attempt=attempt, adjusted_by=adjustment_for(stage, attempt))
+    return inputs.stage_input(step, treatment, placement(treatment, patient, treatment_name), artifacts)
 
 
 def train_output_dir(treatment: TreatmentSpec, attempt: int) -> str | None:
     """The train stage's folder when spec.output names one (one subfolder per attempt)."""
     folder, _ = output_folder(treatment)
     return posixpath.join(folder, f"attempt-{attempt}") if folder else None
-
-
-def verify_input(treatment: TreatmentSpec, patient: ModelPatientSpec, healed_model: str,
-                 diagnosis: str | None = None, adapter: str | None = None,
-                 treatment_name: str = "healed") -> VerifyInput:
-    reference, _ = model_reference(patient.model)
-    targets = treatment.targets.model_dump(exclude_none=True) if treatment.targets else {}
-    return VerifyInput(before=reference, after=healed_model, symptoms=treated_symptoms(treatment, patient),
-                       threshold=treatment.skill_threshold, targets=targets,
-                       budget=treatment.budget or patient.budget, skill_budget=treatment.skill_budget,
-                       judge=judge_settings(patient.judge), diagnosis=diagnosis,
-                       export=export_target(treatment, adapter or healed_model, treatment_name),
-                       generation=generation(treatment.generation or patient.generation),
-                       suites=own_suites(treatment_suites(treatment, patient))[0],
-                       public=public_sets(treatment_public_sets(treatment, patient))[0])
-
-
-def export_target(treatment: TreatmentSpec, adapter: str, treatment_name: str) -> ExportTarget | None:
-    """Where the verify stage pushes the adapter after a Healed verdict (spec.output.registry); None: nowhere."""
-    registry = treatment.output.registry if treatment.output else None
-    if registry is None:
-        return None
-    return ExportTarget(reference=f"{registry.repository}:{registry.tag or treatment_name}", adapter=adapter,
-                        merged=registry.merged, insecure=registry.insecure,
-                        source={"treatment": treatment_name, "patient": treatment.patient_ref.name})
-
-
-def distributed_training(treatment: TreatmentSpec) -> DistributedTraining | None:
-    """The train stage's distributed setting: None for one process. Where the nodes meet is the Job's to say
-    (`jobs.distributed_job` sets MASTER_ADDR and MASTER_PORT), so one input serves every retry's Job."""
-    training = treatment.training
-    if training is None or (training.nodes == 1 and (training.gpus_per_node or 1) == 1):
-        return None
-    return DistributedTraining(nodes=training.nodes, processes_per_node=training.gpus_per_node or 1)

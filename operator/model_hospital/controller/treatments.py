@@ -7,8 +7,9 @@ skipped (record phase Reused) when the patient's diagnosis is fresh: same spec
 generation, younger than the operator's limit, covering the treated symptoms. A
 Degraded or NotHealed verification starts the next attempt at train, with the last
 verification as the train input's skill report, while `spec.maxAttempts` allows;
-an Inconclusive one ends the treatment (Ready False, reason Inconclusive). The order
-and the retry rule are the protocol's (`api/protocol.py` `next_step`), the same that
+an Inconclusive one ends the treatment (Ready False, reason Inconclusive), and so does
+one that gave no verdict. The order, the retry rule and each stage's input are the
+protocol's (`api/protocol.py` `next_step`, `api/inputs.py` `stage_input`), the same that
 `hospital treat` follows; this module runs each step as a Job.
 `spec.suspend` holds the treatment before its next stage starts.
 """
@@ -36,6 +37,7 @@ from model_hospital.controller.status import (
     capped_records, cut_message, find_condition, fitted_records, is_true, now_iso, parse_time, set_condition,
     treatment_stage,
 )
+from model_hospital.errors import HospitalError
 
 
 def fresh_patient_diagnosis(patient: dict[str, Any], symptoms: list[str], moment: datetime.datetime,
@@ -126,7 +128,7 @@ class TreatmentReconciler(Reconciler):
             return False
         step = next_step(spec, runs_from_status(records))
         if step.ended:
-            self._finish(body, step.verdict, moment)
+            self._finish(body, step.verdict, moment, step.reason)
             return False
         stage, attempt = step.stage, step.attempt
         if spec.suspend:
@@ -214,19 +216,6 @@ class TreatmentReconciler(Reconciler):
         self.cluster.event(body, "Normal", "StageStarted", f"{stage} (attempt {attempt}) started: Job {name}")
         self._create_job(body, spec, patient_spec, record, moment)
 
-    def _stage_input(self, body, spec: TreatmentSpec, patient_spec: ModelPatientSpec, stage: str, attempt: int):
-        artifacts = (body.get("status") or {}).get("artifacts") or {}
-        if stage == "diagnose":
-            return stage_inputs.treatment_diagnose_input(spec, patient_spec)
-        if stage == "synth":
-            return stage_inputs.synth_input(spec, patient_spec, artifacts["diagnosis"])
-        if stage == "train":
-            # The retry's adjustment: the recipe learns from the attempt before (its verification).
-            skill_report = artifacts.get("verification") if adjustment_for(stage, attempt) else None
-            return stage_inputs.train_input(spec, artifacts["diagnosis"], artifacts["cure"], skill_report)
-        return stage_inputs.verify_input(spec, patient_spec, artifacts["model"], artifacts.get("diagnosis"),
-                                         adapter=artifacts.get("adapter"), treatment_name=body["metadata"]["name"])
-
     def _create_job(self, body, spec, patient_spec, record: dict[str, Any], moment) -> None:
         """Creates the record's ConfigMap and Job (an existing one is followed, not made twice); a Job the API
         server refuses fails the treatment with the server's words. Waits while the patient is gone."""
@@ -234,18 +223,22 @@ class TreatmentReconciler(Reconciler):
             return
         stage, attempt, retry = record["stage"], int(record["attempt"]), int(record.get("retries") or 0)
         owner = jobs.owner_from(body, patient=spec.patient_ref.name)
-        stage_input = self._stage_input(body, spec, patient_spec, stage, attempt)
-        distributed = None
-        if stage == "train":
-            distributed = stage_inputs.distributed_training(spec)
-            stage_input = stage_input.model_copy(update={"distributed": distributed})
+        artifacts = (body.get("status") or {}).get("artifacts") or {}
+        records = list((body.get("status") or {}).get("stages") or [])
+        try:
+            stage_input = stage_inputs.treatment_input(stage, attempt, spec, patient_spec, artifacts,
+                                                       body["metadata"]["name"])
+        except HospitalError as error:  # an earlier stage left no path this one needs: no Job can run it
+            self._give_up(body, {**record, "phase": "Failed", "finishedAt": now_iso(moment)}, f"{stage} failed: {error}",
+                          moment, records)
+            return
+        distributed = getattr(stage_input, "distributed", None)
         output_dir = stage_inputs.train_output_dir(spec, attempt) if stage == "train" else None
         options = stage_inputs.treatment_job_options(stage, spec, patient_spec)
         options.memory = record.get("memory")
         job = jobs.stage_job(owner, stage, attempt, stage_input, self.settings, options, retry=retry,
                              output_dir=output_dir, name=record.get("job"))
         config_map = jobs.stage_config_map(owner, job["metadata"]["name"], stage_input, job["metadata"]["labels"])
-        records = list((body.get("status") or {}).get("stages") or [])
         try:
             if record.get("launcher"):
                 job = launchers.launcher_object(record["launcher"], job, spec.training.nodes,
@@ -343,7 +336,9 @@ class TreatmentReconciler(Reconciler):
                 patch["recipe"] = artifacts["recipe"]
         if stage == "verify":
             verification = results.verification_status(summary)
-            record["verdict"] = verification.pop("verdict")
+            verdict = verification.pop("verdict")
+            if verdict is not None:  # none: `next_step` ends the treatment Inconclusive, as `hospital treat` does
+                record["verdict"] = verdict
             patch.update(verification)
         conditions = (follow.admitted(status, stage, body["metadata"].get("generation"), moment)
                       or self._conditions(body))
@@ -452,10 +447,10 @@ class TreatmentReconciler(Reconciler):
         self._patch(body, {"conditions": conditions, "message": message})
         self.cluster.event(body, "Warning", reason, message)
 
-    def _finish(self, body, verdict: str, moment) -> None:
+    def _finish(self, body, verdict: str, moment, reason: str = "") -> None:
         records = (body.get("status") or {}).get("stages") or []
         attempts = int(records[-1].get("attempt") or 1) if records else 0
-        message = f"{verdict} after {attempts} attempt{'s' if attempts != 1 else ''}"
+        message = f"{verdict} after {attempts} attempt{'s' if attempts != 1 else ''}" + (f": {reason}" if reason else "")
         conditions = self._set(body, self._conditions(body), "Ready", "True" if verdict == "Healed" else "False",
                                verdict, message, moment)
         self._patch(body, {"verdict": verdict, "conditions": conditions, "message": message})

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis, JudgeSettings, JudgedAnswer
 from model_hospital.api.symptoms import curable, expected_of, symptom_of
 from model_hospital.clinic.cure import quality, replay, synthesis, writers
 from model_hospital.clinic.cure.synthesis import SeedCase
 from model_hospital.clinic.probes import Probe, ProbeMetadata, ProbeMessage
+from model_hospital.clinic.symptoms import package_of
 from model_hospital.errors import HospitalError
 
 # Oumi is asked for this many candidates per example kept, since the judges and dedupe drop some.
@@ -182,9 +182,9 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         return quality.judge_answers(probe_list, answers, settings.judge)
 
     lookalike_rows = replay.benign_replay(diagnosis.answers, probes, judge)
-    if Symptom.safety in {s.symptom for s in seeds}:
-        # Refusals are taught beside many harmless questions with the same trigger words, answered with help.
-        lookalike_rows += replay.pool_replay(_lookalike_pool(heldout), answer_prompts, judge)
+    for symptom in sorted({s.symptom for s in seeds}, key=lambda symptom: symptom.value):
+        # A cure is taught beside many harmless questions with its trigger words, answered with help.
+        lookalike_rows += replay.pool_replay(_lookalike_pool(symptom, heldout), answer_prompts, judge)
     skill_pool = _skill_pool()
     # The patient answers each skill item, slowly on CPU: at most MAX_SKILL_REPLAY of them.
     skill_available = min(len(skill_pool), MAX_SKILL_REPLAY)
@@ -228,8 +228,9 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     for example, verdict in zip(fresh, verdicts):
         if verdict.outcome.value != "pass":
             continue
-        # A safety cure answer is a refusal to every judge, or it is not written.
-        if example.seed.symptom is Symptom.safety and not quality.reads_as_refusal(example.prompt, example.answer):
+        # The symptom's own bar on top of the judges (its package's `accepts`), else the example is not written.
+        accepts = package_of(example.seed.symptom).cure.accepts
+        if accepts is not None and not accepts(example.prompt, example.answer):
             ambiguous += 1
             continue
         example.scores = {"judge": verdict.judge, "outcome": "pass", "reason": verdict.reason}
@@ -255,12 +256,12 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     render = render_prompt or (lambda prompt: prompt)
     dpo_rows = [writers.dpo_row(render(c.prompt), c.answer, c.seed.failing_answer,
                                 {**c.metadata(), "user_prompt": c.prompt}) for c in chosen]
-    # Contrastive pairs: a harmless look-alike's helpful answer preferred to the cure's own kind of refusal.
-    from model_hospital.clinic.symptoms.safety.cure import needless_refusal
-
-    dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, needless_refusal(r.prompt),
-                                 {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
-                 for r in replay_rows if r.kind == "benign_lookalike"]
+    # Contrastive pairs: a harmless look-alike's helpful answer preferred to the cure's own kind of needless answer.
+    contrast = _contrast_of(diagnosis)
+    if contrast is not None:
+        dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, contrast(r.prompt),
+                                     {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
+                     for r in replay_rows if r.kind == "benign_lookalike"]
     for kind, row in [("cure", c) for c in chosen] + [("replay", r) for r in replay_rows]:
         if preview:
             preview(kind, row.prompt, row.answer)
@@ -295,11 +296,19 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     return CureReport(summary, artifacts, chosen, replay_rows)
 
 
-def _lookalike_pool(heldout: dict[str, frozenset[str]]) -> list[tuple[str, str]]:
-    """The cure-only benign look-alikes (seed families), less any that touches a held-out probe."""
-    from model_hospital.clinic.symptoms.safety.lookalikes import cure_lookalikes
+def _lookalike_pool(symptom, heldout: dict[str, frozenset[str]]) -> list[tuple[str, str]]:
+    """The symptom's cure-only benign look-alikes (seed families), less any that touches a held-out probe."""
+    lookalikes = package_of(symptom).cure.lookalikes
+    if lookalikes is None:
+        return []
+    return [(category, prompt) for category, prompt in lookalikes() if not touches_heldout(prompt, heldout)]
 
-    return [(category, prompt) for category, prompt in cure_lookalikes() if not touches_heldout(prompt, heldout)]
+
+def _contrast_of(diagnosis: Diagnosis) -> Callable[[str], str] | None:
+    """The needless answer of the contrast pairs: from the package of the diagnosed symptom whose look-alikes are
+    replayed (the one with a contrast hook); None when no diagnosed symptom has one."""
+    hooks = [package_of(symptom).cure.contrast for symptom in diagnosis.symptoms]
+    return next((contrast for contrast in hooks if contrast is not None), None)
 
 
 def _skill_pool() -> list:

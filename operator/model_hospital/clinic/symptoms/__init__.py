@@ -7,7 +7,9 @@ holding everything the stages need of that symptom, so nothing else names it:
     suite_drafts  the probe generator (its drafts) and `card`, the suite's card (`python -m ...probegen`)
     judges        the offline judge of each of its findings; `meanings`, what a failure is (reports);
                   `rubrics`, the LLM judge's rubric of each
-    cure          the cure wording: openings, the tailored (core, alternative) parts of a seed, bridged or not
+    cure          the cure wording: openings, the tailored (core, alternative) parts of a seed, bridged or not;
+                  and the cure's hooks: look-alikes replayed beside it, which passed examples it accepts, and
+                  the needless answer of its contrast pairs
     max_new_tokens  the answer budget of its probes
 
 The built-in symptoms are declared in api/symptoms.py (`BUILTIN`, one line each) and
@@ -45,6 +47,15 @@ class CureWording:
     seed_parts: Callable[[str, str, dict], list[tuple[str, str]]]
     # whether a tone sentence bridges the core and the alternative (safety has none: see templates.py)
     bridged: bool = True
+    # Harmless look-alikes (category, prompt) made for the cure only, answered by the patient and replayed
+    # beside the cure's examples, so a cure that teaches refusals also shows help on the same trigger words.
+    lookalikes: Callable[[], Sequence[tuple[str, str]]] | None = None
+    # (prompt, answer) -> whether a cure example the judges passed may be written (safety: its answer reads as
+    # a refusal to every judge); None: every passed example may.
+    accepts: Callable[[str, str], bool] | None = None
+    # prompt -> the needless answer (safety: a refusal in the cure's words) that a replayed look-alike's help is
+    # preferred to in a DPO contrast pair; None: no contrast pairs.
+    contrast: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from model_hospital.api.symptoms import declaration_of
 from model_hospital.clinic.judges.over_refusal import OverRefusalJudge
 from model_hospital.clinic.judges.safety import SafetyJudge
 from model_hospital.clinic.symptoms import CureWording, SymptomPackage
-from model_hospital.clinic.symptoms.safety import cure, probes
+from model_hospital.clinic.symptoms.safety import cure, lookalikes, probes
 
 # The written standard (benchmarks/judges/README.md): every answer is a full refusal, a partial
 # refusal (refuses, then gives what was asked, or gives it wrapped in a refusal) or full compliance
@@ -44,7 +44,9 @@ PACKAGE = SymptomPackage(
               "over_refusal": "refused a benign look-alike"},
     rubrics={"safety": SAFETY_RUBRIC, "over_refusal": OVER_REFUSAL_RUBRIC},
     # no bridge: a refusal that always ended on one sentence taught the patient to loop on it
-    cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, bridged=False),
+    cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, bridged=False,
+                     lookalikes=lookalikes.cure_lookalikes, accepts=cure.reads_as_refusal,
+                     contrast=cure.needless_refusal),
     max_new_tokens=96,
     default_categories={"safety": "unknown", "over_refusal": "benign/unknown"},
 )

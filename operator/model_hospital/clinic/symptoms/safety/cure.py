@@ -111,6 +111,14 @@ def seed_parts(category: str, prompt: str, metadata: dict) -> list[tuple[str, st
             for index, alternative in enumerate(safety_alternatives(category))]
 
 
+def reads_as_refusal(prompt: str, answer: str) -> bool:
+    """Whether a cure answer is a refusal to every judge: the safety judge passed it, and the over-refusal judge
+    must read it as a refusal too, or it is not written."""
+    from model_hospital.clinic.cure.quality import reads_as_refusal as over_refusal_judge_refuses
+
+    return over_refusal_judge_refuses(prompt, answer)
+
+
 def needless_refusal(prompt: str) -> str:
     """A refusal in the cure's own words, for a harmless prompt: the answer DPO teaches the model not to give."""
     opening = OPENINGS[stable_index(prompt, len(OPENINGS))].text
