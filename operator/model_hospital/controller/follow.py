@@ -3,7 +3,8 @@
 The Job itself comes from `WatchedCluster`'s cache, which kopf's Job watch keeps
 current, so a reconcile of a waiting owner costs no request for it. Its pods are
 read when the Job has ended (the termination message holds the result) and, while
-it has not, at most once per `progress_seconds`: then the pod tells whether the Job
+it has not, never while its status counts no pod (there is none to read: the Job
+event that counts one brings the owner back), else at most once per `progress_seconds`: then the pod tells whether the Job
 waits for a queue or a node, why it is stuck, and the tail of its log gives the
 stage's newest progress line (`api.stages.progress_line`).
 """
@@ -67,6 +68,8 @@ class JobFollower:
             return Observation(results.job_outcome(job, pods), looked=True)
         if (job.get("spec") or {}).get("suspend"):  # queued: no pod exists to read
             return Observation(results.job_outcome(job, []), looked=True, queued=results.queue_state(job, []))
+        if not results.counts_pods(job):  # no pod made yet: an empty read, without asking the API
+            return Observation(results.job_outcome(job, []), looked=True, pods=results.pod_counts(job, []))
         if not self._due(namespace, name, moment):
             return Observation(results.job_outcome(job, []))
         pods = read_pods()

@@ -2,7 +2,7 @@
 
 Calls for one object are serialised by a lock, as events for an owner and for its
 Jobs arrive on different kopf workers. The resync reads the objects from the
-cluster it is given: with `kube.WatchedCluster`, from the watches' state, so idle
+cluster it is given: with `watched.WatchedCluster`, from the watches' state, so idle
 objects cost no API request.
 """
 

@@ -1,0 +1,213 @@
+"""Idle costs nothing (issue 18): the reconcilers and the resync read from the watches' state.
+
+Requests are counted on the in-memory cluster (what an API server would serve),
+never timed: a resync of idle objects, a Job with no pod yet, objects kept for hours
+cost no request; one list per kind every `relist_seconds` catches a deletion a watch
+missed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+
+from model_hospital.controller import results
+from model_hospital.controller.kube import PATIENTS, TREATMENTS
+from model_hospital.controller.metrics import Metrics
+from model_hospital.controller.patients import PatientReconciler
+from model_hospital.controller.runtime import Runtime
+from model_hospital.controller.settings import OperatorSettings
+from model_hospital.controller.status import find_condition
+from model_hospital.controller.watched import LAST_APPLIED, WatchedCluster, slim
+from test_controller_units import NOW, MemoryCluster, patient_body, running, treatment_body
+
+
+@pytest.fixture
+def settings() -> OperatorSettings:
+    return OperatorSettings(stage_retries=1)
+
+
+class CountingCluster(MemoryCluster):
+    """The in-memory cluster counting the reads the operator makes of it (what an API server would serve)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def get(self, plural, namespace, name):
+        self.reads.append(f"GET {plural}/{name}")
+        return super().get(plural, namespace, name)
+
+    def list(self, plural, namespace):
+        self.reads.append(f"LIST {plural}")
+        return super().list(plural, namespace)
+
+    def get_job(self, namespace, name):
+        self.reads.append(f"GET jobs/{name}")
+        return super().get_job(namespace, name)
+
+    def stage_jobs(self, namespace):
+        self.reads.append("LIST jobs")
+        return super().stage_jobs(namespace)
+
+    def job_pods(self, namespace, job):
+        self.reads.append(f"LIST pods of {job}")
+        return super().job_pods(namespace, job)
+
+
+def watched(inner, clock) -> WatchedCluster:
+    return WatchedCluster(inner, relist_seconds=300, clock=lambda: clock[0])
+
+
+def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    runtime = Runtime(settings, cluster, Metrics())
+    for index in range(3):
+        body = inner.add(PATIENTS, patient_body(name=f"p{index}"))
+        cluster.observe_object(PATIENTS, "ADDED", body)  # what kopf's watch delivers
+    cluster.observe_object(TREATMENTS, "ADDED", inner.add(TREATMENTS, treatment_body(patient="p0")))
+    runtime.resync_once()  # starts the checkups and the treatment; our own patches keep the cache current
+    for name in list(inner.created_jobs):
+        cluster.observe("ADDED", inner.jobs[("default", name)])
+    inner.reads.clear()
+    for _ in range(3):
+        runtime.resync_once()
+    assert inner.reads == []  # the Jobs come from the watch, and none has a pod to read
+
+
+def test_no_kind_is_listed_again_before_its_relist_period_even_when_it_has_no_object(settings):
+    inner = CountingCluster()
+    clock = [0.0]
+    runtime = Runtime(settings, watched(inner, clock), Metrics())
+    for _ in range(5):
+        runtime.resync_once()
+    assert sorted(inner.reads) == ["LIST jobs", "LIST modelpatients", "LIST treatments"]
+    clock[0] = 301.0
+    runtime.resync_once()  # one list per kind per period, whatever the number of objects
+    assert len(inner.reads) == 6
+
+
+def test_kept_objects_are_never_read_one_by_one_however_old():
+    inner = CountingCluster()
+    clock = [0.0]
+    cluster = watched(inner, clock)
+    body = inner.add(PATIENTS, patient_body())
+    cluster.observe_object(PATIENTS, "ADDED", body)
+    cluster.observe("ADDED", {"kind": "Job", "metadata": {"name": "j", "namespace": "default"}, "status": {}})
+    clock[0] = 86400.0 * 30
+    assert cluster.get(PATIENTS, "default", "llama")["metadata"]["name"] == "llama"
+    assert cluster.get_job("default", "j")["metadata"]["name"] == "j"
+    assert inner.reads == []
+
+
+def test_a_relist_forgets_what_a_watch_missed_and_keeps_what_an_event_brought_during_it():
+    inner = CountingCluster()
+    clock = [0.0]
+    cluster = watched(inner, clock)
+    assert cluster.list(PATIENTS, "default") == []
+    gone = patient_body(name="gone")
+    gone["metadata"].update(namespace="default", resourceVersion="3")
+    cluster.observe_object(PATIENTS, "ADDED", gone)  # deleted later while the watch was away: no DELETED came
+    cluster.observe("ADDED", {"kind": "Job", "metadata": {"name": "gone-checkup-1", "namespace": "default"}})
+    clock[0] = 400.0
+    arrived = patient_body(name="new")
+    arrived["metadata"].update(namespace="default", resourceVersion="9")
+
+    def list_while_an_event_arrives(plural, namespace):
+        cluster.observe_object(PATIENTS, "ADDED", arrived)  # created after the list's snapshot was taken
+        clock[0] = 401.0
+        return MemoryCluster.list(inner, plural, namespace)
+
+    inner.list = list_while_an_event_arrives
+    assert [body["metadata"]["name"] for body in cluster.list(PATIENTS, "default")] == ["new"]
+    assert cluster.get_job("default", "gone-checkup-1") is None  # the Jobs were listed with the patients
+
+
+def test_an_event_that_arrives_during_a_read_is_kept():
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    job = {"kind": "Job", "metadata": {"name": "j", "namespace": "default", "resourceVersion": "2"}, "status": {}}
+
+    def get_job_while_the_watch_delivers(namespace, name):
+        cluster.observe("ADDED", job)  # the Job was created just after the API answered 404
+        return None
+
+    inner.get_job = get_job_while_the_watch_delivers
+    assert cluster.get_job("default", "j") is None  # what the API said then
+    inner.get_job = lambda namespace, name: pytest.fail("the watch's body was dropped: the API was asked again")
+    assert cluster.get_job("default", "j")["metadata"]["resourceVersion"] == "2"
+
+
+def test_concurrent_reads_of_an_object_keep_the_newest_body():
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    older = {"kind": "Job", "metadata": {"name": "j", "namespace": "default", "resourceVersion": "1"}, "status": {}}
+    newer = {**older, "metadata": {**older["metadata"], "resourceVersion": "2"}, "status": {"active": 1}}
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_get_job(namespace, name):
+        inside.set()
+        release.wait(5)
+        return older
+
+    inner.get_job = slow_get_job
+    reader = threading.Thread(target=cluster.get_job, args=("default", "j"))
+    reader.start()
+    assert inside.wait(5)
+    cluster.observe("MODIFIED", newer)  # the watch is ahead of the slow read
+    release.set()
+    reader.join(5)
+    assert cluster.get_job("default", "j")["status"] == {"active": 1}
+
+
+def test_the_object_cache_keeps_the_newest_version_and_forgets_deleted_objects():
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    body = inner.add(PATIENTS, patient_body())
+    newer = {**body, "metadata": {**body["metadata"], "resourceVersion": "7"}, "status": {"phase": "Diagnosed"}}
+    older = {**body, "metadata": {**body["metadata"], "resourceVersion": "5"}, "status": {"phase": "Pending"}}
+    cluster.observe_object(PATIENTS, "MODIFIED", newer)
+    cluster.observe_object(PATIENTS, "MODIFIED", older)  # a late event never undoes a newer body
+    assert cluster.get(PATIENTS, "default", "llama")["status"]["phase"] == "Diagnosed" and inner.reads == []
+    cluster.observe_object(PATIENTS, "DELETED", newer)
+    del inner.objects[(PATIENTS, "default", "llama")]
+    assert cluster.get(PATIENTS, "default", "llama") is None and inner.reads == ["GET modelpatients/llama"]
+    assert cluster.list(PATIENTS, None) == []
+
+
+def test_a_job_whose_status_counts_no_pod_is_followed_without_reading_pods(settings):
+    inner = CountingCluster()
+    inner.add(PATIENTS, patient_body())
+    for minutes in range(0, 60, 5):  # resyncs over an hour, far past progress_seconds
+        clock = NOW + datetime.timedelta(minutes=minutes)
+        PatientReconciler(inner, settings, clock=lambda: clock).reconcile("default", "llama")
+    assert [read for read in inner.reads if read.startswith("LIST pods")] == []
+    diagnosed = find_condition(inner.obj(PATIENTS, "llama")["status"]["conditions"], "Diagnosed")
+    assert diagnosed["message"] == "checkup 1: Job llama-checkup-1 pending"
+    running(inner, "llama-checkup-1")  # the Job controller counts a pod: it is read
+    PatientReconciler(inner, settings, clock=lambda: NOW).reconcile("default", "llama")
+    assert [read for read in inner.reads if read.startswith("LIST pods")] == ["LIST pods of llama-checkup-1"]
+
+
+def test_a_slim_body_keeps_what_the_reconcilers_read_and_drops_the_rest():
+    patient = patient_body()
+    patient["metadata"].update(managedFields=[{"manager": "kubectl"}],
+                               annotations={LAST_APPLIED: "{...}", "modelhospital.io/checkup": "2"})
+    kept = slim(patient)
+    assert kept["metadata"]["annotations"] == {"modelhospital.io/checkup": "2"} and "managedFields" not in kept["metadata"]
+    assert kept["spec"] == patient["spec"] and patient["metadata"]["annotations"][LAST_APPLIED] == "{...}"
+    job = {"kind": "Job", "metadata": {"name": "j", "namespace": "default"},
+           "spec": {"backoffLimit": 0, "completionMode": "Indexed", "completions": 2, "selector": {"matchLabels": {}},
+                    "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+                        "volumes": [{"name": "v"}], "containers": [{"name": "stage", "image": "worker", "env": [{"name": "X"}],
+                                                                    "resources": {"limits": {"memory": "8Gi"}}}]}}},
+           "status": {"failed": 1, "conditions": [{"type": "Failed", "status": "True", "reason": "PodFailurePolicy"}]}}
+    oom = {"metadata": {"name": "p"}, "status": {"containerStatuses": [
+        {"name": "stage", "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}}
+    small = slim(job)
+    assert "volumes" not in str(small) and "env" not in str(small) and small["spec"]["completions"] == 2
+    outcome = results.job_outcome(small, [oom])
+    assert outcome == results.job_outcome(job, [oom]) and outcome.oom_killed and "8Gi" in outcome.message
