@@ -258,6 +258,13 @@ def report(bench: Bench, count: int, times: tuple[float, float, float], marks: t
                                   if client_of(request) == "operator")
     for kind, number in settled.most_common():
         print(f"    {number:6d}  {kind}")
+    idle_paths = collections.Counter(f"{request_kind(request).split()[0]} {request.url.path_qs}"
+                                     for request in requests[all_created:window_end] if client_of(request) == "operator")
+    if idle_paths:
+        repeated = sum(1 for number in idle_paths.values() if number > 1)
+        print(f"    {len(idle_paths)} distinct paths, {repeated} asked more than once; the most asked:")
+        for path, number in idle_paths.most_common(5):
+            print(f"    {number:6d}  {path}")
     print(f"operator peak memory (VmHWM): {peak_mib:.1f} MiB" if peak_mib is not None else
           "operator peak memory (VmHWM): unreadable")
     return len(served) == count
