@@ -186,7 +186,7 @@ def test_a_job_whose_status_counts_no_pod_is_followed_without_reading_pods(setti
         PatientReconciler(inner, settings, clock=lambda: clock).reconcile("default", "llama")
     assert [read for read in inner.reads if read.startswith("LIST pods")] == []
     diagnosed = find_condition(inner.obj(PATIENTS, "llama")["status"]["conditions"], "Diagnosed")
-    assert diagnosed["message"] == "checkup 1: Job llama-checkup-1 pending"
+    assert diagnosed["message"] == "checkup 1 (Created) started: Job llama-checkup-1"  # nothing new to say, no patch
     running(inner, "llama-checkup-1")  # the Job controller counts a pod: it is read
     PatientReconciler(inner, settings, clock=lambda: NOW).reconcile("default", "llama")
     assert [read for read in inner.reads if read.startswith("LIST pods")] == ["LIST pods of llama-checkup-1"]

@@ -68,9 +68,7 @@ class JobFollower:
             return Observation(results.job_outcome(job, pods), looked=True)
         if (job.get("spec") or {}).get("suspend"):  # queued: no pod exists to read
             return Observation(results.job_outcome(job, []), looked=True, queued=results.queue_state(job, []))
-        if not results.counts_pods(job):  # no pod made yet: an empty read, without asking the API
-            return Observation(results.job_outcome(job, []), looked=True, pods=results.pod_counts(job, []))
-        if not self._due(namespace, name, moment):
+        if not results.counts_pods(job) or not self._due(namespace, name, moment):  # no pod yet, or looked lately
             return Observation(results.job_outcome(job, []))
         pods = read_pods()
         outcome = results.job_outcome(job, pods)
