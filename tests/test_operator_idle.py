@@ -245,3 +245,33 @@ def test_requests_whose_answer_is_not_read_reuse_the_pooled_connection(loopback)
                                "PYTHONPATH": os.pathsep.join([str(ROOT / "operator"), os.environ.get("PYTHONPATH", "")])})
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) <= 2
+
+
+def test_gauges_moved_one_status_at_a_time_equal_a_count_from_scratch():
+    import random
+    from collections import Counter
+
+    metrics = Metrics()
+    rng = random.Random(7)
+    statuses = [None, {}, {"phase": "Diagnosing"}, {"phase": "Diagnosed", "overallSeverity": "LOW",
+                                                     "findings": [{"symptom": "bias", "severity": "LOW"}]},
+                {"phase": "Diagnosed", "overallSeverity": "CRITICAL", "findings": [
+                    {"symptom": "safety", "severity": "CRITICAL"}, {"symptom": "bias", "severity": "LOW"}]}]
+    latest = {}
+    for _ in range(400):
+        name, status = f"p{rng.randrange(12)}", rng.choice(statuses)
+        metrics.observe_patient("default", name, status)
+        metrics.observe_treatment("default", name, None if status is None else {"stage": status.get("phase")})
+        latest[name] = status
+    alive = [status for status in latest.values() if status is not None]
+    expected = Counter((status.get("overallSeverity") or "UNMEASURED", status.get("phase") or "Pending")
+                       for status in alive)
+    samples = {(sample.labels["severity"], sample.labels["phase"]): sample.value
+               for sample in metrics.patients.collect()[0].samples}
+    assert samples == {labels: float(count) for labels, count in expected.items()}  # no zero left behind
+    findings = Counter((row["symptom"], row["severity"]) for status in alive for row in status.get("findings") or [])
+    assert {(sample.labels["symptom"], sample.labels["severity"]): sample.value
+            for sample in metrics.findings.collect()[0].samples} == {key: float(n) for key, n in findings.items()}
+    stages = Counter((status.get("phase") or "pending", "") for status in alive)
+    assert {(sample.labels["stage"], sample.labels["verdict"]): sample.value
+            for sample in metrics.treatments.collect()[0].samples} == {key: float(n) for key, n in stages.items()}
