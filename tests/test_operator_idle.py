@@ -192,6 +192,20 @@ def test_a_job_whose_status_counts_no_pod_is_followed_without_reading_pods(setti
     assert [read for read in inner.reads if read.startswith("LIST pods")] == ["LIST pods of llama-checkup-1"]
 
 
+def test_a_job_just_created_is_followed_without_reading_it_back(settings):
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    cluster.observe_object(PATIENTS, "ADDED", inner.add(PATIENTS, patient_body()))
+    reconciler = PatientReconciler(cluster, settings, clock=lambda: NOW)
+    reconciler.reconcile("default", "llama")  # creates the Job
+    reconciler.reconcile("default", "llama")  # prompted by its own status patch, before the Job's watch event
+    assert inner.created_jobs == ["llama-checkup-1"] and inner.reads == []
+    stored = {**inner.jobs[("default", "llama-checkup-1")], "status": {"active": 1}}
+    stored["metadata"] = {**stored["metadata"], "resourceVersion": "12"}
+    cluster.observe("ADDED", stored)  # the watch's body replaces what we sent
+    assert cluster.get_job("default", "llama-checkup-1")["status"] == {"active": 1}
+
+
 def test_a_slim_body_keeps_what_the_reconcilers_read_and_drops_the_rest():
     patient = patient_body()
     patient["metadata"].update(managedFields=[{"manager": "kubectl"}],

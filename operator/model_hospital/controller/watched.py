@@ -86,9 +86,13 @@ class WatchedCluster:
                 return copy.deepcopy(kept[1])
         found = read()
         if found is not None:
-            with self._guard:
-                self._bodies.setdefault(key, (self.clock(), slim(found)))
+            self._keep_if_absent(key, found)
         return found
+
+    def _keep_if_absent(self, key: Key, body: dict[str, Any]) -> None:
+        """Keeps a body from the API or our own manifest, unless a watch event brought the object meanwhile."""
+        with self._guard:
+            self._bodies.setdefault(key, (self.clock(), slim(body)))
 
     def get(self, plural, namespace, name):
         return self._read_through((plural, namespace, name), lambda: self.inner.get(plural, namespace, name))
@@ -133,6 +137,15 @@ class WatchedCluster:
         if body:
             self.observe_object(plural, "MODIFIED", body)
         return body
+
+    def create(self, manifest):
+        """Creates an object; a Job we made is kept as we sent it until its watch event brings the stored one (the
+        owner's next reconcile, prompted by its own status patch, often comes first)."""
+        created = self.inner.create(manifest)
+        if created and manifest.get("kind") == "Job":
+            metadata = manifest["metadata"]
+            self._keep_if_absent((JOBS, metadata["namespace"], metadata["name"]), manifest)
+        return created
 
     def delete_job(self, namespace, name):
         with self._guard:
