@@ -85,6 +85,8 @@ def test_no_kind_is_listed_again_before_its_relist_period_even_when_it_has_no_ob
     for _ in range(5):
         runtime.resync_once()
     assert sorted(inner.reads) == ["LIST jobs", "LIST modelpatients", "LIST treatments"]
+    runtime.wake_treatments("default", "llama")  # a list of every namespace counts for each one
+    assert len(inner.reads) == 3
     clock[0] = 301.0
     runtime.resync_once()  # one list per kind per period, whatever the number of objects
     assert len(inner.reads) == 6
@@ -139,6 +141,21 @@ def test_an_event_that_arrives_during_a_read_is_kept():
     assert cluster.get_job("default", "j") is None  # what the API said then
     inner.get_job = lambda namespace, name: pytest.fail("the watch's body was dropped: the API was asked again")
     assert cluster.get_job("default", "j")["metadata"]["resourceVersion"] == "2"
+
+
+def test_a_read_that_races_a_deletion_does_not_bring_the_object_back():
+    inner = CountingCluster()
+    cluster = WatchedCluster(inner)
+    body = inner.add(PATIENTS, patient_body())
+
+    def get_while_the_watch_says_deleted(plural, namespace, name):
+        cluster.observe_object(PATIENTS, "DELETED", body)  # the API answered, then the patient was deleted
+        return body
+
+    inner.get = get_while_the_watch_says_deleted
+    assert cluster.get(PATIENTS, "default", "llama") is body  # what the API said then
+    inner.get = lambda plural, namespace, name: None
+    assert cluster.get(PATIENTS, "default", "llama") is None  # not a ghost kept until the next relist
 
 
 def test_concurrent_reads_of_an_object_keep_the_newest_body():

@@ -57,6 +57,7 @@ class WatchedCluster:
         self.clock = clock or time.monotonic
         self._bodies: dict[Key, tuple[float, dict[str, Any]]] = {}  # key -> (when stored, slim body)
         self._listed: dict[tuple[str, str | None], float] = {}  # (plural, namespace) -> when last listed
+        self._deleted: dict[Key, float] = {}  # key -> when a DELETED event came (a read racing it must not revive it)
         self._guard = threading.Lock()
         self._relisting = threading.Lock()
 
@@ -73,6 +74,7 @@ class WatchedCluster:
         with self._guard:
             if event_type == "DELETED":
                 self._bodies.pop(key, None)
+                self._deleted[key] = self.clock()
             elif not _older(body, (self._bodies.get(key) or (0.0, None))[1]):
                 self._bodies[key] = (self.clock(), slim(body))
 
@@ -84,15 +86,18 @@ class WatchedCluster:
             kept = self._bodies.get(key)
             if kept is not None:
                 return copy.deepcopy(kept[1])
+            asked = self.clock()
         found = read()
         if found is not None:
-            self._keep_if_absent(key, found)
+            self._keep_if_absent(key, found, asked)
         return found
 
-    def _keep_if_absent(self, key: Key, body: dict[str, Any]) -> None:
-        """Keeps a body from the API or our own manifest, unless a watch event brought the object meanwhile."""
+    def _keep_if_absent(self, key: Key, body: dict[str, Any], since: float) -> None:
+        """Keeps a body from the API or our own manifest, unless a watch event brought the object, or said it was
+        deleted, since `since` (the event is newer than the body)."""
         with self._guard:
-            self._bodies.setdefault(key, (self.clock(), slim(body)))
+            if self._deleted.get(key, float("-inf")) < since:
+                self._bodies.setdefault(key, (self.clock(), slim(body)))
 
     def get(self, plural, namespace, name):
         return self._read_through((plural, namespace, name), lambda: self.inner.get(plural, namespace, name))
@@ -109,7 +114,8 @@ class WatchedCluster:
 
     def _relist_if_due(self, plural: str, namespace: str | None) -> None:
         with self._relisting:
-            if self.clock() - self._listed.get((plural, namespace), float("-inf")) < self.relist_seconds:
+            last = max(self._listed.get((plural, namespace), float("-inf")), self._listed.get((plural, None), float("-inf")))
+            if self.clock() - last < self.relist_seconds:  # a list of every namespace counts for each one
                 return
             started = self.clock()
             self._replace(plural, namespace, self.inner.list(plural, namespace), started)
@@ -117,6 +123,9 @@ class WatchedCluster:
                 self._replace(JOBS, namespace, self.inner.stage_jobs(namespace), started)
             with self._guard:
                 self._listed[(plural, namespace)] = started
+                for key, when in list(self._deleted.items()):  # reads that began before the list are long done
+                    if when < started - self.relist_seconds:
+                        del self._deleted[key]
 
     def _replace(self, plural: str, namespace: str | None, items: list[dict[str, Any]], started: float) -> None:
         """Keeps a fresh list of a kind: what it holds (unless an event brought newer), and forgets what it does
@@ -141,10 +150,11 @@ class WatchedCluster:
     def create(self, manifest):
         """Creates an object; a Job we made is kept as we sent it until its watch event brings the stored one (the
         owner's next reconcile, prompted by its own status patch, often comes first)."""
+        asked = self.clock()
         created = self.inner.create(manifest)
         if created and manifest.get("kind") == "Job":
             metadata = manifest["metadata"]
-            self._keep_if_absent((JOBS, metadata["namespace"], metadata["name"]), manifest)
+            self._keep_if_absent((JOBS, metadata["namespace"], metadata["name"]), manifest, asked)
         return created
 
     def delete_job(self, namespace, name):
