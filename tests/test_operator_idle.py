@@ -209,6 +209,40 @@ def test_a_job_whose_status_counts_no_pod_is_followed_without_reading_pods(setti
     assert [read for read in inner.reads if read.startswith("LIST pods")] == ["LIST pods of llama-checkup-1"]
 
 
+def test_a_job_whose_pod_waits_is_looked_at_less_and_less_until_its_pod_counts_move(settings):
+    inner = CountingCluster()
+    inner.add(PATIENTS, patient_body())
+    job = "llama-checkup-1"
+
+    moment = [NOW]
+    reconciler = PatientReconciler(inner, settings, clock=lambda: moment[0])
+
+    def reconcile_at(seconds: int) -> None:
+        moment[0] = NOW + datetime.timedelta(seconds=seconds)
+        reconciler.reconcile("default", "llama")
+
+    def pod_reads() -> int:
+        return sum(1 for read in inner.reads if read.startswith("LIST pods"))
+
+    reconciler.reconcile("default", "llama")
+    inner.jobs[("default", job)]["status"] = {"active": 1, "ready": 0}  # its pod waits for a node
+    inner.pods[("default", job)] = [{"metadata": {"name": "p"}, "status": {"phase": "Pending", "conditions": [
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes have a GPU"}]}}]
+    looks = []
+    for seconds in range(0, 601, 15):  # a resync every 15 s for 10 minutes
+        before = pod_reads()
+        reconcile_at(seconds)
+        looks += [seconds] if pod_reads() > before else []
+    assert looks == [0, 15, 45, 105, 225, 465]  # every 15 s before: 41 reads
+    assert find_condition(inner.obj(PATIENTS, "llama")["status"]["conditions"], "Queued")["reason"] == "Unschedulable"
+    running(inner, job)
+    inner.jobs[("default", job)]["status"]["ready"] = 1  # the pod got ready: the counts moved, it is read at once
+    before = pod_reads()
+    reconcile_at(610)
+    reconcile_at(625)  # and then every progress period, for its progress
+    assert pod_reads() == before + 2
+
+
 def test_a_job_just_created_is_followed_without_reading_it_back(settings):
     inner = CountingCluster()
     cluster = WatchedCluster(inner)
