@@ -63,8 +63,9 @@ def watched(inner, clock) -> WatchedCluster:
 
 def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
     inner = CountingCluster()
-    cluster = WatchedCluster(inner)
-    runtime = Runtime(settings, cluster, Metrics())
+    clock = [0.0]
+    cluster = watched(inner, clock)
+    runtime = Runtime(settings, cluster, Metrics(), clock=lambda: clock[0])
     for index in range(3):
         body = inner.add(PATIENTS, patient_body(name=f"p{index}"))
         cluster.observe_object(PATIENTS, "ADDED", body)  # what kopf's watch delivers
@@ -73,9 +74,13 @@ def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
     for name in list(inner.created_jobs):
         cluster.observe("ADDED", inner.jobs[("default", name)])
     inner.reads.clear()
+    reconciles = []
+    real = runtime.patients.reconcile
+    runtime.patients.reconcile = lambda namespace, name: reconciles.append(name) or real(namespace, name)
     for _ in range(3):
+        clock[0] += settings.resync_seconds
         runtime.resync_once()
-    assert inner.reads == []  # the Jobs come from the watch, and none has a pod to read
+    assert len(reconciles) == 9 and inner.reads == []  # the Jobs come from the watch, and none has a pod to read
 
 
 def test_no_kind_is_listed_again_before_its_relist_period_even_when_it_has_no_object(settings):
@@ -340,3 +345,21 @@ def test_gauges_moved_one_status_at_a_time_equal_a_count_from_scratch():
     stages = Counter((status.get("phase") or "pending", "") for status in alive)
     assert {(sample.labels["stage"], sample.labels["verdict"]): sample.value
             for sample in metrics.treatments.collect()[0].samples} == {key: float(n) for key, n in stages.items()}
+
+
+def test_the_resync_skips_objects_an_event_reconciled_within_its_period(settings):
+    inner = CountingCluster()
+    clock = [0.0]
+    cluster = watched(inner, clock)
+    runtime = Runtime(settings, cluster, Metrics(), clock=lambda: clock[0])
+    for index in range(3):
+        cluster.observe_object(PATIENTS, "ADDED", inner.add(PATIENTS, patient_body(name=f"p{index}")))
+    runtime.reconcile(PATIENTS, "default", "p0")  # a watch event
+    reconciled = []
+    real = runtime.patients.reconcile
+    runtime.patients.reconcile = lambda namespace, name: reconciled.append(name) or real(namespace, name)
+    runtime.resync_once()
+    assert reconciled == ["p1", "p2"]
+    clock[0] = settings.resync_seconds
+    runtime.resync_once()  # a period later every object is reconciled again
+    assert reconciled == ["p1", "p2", "p0", "p1", "p2"]
