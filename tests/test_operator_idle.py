@@ -9,6 +9,7 @@ missed.
 from __future__ import annotations
 
 import datetime
+import pathlib
 import threading
 
 import pytest
@@ -363,3 +364,20 @@ def test_the_resync_skips_objects_an_event_reconciled_within_its_period(settings
     clock[0] = settings.resync_seconds
     runtime.resync_once()  # a period later every object is reconciled again
     assert reconciled == ["p1", "p2", "p0", "p1", "p2"]
+
+
+def test_the_real_operator_sends_no_request_once_its_patients_have_their_jobs(tmp_path):
+    """benchmarks/perf/operator_scale.py at 5 patients, resync 1 s: once every diagnose Job exists, the operator
+    reads nothing from the loopback API over 5 resync periods (counted by the API, by user agent; watches
+    included); what it may still write is the tail of the Jobs' creation, one status patch per patient."""
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "perf"))
+    import operator_scale
+
+    if not operator_scale.OPERATOR.exists():
+        pytest.skip(".venv-operator is not installed")
+    figures = operator_scale.run(5, "idle", "1", timeout=120, settle=5, workdir=tmp_path)
+    assert figures["served"] == 5, figures
+    tail = figures["idle"].pop("PATCH modelpatients/status", 0)
+    assert figures["idle"] == {} and tail <= 5, figures
