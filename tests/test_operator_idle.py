@@ -62,22 +62,33 @@ def watched(inner, clock) -> WatchedCluster:
     return WatchedCluster(inner, relist_seconds=300, clock=lambda: clock[0])
 
 
-def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
+def watched_runtime(settings, patients: int = 3):
+    """(counting cluster, clock, watched cluster, runtime) with `patients` patients p0, p1, ... the watch delivered."""
     inner = CountingCluster()
     clock = [0.0]
     cluster = watched(inner, clock)
     runtime = Runtime(settings, cluster, Metrics(), clock=lambda: clock[0])
-    for index in range(3):
-        body = inner.add(PATIENTS, patient_body(name=f"p{index}"))
-        cluster.observe_object(PATIENTS, "ADDED", body)  # what kopf's watch delivers
+    for index in range(patients):
+        cluster.observe_object(PATIENTS, "ADDED", inner.add(PATIENTS, patient_body(name=f"p{index}")))
+    return inner, clock, cluster, runtime
+
+
+def recorded_reconciles(runtime: Runtime) -> list[str]:
+    """The names of the patients the runtime reconciles from now on."""
+    names: list[str] = []
+    real = runtime.patients.reconcile
+    runtime.patients.reconcile = lambda namespace, name: names.append(name) or real(namespace, name)
+    return names
+
+
+def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
+    inner, clock, cluster, runtime = watched_runtime(settings)
     cluster.observe_object(TREATMENTS, "ADDED", inner.add(TREATMENTS, treatment_body(patient="p0")))
     runtime.resync_once()  # starts the checkups and the treatment; our own patches keep the cache current
     for name in list(inner.created_jobs):
         cluster.observe("ADDED", inner.jobs[("default", name)])
     inner.reads.clear()
-    reconciles = []
-    real = runtime.patients.reconcile
-    runtime.patients.reconcile = lambda namespace, name: reconciles.append(name) or real(namespace, name)
+    reconciles = recorded_reconciles(runtime)
     for _ in range(3):
         clock[0] += settings.resync_seconds
         runtime.resync_once()
@@ -85,9 +96,7 @@ def test_a_resync_of_idle_objects_reads_nothing_from_the_api(settings):
 
 
 def test_no_kind_is_listed_again_before_its_relist_period_even_when_it_has_no_object(settings):
-    inner = CountingCluster()
-    clock = [0.0]
-    runtime = Runtime(settings, watched(inner, clock), Metrics())
+    inner, clock, _, runtime = watched_runtime(settings, patients=0)
     for _ in range(5):
         runtime.resync_once()
     assert sorted(inner.reads) == ["LIST jobs", "LIST modelpatients", "LIST treatments"]
@@ -349,16 +358,9 @@ def test_gauges_moved_one_status_at_a_time_equal_a_count_from_scratch():
 
 
 def test_the_resync_skips_objects_an_event_reconciled_within_its_period(settings):
-    inner = CountingCluster()
-    clock = [0.0]
-    cluster = watched(inner, clock)
-    runtime = Runtime(settings, cluster, Metrics(), clock=lambda: clock[0])
-    for index in range(3):
-        cluster.observe_object(PATIENTS, "ADDED", inner.add(PATIENTS, patient_body(name=f"p{index}")))
+    _, clock, _, runtime = watched_runtime(settings)
     runtime.reconcile(PATIENTS, "default", "p0")  # a watch event
-    reconciled = []
-    real = runtime.patients.reconcile
-    runtime.patients.reconcile = lambda namespace, name: reconciled.append(name) or real(namespace, name)
+    reconciled = recorded_reconciles(runtime)
     runtime.resync_once()
     assert reconciled == ["p1", "p2"]
     clock[0] = settings.resync_seconds
