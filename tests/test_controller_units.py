@@ -87,6 +87,9 @@ class MemoryCluster:
         found = self.jobs.get((namespace, name))
         return copy.deepcopy(found) if found else None
 
+    def stage_jobs(self, namespace):
+        return [copy.deepcopy(job) for (ns, _), job in self.jobs.items() if namespace in (None, ns)]
+
     def job_pods(self, namespace, job):
         self.pod_reads += 1
         return copy.deepcopy(self.pods.get((namespace, job), []))
@@ -323,6 +326,7 @@ def test_stuck_diagnosis_is_explained_in_the_patients_condition(settings):
     cluster = MemoryCluster()
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
+    cluster.jobs[("default", "llama-checkup-1")]["status"] = {"active": 1}  # the Job controller counts its pod
     cluster.pods[("default", "llama-checkup-1")] = [{"metadata": {}, "status": {"containerStatuses": [
         {"name": "stage", "state": {"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "hf" not found'}}}]}}]
     reconciler(cluster, settings).reconcile("default", "llama")
@@ -842,6 +846,7 @@ def test_an_unschedulable_stage_pod_is_queued_for_a_node(settings):
     cluster.add(PATIENTS, patient_body())
     cluster.add(TREATMENTS, treatment_body())
     TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
+    cluster.jobs[("default", "llama-safety-diagnose-1")]["status"] = {"active": 1}
     cluster.pods[("default", "llama-safety-diagnose-1")] = [{"metadata": {"name": "p"}, "status": {
         "phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
                                             "message": "0/3 nodes have nvidia.com/gpu"}]}}]
@@ -890,24 +895,3 @@ def test_progress_lines_are_read_from_the_end_of_a_log():
     assert parse_progress(log) == {"done": 7, "total": 10, "unit": "steps", "what": "training"}
     assert parse_progress("[progress] 0/0 steps\nnothing to count") is None
     assert parse_progress("no progress here") is None
-
-
-def test_the_job_cache_answers_from_watch_events_and_rereads_when_old():
-    from model_hospital.controller.kube import WatchedCluster
-
-    inner = MemoryCluster()
-    inner.jobs[("ns", "j")] = {"metadata": {"name": "j", "namespace": "ns"}, "status": {"from": "api"}}
-    calls = []
-    real_get = inner.get_job
-    inner.get_job = lambda namespace, name: calls.append(name) or real_get(namespace, name)
-    clock = [0.0]
-    cached = WatchedCluster(inner, max_age_seconds=60, clock=lambda: clock[0])
-    cached.observe("ADDED", {"metadata": {"name": "j", "namespace": "ns"}, "status": {"from": "watch"}})
-    assert cached.get_job("ns", "j")["status"] == {"from": "watch"} and calls == []
-    clock[0] = 61.0
-    assert cached.get_job("ns", "j")["status"] == {"from": "api"} and calls == ["j"]
-    assert cached.get_job("ns", "j")["status"] == {"from": "api"} and calls == ["j"]  # kept from the read
-    cached.observe("DELETED", {"metadata": {"name": "j", "namespace": "ns"}})
-    inner.jobs.pop(("ns", "j"))
-    assert cached.get_job("ns", "j") is None and calls == ["j", "j"]
-    assert cached.job_pods("ns", "j") == []  # everything else goes to the wrapped cluster

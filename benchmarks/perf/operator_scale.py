@@ -211,8 +211,9 @@ def summarize(latencies: list[float]) -> str:
 
 
 def report(bench: Bench, count: int, times: tuple[float, float, float], marks: tuple[int, int, int],
-           settle: float, requests: list[Any], peak_mib: float | None) -> bool:
-    """Print the figures and return whether every patient got its diagnose Job before the wait ended.
+           settle: float, requests: list[Any], peak_mib: float | None) -> dict[str, Any]:
+    """Print the figures and return them: ``served`` (patients whose diagnose Job came before the wait ended),
+    ``within_goal`` and ``idle`` (the operator's requests by kind once every Job existed).
 
     ``times``: monotonic apply start, apply return, end of the wait for Jobs;
     ``marks``: request-log lengths before the apply, at the end of that wait, after the settle time.
@@ -258,13 +259,21 @@ def report(bench: Bench, count: int, times: tuple[float, float, float], marks: t
                                   if client_of(request) == "operator")
     for kind, number in settled.most_common():
         print(f"    {number:6d}  {kind}")
+    idle_paths = collections.Counter(f"{request_kind(request).split()[0]} {request.url.path_qs}"
+                                     for request in requests[all_created:window_end] if client_of(request) == "operator")
+    if idle_paths:
+        repeated = sum(1 for number in idle_paths.values() if number > 1)
+        print(f"    {len(idle_paths)} distinct paths, {repeated} asked more than once; the most asked:")
+        for path, number in idle_paths.most_common(5):
+            print(f"    {number:6d}  {path}")
     print(f"operator peak memory (VmHWM): {peak_mib:.1f} MiB" if peak_mib is not None else
           "operator peak memory (VmHWM): unreadable")
-    return len(served) == count
+    return {"served": len(served), "within_goal": within_goal, "idle": dict(settled), "peak_mib": peak_mib}
 
 
-def run(count: int, namespace: str, resync_seconds: str, timeout: float, settle: float, workdir: pathlib.Path) -> bool:
-    """Run the benchmark once and return whether every patient got its diagnose Job."""
+def run(count: int, namespace: str, resync_seconds: str, timeout: float, settle: float,
+        workdir: pathlib.Path) -> dict[str, Any]:
+    """Run the benchmark once and return its figures (`report`)."""
     bench = Bench(namespace, resync_seconds, workdir)
     try:
         bench.cluster.kubectl("apply", "-f", str(ROOT / "crds"))
@@ -316,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = pathlib.Path(__import__("tempfile").mkdtemp(prefix="operator-scale-"))
     ok = False
     try:
-        ok = run(args.patients, args.namespace, args.resync_seconds, args.timeout, args.settle, workdir)
+        figures = run(args.patients, args.namespace, args.resync_seconds, args.timeout, args.settle, workdir)
+        ok = figures["served"] == args.patients
     finally:
         if args.keep or not ok:
             print(f"work folder kept: {workdir} (operator.log)")

@@ -3,9 +3,11 @@
 The Job itself comes from `WatchedCluster`'s cache, which kopf's Job watch keeps
 current, so a reconcile of a waiting owner costs no request for it. Its pods are
 read when the Job has ended (the termination message holds the result) and, while
-it has not, at most once per `progress_seconds`: then the pod tells whether the Job
-waits for a queue or a node, why it is stuck, and the tail of its log gives the
-stage's newest progress line (`api.stages.progress_line`).
+it has not, never while its status counts no pod (there is none to read: the Job
+event that counts one brings the owner back), else at most once per
+`progress_seconds`, less often while none runs (`JobFollower._due`): then the
+pod tells whether the Job waits for a queue or a node, why it is stuck, and the
+tail of its log gives the stage's newest progress line (`api.stages.progress_line`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from model_hospital.controller import launchers, results
 from model_hospital.controller.status import cut_message, find_condition, now_iso, parse_time, set_condition
 
 LOG_TAIL_LINES = 20
+WAITING_LOOKS_LIMIT = 16  # a Job whose pods wait is looked at after 1, 2, 4, 8, then every 16 periods
 
 
 @dataclass
@@ -39,7 +42,7 @@ class JobFollower:
     def __init__(self, cluster, progress_seconds: float) -> None:
         self.cluster = cluster
         self.progress_seconds = progress_seconds
-        self._looked: dict[tuple[str, str], datetime.datetime] = {}
+        self._looked: dict[tuple[str, str], tuple[datetime.datetime, tuple[int, ...], float]] = {}  # when, counts, wait
         self._guard = threading.Lock()
 
     def observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None = None,
@@ -67,21 +70,40 @@ class JobFollower:
             return Observation(results.job_outcome(job, pods), looked=True)
         if (job.get("spec") or {}).get("suspend"):  # queued: no pod exists to read
             return Observation(results.job_outcome(job, []), looked=True, queued=results.queue_state(job, []))
-        if not self._due(namespace, name, moment):
+        if not results.counts_pods(job) or not self._due(namespace, name, moment, job):  # no pod yet, or looked lately
             return Observation(results.job_outcome(job, []))
         pods = read_pods()
+        if any((pod.get("status") or {}).get("phase") == "Running" for pod in pods):
+            self._found_running(namespace, name)
         outcome = results.job_outcome(job, pods)
         return Observation(outcome, looked=True, queued=results.queue_state(job, pods),
                            progress=self._progress(namespace, results.reporting_pods(job, pods)),
                            pods=results.pod_counts(job, pods))
 
-    def _due(self, namespace: str, name: str, moment: datetime.datetime) -> bool:
+    def _due(self, namespace: str, name: str, moment: datetime.datetime, job: dict[str, Any]) -> bool:
+        """Whether to read the Job's pods now: at once when its pod counts moved since the last look (a pod was
+        made, got ready, ended); else after the wait since the last look, which doubles at each look up to
+        WAITING_LOOKS_LIMIT periods and goes back to `progress_seconds` when a look finds a pod running (its
+        progress): a pod waiting for a node or an image seldom changes."""
+        status = job.get("status") or {}
+        counts = tuple(int(status.get(count) or 0) for count in results.POD_COUNTS)
         with self._guard:
             last = self._looked.get((namespace, name))
-            if last is not None and (moment - last).total_seconds() < self.progress_seconds:
-                return False
-            self._looked[(namespace, name)] = moment
+            interval = self.progress_seconds
+            if last is not None:
+                when, seen, previous = last
+                if seen == counts and (moment - when).total_seconds() < previous:
+                    return False
+                if seen == counts:
+                    interval = min(previous * 2, self.progress_seconds * WAITING_LOOKS_LIMIT)
+            self._looked[(namespace, name)] = (moment, counts, interval)
             return True
+
+    def _found_running(self, namespace: str, name: str) -> None:
+        """A look found a pod running: its progress is read every `progress_seconds` again."""
+        with self._guard:
+            when, counts, _ = self._looked[(namespace, name)]
+            self._looked[(namespace, name)] = (when, counts, self.progress_seconds)
 
     def _forget(self, namespace: str, name: str) -> None:
         with self._guard:

@@ -19,10 +19,11 @@ import kopf
 
 from model_hospital.api.resources import GROUP, VERSION
 from model_hospital.controller.jobs import STAGE_LABEL, owner_of_job
-from model_hospital.controller.kube import PATIENTS, TREATMENTS, KubernetesCluster, WatchedCluster
+from model_hospital.controller.kube import PATIENTS, TREATMENTS, KubernetesCluster
 from model_hospital.controller.metrics import Metrics
 from model_hospital.controller.runtime import Runtime
 from model_hospital.controller.settings import settings_from_env
+from model_hospital.controller.watched import WatchedCluster
 
 RUNTIME: Runtime | None = None
 
@@ -40,6 +41,8 @@ def startup(settings: kopf.OperatorSettings, **_) -> None:
     settings.posting.enabled = False  # our reconcilers post the events that tell the story
     settings.execution.max_workers = 16
     settings.watching.server_timeout = 300
+    # A stream silent past the server's timeout is a dead connection: reconnect, or the watches' state goes stale.
+    settings.watching.client_timeout = 330
     metrics = Metrics()
     metrics.serve(operator_settings.metrics_port)
     RUNTIME = Runtime(operator_settings, WatchedCluster(KubernetesCluster.connect()), metrics)

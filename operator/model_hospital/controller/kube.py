@@ -7,15 +7,13 @@ tests give an in-memory one. Bodies are plain dicts, as the API returns them.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
-import threading
-import time
 from typing import Any, Protocol
 
 from model_hospital.api.resources import GROUP, VERSION
+from model_hospital.controller.jobs import STAGE_LABEL
 from model_hospital.controller.launchers import LAUNCHERS
 from model_hospital.controller.status import now_iso
 
@@ -35,6 +33,8 @@ class Cluster(Protocol):
     def patch_status(self, plural: str, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any] | None:
         """Merge-patches the object's status with `patch` (the status fields, not wrapped)."""
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def stage_jobs(self, namespace: str | None) -> list[dict[str, Any]]:
+        """Every stage Job (labelled with the stage) in the namespace, or in all of them for None."""
     def job_pods(self, namespace: str, job: str) -> list[dict[str, Any]]: ...
     def pod_log(self, namespace: str, pod: str, tail_lines: int) -> str: ...
     def create(self, manifest: dict[str, Any]) -> bool: ...
@@ -121,6 +121,13 @@ class KubernetesCluster:
     def get_job(self, namespace, name):
         return self._call(self.batch.read_namespaced_job, name, namespace)
 
+    def stage_jobs(self, namespace):
+        if namespace:
+            found = self._call(self.batch.list_namespaced_job, namespace, label_selector=STAGE_LABEL)
+        else:
+            found = self._call(self.batch.list_job_for_all_namespaces, label_selector=STAGE_LABEL)
+        return (found or {}).get("items", [])
+
     def job_pods(self, namespace, job):
         found = self._call(self.core.list_namespaced_pod, namespace, label_selector=f"job-name={job}")
         return (found or {}).get("items", [])
@@ -153,10 +160,10 @@ class KubernetesCluster:
             if create is None:  # a custom resource (a JobSet, a TrainJob): its group and version are in apiVersion
                 group, version = manifest["apiVersion"].split("/")
                 plural = LAUNCHERS[manifest["kind"]].plural
-                self.custom.create_namespaced_custom_object(group, version, namespace, plural, manifest,
-                                                            _preload_content=False)
+                _release(self.custom.create_namespaced_custom_object(group, version, namespace, plural, manifest,
+                                                                     _preload_content=False))
             else:
-                create(namespace, manifest, _preload_content=False)
+                _release(create(namespace, manifest, _preload_content=False))
         except self._client.ApiException as error:
             if error.status == 409:
                 return False
@@ -166,11 +173,13 @@ class KubernetesCluster:
         return True
 
     def delete_pods(self, namespace, job):
-        self.core.delete_collection_namespaced_pod(namespace, label_selector=f"job-name={job}", _preload_content=False)
+        _release(self.core.delete_collection_namespaced_pod(namespace, label_selector=f"job-name={job}",
+                                                            _preload_content=False))
 
     def delete_job(self, namespace, name):
         try:
-            self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background", _preload_content=False)
+            _release(self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background",
+                                                      _preload_content=False))
         except self._client.ApiException as error:
             if error.status != 404:
                 raise
@@ -182,100 +191,16 @@ class KubernetesCluster:
             log.warning("could not post event %s on %s: %s", reason, owner["metadata"]["name"], error)
 
 
+def _release(response) -> None:
+    """Reads an answer we do not need to its end, so its connection goes back to the pool (an unread answer
+    costs a new connection on the next request: 12 times the time of a request that reuses one)."""
+    response.read()
+    response.release_conn()
+
+
 def _server_message(error) -> str:
     """The `message` of the Status an API error carries, else its reason."""
     try:
         return json.loads(error.body or "{}").get("message") or str(error.reason)
     except (TypeError, ValueError):
         return str(error.reason)
-
-
-class WatchedCluster:
-    """A `Cluster` that reads patients, treatments and stage Jobs from kopf's watches when it has them.
-
-    `observe` is fed every Job event and `observe_object` every patient and treatment
-    event; our own status patches count as events too (their answer is the newest
-    body). A body read from the API is kept only when no event came first (an event is
-    never older than a read it raced with), and a newer resourceVersion always wins.
-    An entry older than its maximum age is read again, in case a watch went quiet. So a
-    resync of idle objects asks the API nothing; everything else goes to the wrapped cluster.
-    """
-
-    def __init__(self, inner, max_age_seconds: float = 300.0, clock=None, max_object_age_seconds: float = 3600.0) -> None:
-        self.inner = inner
-        self.max_age_seconds = max_age_seconds
-        self.max_object_age_seconds = max_object_age_seconds
-        self.clock = clock or time.monotonic
-        self._jobs: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
-        self._objects: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
-        self._watched: set[str] = set()  # plurals whose watch has delivered events: list() answers from the cache
-        self._guard = threading.Lock()
-
-    def observe(self, event_type: str | None, body: dict[str, Any]) -> None:
-        """A Job event from the watch: the newest body, or DELETED."""
-        self._remember(self._jobs, (body["metadata"]["namespace"], body["metadata"]["name"]), event_type, body)
-
-    def observe_object(self, plural: str, event_type: str | None, body: dict[str, Any]) -> None:
-        """A patient or treatment event from the watch: the newest body, or DELETED."""
-        metadata = body["metadata"]
-        with self._guard:
-            self._watched.add(plural)
-        self._remember(self._objects, (plural, metadata["namespace"], metadata["name"]), event_type, body)
-
-    def _remember(self, store: dict, key: tuple, event_type: str | None, body: dict[str, Any]) -> None:
-        with self._guard:
-            if event_type == "DELETED":
-                store.pop(key, None)
-            elif not _older(body, (store.get(key) or (0, None))[1]):
-                store[key] = (self.clock(), copy.deepcopy(body))
-
-    def _cached(self, store: dict, key: tuple, max_age: float, read):
-        with self._guard:
-            cached = store.get(key)
-            if cached and self.clock() - cached[0] < max_age:
-                return copy.deepcopy(cached[1])
-        found = read()
-        with self._guard:
-            if found is None:
-                store.pop(key, None)
-            elif key not in store or store[key] is cached:
-                store[key] = (self.clock(), copy.deepcopy(found))
-        return found
-
-    def get_job(self, namespace, name):
-        return self._cached(self._jobs, (namespace, name), self.max_age_seconds,
-                            lambda: self.inner.get_job(namespace, name))
-
-    def get(self, plural, namespace, name):
-        return self._cached(self._objects, (plural, namespace, name), self.max_object_age_seconds,
-                            lambda: self.inner.get(plural, namespace, name))
-
-    def list(self, plural, namespace):
-        """The watched objects of a kind (from the API until its watch has delivered anything)."""
-        with self._guard:
-            if plural in self._watched:
-                return [copy.deepcopy(body) for (kind, ns, _), (_, body) in sorted(self._objects.items())
-                        if kind == plural and namespace in (None, ns)]
-        return self.inner.list(plural, namespace)
-
-    def patch_status(self, plural, namespace, name, patch):
-        body = self.inner.patch_status(plural, namespace, name, patch)
-        if body:
-            self._remember(self._objects, (plural, namespace, name), "MODIFIED", body)
-        return body
-
-    def delete_job(self, namespace, name):
-        with self._guard:
-            self._jobs.pop((namespace, name), None)
-        self.inner.delete_job(namespace, name)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-def _older(body: dict[str, Any], than: dict[str, Any] | None) -> bool:
-    """Whether `body` is an older version of the object than `than` (by numeric resourceVersion)."""
-    if than is None:
-        return False
-    new, old = body["metadata"].get("resourceVersion"), than["metadata"].get("resourceVersion")
-    return bool(new and old and new.isdigit() and old.isdigit() and int(new) < int(old))

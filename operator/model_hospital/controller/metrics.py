@@ -1,7 +1,8 @@
 """Prometheus metrics of the operator: what the hospital holds, and how its Jobs go.
 
-Gauges are recomputed from the last status seen of each resource (kept by key), so a
-restarted operator reports the same numbers once it has listed its resources.
+Gauges count the last status seen of each resource (kept by key), so a restarted
+operator reports the same numbers once it has listed its resources. A status that
+changed moves one count; nothing is recounted over every resource.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class Metrics:
         self._lock = threading.Lock()
         self._patients: dict[tuple[str, str], dict[str, Any]] = {}
         self._treatments: dict[tuple[str, str], tuple[str, str]] = {}
+        self._patient_counts: Counter = Counter()  # (severity, phase) -> patients
+        self._finding_counts: Counter = Counter()  # (symptom, severity) -> patients
+        self._treatment_counts: Counter = Counter()  # (stage, verdict) -> treatments
 
     def serve(self, port: int) -> None:
         """Serves /metrics on `port` (0: not at all)."""
@@ -67,34 +71,46 @@ class Metrics:
 
     def observe_patient(self, namespace: str, name: str, status: dict[str, Any] | None) -> None:
         """Counts a patient by its current status; None forgets it (deleted)."""
+        counted = None if status is None else {
+            # Not diagnosed yet is not "no failures": it is counted apart, never as NONE.
+            "severity": status.get("overallSeverity") or "UNMEASURED",
+            "phase": status.get("phase") or "Pending",
+            "findings": {row.get("symptom"): row.get("severity") or "UNMEASURED" for row in status.get("findings") or []},
+        }
         with self._lock:
-            if status is None:
-                self._patients.pop((namespace, name), None)
-            else:
-                self._patients[(namespace, name)] = {
-                    # Not diagnosed yet is not "no failures": it is counted apart, never as NONE.
-                    "severity": status.get("overallSeverity") or "UNMEASURED",
-                    "phase": status.get("phase") or "Pending",
-                    "findings": {row.get("symptom"): row.get("severity") or "UNMEASURED" for row in status.get("findings") or []},
-                }
-            self._refresh_patients()
+            before = self._patients.pop((namespace, name), None)
+            if counted is not None:
+                self._patients[(namespace, name)] = counted
+            if before == counted:
+                return  # the usual resync: nothing moved
+            for entry, step in ((before, -1), (counted, 1)):
+                if entry:
+                    _move(self.patients, self._patient_counts, (entry["severity"], entry["phase"]), step)
+                    for pair in entry["findings"].items():
+                        _move(self.findings, self._finding_counts, pair, step)
 
     def observe_treatment(self, namespace: str, name: str, status: dict[str, Any] | None) -> None:
         """Counts a treatment by stage and verdict; None forgets it."""
+        counted = None if status is None else (status.get("stage") or "pending", status.get("verdict") or "")
         with self._lock:
-            if status is None:
-                self._treatments.pop((namespace, name), None)
-            else:
-                self._treatments[(namespace, name)] = (status.get("stage") or "pending", status.get("verdict") or "")
-            self.treatments.clear()
-            for (stage, verdict), count in Counter(self._treatments.values()).items():
-                self.treatments.labels(stage=stage, verdict=verdict).set(count)
+            before = self._treatments.pop((namespace, name), None)
+            if counted is not None:
+                self._treatments[(namespace, name)] = counted
+            for entry, step in ((before, -1), (counted, 1)):
+                if entry and before != counted:
+                    _move(self.treatments, self._treatment_counts, entry, step)
 
-    def _refresh_patients(self) -> None:
-        self.patients.clear()
-        self.findings.clear()
-        for (severity, phase), count in Counter((p["severity"], p["phase"]) for p in self._patients.values()).items():
-            self.patients.labels(severity=severity, phase=phase).set(count)
-        pairs = Counter(pair for p in self._patients.values() for pair in p["findings"].items())
-        for (symptom, severity), count in pairs.items():
-            self.findings.labels(symptom=symptom, severity=severity).set(count)
+
+def _move(gauge: Gauge, counts: Counter, labels: tuple[str, ...], step: int) -> None:
+    """Adds `step` to one label set's count; a count back at zero leaves the gauge (as if never seen).
+
+    Only the label set that moved is touched, so a reconcile costs the same with 10 or 10,000 objects."""
+    counts[labels] += step
+    if counts[labels] > 0:
+        gauge.labels(*labels).set(counts[labels])
+    else:
+        del counts[labels]
+        try:
+            gauge.remove(*labels)
+        except KeyError:
+            pass

@@ -183,6 +183,17 @@ def _ready(pod: dict[str, Any]) -> bool:
     return status.get("phase") == "Running" and bool(containers) and all(item.get("ready") for item in containers)
 
 
+POD_COUNTS = ("active", "ready", "succeeded", "failed", "terminating")
+
+
+def counts_pods(job: dict[str, Any]) -> bool:
+    """Whether the Job's status counts any pod (the Job controller counts every pod it made, pending ones
+    included): False means there is no pod to read yet, and the Job's next status change will say when there is."""
+    status = job.get("status") or {}
+    uncounted = status.get("uncountedTerminatedPods") or {}
+    return any(int(status.get(count) or 0) for count in POD_COUNTS) or any(uncounted.get(kind) for kind in uncounted)
+
+
 def job_ended(job: dict[str, Any]) -> bool:
     """Whether the Job controller has finished the Job (complete or failed)."""
     return any(_condition(job, kind) for kind in ("Complete", "SuccessCriteriaMet", "Failed", "FailureTarget"))

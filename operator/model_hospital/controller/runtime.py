@@ -2,7 +2,7 @@
 
 Calls for one object are serialised by a lock, as events for an owner and for its
 Jobs arrive on different kopf workers. The resync reads the objects from the
-cluster it is given: with `kube.WatchedCluster`, from the watches' state, so idle
+cluster it is given: with `watched.WatchedCluster`, from the watches' state, so idle
 objects cost no API request.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 
 from model_hospital.controller.kube import PATIENTS, TREATMENTS
@@ -24,14 +25,16 @@ log = logging.getLogger("model_hospital.controller")
 class Runtime:
     """The operator's wiring: one cluster client, the reconcilers, the metrics and the per-object locks."""
 
-    def __init__(self, settings: OperatorSettings, cluster, metrics: Metrics) -> None:
+    def __init__(self, settings: OperatorSettings, cluster, metrics: Metrics, clock=time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock
         self.cluster = cluster
         self.metrics = metrics
         self.patients = PatientReconciler(cluster, settings, metrics)
         self.treatments = TreatmentReconciler(cluster, settings, metrics)
         self._locks: dict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
         self._guard = threading.Lock()
+        self._reconciled: dict[tuple[str, str, str], float] = {}  # when each object was last reconciled without error
         self.stopping = threading.Event()
 
     def reconcile(self, plural: str, namespace: str, name: str) -> None:
@@ -46,6 +49,7 @@ class Runtime:
                 self.metrics.reconcile_errors.labels(kind=plural).inc()
                 log.exception("reconciling %s %s/%s failed", plural, namespace, name)
                 return
+            self._reconciled[(plural, namespace, name)] = self.clock()
         if plural == PATIENTS and checkup_ended:
             self.wake_treatments(namespace, name)
 
@@ -66,7 +70,8 @@ class Runtime:
             self.resync_once()
 
     def resync_once(self) -> None:
-        """One pass over every patient and treatment; with a watched cluster, idle objects cost no request."""
+        """One pass over every patient and treatment not reconciled within the resync period (a burst of events
+        has done their work); with a watched cluster, idle objects cost no request."""
         for plural in (PATIENTS, TREATMENTS):
             for namespace in self.settings.namespaces or [None]:
                 try:
@@ -78,4 +83,6 @@ class Runtime:
                 for item in items:
                     if self.stopping.is_set():
                         return
-                    self.reconcile(plural, item["metadata"]["namespace"], item["metadata"]["name"])
+                    key = (plural, item["metadata"]["namespace"], item["metadata"]["name"])
+                    if self.clock() - self._reconciled.get(key, float("-inf")) >= self.settings.resync_seconds:
+                        self.reconcile(*key)  # else an event reconciled it within the period: nothing is missed
