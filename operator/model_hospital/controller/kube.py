@@ -39,8 +39,9 @@ class Cluster(Protocol):
     def pod_log(self, namespace: str, pod: str, tail_lines: int) -> str: ...
     def create(self, manifest: dict[str, Any]) -> bool: ...
     def delete_job(self, namespace: str, name: str) -> None: ...
-    def delete_pods(self, namespace: str, job: str) -> None:
-        """Removes the pods of a finished Job (the Job and its record stay)."""
+    def delete_pods(self, namespace: str, job: str, selector: str | None = None) -> None:
+        """Removes the pods of a finished Job (the Job and its record stay); `selector` finds them instead of the
+        Job's name (a JobSet's or TrainJob's pods belong to child Jobs of other names)."""
     def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
     def serves(self, group: str, version: str, plural: str) -> bool:
         """Whether the API serves `plural` in `group/version` (discovery: its CRD is installed)."""
@@ -172,8 +173,8 @@ class KubernetesCluster:
             raise
         return True
 
-    def delete_pods(self, namespace, job):
-        _release(self.core.delete_collection_namespaced_pod(namespace, label_selector=f"job-name={job}",
+    def delete_pods(self, namespace, job, selector=None):
+        _release(self.core.delete_collection_namespaced_pod(namespace, label_selector=selector or f"job-name={job}",
                                                             _preload_content=False))
 
     def delete_job(self, namespace, name):

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from model_hospital.api.resources import StageResources
-from model_hospital.controller import follow, jobs
+from model_hospital.controller import follow, jobs, launchers
 from model_hospital.controller.kube import PATIENTS, Cluster
 from model_hospital.controller.settings import OperatorSettings
 
@@ -57,9 +57,13 @@ class Reconciler:
         now = current or (str(merged.memory) if merged.memory is not None else None)
         return jobs.more_memory(now, str(merged.max_memory) if merged.max_memory is not None else None)
 
-    def remove_pods(self, namespace: str, job: str) -> None:
-        """Removes a succeeded stage's pods at once (its GPUs and node memory go back); a failure only logs."""
+    def remove_pods(self, namespace: str, job: str, launcher: str | None = None) -> None:
+        """Removes a succeeded stage's pods at once (its GPUs and node memory go back); a failure only logs.
+        A stage run by a `launcher` (JobSet, TrainJob) has its pods found by that object's label."""
         try:
-            self.cluster.delete_pods(namespace, job)
+            if launcher:
+                self.cluster.delete_pods(namespace, job, selector=launchers.pod_selector(job))
+            else:
+                self.cluster.delete_pods(namespace, job)
         except Exception as error:  # noqa: BLE001 - the Job's TTL removes them later
             log.warning("could not remove the pods of Job %s/%s: %s", namespace, job, error)

@@ -348,7 +348,7 @@ class TreatmentReconciler(Reconciler):
         patch.update(conditions=conditions, progress=None)
         patch.update(self._records_patch(body, [*records[:-1], record]))
         self._patch(body, patch)
-        self.remove_pods(body["metadata"]["namespace"], record["job"])
+        self.remove_pods(body["metadata"]["namespace"], record["job"], record.get("launcher"))
         self.cluster.event(body, "Normal", "StageSucceeded", f"{stage} (attempt {record['attempt']}): {record['summary']}")
 
     def _failed(self, body, spec, patient_spec, records, record, outcome: results.JobOutcome, moment) -> None:
