@@ -62,6 +62,13 @@ def test_a_function_that_never_returns_times_out(kind, monkeypatch):
     assert not score.correct and score.reason.startswith("timeout")
 
 
+def test_a_program_stopped_by_its_cpu_limit_is_a_timeout(kind):
+    # On a busy machine the CPU limit can stop a looping program before the clock's timeout fires; the kernel
+    # stops it with SIGXCPU, as this program does to itself.
+    [score] = score_answers([item()], [hostile("import os, signal\nos.kill(os.getpid(), signal.SIGXCPU)")])
+    assert not score.correct and score.reason.startswith("timeout"), score.reason
+
+
 def test_a_function_that_takes_too_much_memory_fails(kind):
     [score] = score_answers([item()], [hostile("hoard = bytearray(2 * 1024 ** 3)")])
     assert not score.correct and "MemoryError" in score.reason

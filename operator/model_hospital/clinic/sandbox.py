@@ -43,12 +43,13 @@ OUTPUT_BYTES = 2000
 # Runs every programs/NNNN.py in order with the limits, one JSON line per program. Standard library only:
 # it runs in the sandbox image's own python3 too.
 RUNNER = r'''
-import json, os, resource, subprocess, sys
+import json, os, resource, signal, subprocess, sys
 folder, seconds, memory = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 
 def limits():
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+    # The CPU limit warns (SIGXCPU) at the budget and kills a program that ignores it a second later.
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -59,6 +60,8 @@ for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
                               timeout=seconds, preexec_fn=limits, env={"LANG": "C.UTF-8"}, stdin=subprocess.DEVNULL)
         status = "passed" if done.returncode == 0 else "failed"
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        if done.returncode == -signal.SIGXCPU:  # on a busy machine the CPU limit can come before the clock's
+            status, detail = "timeout", [f"used its {seconds} s of CPU"]
     except subprocess.TimeoutExpired:
         status, detail = "timeout", [f"ran past {seconds} s"]
     print(json.dumps({"program": name, "status": status, "detail": detail[0][:300]}), flush=True)
