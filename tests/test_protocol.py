@@ -6,6 +6,7 @@ import json
 import sys
 
 import pytest
+from pydantic import BaseModel
 
 from model_hospital.api.protocol import (
     DEFAULT_MAX_ATTEMPTS, PROTOCOL, STAGE_NAMES, AttemptRules, StageRun, declaration, figures_of, next_step,
@@ -250,8 +251,20 @@ def test_a_stage_input_needs_what_the_earlier_stages_left():
         stage_input(Step(stage="synth", attempt=1), spec, placed, {})
     with pytest.raises(HospitalError, match="train .attempt 2. needs the verification"):
         stage_input(Step(stage="train", attempt=2, adjusted_by=1), spec, placed, {"diagnosis": "/d", "cure": "/c"})
-    with pytest.raises(ValueError, match="no input is built for stage 'bake'"):
+    with pytest.raises(ValueError, match="unknown stage 'bake'"):
         stage_input(Step(stage="bake", attempt=1), spec, placed, {})
+
+
+def test_a_stage_is_declared_with_an_input_that_builds_itself():
+    from model_hospital.api.protocol import StageDeclaration
+    from model_hospital.api.stages import StageInput
+
+    class BakeInput(StageInput):  # a new stage's input that forgot how a treatment builds it
+        oven: str
+
+    with pytest.raises(TypeError, match="BakeInput does not say how a treatment builds it"):
+        StageDeclaration("bake", "model_hospital.stages.bake", BakeInput, BaseModel, "Baked", "Baking", "Baked",
+                         "BakeFailed", per_attempt=False, what="baking", cpu="1", memory="1Gi", deadline_seconds=60)
 
 
 def test_the_operator_fails_a_stage_whose_input_lacks_an_earlier_artifact_instead_of_raising():

@@ -1,7 +1,8 @@
-"""Bases of the resource models: camelCase on the wire, and the Secret reference every kind uses.
+"""Bases of the models: the resources' (camelCase on the wire, and the Secret reference every kind uses) and the
+stages' contract's (snake_case, with the failure rate every report gives).
 
-Apart from api/resources.py so that the modules holding parts of a spec (api/serving.py)
-share them without importing the resources they are part of.
+Apart from api/resources.py and api/stages.py so that the modules holding parts of them
+(api/serving.py, api/public.py) share them without importing what they are part of.
 """
 
 from __future__ import annotations
@@ -31,3 +32,22 @@ class SecretKeyRef(Resource):
                       description="Name of the Secret, in the same namespace.")
     key: str = Field("token", min_length=1, max_length=253,
                      description="Key inside the Secret whose value is used.")
+
+
+class Model(BaseModel):
+    """The base of the stages' contract (inputs, results, reports): snake_case, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+
+class RateEstimate(Model):
+    """A failure rate with its denominator and Wilson 95 % interval."""
+
+    failures: int = Field(ge=0, description="Answers the judge failed.")
+    scored: int = Field(ge=0, description="Answers the judge could score (the denominator).")
+    unscored: int = Field(0, ge=0, description="Answers the judge could not score; not failures.")
+    failure_rate: float | None = Field(None, ge=0, le=1, description="failures / scored; null when nothing was scored.")
+    interval: tuple[float, float] | None = Field(None, description="Wilson 95 % interval of the failure rate.")
+    degenerate: int = Field(0, ge=0, description="Answers that are no answer (empty, garbled, an echo of the prompt, "
+                                                  "a sentence looped to the token limit), scored or not.")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from model_hospital.api.figures import (
     DiagnoseFigures, StageFigures, SynthFigures, TrainFigures, Verdict, VerifyFigures,
 )
-from model_hospital.api.stages import DiagnoseInput, Model, StageSummary, SynthInput, TrainInput, VerifyInput
+from model_hospital.api.stages import DiagnoseInput, Model, StageInput, StageSummary, SynthInput, TrainInput, VerifyInput
 
 # Train-and-verify attempts when a treatment names none, locally and on the CRD alike. Two: the
 # first retry is the ladder's gentlest step (the replay buffer added again), which is what a
@@ -47,7 +47,7 @@ class StageDeclaration:
 
     name: str
     module: str  # the stage module, `run(stage_input, output_dir, console) -> StageResult`
-    input_model: type[BaseModel]
+    input_model: type[StageInput]  # the stage's input, which builds itself from a treatment (`for_step`)
     figures_model: type[BaseModel]  # its `StageSummary.summary`, typed
     condition: str  # the Treatment condition it sets, and that condition's reasons
     running_reason: str
@@ -58,6 +58,11 @@ class StageDeclaration:
     cpu: str  # the default compute and deadline of its Job (the chart's values and the operator's settings)
     memory: str
     deadline_seconds: int
+
+    def __post_init__(self) -> None:
+        if self.input_model.for_step.__func__ is StageInput.for_step.__func__:
+            raise TypeError(f"{self.input_model.__name__} does not say how a treatment builds it: give it a "
+                            "`for_step` classmethod (api/stages.py)")
 
 
 PROTOCOL: tuple[StageDeclaration, ...] = (

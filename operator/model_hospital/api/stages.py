@@ -17,11 +17,24 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from model_hospital.api.base import Model, RateEstimate
 from model_hospital.api.common import Finding, Severity, Symptom
+from model_hospital.api.public import PUBLIC_SETS, PublicAnswer, PublicResult, PublicSet  # noqa: F401  (re-exported)
+from model_hospital.errors import HospitalError
+
+if TYPE_CHECKING:  # a treatment's types, read by the inputs' builders only (api/resources imports this module)
+    from model_hospital.api.inputs import Placement
+    from model_hospital.api.protocol import Step
+    from model_hospital.api.resources import TreatmentSpec
+
+# The paths earlier stages yield, by the names their figures give them (`api/figures.py` `artifacts`): diagnosis,
+# cure, model (the treated model verify examines), adapter, verification.
+Artifacts = Mapping[str, "str | None"]
 
 SUMMARY_LIMIT_BYTES = 4000
 PROGRESS_MARK = "[progress]"
@@ -73,22 +86,6 @@ def parse_progress(log: str) -> dict | None:
             done, total = int(found.group(1)), int(found.group(2))
             return {"done": min(done, total), "total": total, "unit": found.group(3), "what": (found.group(4) or "")[:200]}
     return None
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RateEstimate(Model):
-    """A failure rate with its denominator and Wilson 95 % interval."""
-
-    failures: int = Field(ge=0, description="Answers the judge failed.")
-    scored: int = Field(ge=0, description="Answers the judge could score (the denominator).")
-    unscored: int = Field(0, ge=0, description="Answers the judge could not score; not failures.")
-    failure_rate: float | None = Field(None, ge=0, le=1, description="failures / scored; null when nothing was scored.")
-    interval: tuple[float, float] | None = Field(None, description="Wilson 95 % interval of the failure rate.")
-    degenerate: int = Field(0, ge=0, description="Answers that are no answer (empty, garbled, an echo of the prompt, "
-                                                  "a sentence looped to the token limit), scored or not.")
 
 
 class FindingResult(RateEstimate):
@@ -148,38 +145,6 @@ class ServedEndpoint(Model):
     num_workers: int = Field(4, ge=1, le=256, description="Requests in flight at once.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed request before the stage fails.")
     timeout_seconds: float = Field(300, gt=0, description="Longest wait for one answer.")
-
-
-PUBLIC_SETS = ("harmbench", "strongreject", "jailbreakbench", "xstest", "truthfulqa", "gsm8k", "triviaqa")
-
-
-class PublicSet(Model):
-    """A public set from the user's own copy (clinic/public_sets.py), checked as extra held-out prompts: reported
-    apart from the probe findings, never in a verdict, never cure data."""
-
-    name: Literal[PUBLIC_SETS]
-    path: str = Field(min_length=1, description="The file in the set's published format.")
-
-
-class PublicAnswer(Model):
-    """One public prompt, the model's answer and how it was scored."""
-
-    id: str
-    category: str
-    prompt: str
-    answer: str
-    outcome: Literal["pass", "fail", "unscored"]
-    reason: str
-
-
-class PublicResult(RateEstimate):
-    """One public set's check on one model, per measure (a set of harmful and harmless prompts gives two)."""
-
-    name: str
-    path: str
-    measure: str = Field(description="safety (not refused), over_refusal (refused), math or factual (wrong), "
-                                     "truthful (closer to a false answer than a true one).")
-    answers: list[PublicAnswer] = Field(default_factory=list)
 
 
 class Diagnosis(Model):
@@ -259,7 +224,16 @@ class SuiteFiles(Model):
     skills: list[str] = Field(default_factory=list, description="Skill suite files (JSONL, one item a line).")
 
 
-class DiagnoseInput(Model):
+class StageInput(Model):
+    """A stage's input, which also says how a treatment builds it (`for_step`: from the spec, the step
+    `next_step` gave, the driver's `Placement` and the paths earlier stages left), once for both drivers."""
+
+    @classmethod
+    def for_step(cls, step: Step, spec: TreatmentSpec, placed: Placement, artifacts: Artifacts) -> StageInput:
+        raise NotImplementedError(f"{cls.__name__} is not built from a treatment")
+
+
+class DiagnoseInput(StageInput):
     model: str | None = Field(None, description="Model reference: bundled:NAME, a Hugging Face id[@revision], or a "
                                                 "local path; absent when `endpoint` names a served model.")
     endpoint: ServedEndpoint | None = Field(None, description="A served model to examine instead of loading weights.")
@@ -285,8 +259,14 @@ class DiagnoseInput(Model):
             raise ValueError("give the model either as weights (model) or as a served endpoint (endpoint), one of them")
         return self
 
+    @classmethod
+    def for_step(cls, step: Step, spec: TreatmentSpec, placed: Placement, artifacts: Artifacts) -> DiagnoseInput:
+        return cls(model=placed.model, symptoms=treated_symptoms(spec, placed.symptoms),
+                   budget=spec.budget or placed.budget, generation=_generation(spec, placed), judge=placed.judge,
+                   suites=placed.suites)
 
-class SynthInput(Model):
+
+class SynthInput(StageInput):
     diagnosis: str = Field(description="Path of the diagnosis.json whose seed-split failures seed the cure.")
     model: str | None = Field(None, description="The patient, to answer benign and skill prompts for the replay buffer; defaults to the diagnosis' model.")
     min_examples: int = Field(100, ge=1)
@@ -294,6 +274,13 @@ class SynthInput(Model):
     teacher: JudgeSettings | None = Field(None, description="An Oumi engine that paraphrases prompts and answers; offline templates when absent.")
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="The user's own probe suites the diagnosis used.")
     seed: int = 42
+
+    @classmethod
+    def for_step(cls, step: Step, spec: TreatmentSpec, placed: Placement, artifacts: Artifacts) -> SynthInput:
+        cure = spec.cure
+        amounts = {"min_examples": cure.min_examples, "max_examples": cure.max_examples} if cure else {}
+        return cls(diagnosis=_needed(artifacts, "diagnosis", step), model=placed.model, suites=placed.suites,
+                   teacher=placed.teacher, **amounts)
 
 
 class WatchSettings(Model):
@@ -331,7 +318,7 @@ class DistributedTraining(Model):
         return self.nodes * self.processes_per_node
 
 
-class TrainInput(Model):
+class TrainInput(StageInput):
     diagnosis: str
     cure: str = Field(description="Folder holding cure_sft.jsonl and cure_dpo.jsonl.")
     skill_report: str | None = Field(None, description="A verification.json from an earlier attempt: the recipe makes one more adjustment it asks for (more replay, then a lower learning rate, then a smaller rank; or one more epoch).")
@@ -362,6 +349,19 @@ class TrainInput(Model):
     def _known_overrides(cls, value: dict) -> dict:
         return check_overrides(value)
 
+    @classmethod
+    def for_step(cls, step: Step, spec: TreatmentSpec, placed: Placement, artifacts: Artifacts) -> TrainInput:
+        training = spec.training
+        # The retry's adjustment: the recipe learns from the verification of the attempt before.
+        skill_report = _needed(artifacts, "verification", step) if step.adjusted_by is not None else None
+        chosen = {}
+        if training:
+            chosen = {"method": training.method, "overrides": training.overrides or {}, "merge": training.merge,
+                      "max_steps": training.max_steps, "q_lora": training.q_lora,
+                      "watch": training.watch.settings() if training.watch else None}
+        return cls(diagnosis=_needed(artifacts, "diagnosis", step), cure=_needed(artifacts, "cure", step),
+                   skill_report=skill_report, distributed=distributed_training(spec), **chosen)
+
 
 class ExportTarget(Model):
     """Where the verify stage pushes the healed adapter when the verdict is Healed (Treatment spec.output.registry)."""
@@ -373,7 +373,7 @@ class ExportTarget(Model):
     source: dict[str, str] = Field(default_factory=dict, description="Annotations naming where it came from.")
 
 
-class VerifyInput(Model):
+class VerifyInput(StageInput):
     before: str = Field(description="Model reference of the patient before treatment.")
     after: str = Field(description="Model reference of the treated model (an adapter folder is accepted).")
     symptoms: list[Symptom] = Field(min_length=1)
@@ -411,3 +411,53 @@ class VerifyInput(Model):
     export: ExportTarget | None = Field(
         None, description="Push the adapter to an OCI registry when the verdict is Healed; the login comes from "
                           "the environment (HOSPITAL_REGISTRY_CONFIG or HOSPITAL_REGISTRY_USERNAME/PASSWORD).")
+
+    @classmethod
+    def for_step(cls, step: Step, spec: TreatmentSpec, placed: Placement, artifacts: Artifacts) -> VerifyInput:
+        treated = _needed(artifacts, "model", step)
+        targets = spec.targets.model_dump(exclude_none=True) if spec.targets else {}
+        return cls(before=placed.model, after=treated, symptoms=treated_symptoms(spec, placed.symptoms),
+                   threshold=spec.skill_threshold, targets=targets, budget=spec.budget or placed.budget,
+                   skill_budget=spec.skill_budget, generation=_generation(spec, placed), judge=placed.judge,
+                   diagnosis=artifacts.get("diagnosis"), suites=placed.suites, public=placed.public,
+                   export=export_target(spec, artifacts.get("adapter") or treated, placed.treatment))
+
+
+# What the builders share. A spec field the treatment leaves unset falls back to the patient's (the placement's)
+# here, and nowhere else.
+
+def treated_symptoms(spec: TreatmentSpec, screened: Sequence[Symptom]) -> list[Symptom]:
+    """The symptoms a treatment treats: its own list, else every symptom the patient is screened for."""
+    return list(spec.symptoms or screened)
+
+
+def _generation(spec: TreatmentSpec, placed: Placement) -> GenerationSettings:
+    return spec.generation.settings() if spec.generation else placed.generation
+
+
+def _needed(artifacts: Artifacts, name: str, step: Step) -> str:
+    """The path of an artifact an earlier stage yields; an error naming it when no record holds it."""
+    path = artifacts.get(name)
+    if not path:
+        raise HospitalError(f"{step.stage} (attempt {step.attempt}) needs the {name} an earlier stage yields, and "
+                            "none is recorded")
+    return path
+
+
+def export_target(spec: TreatmentSpec, adapter: str, treatment: str) -> ExportTarget | None:
+    """Where the verify stage pushes the adapter after a Healed verdict (spec.output.registry); None: nowhere."""
+    registry = spec.output.registry if spec.output else None
+    if registry is None:
+        return None
+    return ExportTarget(reference=f"{registry.repository}:{registry.tag or treatment}", adapter=adapter,
+                        merged=registry.merged, insecure=registry.insecure,
+                        source={"treatment": treatment, "patient": spec.patient_ref.name})
+
+
+def distributed_training(spec: TreatmentSpec) -> DistributedTraining | None:
+    """The train stage's distributed setting: None for one process. Where the nodes meet is the Job's to say
+    (`jobs.distributed_job` sets MASTER_ADDR and MASTER_PORT), so one input serves every retry's Job."""
+    training = spec.training
+    if training is None or (training.nodes == 1 and (training.gpus_per_node or 1) == 1):
+        return None
+    return DistributedTraining(nodes=training.nodes, processes_per_node=training.gpus_per_node or 1)
