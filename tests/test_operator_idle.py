@@ -9,6 +9,7 @@ missed.
 from __future__ import annotations
 
 import datetime
+import gc
 import pathlib
 import threading
 
@@ -366,6 +367,37 @@ def test_the_resync_skips_objects_an_event_reconciled_within_its_period(settings
     clock[0] = settings.resync_seconds
     runtime.resync_once()  # a period later every object is reconciled again
     assert reconciled == ["p1", "p2", "p0", "p1", "p2"]
+
+
+def test_objects_that_come_and_go_leave_nothing_behind_in_the_operator(settings):
+    """Months of patients made and deleted: no lock, reconcile time or look time is kept for one that is gone."""
+    inner, clock, cluster, runtime = watched_runtime(settings, patients=50)
+    runtime.resync_once()
+    for index in range(50):  # every checkup Job's pods wait, so each Job has a look time
+        job = f"p{index}-checkup-1"
+        inner.jobs[("default", job)]["status"] = {"active": 1, "ready": 0}
+        cluster.observe("MODIFIED", inner.jobs[("default", job)])
+    clock[0] += settings.resync_seconds
+    runtime.resync_once()
+    assert len(runtime.patients.follower._looked) == 50 and len(runtime._reconciled) == 50
+    for index in range(50):
+        name = f"p{index}"
+        body = inner.obj(PATIENTS, name)
+        del inner.objects[(PATIENTS, "default", name)]
+        inner.jobs.pop(("default", f"{name}-checkup-1"))
+        cluster.observe("DELETED", {**body, "kind": "Job", "metadata": {**body["metadata"], "name": f"{name}-checkup-1"}})
+        cluster.observe_object(PATIENTS, "DELETED", body)
+        runtime.reconcile(PATIENTS, "default", name)  # the deletion's event
+        if index % 2:
+            runtime.forget(PATIENTS, "default", name)  # half are forgotten by their event, half by the next resync
+    clock[0] += settings.resync_seconds
+    runtime.resync_once()
+    gc.collect()
+    assert (len(runtime._locks), len(runtime._reconciled)) == (0, 0)
+    follower = runtime.patients.follower  # a Job whose owner went is never looked at again: its look time goes
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)  # the reconcilers' clock
+    follower._due("default", "other-job", later, {"status": {"active": 1}})
+    assert list(follower._looked) == [("default", "other-job")]
 
 
 def test_the_real_operator_sends_no_request_once_its_patients_have_their_jobs(tmp_path):

@@ -43,6 +43,7 @@ class JobFollower:
         self.cluster = cluster
         self.progress_seconds = progress_seconds
         self._looked: dict[tuple[str, str], tuple[datetime.datetime, tuple[int, ...], float]] = {}  # when, counts, wait
+        self._pruned: datetime.datetime | None = None
         self._guard = threading.Lock()
 
     def observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None = None,
@@ -59,7 +60,8 @@ class JobFollower:
 
     def _observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None,
                  job: dict[str, Any] | None, read_pods) -> Observation:
-        if job is None:
+        if job is None:  # removed (by its TTL, by hand, or with its owner): nothing to look at again
+            self._forget(namespace, name)
             return Observation(results.job_outcome(None, []))
         foreign = results.foreign_outcome(job, owner_uid)
         if foreign:
@@ -97,7 +99,18 @@ class JobFollower:
                 if seen == counts:
                     interval = min(previous * 2, self.progress_seconds * WAITING_LOOKS_LIMIT)
             self._looked[(namespace, name)] = (moment, counts, interval)
+            self._prune(moment)
             return True
+
+    def _prune(self, moment: datetime.datetime) -> None:
+        """Forgets Jobs not looked at for twice the longest wait (their owner went, and nobody asks of them any
+        more: a live Job is looked at within that wait); at most once per longest wait. Under the guard."""
+        longest = datetime.timedelta(seconds=self.progress_seconds * WAITING_LOOKS_LIMIT)
+        if self._pruned is not None and moment - self._pruned < longest:
+            return
+        self._pruned = moment
+        for key in [key for key, (when, _, _) in self._looked.items() if moment - when > 2 * longest]:
+            del self._looked[key]
 
     def _found_running(self, namespace: str, name: str) -> None:
         """A look found a pod running: its progress is read every `progress_seconds` again."""

@@ -59,12 +59,16 @@ def cleanup(**_) -> None:
 def patient_event(event, name, namespace, **_) -> None:
     RUNTIME.cluster.observe_object(PATIENTS, event.get("type"), event["object"])  # the reconcile reads it from here
     RUNTIME.reconcile(PATIENTS, namespace, name)
+    if event.get("type") == "DELETED":
+        RUNTIME.forget(PATIENTS, namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, TREATMENTS)
 def treatment_event(event, name, namespace, **_) -> None:
     RUNTIME.cluster.observe_object(TREATMENTS, event.get("type"), event["object"])
     RUNTIME.reconcile(TREATMENTS, namespace, name)
+    if event.get("type") == "DELETED":
+        RUNTIME.forget(TREATMENTS, namespace, name)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={STAGE_LABEL: kopf.PRESENT})

@@ -1,7 +1,9 @@
 """The operator's wiring without kopf: the reconcilers, the per-object locks and the resync.
 
 Calls for one object are serialised by a lock, as events for an owner and for its
-Jobs arrive on different kopf workers. The resync reads the objects from the
+Jobs arrive on different kopf workers. A lock lives while a call holds or waits for it
+(a weak map), and the time of an object's last reconcile is forgotten when the object
+goes, so an operator that sees objects come and go for months keeps nothing of them. The resync reads the objects from the
 cluster it is given: with `watched.WatchedCluster`, from the watches' state, so idle
 objects cost no API request.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
+import weakref
 
 from model_hospital.controller.kube import PATIENTS, TREATMENTS
 from model_hospital.controller.metrics import Metrics
@@ -32,15 +34,18 @@ class Runtime:
         self.metrics = metrics
         self.patients = PatientReconciler(cluster, settings, metrics)
         self.treatments = TreatmentReconciler(cluster, settings, metrics)
-        self._locks: dict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
+        self._locks: weakref.WeakValueDictionary[tuple[str, str, str], threading.Lock] = weakref.WeakValueDictionary()
         self._guard = threading.Lock()
         self._reconciled: dict[tuple[str, str, str], float] = {}  # when each object was last reconciled without error
         self.stopping = threading.Event()
 
     def reconcile(self, plural: str, namespace: str, name: str) -> None:
         """Reconciles one object under its lock; errors are logged and counted, never raised."""
-        with self._guard:
-            lock = self._locks[(plural, namespace, name)]
+        key = (plural, namespace, name)
+        with self._guard:  # the same lock for every call that holds or waits for one: a live lock stays in the map
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = threading.Lock()
         reconciler = self.patients if plural == PATIENTS else self.treatments
         with lock:
             try:
@@ -52,6 +57,10 @@ class Runtime:
             self._reconciled[(plural, namespace, name)] = self.clock()
         if plural == PATIENTS and checkup_ended:
             self.wake_treatments(namespace, name)
+
+    def forget(self, plural: str, namespace: str, name: str) -> None:
+        """Forgets a deleted object (its watch said so): its next reconcile, if it comes back, is not skipped."""
+        self._reconciled.pop((plural, namespace, name), None)
 
     def wake_treatments(self, namespace: str, patient: str) -> None:
         """Reconciles the treatments of a patient whose checkup just ended (they may be waiting for it)."""
@@ -71,7 +80,10 @@ class Runtime:
 
     def resync_once(self) -> None:
         """One pass over every patient and treatment not reconciled within the resync period (a burst of events
-        has done their work); with a watched cluster, idle objects cost no request."""
+        has done their work); with a watched cluster, idle objects cost no request. What no list holds any more
+        is forgotten (a deletion whose event was missed)."""
+        listed: set[tuple[str, str, str]] = set()
+        complete = True
         for plural in (PATIENTS, TREATMENTS):
             for namespace in self.settings.namespaces or [None]:
                 try:
@@ -79,10 +91,15 @@ class Runtime:
                 except Exception:  # noqa: BLE001
                     self.metrics.reconcile_errors.labels(kind=plural).inc()
                     log.exception("listing %s failed", plural)
+                    complete = False
                     continue
                 for item in items:
                     if self.stopping.is_set():
                         return
                     key = (plural, item["metadata"]["namespace"], item["metadata"]["name"])
+                    listed.add(key)
                     if self.clock() - self._reconciled.get(key, float("-inf")) >= self.settings.resync_seconds:
                         self.reconcile(*key)  # else an event reconciled it within the period: nothing is missed
+        if complete:
+            for key in set(self._reconciled) - listed:
+                self._reconciled.pop(key, None)
