@@ -49,7 +49,7 @@ class MemoryCluster:
         self.objects: dict[tuple[str, str, str], dict] = {}
         self.jobs: dict[tuple[str, str], dict] = {}
         self.config_maps: dict[tuple[str, str], dict] = {}
-        self.pods: dict[tuple[str, str], list[dict]] = {}
+        self.job_pods: dict[tuple[str, str], list[dict]] = {}  # by (namespace, Job)
         self.created_jobs: list[str] = []
         self.events: list[tuple[str, str, str]] = []
         self.deleted_jobs: list[str] = []
@@ -90,9 +90,9 @@ class MemoryCluster:
     def stage_jobs(self, namespace):
         return [copy.deepcopy(job) for (ns, _), job in self.jobs.items() if namespace in (None, ns)]
 
-    def job_pods(self, namespace, job):
+    def pods(self, namespace, selector):  # the pods of one Job, by the selector `launchers.pod_selector` gives
         self.pod_reads += 1
-        return copy.deepcopy(self.pods.get((namespace, job), []))
+        return copy.deepcopy(self.job_pods.get((namespace, selector.removeprefix("job-name=")), []))
 
     def get_claim(self, namespace, name):
         found = self.claims.get((namespace, name))
@@ -115,9 +115,10 @@ class MemoryCluster:
         self.deleted_jobs.append(name)
         self.jobs.pop((namespace, name), None)
 
-    def delete_pods(self, namespace, job):
+    def delete_pods(self, namespace, selector):
+        job = selector.removeprefix("job-name=")
         self.deleted_pods.append(job)
-        self.pods.pop((namespace, job), None)
+        self.job_pods.pop((namespace, job), None)
 
     def event(self, owner, kind, reason, message):
         self.events.append((owner["metadata"]["name"], reason, message))
@@ -135,7 +136,7 @@ class MemoryCluster:
         job["status"] = {"startTime": "2026-11-22T11:50:00Z", "conditions": [condition],
                          **({"completionTime": "2026-11-22T11:59:00Z"} if succeeded else {})}
         text = json.dumps(summary) if summary is not None else (message or "")
-        self.pods[(namespace, name)] = [{"metadata": {"name": f"{name}-abcde", "creationTimestamp": "2026-11-22T11:50:00Z"},
+        self.job_pods[(namespace, name)] = [{"metadata": {"name": f"{name}-abcde", "creationTimestamp": "2026-11-22T11:50:00Z"},
                                          "status": {"containerStatuses": [{"name": "stage", "state": {"terminated": {
                                              "exitCode": exit_code, "message": text, "finishedAt": "2026-11-22T11:59:00Z"}}}]}}]
 
@@ -327,7 +328,7 @@ def test_stuck_diagnosis_is_explained_in_the_patients_condition(settings):
     cluster.add(PATIENTS, patient_body())
     reconciler(cluster, settings).reconcile("default", "llama")
     cluster.jobs[("default", "llama-checkup-1")]["status"] = {"active": 1}  # the Job controller counts its pod
-    cluster.pods[("default", "llama-checkup-1")] = [{"metadata": {}, "status": {"containerStatuses": [
+    cluster.job_pods[("default", "llama-checkup-1")] = [{"metadata": {}, "status": {"containerStatuses": [
         {"name": "stage", "state": {"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "hf" not found'}}}]}}]
     reconciler(cluster, settings).reconcile("default", "llama")
     diagnosed = find_condition(cluster.obj(PATIENTS, "llama")["status"]["conditions"], "Diagnosed")
@@ -800,7 +801,7 @@ def test_controller_imports_nothing_that_leads_to_ml_code():
 def running(cluster: MemoryCluster, job: str, log: str = "", namespace: str = "default") -> None:
     """The Job controller started the Job's pod and the container logged `log` so far."""
     cluster.jobs[(namespace, job)]["status"] = {"active": 1, "startTime": "2026-11-22T11:50:00Z"}
-    cluster.pods[(namespace, job)] = [{"metadata": {"name": f"{job}-abcde", "creationTimestamp": "2026-11-22T11:50:00Z"},
+    cluster.job_pods[(namespace, job)] = [{"metadata": {"name": f"{job}-abcde", "creationTimestamp": "2026-11-22T11:50:00Z"},
                                        "status": {"phase": "Running", "containerStatuses": [
                                            {"name": "stage", "state": {"running": {"startedAt": "2026-11-22T11:50:00Z"}}}]}}]
     cluster.logs[(namespace, f"{job}-abcde")] = log
@@ -847,7 +848,7 @@ def test_an_unschedulable_stage_pod_is_queued_for_a_node(settings):
     cluster.add(TREATMENTS, treatment_body())
     TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")
     cluster.jobs[("default", "llama-safety-diagnose-1")]["status"] = {"active": 1}
-    cluster.pods[("default", "llama-safety-diagnose-1")] = [{"metadata": {"name": "p"}, "status": {
+    cluster.job_pods[("default", "llama-safety-diagnose-1")] = [{"metadata": {"name": "p"}, "status": {
         "phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
                                             "message": "0/3 nodes have nvidia.com/gpu"}]}}]
     TreatmentReconciler(cluster, settings, clock=lambda: NOW).reconcile("default", "llama-safety")

@@ -142,8 +142,10 @@ class LauncherCluster(MemoryCluster):
         found = self.custom.get((plural, namespace, name))
         return copy.deepcopy(found) if found else None
 
-    def labelled_pods(self, namespace, selector):
-        return copy.deepcopy(self.pods_by_label.get(selector, []))
+    def pods(self, namespace, selector):
+        if selector in self.pods_by_label:
+            return copy.deepcopy(self.pods_by_label[selector])
+        return super().pods(namespace, selector)  # a Job's
 
     def create(self, manifest):
         if manifest["kind"] in launchers.LAUNCHERS:
@@ -207,8 +209,8 @@ def test_a_completed_launcher_gives_node_zeros_result(launcher, done, container)
     cluster.custom[key]["status"] = {"conditions": [{"type": done, "status": "True",
                                                      "lastTransitionTime": "2026-11-22T11:59:00Z"}]}
     result = summary("train", "/a/t", adapter="/a/t/adapter")
-    cluster.pods_by_label[launchers.pod_selector(name)] = [node_pod(name, "1", 0, "", container),
-                                                           node_pod(name, "0", 0, json.dumps(result), container)]
+    cluster.pods_by_label[launchers.pod_selector(name, launcher)] = [node_pod(name, "1", 0, "", container),
+                                                                     node_pod(name, "0", 0, json.dumps(result), container)]
     status = reconcile(cluster)
     train = next(record for record in status["stages"] if record["stage"] == "train")
     assert train["phase"] == "Succeeded" and status["artifacts"]["adapter"] == "/a/t/adapter"
@@ -221,8 +223,8 @@ def test_a_failed_jobset_fails_the_stage_with_the_failed_nodes_words():
     name = "llama-safety-train-1"
     cluster.custom[("jobsets", "default", name)]["status"] = {"conditions": [
         {"type": "Failed", "status": "True", "reason": "FailedJobs", "lastTransitionTime": "2026-11-22T11:59:00Z"}]}
-    cluster.pods_by_label[launchers.pod_selector(name)] = [node_pod(name, "0", 143, "stopped"),
-                                                           node_pod(name, "1", 1, "gloo: connection reset by peer")]
+    cluster.pods_by_label[launchers.pod_selector(name, "JobSet")] = [node_pod(name, "0", 143, "stopped"),
+                                                                     node_pod(name, "1", 1, "gloo: connection reset by peer")]
     status = reconcile(cluster)
     assert status["verdict"] == "Failed"
     assert "gloo: connection reset by peer" in find_condition(status["conditions"], "Trained")["message"]
@@ -298,7 +300,7 @@ def test_status_says_how_every_pod_of_a_running_distributed_stage_stands():
     name = "llama-safety-train-1"
     cluster.jobs[("default", name)]["status"] = {"active": 2, "startTime": "2026-11-22T11:50:00Z"}
     running = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
-    cluster.pods[("default", name)] = [
+    cluster.job_pods[("default", name)] = [
         {"metadata": {"name": f"{name}-0-a", "annotations": {jobs.COMPLETION_INDEX: "0"}}, "status": running},
         {"metadata": {"name": f"{name}-1-b", "annotations": {jobs.COMPLETION_INDEX: "1"}},
          "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}]}}]

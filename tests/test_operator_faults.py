@@ -236,7 +236,7 @@ def oom_killed(cluster, name, namespace="default"):
     job = cluster.jobs[(namespace, name)]
     job["status"] = {"startTime": "2026-11-22T11:50:00Z", "conditions": [
         {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "lastTransitionTime": "2026-11-22T11:59:00Z"}]}
-    cluster.pods[(namespace, name)] = [{"metadata": {"name": f"{name}-x", "creationTimestamp": "2026-11-22T11:50:00Z"},
+    cluster.job_pods[(namespace, name)] = [{"metadata": {"name": f"{name}-x", "creationTimestamp": "2026-11-22T11:50:00Z"},
                                         "status": {"containerStatuses": [{"name": "stage", "state": {"terminated": {
                                             "exitCode": 137, "reason": "OOMKilled", "message": "loading shards\n"}}}]}}]
 
@@ -329,7 +329,7 @@ def test_a_job_that_succeeded_but_whose_pods_are_gone_is_not_run_again(settings)
     cluster.add(PATIENTS, patient_body())
     reconcile_patient(cluster, settings)
     cluster.finish("llama-checkup-1", summary("diagnose", "/a", **DIAGNOSIS))
-    cluster.pods.clear()  # collected with the Job, which the operator still sees
+    cluster.job_pods.clear()  # collected with the Job, which the operator still sees
     for _ in range(2):
         reconcile_patient(cluster, settings)
     status = status_of(cluster, PATIENTS, "llama")

@@ -54,9 +54,9 @@ class CountingCluster(MemoryCluster):
         self.reads.append("LIST jobs")
         return super().stage_jobs(namespace)
 
-    def job_pods(self, namespace, job):
-        self.reads.append(f"LIST pods of {job}")
-        return super().job_pods(namespace, job)
+    def pods(self, namespace, selector):
+        self.reads.append(f"LIST pods of {selector.removeprefix('job-name=')}")
+        return super().pods(namespace, selector)
 
 
 def watched(inner, clock) -> WatchedCluster:
@@ -242,7 +242,7 @@ def test_a_job_whose_pod_waits_is_looked_at_less_and_less_until_its_pod_counts_m
 
     reconciler.reconcile("default", "llama")
     inner.jobs[("default", job)]["status"] = {"active": 1, "ready": 0}  # its pod waits for a node
-    inner.pods[("default", job)] = [{"metadata": {"name": "p"}, "status": {"phase": "Pending", "conditions": [
+    inner.job_pods[("default", job)] = [{"metadata": {"name": "p"}, "status": {"phase": "Pending", "conditions": [
         {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes have a GPU"}]}}]
     looks = []
     for seconds in range(0, 601, 15):  # a resync every 15 s for 10 minutes
@@ -307,7 +307,7 @@ for index in range(10):
     kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"idle-{index}", "namespace": "default"}})
     kube.event(owner, "Normal", "Counted", "one more")
     kube.delete_job("default", f"idle-{index}")
-    kube.delete_pods("default", f"idle-{index}")
+    kube.delete_pods("default", f"job-name=idle-{index}")
 print(len(opened))
 """
 

@@ -112,7 +112,7 @@ def test_a_jobset_treatment_waits_for_the_crd_then_trains_through_the_jobset_to_
     train = next(record for record in body["status"]["stages"] if record["stage"] == "train")
     assert train["phase"] == "Succeeded" and body["status"]["artifacts"]["adapter"].endswith("/adapter")
     pods = hospital.client.get(f"/api/v1/namespaces/{hospital.namespace}/pods",
-                               labelSelector=launchers.pod_selector(record["job"]))["items"]
+                               labelSelector=launchers.pod_selector(record["job"], record["launcher"]))["items"]
     assert pods == [], "a succeeded JobSet's pods are removed at once, as a Job's are: " \
                        f"{[pod['metadata']['name'] for pod in pods]}"
 

@@ -52,11 +52,11 @@ class JobFollower:
         `owner_uid` controls it (never adopted)."""
         if launcher:
             kind = launchers.LAUNCHERS[launcher]
-            launched = self.cluster.get_custom(kind.group, kind.version, kind.plural, namespace, name)
-            return self._observe(namespace, name, moment, owner_uid, launchers.as_job(launched),
-                                 lambda: self.cluster.labelled_pods(namespace, launchers.pod_selector(name)))
-        return self._observe(namespace, name, moment, owner_uid, self.cluster.get_job(namespace, name),
-                             lambda: self.cluster.job_pods(namespace, name))
+            job = launchers.as_job(self.cluster.get_custom(kind.group, kind.version, kind.plural, namespace, name))
+        else:
+            job = self.cluster.get_job(namespace, name)
+        return self._observe(namespace, name, moment, owner_uid, job,
+                             lambda: self.cluster.pods(namespace, launchers.pod_selector(name, launcher)))
 
     def _observe(self, namespace: str, name: str, moment: datetime.datetime, owner_uid: str | None,
                  job: dict[str, Any] | None, read_pods) -> Observation:

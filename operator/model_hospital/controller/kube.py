@@ -35,18 +35,17 @@ class Cluster(Protocol):
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None: ...
     def stage_jobs(self, namespace: str | None) -> list[dict[str, Any]]:
         """Every stage Job (labelled with the stage) in the namespace, or in all of them for None."""
-    def job_pods(self, namespace: str, job: str) -> list[dict[str, Any]]: ...
     def pod_log(self, namespace: str, pod: str, tail_lines: int) -> str: ...
     def create(self, manifest: dict[str, Any]) -> bool: ...
     def delete_job(self, namespace: str, name: str) -> None: ...
-    def delete_pods(self, namespace: str, job: str, selector: str | None = None) -> None:
-        """Removes the pods of a finished Job (the Job and its record stay); `selector` finds them instead of the
-        Job's name (a JobSet's or TrainJob's pods belong to child Jobs of other names)."""
+    def delete_pods(self, namespace: str, selector: str) -> None:
+        """Removes the pods a label selector finds: a finished stage's (`launchers.pod_selector`); its Job stays."""
     def event(self, owner: dict[str, Any], kind: str, reason: str, message: str) -> None: ...
     def serves(self, group: str, version: str, plural: str) -> bool:
         """Whether the API serves `plural` in `group/version` (discovery: its CRD is installed)."""
     def get_custom(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None: ...
-    def labelled_pods(self, namespace: str, selector: str) -> list[dict[str, Any]]: ...
+    def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """The pods a label selector finds: a stage's are `launchers.pod_selector(name, launcher)`."""
     def get_claim(self, namespace: str, name: str) -> dict[str, Any] | None: ...
 
 
@@ -129,11 +128,7 @@ class KubernetesCluster:
             found = self._call(self.batch.list_job_for_all_namespaces, label_selector=STAGE_LABEL)
         return (found or {}).get("items", [])
 
-    def job_pods(self, namespace, job):
-        found = self._call(self.core.list_namespaced_pod, namespace, label_selector=f"job-name={job}")
-        return (found or {}).get("items", [])
-
-    def labelled_pods(self, namespace, selector):
+    def pods(self, namespace, selector):
         found = self._call(self.core.list_namespaced_pod, namespace, label_selector=selector)
         return (found or {}).get("items", [])
 
@@ -173,8 +168,8 @@ class KubernetesCluster:
             raise
         return True
 
-    def delete_pods(self, namespace, job, selector=None):
-        _release(self.core.delete_collection_namespaced_pod(namespace, label_selector=selector or f"job-name={job}",
+    def delete_pods(self, namespace, selector):
+        _release(self.core.delete_collection_namespaced_pod(namespace, label_selector=selector,
                                                             _preload_content=False))
 
     def delete_job(self, namespace, name):

@@ -63,9 +63,10 @@ def node_zero(name: str) -> str:
     return f"{name}-{REPLICATED_JOB}-0-0.{name}"
 
 
-def pod_selector(name: str) -> str:
-    """The label selector of every pod of the JobSet (or TrainJob) `name`."""
-    return f"{JOBSET_NAME_LABEL}={name}"
+def pod_selector(name: str, launcher: str | None = None) -> str:
+    """The label selector of every pod of a stage: of the Job `name`, or of the JobSet (or TrainJob) `name` when a
+    `launcher` runs it (its pods belong to child Jobs of other names)."""
+    return f"{JOBSET_NAME_LABEL}={name}" if launcher else f"job-name={name}"
 
 
 def train_launcher(treatment) -> str | None:

@@ -61,9 +61,6 @@ class Reconciler:
         """Removes a succeeded stage's pods at once (its GPUs and node memory go back); a failure only logs.
         A stage run by a `launcher` (JobSet, TrainJob) has its pods found by that object's label."""
         try:
-            if launcher:
-                self.cluster.delete_pods(namespace, job, selector=launchers.pod_selector(job))
-            else:
-                self.cluster.delete_pods(namespace, job)
+            self.cluster.delete_pods(namespace, launchers.pod_selector(job, launcher))
         except Exception as error:  # noqa: BLE001 - the Job's TTL removes them later
             log.warning("could not remove the pods of Job %s/%s: %s", namespace, job, error)
