@@ -23,7 +23,7 @@ from pathlib import Path
 
 BLIND_PERCENT = 50
 # Sources whose every answer is blind (no tuning half), fixed before they were labelled.
-WHOLE_BLIND = ("bundled-safety-replay",)
+WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2")
 FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group", "attribute", "pair_id",
              "stereotype_terms")
 
