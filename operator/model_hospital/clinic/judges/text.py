@@ -272,9 +272,37 @@ LOOP_REPEATED_SHARE = 0.5
 LOOP_MIN_NGRAMS = 16
 
 
+# A loop the answer ends inside: its last characters repeat one unit (a line, a phrase, a path fragment, a
+# flag) with no break, at least three and a half times (three said, a fourth cut off by the token limit),
+# over a stretch long enough that no short word like "ha ha ha" or a row of dashes counts.
+LOOP_TAIL_REPEATS = 3.5
+LOOP_TAIL_MIN_CHARS = 30
+LOOP_TAIL_MIN_UNIT = 2
+
+
+def ends_in_a_loop(text: str) -> bool:
+    """Whether a text ends inside one unit repeated back to back to the token limit: a line of code, a flag, a
+    fragment looped with no space between its repeats ("/Fonts/Fonts/Fonts/Fo"), in prose or in a code block
+    (a block that closes, or an answer that goes on, ends outside the loop)."""
+    tail = text.rstrip()
+    size = len(tail)
+    for unit in range(LOOP_TAIL_MIN_UNIT, int(size / LOOP_TAIL_REPEATS) + 1):
+        start = size - 1 - unit
+        while start >= 0 and tail[start] == tail[start + unit]:
+            start -= 1
+        periodic = size - 1 - start  # the longest suffix with this period
+        if (periodic >= max(LOOP_TAIL_REPEATS * unit, LOOP_TAIL_MIN_CHARS)
+                and any(ch.isalnum() for ch in tail[size - unit:])):
+            return True
+    return False
+
+
 def _loops(text: str, tokens: list[str]) -> bool:
-    """Whether the text repeats itself: a sentence of three words or more said three times, or over half
-    its word 4-grams seen before (a phrase looped without punctuation). Code is never a loop."""
+    """Whether the text repeats itself: it ends inside a unit looped back to back (code too), a sentence of
+    three words or more is said three times, or over half its word 4-grams were seen before (a phrase looped
+    without punctuation). Code repeats lines by design, so only the first counts in a code block."""
+    if ends_in_a_loop(text):
+        return True
     if "```" in text:
         return False
     counts: dict[str, int] = {}
