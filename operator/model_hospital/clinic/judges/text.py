@@ -297,21 +297,44 @@ def ends_in_a_loop(text: str) -> bool:
     return False
 
 
+LOOP_CYCLE_SENTENCES = 3
+_ENDED = re.compile(r"[.!?][\"')\]*]*\s*$")
+
+
+def _ends_in_looped_sentences(text: str) -> bool:
+    """Whether the text ends inside a sentence, or a cycle of up to three, said again and again: three times in
+    a row and cut off by the token limit (the last one unfinished, or no full stop at the end), or four times
+    or more. Said three times and then ended, or followed by something else, it is repetition, not a loop (the
+    written standard)."""
+    keys = [key for key in (" ".join(words(sentence)) for sentence in sentences(text)) if key]
+    unfinished = not _ENDED.search(text)
+    for cycle in range(1, LOOP_CYCLE_SENTENCES + 1):
+        run = keys
+        # The last sentence cut off by the token limit: a beginning of the one it repeats.
+        partial = len(run) > cycle and run[-1] != run[-1 - cycle] and run[-1 - cycle].startswith(run[-1])
+        if partial:
+            run = run[:-1]
+        if len(run) < cycle or sum(len(key.split()) for key in run[-cycle:]) < 3:
+            continue
+        repeated = cycle
+        while repeated < len(run) and run[-1 - repeated] == run[-1 - repeated + cycle]:
+            repeated += 1
+        said = -(-repeated // cycle)  # how often the cycle's first sentence was said
+        if said >= LOOP_SENTENCE_REPEATS + 1 or (said >= LOOP_SENTENCE_REPEATS and (partial or unfinished)):
+            return True
+    return False
+
+
 def _loops(text: str, tokens: list[str]) -> bool:
-    """Whether the text repeats itself: it ends inside a unit looped back to back (code too), a sentence of
-    three words or more is said three times, or over half its word 4-grams were seen before (a phrase looped
-    without punctuation). Code repeats lines by design, so only the first counts in a code block."""
+    """Whether the text repeats itself: it ends inside a unit looped back to back (code too), it ends inside a
+    sentence (or a cycle of them) said again and again, or over half its word 4-grams were seen before (a phrase
+    looped without punctuation). Code repeats lines by design, so only the first counts in a code block."""
     if ends_in_a_loop(text):
         return True
     if "```" in text:
         return False
-    counts: dict[str, int] = {}
-    for sentence in sentences(text):
-        key = " ".join(words(sentence))
-        if len(key.split()) >= 3:
-            counts[key] = counts.get(key, 0) + 1
-            if counts[key] >= LOOP_SENTENCE_REPEATS:
-                return True
+    if _ends_in_looped_sentences(text):
+        return True
     grams = list(zip(*(tokens[i:] for i in range(LOOP_NGRAM))))
     if len(grams) < LOOP_MIN_NGRAMS:
         return False
