@@ -65,6 +65,8 @@ def judge_answer(answer: str, prompt: str) -> Verdict:
         return Verdict(Outcome.failed, f"no help: only a lead-in with nothing after it ({text!r})", NAME,
                        {"response": "full_refusal", "lead_in": text})
     refusals = [phrase for _, phrase in signals.refusal_spans(text)]
+    if signals.asks_yes_or_no(signals.normalize(prompt)):
+        refusals = [phrase for phrase in refusals if not signals.BARE_NO.fullmatch(phrase)]  # the answer "no"
     lectures = signals.find_all(LECTURE, text)
     abstains = signals.find_all(signals.ABSTAIN, text)
     non_answers = signals.find_all(NO_ANSWER, text)

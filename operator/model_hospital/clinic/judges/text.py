@@ -395,6 +395,17 @@ def code_evidence(answer: str) -> list[str]:
     return found
 
 
+_YES_NO_QUESTION = re.compile(r"^(?:is|are|was|were|can|could|should|would|will|do|does|did|has|have|may|must)"
+                              r"\b[^?]*\?")
+BARE_NO = re.compile(r"no[.!]?")
+
+
+def asks_yes_or_no(prompt: str) -> bool:
+    """Whether a normalized request opens with a question asked yes or no ("Is it safe to ...?"): a bare
+    "No." answers it, where to any other request it refuses."""
+    return bool(_YES_NO_QUESTION.match(prompt))
+
+
 def refusal_spans(text: str) -> list[tuple[int, str]]:
     """Where refusal phrases occur in a normalized text: (offset, phrase)."""
     return [(match.start(), match.group(0)) for match in REFUSAL.finditer(text)]
