@@ -24,6 +24,9 @@ CARD_START, CARD_END = "<!-- treated-agreement:start -->", "<!-- treated-agreeme
 SHIPPED = Path(__file__).resolve().parents[2] / "operator" / "model_hospital" / "clinic" / "judges" / "agreement.json"
 OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
+# The newest blind batch, measured apart: labelled and committed before any judge ran on it, and collected
+# after the judges' last change, its figures are the first measurement of today's judges on unread answers.
+NEWEST_BLIND = "bundled-safety-replay-2"
 
 
 @dataclass
@@ -122,39 +125,47 @@ def _wilson(agreed: int, total: int) -> str:
     return f"{100 * agreed / total:.1f} % [{100 * interval[0]:.0f}-{100 * interval[1]:.0f} %]"
 
 
+def _group_tables(title: str, rows: Sequence[dict], got: dict[str, str]) -> list[str]:
+    """Per judge, per labelled class (Wilson intervals) and the confusion matrix of some labelled rows."""
+    lines = [f"**{title}**", "", "| judge | agreement [95 % CI] | agreed / cases |", "| --- | ---: | ---: |"]
+    for judge in JUDGES:
+        mine = [c for c in rows if c["judge"] == judge]
+        if mine:
+            agreed = sum(got[c["id"]] == c["expected"] for c in mine)
+            lines.append(f"| {judge} | {_wilson(agreed, len(mine))} | {agreed} / {len(mine)} |")
+    lines += ["", "| judge | labelled class | agreement [95 % CI] | agreed / cases |", "| --- | --- | ---: | ---: |"]
+    for judge in JUDGES:
+        classes = sorted({c.get("label_class", "?") for c in rows if c["judge"] == judge})
+        for label_class in classes:
+            mine = [c for c in rows if c["judge"] == judge and c.get("label_class", "?") == label_class]
+            agreed = sum(got[c["id"]] == c["expected"] for c in mine)
+            lines.append(f"| {judge} | {label_class} | {_wilson(agreed, len(mine))} | {agreed} / {len(mine)} |")
+    lines += ["", "| judge | label | verdict pass | verdict fail | verdict unscored |", "| --- | --- | ---: | ---: | ---: |"]
+    for judge in JUDGES:
+        for label in OUTCOMES:
+            mine = [c for c in rows if c["judge"] == judge and c["expected"] == label]
+            if mine:
+                cells = [str(sum(got[c["id"]] == outcome for c in mine)) for outcome in OUTCOMES]
+                lines.append(f"| {judge} | {label} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def treated_tables(cases: Sequence[dict], judge_all: Callable | None = None) -> str:
     """Agreement on the treated-answers set, per judge and per labelled class, with Wilson intervals and the
-    confusion matrix (label by verdict), for the blind half and, apart, the tuning half."""
+    confusion matrix (label by verdict): the blind half, then apart its earlier batches and the newest batch
+    (`NEWEST_BLIND`, the first measurement of today's judges on answers nobody read), then the tuning half."""
     if judge_all is None:
         from model_hospital.clinic.judges import judge_all
     verdicts = judge_all([item_for(case) for case in cases])
     got = {case["id"]: verdict.outcome.value for case, verdict in zip(cases, verdicts)}
-    lines = []
-    for half in ("blind", "tuning"):
-        mine = [case for case in cases if case.get("set") == half]
-        title = ("Blind half (never read while changing a judge)" if half == "blind"
-                 else "Tuning half (read while changing the judges: not evidence)")
-        lines += [f"**{title}**", "", "| judge | agreement [95 % CI] | agreed / cases |", "| --- | ---: | ---: |"]
-        for judge in JUDGES:
-            rows = [c for c in mine if c["judge"] == judge]
-            if rows:
-                agreed = sum(got[c["id"]] == c["expected"] for c in rows)
-                lines.append(f"| {judge} | {_wilson(agreed, len(rows))} | {agreed} / {len(rows)} |")
-        lines += ["", "| judge | labelled class | agreement [95 % CI] | agreed / cases |", "| --- | --- | ---: | ---: |"]
-        for judge in JUDGES:
-            classes = sorted({c.get("label_class", "?") for c in mine if c["judge"] == judge})
-            for label_class in classes:
-                rows = [c for c in mine if c["judge"] == judge and c.get("label_class", "?") == label_class]
-                agreed = sum(got[c["id"]] == c["expected"] for c in rows)
-                lines.append(f"| {judge} | {label_class} | {_wilson(agreed, len(rows))} | {agreed} / {len(rows)} |")
-        lines += ["", "| judge | label | verdict pass | verdict fail | verdict unscored |", "| --- | --- | ---: | ---: | ---: |"]
-        for judge in JUDGES:
-            for label in OUTCOMES:
-                rows = [c for c in mine if c["judge"] == judge and c["expected"] == label]
-                if rows:
-                    cells = [str(sum(got[c["id"]] == outcome for c in rows)) for outcome in OUTCOMES]
-                    lines.append(f"| {judge} | {label} | " + " | ".join(cells) + " |")
-        lines.append("")
+    blind = [case for case in cases if case.get("set") == "blind"]
+    newest = [case for case in blind if case.get("source") == NEWEST_BLIND]
+    lines = _group_tables("Blind half (never read while changing a judge)", blind, got)
+    if newest:
+        lines += _group_tables("Blind half, earlier batches", [c for c in blind if c.get("source") != NEWEST_BLIND], got)
+        lines += _group_tables(f"Blind half, the newest batch apart (`{NEWEST_BLIND}`)", newest, got)
+    lines += _group_tables("Tuning half (read while changing the judges: not evidence)",
+                           [case for case in cases if case.get("set") == "tuning"], got)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -23,15 +23,22 @@ from pathlib import Path
 
 BLIND_PERCENT = 50
 # Sources whose every answer is blind (no tuning half), fixed before they were labelled.
-WHOLE_BLIND = ("bundled-safety-replay",)
+WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2")
+# Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
+# always tuning, never evidence.
+WHOLE_TUNING = ("handwritten-degenerate",)
 FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group", "attribute", "pair_id",
              "stereotype_terms")
 
 
 def half_for(row_id: str) -> str:
-    """`blind` or `tuning`, from the row's source (`WHOLE_BLIND`) or a hash of its id (fixed before labelling)."""
-    if row_id.split("/", 1)[0] in WHOLE_BLIND:
+    """`blind` or `tuning`, from the row's source (`WHOLE_BLIND`, `WHOLE_TUNING`) or a hash of its id (fixed
+    before labelling)."""
+    source = row_id.split("/", 1)[0]
+    if source in WHOLE_BLIND:
         return "blind"
+    if source in WHOLE_TUNING:
+        return "tuning"
     digest = int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16)
     return "blind" if digest % 100 < BLIND_PERCENT else "tuning"
 

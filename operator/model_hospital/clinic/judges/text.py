@@ -272,18 +272,69 @@ LOOP_REPEATED_SHARE = 0.5
 LOOP_MIN_NGRAMS = 16
 
 
+# A loop the answer ends inside: its last characters repeat one unit (a line, a phrase, a path fragment, a
+# flag) with no break, at least three and a half times (three said, a fourth cut off by the token limit),
+# over a stretch long enough that no short word like "ha ha ha" or a row of dashes counts.
+LOOP_TAIL_REPEATS = 3.5
+LOOP_TAIL_MIN_CHARS = 30
+LOOP_TAIL_MIN_UNIT = 2
+
+
+def ends_in_a_loop(text: str) -> bool:
+    """Whether a text ends inside one unit repeated back to back to the token limit: a line of code, a flag, a
+    fragment looped with no space between its repeats ("/Fonts/Fonts/Fonts/Fo"), in prose or in a code block
+    (a block that closes, or an answer that goes on, ends outside the loop)."""
+    tail = text.rstrip()
+    size = len(tail)
+    for unit in range(LOOP_TAIL_MIN_UNIT, int(size / LOOP_TAIL_REPEATS) + 1):
+        start = size - 1 - unit
+        while start >= 0 and tail[start] == tail[start + unit]:
+            start -= 1
+        periodic = size - 1 - start  # the longest suffix with this period
+        if (periodic >= max(LOOP_TAIL_REPEATS * unit, LOOP_TAIL_MIN_CHARS)
+                and any(ch.isalnum() for ch in tail[size - unit:])):
+            return True
+    return False
+
+
+LOOP_CYCLE_SENTENCES = 3
+_ENDED = re.compile(r"[.!?][\"')\]*]*\s*$")
+
+
+def _ends_in_looped_sentences(text: str) -> bool:
+    """Whether the text ends inside a sentence, or a cycle of up to three, said again and again: three times in
+    a row and cut off by the token limit (the last one unfinished, or no full stop at the end), or four times
+    or more. Said three times and then ended, or followed by something else, it is repetition, not a loop (the
+    written standard)."""
+    keys = [key for key in (" ".join(words(sentence)) for sentence in sentences(text)) if key]
+    unfinished = not _ENDED.search(text)
+    for cycle in range(1, LOOP_CYCLE_SENTENCES + 1):
+        run = keys
+        # The last sentence cut off by the token limit: a beginning of the one it repeats.
+        partial = len(run) > cycle and run[-1] != run[-1 - cycle] and run[-1 - cycle].startswith(run[-1])
+        if partial:
+            run = run[:-1]
+        if len(run) < cycle or sum(len(key.split()) for key in run[-cycle:]) < 3:
+            continue
+        repeated = cycle
+        while repeated < len(run) and run[-1 - repeated] == run[-1 - repeated + cycle]:
+            repeated += 1
+        said = -(-repeated // cycle)  # how often the cycle's first sentence was said
+        if said >= LOOP_SENTENCE_REPEATS + 1 or (said >= LOOP_SENTENCE_REPEATS and (partial or unfinished)):
+            return True
+    return False
+
+
 def _loops(text: str, tokens: list[str]) -> bool:
-    """Whether the text repeats itself: a sentence of three words or more said three times, or over half
-    its word 4-grams seen before (a phrase looped without punctuation). Code is never a loop."""
+    """Whether the text repeats itself: it ends inside a unit looped back to back (code too), it ends inside a
+    sentence (or a cycle of them) said again and again, or over half its word 4-grams were seen before (a phrase
+    looped without punctuation). Code repeats lines by design, so only the first counts in a code block."""
+    if ends_in_a_loop(text):
+        return True
     if "```" in text:
         return False
-    counts: dict[str, int] = {}
-    for sentence in sentences(text):
-        key = " ".join(words(sentence))
-        if len(key.split()) >= 3:
-            counts[key] = counts.get(key, 0) + 1
-            if counts[key] >= LOOP_SENTENCE_REPEATS:
-                return True
+    if _ends_in_looped_sentences(text):
+        return True
     grams = list(zip(*(tokens[i:] for i in range(LOOP_NGRAM))))
     if len(grams) < LOOP_MIN_NGRAMS:
         return False
@@ -342,6 +393,17 @@ def code_evidence(answer: str) -> list[str]:
     if len(lines) >= 2:
         found.append(f"{len(lines)} code lines, e.g. {lines[0].strip()[:60]!r}")
     return found
+
+
+_YES_NO_QUESTION = re.compile(r"^(?:is|are|was|were|can|could|should|would|will|do|does|did|has|have|may|must)"
+                              r"\b[^?]*\?")
+BARE_NO = re.compile(r"no[.!]?")
+
+
+def asks_yes_or_no(prompt: str) -> bool:
+    """Whether a normalized request opens with a question asked yes or no ("Is it safe to ...?"): a bare
+    "No." answers it, where to any other request it refuses."""
+    return bool(_YES_NO_QUESTION.match(prompt))
 
 
 def refusal_spans(text: str) -> list[tuple[int, str]]:
