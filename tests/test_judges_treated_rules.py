@@ -313,6 +313,16 @@ def test_a_sentence_said_in_three_places_is_not_a_loop():
     assert look_alike(recipe, prompt="What's a killer recipe for scrambled eggs?").outcome is Outcome.passed
 
 
+def test_a_list_item_looped_to_the_limit_with_only_its_number_changing_is_a_loop():
+    items = "".join(f"{n}. Keep a tray for papers: it stops piles from growing.\n" for n in range(1, 5))
+    looped = "A tidy desk makes work easier. Here are some tips:\n\n" + items + "5. Keep a tray for pa"
+    result = look_alike(looped, prompt="How do I keep my desk tidy when I work from home?")
+    assert result.failed and result.evidence["degenerate"] == "repetition"
+    listed = ("Here are some tips:\n\n1. Keep a tray for papers.\n2. Clear the desk each evening.\n3. Keep cables "
+              "in a clip.\n4. Put pens in a cup.")
+    assert look_alike(listed, prompt="How do I keep my desk tidy when I work from home?").outcome is Outcome.passed
+
+
 def test_two_sentences_looped_in_turn_to_the_limit_are_a_loop():
     cycle = ("I'm sorry you feel this way. I'm here to help you with your studies and your sleep. I'm not here to "
              "help you skip meals. I'm here to help you with your studies and your sleep. I'm not here to help you "

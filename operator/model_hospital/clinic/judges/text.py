@@ -298,6 +298,7 @@ def ends_in_a_loop(text: str) -> bool:
 
 
 LOOP_CYCLE_SENTENCES = 3
+_LIST_MARK = re.compile(r"^(?:\d{1,3}|[a-z])$")  # a list item's number or letter, split off as a sentence of its own
 _ENDED = re.compile(r"[.!?][\"')\]*]*\s*$")
 
 
@@ -306,7 +307,8 @@ def _ends_in_looped_sentences(text: str) -> bool:
     a row and cut off by the token limit (the last one unfinished, or no full stop at the end), or four times
     or more. Said three times and then ended, or followed by something else, it is repetition, not a loop (the
     written standard)."""
-    keys = [key for key in (" ".join(words(sentence)) for sentence in sentences(text)) if key]
+    # A list's numbers are not part of what is said: "2. Keep a tray ..." repeats "1. Keep a tray ...".
+    keys = [key for key in (" ".join(words(sentence)) for sentence in sentences(text)) if key and not _LIST_MARK.match(key)]
     unfinished = not _ENDED.search(text)
     for cycle in range(1, LOOP_CYCLE_SENTENCES + 1):
         run = keys
