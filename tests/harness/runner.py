@@ -25,6 +25,7 @@ always makes a new pod), podFailurePolicy, the exponential back-off delay.
 """
 
 import base64
+import contextlib
 import datetime
 import json
 import logging
@@ -364,6 +365,15 @@ class LocalRunner:
                 self._condition("FailureTarget", reason, message), self._condition("Failed", reason, message)]})
             self._ended(uid)
             return
+
+    @contextlib.contextmanager
+    def _indexed_network(self, uid: str, job: dict[str, Any]) -> Iterator[None]:
+        """Where the pods of an Indexed Job meet while it runs: this machine, at a free port for its MASTER_PORT."""
+        self.rendezvous_ports[uid] = indexed.free_port()
+        try:
+            yield
+        finally:
+            self.rendezvous_ports.pop(uid, None)
 
     def _ended(self, uid: str) -> None:
         """A Job run to its end: a listing read before its last status patch must not start it again."""
