@@ -18,7 +18,8 @@ Usage in tests::
     runner.stop()
 
 An Indexed Job runs all its indexes at once (tests/harness/indexed.py says how its
-pods find each other on one machine). Not emulated: completions/parallelism of a
+pods find each other on one machine, as processes here and as containers in
+tests/harness/containers.py). Not emulated: completions/parallelism of a
 NonIndexed Job (one pod at a time), init containers and sidecars (only the first container runs), images (the
 command runs from PATH on this machine), restartPolicy OnFailure (a failure
 always makes a new pod), podFailurePolicy, the exponential back-off delay.
