@@ -89,12 +89,14 @@ def distributed_train_job(settings: OperatorSettings, claim_folder) -> tuple[lis
     return [config_map, jobs.rendezvous_service(job), job], name
 
 
-def finish(loopback, name: str, timeout: float) -> dict:
-    """The Job once it is Complete or Failed, looked at once a second (training takes minutes)."""
+def finish(loopback, kubelet: ContainerRunner, name: str, timeout: float) -> dict:
+    """The Job once it is Complete or Failed, looked at once a second (training takes minutes); the kubelet's
+    own failure (a network it could not make) ends the wait at once."""
     client = KubeClient(loopback.kubeconfig)
     deadline = time.monotonic() + timeout
     try:
         while not job_finished(found := client.get(job_path(NAMESPACE, name))) and time.monotonic() < deadline:
+            assert kubelet.errors == []
             time.sleep(1)
     finally:
         client.close()
@@ -106,7 +108,7 @@ def test_two_nodes_train_the_tiny_model_to_the_end_as_two_restricted_containers(
     claim = kubelet.root / "pvc" / settings.artifact_claim
     manifests, name = distributed_train_job(settings, claim)
     loopback.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(manifests))
-    found = finish(loopback, name, timeout=1500)
+    found = finish(loopback, kubelet, name, timeout=1500)
 
     pods = sorted(pods_of(loopback, name), key=lambda pod: pod["spec"]["hostname"])
     logs = [(kubelet.root / "pods" / NAMESPACE / pod["metadata"]["name"] / "log").read_text() for pod in pods]
@@ -150,7 +152,7 @@ def test_a_failed_index_fails_the_job_and_its_other_container_is_stopped(loopbac
         "env": [{"name": "MASTER_ADDR", "value": jobs.rendezvous_host(name)}, {"name": "MASTER_PORT", "value": "29500"}]})
     manifest["spec"]["template"]["spec"]["subdomain"] = name
     loopback.kubectl("apply", "-f", "-", input=json.dumps(manifest))
-    found = finish(loopback, name, timeout=300)
+    found = finish(loopback, kubelet, name, timeout=300)
 
     assert finished_as(found)["type"] == "Failed", json.dumps(found["status"])
     pods = sorted(pods_of(loopback, name), key=lambda pod: pod["spec"]["hostname"])
