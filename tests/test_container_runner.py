@@ -13,7 +13,7 @@ import pytest
 from model_hospital.api.resources import ModelPatientSpec, SecretKeyRef
 from model_hospital.controller import jobs, stage_inputs
 from model_hospital.controller.settings import OperatorSettings
-from tests.harness import containers
+from tests.harness import containers, indexed
 from tests.harness.containers import ContainerRunner, quantity_bytes
 from tests.harness.runner import ContainerConfigError
 
@@ -111,6 +111,24 @@ def test_a_missing_image_is_an_image_pull_error(runner, monkeypatch):
     with pytest.raises(ContainerConfigError) as raised:
         command_of(runner, stage_pod())
     assert raised.value.reason == "ErrImagePull" and "make images" in str(raised.value)
+
+
+def test_a_node_of_an_indexed_job_is_on_its_jobs_network_under_its_pod_names_with_the_env_as_written(runner):
+    job = jobs.distributed_job({"metadata": {"name": "tx-train-1", "namespace": "ward", "uid": "u-2"},
+                                "spec": {"template": {"spec": stage_pod()["spec"]}}}, nodes=2)
+    template = indexed.indexed_template(job, 1)
+    labels = {**template["metadata"]["labels"], "controller-uid": "u-2"}
+    pod = {"metadata": {**template["metadata"], "labels": labels, "name": "tx-train-1-x7k2p", "namespace": "ward"},
+           "spec": template["spec"]}
+    runner.job_networks["u-2"] = "mh-job-u-2"
+    argv, env = command_of(runner, pod)
+    assert flag_values(argv, "--network") == ["mh-job-u-2"] and flag_values(argv, "--hostname") == ["tx-train-1-1"]
+    assert flag_values(argv, "--network-alias") == [
+        "tx-train-1-1.tx-train-1", "tx-train-1-1.tx-train-1.ward.svc", "tx-train-1-1.tx-train-1.ward.svc.cluster.local"]
+    assert (env["MASTER_ADDR"], env["MASTER_PORT"], env["JOB_COMPLETION_INDEX"]) == ("tx-train-1-0.tx-train-1", "29500", "1")
+    assert "--read-only" in argv and flag_values(argv, "--cap-drop") == ["ALL"]
+    del runner.job_networks["u-2"]
+    assert flag_values(command_of(runner, pod)[0], "--network") == ["none"], "no network outside its Job's run"
 
 
 @pytest.mark.parametrize("quantity, expected", [("64Mi", 64 * 2**20), ("1G", 10**9), ("500000", 500000), ("2Gi", 2 * 2**30)])

@@ -25,7 +25,7 @@ import yaml
 
 from model_hospital import __version__
 from tests.harness.cluster import LoopbackCluster
-from tests.harness.containers import ContainerRunner, engine_command, image_exists, image_is_current
+from tests.harness.containers import ContainerRunner, unready
 from tests.harness.runner import KubeClient
 
 pytestmark = pytest.mark.cluster
@@ -79,18 +79,9 @@ class OperatorContainer:
 @pytest.fixture(scope="module")
 def contained(tmp_path_factory):
     """The loopback API, the operator container and a container-mode kubelet for one namespace."""
-    if os.environ.get("HOSPITAL_TEST_CONTAINERS") == "0":
-        pytest.skip("HOSPITAL_TEST_CONTAINERS=0: the container end-to-end test is turned off")
-    engine = engine_command()
-    if engine is None:
-        pytest.skip("no container engine runs containers here (apt-get install podman runc; docs/install.md)")
-    images = {OPERATOR_IMAGE: "operator", WORKER_IMAGE: "worker"}
-    missing = [image for image in images if not image_exists(engine[0], image)]
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not built here: make images IMAGES='operator worker'")
-    stale = [image for image, name in images.items() if not image_is_current(engine[0], image, name)]
-    if stale:
-        pytest.skip(f"{', '.join(stale)} built from other code than this tree's: make images IMAGES='operator worker'")
+    engine, reason = unready({OPERATOR_IMAGE: "operator", WORKER_IMAGE: "worker"})
+    if reason:
+        pytest.skip(reason)
     work = tmp_path_factory.mktemp("contained")
     with LoopbackCluster(work / "kube") as kube:
         kube.kubectl("apply", "-f", str(ROOT / "crds"))

@@ -13,12 +13,23 @@ with podman (or docker) as a kubelet would run it, from the pod spec alone:
   as a kubelet does for a claim), runAsNonRoot checked, a read-only root filesystem
   with no tmpfs added behind the pod's back, capabilities dropped, no privilege
   escalation;
-- no network unless the pod has hostNetwork or the runner is told a network;
+- no network unless the pod has hostNetwork or the runner is told a network; the pods
+  of an Indexed Job (the operator's distributed train Job) share an internal network
+  made for that Job while it runs, each found by its host names under the Job's
+  headless Service (tests/harness/indexed.py);
 - the termination message read back from the file the container wrote at its
   `terminationMessagePath`.
 
 Not emulated: CPU and memory limits, image pulls (images must be built here),
 probes, and `seccompProfile` beyond the engine's default profile.
+
+Why a network per Indexed Job, and not a pod of the engine's sharing one network
+namespace: each container keeps a namespace and an address of its own, as pods on
+different nodes do, so node 0 listens on the operator's MASTER_PORT unchanged and gloo
+finds each node by its host name; podman's DNS (aardvark-dns, with netavark, its default
+network stack since 4.0) answers the aliases, rootless too; and podman's pod needs an
+infra container that `pod create` cannot give the ulimits this machine needs (its start
+fails with "error setting rlimit"), where `network create` starts nothing.
 
 `engine_command()` gives the engine and the flags this machine needs
 (`scripts/images engine`, see ../shared/notes/real-containers.md), or None where no
@@ -27,18 +38,21 @@ engine runs containers here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import pathlib
 import re
 import subprocess
-from typing import Any
+from typing import Any, Iterator
 
+from tests.harness import indexed
 from tests.harness.runner import ContainerConfigError, LocalRunner, TERMINATION_LOG_ENV
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROBE_IMAGE_ENV = "HOSPITAL_TEST_PROBE_IMAGE"
+NETWORK_LABEL = "io.modelhospital.test-network"  # on the Indexed Jobs' networks: `podman network prune --filter label=...`
 QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]i?|[kmgtpe])?$")
 UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -83,6 +97,24 @@ def image_is_current(engine: str, image: str, name: str) -> bool:
     return stamped.returncode == 0 and bool(digest) and answer.stdout.strip() == digest
 
 
+def unready(images: dict[str, str]) -> tuple[tuple[str, ...] | None, str | None]:
+    """The engine, and why the container tests cannot run here with these images (image -> its name in
+    `scripts/images`): turned off, no engine, or an image missing or built from other code; None when they can."""
+    if os.environ.get("HOSPITAL_TEST_CONTAINERS") == "0":
+        return None, "HOSPITAL_TEST_CONTAINERS=0: the container end-to-end tests are turned off"
+    engine = engine_command()
+    if engine is None:
+        return None, "no container engine runs containers here (apt-get install podman runc; docs/install.md)"
+    make = f"make images IMAGES='{' '.join(images.values())}'"
+    missing = [image for image in images if not image_exists(engine[0], image)]
+    if missing:
+        return engine, f"{', '.join(missing)} not built here: {make}"
+    stale = [image for image, name in images.items() if not image_is_current(engine[0], image, name)]
+    if stale:
+        return engine, f"{', '.join(stale)} built from other code than this tree's: {make}"
+    return engine, None
+
+
 def quantity_bytes(quantity: str) -> int:
     """A Kubernetes quantity ("64Mi", "1G", "500000") in bytes."""
     match = QUANTITY.match(str(quantity).strip())
@@ -106,6 +138,7 @@ class ContainerRunner(LocalRunner):
         self.engine = engine
         self.network = network
         self.commands: list[list[str]] = []  # every engine command line run, for assertions
+        self.job_networks: dict[str, str] = {}  # Indexed Job uid -> the network its containers share while it runs
 
     def _command(self, pod, container, env):
         """The engine's argv, its environment, the working directory and the termination-log file of a pod."""
@@ -141,7 +174,7 @@ class ContainerRunner(LocalRunner):
             argv += ["--security-opt", "no-new-privileges"]
         if context.get("privileged"):
             argv += ["--privileged"]
-        argv += ["--network", "host" if (pod.get("spec") or {}).get("hostNetwork") else self.network]
+        argv += self._network(pod)
         for key in env:
             argv += ["-e", key]  # the value comes from the engine's own environment: never on a command line
         if container.get("workingDir"):
@@ -153,6 +186,35 @@ class ContainerRunner(LocalRunner):
         process_env.update(env)
         self.commands.append(argv)
         return argv, process_env, pod_dir, termination_log
+
+    def _network(self, pod) -> list[str]:
+        """The engine's network flags: the host's, the Indexed Job's own network under the pod's names, or the
+        runner's (none by default)."""
+        spec = pod.get("spec") or {}
+        if spec.get("hostNetwork"):
+            return ["--network", "host"]
+        network = self.job_networks.get((pod["metadata"].get("labels") or {}).get("controller-uid", ""))
+        if network is None:
+            return ["--network", self.network]
+        flags = ["--network", network, "--hostname", spec.get("hostname") or pod["metadata"]["name"]]
+        for name in indexed.pod_names(pod):
+            flags += ["--network-alias", name]
+        return flags
+
+    @contextlib.contextmanager
+    def _indexed_network(self, uid, job) -> Iterator[None]:
+        """An internal network for the Job's containers while it runs, removed after them."""
+        name = f"mh-job-{uid}"
+        made = subprocess.run([self.engine[0], "network", "create", "--internal", "--label", f"{NETWORK_LABEL}=1",
+                               name], capture_output=True, text=True, timeout=60)
+        if made.returncode != 0:
+            raise RuntimeError(f"{self.engine[0]} network create {name} failed: {made.stderr.strip()[-500:]}")
+        self.job_networks[uid] = name
+        try:
+            yield
+        finally:
+            self.job_networks.pop(uid, None)
+            subprocess.run([self.engine[0], "network", "rm", "-f", name], capture_output=True, timeout=60)
 
     def _mounts(self, pod, container, owner) -> list[str]:
         """The engine's volume flags for the container's volumeMounts."""

@@ -18,13 +18,15 @@ Usage in tests::
     runner.stop()
 
 An Indexed Job runs all its indexes at once (tests/harness/indexed.py says how its
-pods find each other on one machine). Not emulated: completions/parallelism of a
+pods find each other on one machine, as processes here and as containers in
+tests/harness/containers.py). Not emulated: completions/parallelism of a
 NonIndexed Job (one pod at a time), init containers and sidecars (only the first container runs), images (the
 command runs from PATH on this machine), restartPolicy OnFailure (a failure
 always makes a new pod), podFailurePolicy, the exponential back-off delay.
 """
 
 import base64
+import contextlib
 import datetime
 import json
 import logging
@@ -364,6 +366,15 @@ class LocalRunner:
                 self._condition("FailureTarget", reason, message), self._condition("Failed", reason, message)]})
             self._ended(uid)
             return
+
+    @contextlib.contextmanager
+    def _indexed_network(self, uid: str, job: dict[str, Any]) -> Iterator[None]:
+        """Where the pods of an Indexed Job meet while it runs: this machine, at a free port for its MASTER_PORT."""
+        self.rendezvous_ports[uid] = indexed.free_port()
+        try:
+            yield
+        finally:
+            self.rendezvous_ports.pop(uid, None)
 
     def _ended(self, uid: str) -> None:
         """A Job run to its end: a listing read before its last status patch must not start it again."""
