@@ -134,3 +134,18 @@ def test_a_node_of_an_indexed_job_is_on_its_jobs_network_under_its_pod_names_wit
 @pytest.mark.parametrize("quantity, expected", [("64Mi", 64 * 2**20), ("1G", 10**9), ("500000", 500000), ("2Gi", 2 * 2**30)])
 def test_quantities_are_read_as_kubernetes_reads_them(quantity, expected):
     assert quantity_bytes(quantity) == expected
+
+
+def test_the_engine_probe_never_picks_a_pods_pause_image(monkeypatch):
+    """podman makes a pause image for any pod, listed first and holding no `true`: probing with it would skip
+    every container test with "no container engine runs containers here"."""
+    monkeypatch.delenv(containers.PROBE_IMAGE_ENV, raising=False)
+    monkeypatch.setattr(containers, "local_images",
+                        lambda engine: ["localhost/podman-pause:4.3.1-0", "localhost/model-hospital-base:bookworm"])
+    probed = []
+
+    class Ran:
+        returncode = 0
+
+    monkeypatch.setattr(containers.subprocess, "run", lambda argv, **_: probed.append(argv[-1]) or Ran())
+    assert containers._runs_a_container(("podman",)) and probed == ["localhost/model-hospital-base:bookworm"]

@@ -69,8 +69,10 @@ def engine_command() -> tuple[str, ...] | None:
 
 
 def _runs_a_container(command: tuple[str, ...]) -> bool:
-    """Whether the engine starts a container of some local image (the first it lists)."""
-    image = os.environ.get(PROBE_IMAGE_ENV) or next(iter(local_images(command[0])), None)
+    """Whether the engine starts a container of some local image (the first it lists that has a shell's `true`:
+    not a pod's pause image, which podman makes for any pod and which holds one program only)."""
+    image = os.environ.get(PROBE_IMAGE_ENV) or next(
+        (name for name in local_images(command[0]) if "pause" not in name.rsplit("/", 1)[-1]), None)
     if image is None:
         return False
     probe = subprocess.run([command[0], "run", "--rm", *command[1:], "--network", "none", "--entrypoint", "true",
