@@ -15,7 +15,7 @@ from model_hospital.controller import jobs, stage_inputs
 from model_hospital.controller.settings import OperatorSettings
 from tests.harness import containers, indexed
 from tests.harness.containers import ContainerRunner, quantity_bytes
-from tests.harness.runner import ContainerConfigError
+from tests.harness.kubelet import ContainerConfigError
 
 ENGINE = ("podman", "--runtime", "/usr/sbin/runc")
 

@@ -26,7 +26,7 @@ import yaml
 from model_hospital import __version__
 from tests.harness.cluster import LoopbackCluster
 from tests.harness.containers import ContainerRunner, unready
-from tests.harness.runner import KubeClient
+from tests.harness.kubeclient import KubeClient
 
 pytestmark = pytest.mark.cluster
 

@@ -29,7 +29,7 @@ from model_hospital.clinic.cure import CureSettings, make_cure
 from model_hospital.controller import jobs
 from model_hospital.controller.settings import DEFAULT_IMAGE, OperatorSettings
 from tests.harness.containers import ContainerRunner, unready
-from tests.harness.runner import KubeClient, job_finished, job_path
+from tests.harness.kubeclient import KubeClient, job_finished, job_path
 from tests.test_runner import finished_as, job, pods_of, terminated
 
 pytestmark = pytest.mark.cluster

@@ -18,7 +18,8 @@ from model_hospital.controller.settings import OperatorSettings
 from model_hospital.api.protocol import figures_of
 from model_hospital.api.stages import StageSummary
 from tests.harness import registry
-from tests.harness.runner import LocalRunner, job_finished
+from tests.harness.kubeclient import job_finished
+from tests.harness.runner import LocalRunner
 
 USERS = {"nurse": "s3cret-registry-pass"}
 PATIENT = ModelPatientSpec.model_validate({"model": {"reference": "bundled:tiny-random-llama"}})

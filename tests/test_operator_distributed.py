@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.harness.runner import KubeError
+from tests.harness.kubeclient import KubeError
 from tests.test_operator_e2e import hospital, patient, stub_only, treatment  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.cluster

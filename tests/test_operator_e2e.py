@@ -28,7 +28,8 @@ import yaml
 
 from tests.harness.cluster import ClusterMode, choose_mode
 from tests.served_fixtures import served_tiny  # noqa: F401  (pytest fixture)
-from tests.harness.runner import KubeClient, LocalRunner, job_finished
+from tests.harness.kubeclient import KubeClient, job_finished
+from tests.harness.runner import LocalRunner
 
 pytestmark = pytest.mark.cluster
 

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from tests.harness.cluster import LoopbackCluster
-from tests.harness.runner import LocalRunner, job_finished, rewrite_path
+from tests.harness.kubeclient import job_finished
+from tests.harness.kubelet import rewrite_path
+from tests.harness.runner import LocalRunner
 
 pytestmark = pytest.mark.cluster
 

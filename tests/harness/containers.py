@@ -48,7 +48,8 @@ import subprocess
 from typing import Any, Iterator
 
 from tests.harness import indexed
-from tests.harness.runner import ContainerConfigError, LocalRunner, TERMINATION_LOG_ENV
+from tests.harness.kubelet import ContainerConfigError, TERMINATION_LOG_ENV
+from tests.harness.runner import LocalRunner
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROBE_IMAGE_ENV = "HOSPITAL_TEST_PROBE_IMAGE"
