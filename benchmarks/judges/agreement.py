@@ -24,9 +24,10 @@ CARD_START, CARD_END = "<!-- treated-agreement:start -->", "<!-- treated-agreeme
 SHIPPED = Path(__file__).resolve().parents[2] / "operator" / "model_hospital" / "clinic" / "judges" / "agreement.json"
 OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
-# The newest blind batch, measured apart: labelled and committed before any judge ran on it, and collected
-# after the judges' last change, its figures are the first measurement of today's judges on unread answers.
-NEWEST_BLIND = "bundled-safety-replay-2"
+# The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
+# collected after the judges' last change, its figures are the first measurement of today's judges on unread
+# answers. The sixth batch (the replay cure's seed-split answers); the fifth's figures are in the card's prose.
+NEWEST_BLIND = ("bundled-safety-replay-seed", "bundled-safety-replay-2-seed")
 
 
 @dataclass
@@ -159,11 +160,12 @@ def treated_tables(cases: Sequence[dict], judge_all: Callable | None = None) -> 
     verdicts = judge_all([item_for(case) for case in cases])
     got = {case["id"]: verdict.outcome.value for case, verdict in zip(cases, verdicts)}
     blind = [case for case in cases if case.get("set") == "blind"]
-    newest = [case for case in blind if case.get("source") == NEWEST_BLIND]
+    newest = [case for case in blind if case.get("source") in NEWEST_BLIND]
     lines = _group_tables("Blind half (never read while changing a judge)", blind, got)
     if newest:
-        lines += _group_tables("Blind half, earlier batches", [c for c in blind if c.get("source") != NEWEST_BLIND], got)
-        lines += _group_tables(f"Blind half, the newest batch apart (`{NEWEST_BLIND}`)", newest, got)
+        lines += _group_tables("Blind half, earlier batches", [c for c in blind if c.get("source") not in NEWEST_BLIND], got)
+        sources = ", ".join(f"`{source}`" for source in NEWEST_BLIND)
+        lines += _group_tables(f"Blind half, the newest batch apart ({sources})", newest, got)
     lines += _group_tables("Tuning half (read while changing the judges: not evidence)",
                            [case for case in cases if case.get("set") == "tuning"], got)
     return "\n".join(lines).rstrip() + "\n"

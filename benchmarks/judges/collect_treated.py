@@ -23,7 +23,8 @@ from pathlib import Path
 
 BLIND_PERCENT = 50
 # Sources whose every answer is blind (no tuning half), fixed before they were labelled.
-WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2")
+WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
+               "bundled-safety-replay-seed", "bundled-safety-replay-2-seed")
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 WHOLE_TUNING = ("handwritten-degenerate",)
