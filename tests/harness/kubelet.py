@@ -84,25 +84,24 @@ class Kubelet:
         return folder
 
     def _secret(self, namespace: str, name: str) -> dict[str, str]:
-        try:
-            secret = self.client.get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
-        except KubeError as error:
-            if error.status == 404:
-                raise ContainerConfigError("CreateContainerConfigError", f'secret "{name}" not found') from None
-            raise
+        secret = self._mounted_object(namespace, "secrets", "secret", name)
         return {key: base64.b64decode(value).decode("utf-8", "replace") for key, value in (secret.get("data") or {}).items()}
 
     def _config_map(self, namespace: str, name: str) -> dict[str, str]:
-        try:
-            config_map = self.client.get(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
-        except KubeError as error:
-            if error.status == 404:
-                raise ContainerConfigError("CreateContainerConfigError", f'configmap "{name}" not found') from None
-            raise
+        config_map = self._mounted_object(namespace, "configmaps", "configmap", name)
         data = dict(config_map.get("data") or {})
         for key, value in (config_map.get("binaryData") or {}).items():
             data[key] = base64.b64decode(value).decode("utf-8", "replace")
         return data
+
+    def _mounted_object(self, namespace: str, plural: str, kind: str, name: str) -> dict[str, Any]:
+        """A Secret or ConfigMap a pod reads; a missing one stops the pod as the kubelet does."""
+        try:
+            return self.client.get(f"/api/v1/namespaces/{namespace}/{plural}/{name}")
+        except KubeError as error:
+            if error.status == 404:
+                raise ContainerConfigError("CreateContainerConfigError", f'{kind} "{name}" not found') from None
+            raise
 
     def _volumes(self, pod: dict[str, Any]) -> dict[str, pathlib.Path]:
         """Return each pod volume's local folder, filled with ConfigMap/Secret content where it has one."""
