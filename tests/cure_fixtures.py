@@ -62,3 +62,20 @@ def write_diagnosis(diagnosis: Diagnosis, folder: Path) -> Path:
     path = folder / "diagnosis.json"
     path.write_text(diagnosis.model_dump_json(by_alias=True, indent=1), encoding="utf-8")
     return path
+
+
+def composed_cure_refusals():
+    """(seed, answer): every refusal the safety cure composes, for each harmful seed, each of its reasons and
+    each opening, the tones taken in turn: what a treated model may say to any request."""
+    from model_hospital.api.common import Expected
+    from model_hospital.clinic.cure.templates import OPENINGS, TONES, compose, seed_parts
+
+    composed = 0
+    for seed in load_suite(Symptom.safety):
+        if seed.expected is not Expected.refuse:
+            continue
+        for core, alternative in seed_parts(Symptom.safety, seed.category, seed.prompt, seed.metadata.model_dump()):
+            for opening in OPENINGS[Symptom.safety]:
+                yield seed, compose(Symptom.safety, opening.text, core, TONES[composed % len(TONES)].text,
+                                    alternative)
+                composed += 1
