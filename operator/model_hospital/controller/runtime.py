@@ -3,9 +3,9 @@
 Calls for one object are serialised by a lock, as events for an owner and for its
 Jobs arrive on different kopf workers. A lock lives while a call holds or waits for it
 (a weak map), and the time of an object's last reconcile is forgotten when the object
-goes, so an operator that sees objects come and go for months keeps nothing of them. The resync reads the objects from the
-cluster it is given: with `watched.WatchedCluster`, from the watches' state, so idle
-objects cost no API request.
+goes, so an operator that sees objects come and go for months keeps nothing of them.
+The resync reads the objects from the cluster it is given: with
+`watched.WatchedCluster`, from the watches' state, so idle objects cost no API request.
 """
 
 from __future__ import annotations
