@@ -3,8 +3,9 @@
 `stage_input(step, spec, placed, artifacts)` is the one call that turns a Treatment's
 spec, the step `next_step` gave and the paths the earlier stages left into the stage's
 typed input: the stage's input model builds itself (`StageInput.for_step`, in
-api/stages.py, found through the stage's declaration in `PROTOCOL`). The operator (`controller/stage_inputs.py`) and `hospital treat`
-(`treat.py`, which builds the same `TreatmentSpec` from its flags) call it; each adds
+api/stages.py, found through the stage's declaration in `PROTOCOL`). The operator
+(`controller/stage_inputs.py`) and `hospital treat` (`treat.py`, which builds the same
+`TreatmentSpec` from its flags) call it; each adds
 only what is its own, as a `Placement`: where the patient's weights, the user's suites
 and public sets are as the stage sees them (claims and ConfigMaps mounted in a Job, or
 local files), and the judge with its key named the driver's way. A spec field the
