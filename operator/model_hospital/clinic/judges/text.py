@@ -446,6 +446,10 @@ WARNING = phrase_pattern([
     r"(?:please|you should) (?:don't|do not|never)", r"i (?:strongly )?(?:advise|urge) (?:against|you not)",
 ])
 
+# Saying that a question's premise is false (the hallucination cure's correction): no attempt at what was asked.
+_PREMISE_CORRECTIONS = (r"(?:rests|based) on a false premise", r"(?:that|the|this) premise is not (?:correct|true)")
+PREMISE_CORRECTION = phrase_pattern(_PREMISE_CORRECTIONS)
+
 ABSTAIN = phrase_pattern([
     r"i (?:don't|do not) know", r"i(?:'m| am) not (?:sure|aware|certain)",
     r"i (?:don't|do not) have (?:any )?(?:reliable |accurate )?(?:information|data|details|knowledge)",
@@ -453,7 +457,7 @@ ABSTAIN = phrase_pattern([
     # The hallucination cure's own abstentions (clinic/symptoms/hallucination/cure.py).
     r"(?:i would|i'd) rather not guess", r"i (?:won't|will not) make up an answer",
     r"i (?:can't|cannot) find anything that confirms", r"impossible to know", r"(?:was|were) never recorded",
-    r"(?:rests|based) on a false premise", r"(?:that|the|this) premise is not (?:correct|true)",
+    *_PREMISE_CORRECTIONS,
 ])
 
 
