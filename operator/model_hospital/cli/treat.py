@@ -47,6 +47,9 @@ def register(subparsers) -> None:
                         help="relative skill drop flagged as degradation when significant (default 0.1)")
     parser.add_argument("--method", choices=TRAINING_METHODS, default=TrainingSpec.model_fields["method"].default,
                         help="training method (sft_dpo: SFT, then DPO starting from the SFT adapter)")
+    parser.add_argument("--max-examples", type=positive_int, metavar="N",
+                        help="at most N cure examples, replay included (default: the Treatment's, 500); fewer train "
+                             "faster and teach less")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
     parser.add_argument("--time-budget", type=positive_int, metavar="MINUTES",
                         help="start no retry that would end past MINUTES from the start of this run (judged by "
@@ -89,7 +92,8 @@ def handle(args) -> int:
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, time_budget_minutes=args.time_budget, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
+        max_steps=args.max_steps, time_budget_minutes=args.time_budget, max_examples=args.max_examples,
+        q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
         suites=suite_files(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
