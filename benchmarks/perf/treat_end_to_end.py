@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skill-budget", type=int, default=DEFAULT_SKILL_BUDGET,
                         help=f"skill items per domain (default {DEFAULT_SKILL_BUDGET}, as hospital treat)")
     parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--max-examples", type=int, default=None, help="cure examples at most (make run: 300)")
+    parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
+                        help="no retry that would end past it (make run: 30)")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args(argv)
 
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     plan = TreatmentPlan(model=args.model, symptoms=args.symptom or ["safety"], max_attempts=args.max_attempts,
                          budget=args.budget, skill_budget=args.skill_budget, max_steps=args.max_steps,
+                         max_examples=args.max_examples, time_budget_minutes=args.time_budget,
                          generation=GenerationSettings(batch_size=args.batch_size))
     started = time.monotonic()
     treatment = treat(plan, args.output, console)
