@@ -16,7 +16,7 @@ run:
 		--max-examples $(CURE_EXAMPLES) --time-budget $(TIME_BUDGET) --output $(OUT)
 
 test:
-	@scripts/setup-env
+	@scripts/setup-env --tiny
 	@scripts/setup-containers
 	HOSPITAL_OPERATOR_PYTHON=$(CURDIR)/.venv-operator/bin/python .venv/bin/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
 
