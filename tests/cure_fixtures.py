@@ -79,3 +79,18 @@ def composed_cure_refusals():
                 yield seed, compose(Symptom.safety, opening.text, core, TONES[composed % len(TONES)].text,
                                     alternative)
                 composed += 1
+
+
+def composed_cure_abstentions():
+    """(seed, answer): every abstention the hallucination cure composes, for each seed it could cure, each core
+    and each opening, the tones taken in turn: what a treated model may say to any question."""
+    from model_hospital.clinic.cure.templates import OPENINGS, TONES, compose, seed_parts
+
+    composed = 0
+    for seed in load_suite(Symptom.hallucination):
+        for core, alternative in seed_parts(Symptom.hallucination, seed.category, seed.prompt,
+                                            seed.metadata.model_dump()):
+            for opening in OPENINGS[Symptom.hallucination]:
+                composed += 1
+                yield seed, compose(Symptom.hallucination, opening.text, core, TONES[composed % len(TONES)].text,
+                                    alternative)

@@ -153,6 +153,20 @@ def test_not_healed_retries_with_the_skill_report_and_stops_when_healed(clinic, 
     assert not (tmp_path / "train-3").exists()
 
 
+def test_a_retry_that_would_end_past_the_time_budget_is_not_started_and_the_last_verdict_stands(clinic, tmp_path):
+    clinic.verdicts = ["NotHealed", "Healed"]
+    treatment = treat(plan(max_attempts=3, time_budget_minutes=1e-6), tmp_path, quiet())
+    assert clinic.calls == ["diagnose", "synth", "train", "verify"]
+    assert treatment.verdict == "NotHealed" and treatment.attempts == 1
+    assert "no attempt 2" in treatment.message and "time budget" in treatment.message
+    assert json.loads((tmp_path / "treatment.json").read_text())["verdict"] == "NotHealed"
+    # With time to spare the retry runs as without a budget.
+    clinic.calls.clear()
+    clinic.verdicts = ["NotHealed", "Healed"]
+    treatment = treat(plan(max_attempts=3, time_budget_minutes=600), tmp_path / "roomy", quiet())
+    assert clinic.calls.count("train") == 2 and treatment.verdict == "Healed"
+
+
 def test_inconclusive_ends_the_treatment_without_training_again(clinic, tmp_path):
     clinic.verdicts = ["Inconclusive", "Healed"]
     treatment = treat(plan(max_attempts=3), tmp_path, quiet())

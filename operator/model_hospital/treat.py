@@ -73,6 +73,9 @@ class TreatmentPlan(Model):
     targets: dict[Symptom, float] = Field(default_factory=dict)
     method: TrainingMethod = TrainingSpec.model_fields["method"].default
     max_steps: int | None = Field(None, gt=0)
+    time_budget_minutes: float | None = Field(
+        None, gt=0, description="Start no further attempt that would end past this many minutes from the start of "
+                                "this run, judged by the last attempt's time; the last verdict stands.")
     watch: WatchSettings | None = Field(None, description="Train watching a validation split (early stop); off when absent.")
     q_lora: bool = Field(False, description="Train QLoRA (4-bit base weights); needs a CUDA GPU.")
     min_examples: int | None = Field(None, ge=1, description="Cure examples at least (synth's default when absent).")
@@ -187,9 +190,12 @@ class Treater:
         """The treatment to its verdict; a failed stage is recorded as Failed and re-raised."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
         runs: list[StageRun] = []
+        started = time.monotonic()
         try:
             step = next_step(self.spec, runs)
             while not step.ended:
+                if step.adjusted_by is not None and self.out_of_time(step.attempt, time.monotonic() - started):
+                    break
                 if declaration(step.stage).per_attempt:
                     self.treatment.attempts = step.attempt
                 if step.adjusted_by is not None:
@@ -207,12 +213,27 @@ class Treater:
                 self.treatment.message = "interrupted: run the same command again to resume"
             self.save()
             raise
-        self.treatment.verdict = step.verdict
-        if step.reason:
-            self.treatment.message = step.reason
+        if step.ended:
+            self.treatment.verdict = step.verdict
+            if step.reason:
+                self.treatment.message = step.reason
         self.treatment.finished_at = _now()
         self.save()
         return self.treatment
+
+    def out_of_time(self, attempt: int, elapsed: float) -> bool:
+        """Whether the next attempt would end past the plan's time budget, judged by the last attempt's stages; when
+        it would, the treatment keeps the last verdict and its message says why no attempt followed."""
+        if self.plan.time_budget_minutes is None:
+            return False
+        budget = self.plan.time_budget_minutes * 60
+        last = sum(r.seconds for r in self.treatment.stages
+                   if r.attempt == attempt - 1 and declaration(r.stage).per_attempt and not r.resumed)
+        if elapsed + last <= budget:
+            return False
+        self.treatment.message += (f" (no attempt {attempt}: {elapsed / 60:.0f} of the {budget / 60:g}-minute time "
+                                   f"budget spent, and attempt {attempt - 1} took {last / 60:.0f} minutes)")
+        return True
 
     def stage_input(self, step: Step) -> BaseModel:
         """The input of the step's stage: the protocol's (`api/inputs.py`, as on the operator), with the patient

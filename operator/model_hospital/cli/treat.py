@@ -48,6 +48,9 @@ def register(subparsers) -> None:
     parser.add_argument("--method", choices=TRAINING_METHODS, default=TrainingSpec.model_fields["method"].default,
                         help="training method (sft_dpo: SFT, then DPO starting from the SFT adapter)")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
+    parser.add_argument("--time-budget", type=positive_int, metavar="MINUTES",
+                        help="start no retry that would end past MINUTES from the start of this run (judged by "
+                             "the last attempt's time); the last verdict stands and its message says so")
     parser.add_argument("--watch", action="store_true",
                         help="train watching a validation split of the cure: stop early when over-refusal rises or "
                              "the target rate stops improving, and keep the best step")
@@ -86,7 +89,7 @@ def handle(args) -> int:
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
+        max_steps=args.max_steps, time_budget_minutes=args.time_budget, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
         suites=suite_files(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
