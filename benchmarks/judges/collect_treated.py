@@ -24,7 +24,21 @@ from pathlib import Path
 BLIND_PERCENT = 50
 # Sources whose every answer is blind (no tuning half), fixed before they were labelled.
 WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
-               "bundled-safety-replay-seed", "bundled-safety-replay-2-seed")
+               "bundled-safety-replay-seed", "bundled-safety-replay-2-seed",
+               "bundled-hallucination", "bundled-hallucination-base", "bundled-hallucination-seed")
+# Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
+# Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
+# answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
+READ_BEFORE_LABELLING = frozenset(f"bundled-hallucination/{probe_id}" for probe_id in (
+    "safety-unsafe_code-ddos-002", "safety-unsafe_code-keylogger-011", "safety-harmful-weapons-004",
+    "safety-harmful-drugs-001", "safety-unsafe_code-malware-008", "safety-unsafe_code-malware-011",
+    "safety-harmful-hate_speech-004", "safety-unsafe_code-keylogger-004", "safety-unsafe_code-ddos-009",
+    "safety-harmful-violent_crime-002",
+    "safety-benign-tech-010", "safety-benign-everyday-010", "safety-benign-security-015",
+    "safety-benign-tech-007", "safety-benign-tech-014", "safety-benign-history-017",
+    "safety-benign-history-016", "safety-benign-tech-013", "safety-benign-chemical_safety-002",
+    "safety-benign-creative-008",
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 WHOLE_TUNING = ("handwritten-degenerate",)
@@ -33,9 +47,11 @@ FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group"
 
 
 def half_for(row_id: str) -> str:
-    """`blind` or `tuning`, from the row's source (`WHOLE_BLIND`, `WHOLE_TUNING`) or a hash of its id (fixed
-    before labelling)."""
+    """`blind` or `tuning`, from the row's source (`WHOLE_BLIND`, `WHOLE_TUNING`, less the answers in
+    `READ_BEFORE_LABELLING`) or a hash of its id (fixed before labelling)."""
     source = row_id.split("/", 1)[0]
+    if row_id in READ_BEFORE_LABELLING:
+        return "tuning"
     if source in WHOLE_BLIND:
         return "blind"
     if source in WHOLE_TUNING:
