@@ -136,9 +136,14 @@ def balanced(examples: Sequence[CureExample], count: int) -> list[CureExample]:
     queues: dict[str, list[CureExample]] = defaultdict(list)
     for example in examples:
         queues[example.seed.probe_id].append(example)
-    chosen: list[CureExample] = []
-    while len(chosen) < count and any(queues.values()):
-        for queue in queues.values():
+    return round_robin(list(queues.values()), count)
+
+
+def round_robin(queues: list[list], count: int) -> list:
+    """At most `count` items, one from each queue in turn (the queues are emptied as they are drawn)."""
+    chosen: list = []
+    while len(chosen) < count and any(queues):
+        for queue in queues:
             if queue and len(chosen) < count:
                 chosen.append(queue.pop(0))
     return chosen
@@ -328,12 +333,7 @@ def spread(rows: Sequence[replay.ReplayExample], count: int, seed_categories: se
     for row in rows:
         queues[row.category].append(row)
     order = sorted(queues, key=lambda category: (category not in seed_categories, category))
-    chosen: list[replay.ReplayExample] = []
-    while len(chosen) < count and any(queues.values()):
-        for category in order:
-            if queues[category] and len(chosen) < count:
-                chosen.append(queues[category].pop(0))
-    return chosen
+    return round_robin([queues[category] for category in order], count)
 
 
 def _contrast_of(row: replay.ReplayExample) -> Callable[[str], str] | None:

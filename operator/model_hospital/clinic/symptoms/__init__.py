@@ -63,7 +63,7 @@ class CureWording:
     openings: tuple[Variant, ...]
     # (category, prompt, probe metadata) -> (core, alternative) pairs, one synthesis example row each
     seed_parts: Callable[[str, str, dict], list[tuple[str, str]]]
-    # whether a tone sentence bridges the core and the alternative (safety has none: see templates.py)
+    # whether a tone sentence bridges the core and the alternative (safety and hallucination have none: templates.py)
     bridged: bool = True
     # Harmless look-alikes (category, prompt) made for the cure only, answered by the patient and replayed
     # beside the cure's examples, so a cure that teaches refusals also shows help on the same trigger words.
