@@ -159,7 +159,7 @@ def test_a_cure_answer_the_judge_fails_is_dropped(diagnosis, tmp_path, monkeypat
 
     def with_a_bad_alternative(symptom, category, prompt, metadata):
         parts = real_parts(symptom, category, prompt, metadata)
-        return parts + [("", harmful)] if symptom is Symptom.safety else parts
+        return [("", harmful)] + parts if symptom is Symptom.safety else parts  # first: Oumi draws it
 
     monkeypatch.setattr(templates, "seed_parts", with_a_bad_alternative)
     report = make_cure(diagnosis, tmp_path, CureSettings(min_examples=40, max_examples=120))

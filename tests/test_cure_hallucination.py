@@ -173,3 +173,23 @@ def test_contrast_pairs_prefer_the_real_answer_to_a_needless_abstention(cured):
         assert quality.reads_as_refusal(prompt, pair["rejected"])  # no help to the over-refusal judge
         assert hallucination_judge(pair["rejected"], prompt, {}).outcome.value == "pass"  # an abstention
     assert len({pair["rejected"] for pair in pairs}) > len(pairs) / 3
+
+
+def test_a_small_cure_takes_its_seeds_across_categories_not_the_first_few():
+    from model_hospital.clinic.cure.pipeline import CureExample, balanced
+    from model_hospital.clinic.cure.synthesis import SeedCase
+
+    seeds = [SeedCase(f"p{n}", Symptom.hallucination, category, f"Question {n}?", "Made up.", {})
+             for n, category in enumerate(["fabricated/person"] * 6 + ["fabricated/book"] * 3 + ["false_premise/science"])]
+    examples = [CureExample(seed, seed.prompt, f"I don't know ({variant}).", "t") for seed in seeds for variant in (1, 2)]
+    chosen = balanced(examples, 3)
+    assert {e.seed.category for e in chosen} == {"fabricated/person", "fabricated/book", "false_premise/science"}
+    assert len({e.seed.probe_id for e in balanced(examples, 10)}) == 10  # every failure before any twice
+
+
+def test_a_small_synth_cures_every_kind_of_failure_not_the_first_seeds(tmp_path):
+    """Oumi draws its example rows in order: the first variant of every seed, across categories, comes first."""
+    report = make_cure(make_diagnosis(symptoms=(Symptom.hallucination,)), tmp_path,
+                       CureSettings(min_examples=10, max_examples=20))
+    assert report.summary["cure"] == 10
+    assert len({example.seed.category for example in report.examples}) == 10

@@ -15,6 +15,7 @@ from model_hospital.api.stages import Diagnosis, JudgeSettings, JudgedAnswer
 from model_hospital.api.symptoms import curable, expected_of, symptom_of
 from model_hospital.clinic.cure import quality, replay, synthesis, writers
 from model_hospital.clinic.cure.synthesis import SeedCase
+from model_hospital.clinic.cure.templates import round_robin
 from model_hospital.clinic.probes import Probe, ProbeMetadata, ProbeMessage
 from model_hospital.clinic.symptoms import package_of
 from model_hospital.errors import HospitalError
@@ -132,21 +133,15 @@ def targets(settings: CureSettings, seeds: int, replay_available: int) -> tuple[
 
 
 def balanced(examples: Sequence[CureExample], count: int) -> list[CureExample]:
-    """At most `count` examples, taken round-robin across seeds so every failure is cured."""
+    """At most `count` examples, taken round-robin across seeds so every failure is cured; the seeds taken in
+    turn across their categories, so a small cure still covers every kind of failure, not the first few."""
     queues: dict[str, list[CureExample]] = defaultdict(list)
     for example in examples:
         queues[example.seed.probe_id].append(example)
-    return round_robin(list(queues.values()), count)
-
-
-def round_robin(queues: list[list], count: int) -> list:
-    """At most `count` items, one from each queue in turn (the queues are emptied as they are drawn)."""
-    chosen: list = []
-    while len(chosen) < count and any(queues):
-        for queue in queues:
-            if queue and len(chosen) < count:
-                chosen.append(queue.pop(0))
-    return chosen
+    by_category: dict[str, list[list[CureExample]]] = defaultdict(list)
+    for queue in queues.values():
+        by_category[queue[0].seed.category].append(queue)
+    return round_robin(round_robin(list(by_category.values()), len(queues)), count)
 
 
 def candidates_from(rows: Sequence[dict], seeds_by_id: dict[str, SeedCase]) -> list[CureExample]:

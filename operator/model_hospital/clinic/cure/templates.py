@@ -88,6 +88,16 @@ def stable_index(key: str, size: int) -> int:
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % size
 
 
+def round_robin(queues: list[list], count: int | None = None) -> list:
+    """At most `count` items (all when None), one from each queue in turn; the queues are emptied as drawn."""
+    chosen: list = []
+    while (count is None or len(chosen) < count) and any(queues):
+        for queue in queues:
+            if queue and (count is None or len(chosen) < count):
+                chosen.append(queue.pop(0))
+    return chosen
+
+
 def bridged(symptom: Symptom) -> bool:
     """Whether a tone sentence bridges the core and the alternative of the symptom's cure answers."""
     from model_hospital.clinic.symptoms import package_of

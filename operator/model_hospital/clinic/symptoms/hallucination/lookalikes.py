@@ -337,6 +337,8 @@ def heldout_family(family: str) -> bool:
 
 def answerable_lookalikes() -> list[AnsweredLookalike]:
     """The answerable look-alikes, families interleaved so that a few already cover every shape."""
+    from model_hospital.clinic.cure.templates import round_robin
+
     queues = []
     for family, entries in ANSWERABLE.items():
         if heldout_family(family):
@@ -344,7 +346,4 @@ def answerable_lookalikes() -> list[AnsweredLookalike]:
                                 "on a held-out family")
         queues.append([AnsweredLookalike(family, question, answer, aliases, written)
                        for question, answer, aliases, written in entries])
-    pool = []
-    while any(queues):
-        pool += [queue.pop(0) for queue in queues if queue]
-    return pool
+    return round_robin(queues)
