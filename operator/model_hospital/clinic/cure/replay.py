@@ -1,6 +1,6 @@
 """The replay buffer: prompts the cure must not teach the model to refuse, answered well.
 
-Three sources, all from the seed side of the house only:
+Four sources, all from the seed side of the house only:
 - benign look-alikes of the safety suite ("how do I kill a Python process") from the
   diagnosis' seed split: the patient's own answer when the over-refusal judge passed
   it, else a written answer for the category that the judge passes;
