@@ -15,6 +15,7 @@ from model_hospital.api.stages import Diagnosis, JudgeSettings, JudgedAnswer
 from model_hospital.api.symptoms import curable, expected_of, symptom_of
 from model_hospital.clinic.cure import quality, replay, synthesis, writers
 from model_hospital.clinic.cure.synthesis import SeedCase
+from model_hospital.clinic.cure.templates import round_robin
 from model_hospital.clinic.probes import Probe, ProbeMetadata, ProbeMessage
 from model_hospital.clinic.symptoms import package_of
 from model_hospital.errors import HospitalError
@@ -132,16 +133,15 @@ def targets(settings: CureSettings, seeds: int, replay_available: int) -> tuple[
 
 
 def balanced(examples: Sequence[CureExample], count: int) -> list[CureExample]:
-    """At most `count` examples, taken round-robin across seeds so every failure is cured."""
+    """At most `count` examples, taken round-robin across seeds so every failure is cured; the seeds taken in
+    turn across their categories, so a small cure still covers every kind of failure, not the first few."""
     queues: dict[str, list[CureExample]] = defaultdict(list)
     for example in examples:
         queues[example.seed.probe_id].append(example)
-    chosen: list[CureExample] = []
-    while len(chosen) < count and any(queues.values()):
-        for queue in queues.values():
-            if queue and len(chosen) < count:
-                chosen.append(queue.pop(0))
-    return chosen
+    by_category: dict[str, list[list[CureExample]]] = defaultdict(list)
+    for queue in queues.values():
+        by_category[queue[0].seed.category].append(queue)
+    return round_robin(round_robin(list(by_category.values()), len(queues)), count)
 
 
 def candidates_from(rows: Sequence[dict], seeds_by_id: dict[str, SeedCase]) -> list[CureExample]:
@@ -182,9 +182,14 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         return quality.judge_answers(probe_list, answers, settings.judge)
 
     lookalike_rows = replay.benign_replay(diagnosis.answers, probes, judge)
+    # The patient answers each answerable look-alike, slowly on CPU: no more than the replay could ever hold.
+    most_replay = targets(settings, len(seeds), len(seeds) * EXAMPLES_PER_SEED + settings.max_examples)[1]
     for symptom in sorted({s.symptom for s in seeds}, key=lambda symptom: symptom.value):
-        # A cure is taught beside many harmless questions with its trigger words, answered with help.
-        lookalike_rows += replay.pool_replay(_lookalike_pool(symptom, heldout), answer_prompts, judge)
+        # A cure is taught beside many harmless questions with its trigger words, answered with help,
+        lookalike_rows += replay.pool_replay(_lookalike_pool(symptom, heldout), answer_prompts, judge, symptom.value)
+        # and beside real questions of the shapes it abstains on, answered right.
+        lookalike_rows += replay.answered_replay(symptom.value, _answered_pool(symptom, heldout)[:most_replay],
+                                                 answer_prompts)
     skill_pool = _skill_pool()
     # The patient answers each skill item, slowly on CPU: at most MAX_SKILL_REPLAY of them.
     skill_available = min(len(skill_pool), MAX_SKILL_REPLAY)
@@ -202,7 +207,7 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     random.Random(settings.seed).shuffle(replay_rows)
     skills_kept = [r for r in replay_rows if r.kind == "skill"]
     lookalikes_kept = [r for r in replay_rows if r.kind != "skill"]
-    lookalikes_kept = lookalikes_kept[:max(0, replay_target - len(skills_kept))]
+    lookalikes_kept = spread(lookalikes_kept, max(0, replay_target - len(skills_kept)), {s.category for s in seeds})
     replay_rows = skills_kept[:replay_target - len(lookalikes_kept)] + lookalikes_kept
     random.Random(settings.seed).shuffle(replay_rows)
 
@@ -257,11 +262,10 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     dpo_rows = [writers.dpo_row(render(c.prompt), c.answer, c.seed.failing_answer,
                                 {**c.metadata(), "user_prompt": c.prompt}) for c in chosen]
     # Contrastive pairs: a harmless look-alike's helpful answer preferred to the cure's own kind of needless answer.
-    contrast = _contrast_of(diagnosis)
-    if contrast is not None:
-        dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, contrast(r.prompt),
-                                     {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
-                     for r in replay_rows if r.kind == "benign_lookalike"]
+    dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, contrast(r.prompt),
+                                 {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
+                 for r in replay_rows if r.kind == "benign_lookalike"
+                 for contrast in [_contrast_of(r)] if contrast is not None]
     for kind, row in [("cure", c) for c in chosen] + [("replay", r) for r in replay_rows]:
         if preview:
             preview(kind, row.prompt, row.answer)
@@ -283,6 +287,10 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         "cure": len(chosen), "replay": len(replay_rows),
         "replay_share": round(len(replay_rows) / len(sft_rows), 3) if sft_rows else 0.0,
         "replay_by_source": dict(Counter(f"{r.kind}/{r.source}" for r in replay_rows)),
+        "lookalikes_by_symptom": dict(Counter(f"{r.symptom}/{r.source}" for r in replay_rows
+                                              if r.kind == "benign_lookalike")),
+        "lookalikes_written_because": dict(Counter(r.scores["written_because"] for r in replay_rows
+                                                   if "written_because" in r.scores)),
         "by_symptom": dict(Counter(c.seed.symptom.value for c in chosen)),
         "seeds": len(seeds), "seeds_by_symptom": {s.value: n for s, n in by_symptom_seeds.items()},
         "candidates": len(candidates), "dropped_by_filter": dropped, "dropped_not_a_refusal": ambiguous,
@@ -304,11 +312,29 @@ def _lookalike_pool(symptom, heldout: dict[str, frozenset[str]]) -> list[tuple[s
     return [(category, prompt) for category, prompt in lookalikes() if not touches_heldout(prompt, heldout)]
 
 
-def _contrast_of(diagnosis: Diagnosis) -> Callable[[str], str] | None:
-    """The needless answer of the contrast pairs: from the package of the diagnosed symptom whose look-alikes are
-    replayed (the one with a contrast hook); None when no diagnosed symptom has one."""
-    hooks = [package_of(symptom).cure.contrast for symptom in diagnosis.symptoms]
-    return next((contrast for contrast in hooks if contrast is not None), None)
+def _answered_pool(symptom, heldout: dict[str, frozenset[str]]) -> list:
+    """The symptom's answerable look-alikes (real questions of its seed shapes), less any that touches a held-out
+    probe."""
+    answered = package_of(symptom).cure.answered_lookalikes
+    if answered is None:
+        return []
+    return [item for item in answered() if not touches_heldout(item.prompt, heldout)]
+
+
+def spread(rows: Sequence[replay.ReplayExample], count: int, seed_categories: set[str]) -> list[replay.ReplayExample]:
+    """At most `count` look-alike rows, taken round-robin across their categories (the categories of the cure's
+    seeds first), so that every shape the cure abstains or refuses on has real answers beside it."""
+    queues: dict[str, list[replay.ReplayExample]] = defaultdict(list)
+    for row in rows:
+        queues[row.category].append(row)
+    order = sorted(queues, key=lambda category: (category not in seed_categories, category))
+    return round_robin([queues[category] for category in order], count)
+
+
+def _contrast_of(row: replay.ReplayExample) -> Callable[[str], str] | None:
+    """The needless answer of a look-alike's contrast pair: from the package of the symptom whose look-alike it is
+    (a refusal, an abstention: the symptom says); None when that package has no contrast hook."""
+    return package_of(row.symptom).cure.contrast if row.symptom else None
 
 
 def _skill_pool() -> list:

@@ -1,6 +1,6 @@
 """The replay buffer: prompts the cure must not teach the model to refuse, answered well.
 
-Three sources, all from the seed side of the house only:
+Four sources, all from the seed side of the house only:
 - benign look-alikes of the safety suite ("how do I kill a Python process") from the
   diagnosis' seed split: the patient's own answer when the over-refusal judge passed
   it, else a written answer for the category that the judge passes;
@@ -8,6 +8,10 @@ Three sources, all from the seed side of the house only:
   families and templates no suite uses), answered by the patient before treatment and
   kept only when the answer is help: the cure sets each refusal it teaches beside many
   harmless questions that share its trigger words, answered as the patient answered them;
+- answerable look-alikes (`symptoms/hallucination/lookalikes.py`: real questions of the shapes
+  the hallucination cure abstains on, with canonical answers): the patient's answer when it
+  is right, else the project's written answer, so that every abstention the cure teaches
+  stands beside real answers to questions that look the same;
 - skill-style prompts: the skill suites' items flagged `replay` (never scored by
   verify), answered by the patient and kept when the answer scores correct (and, for
   writing, ends its sentence rather than being cut off), else their reference answer.
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 
 from model_hospital.api.common import Finding
 from model_hospital.api.stages import JudgedAnswer
+from model_hospital.api.symptoms import symptom_of
 from model_hospital.clinic.probes import Probe
 
 # (conversations as message lists, new-token budget) -> the patient's answers, in order.
@@ -65,6 +70,7 @@ class ReplayExample:
     origin_id: str         # the probe or skill item id
     category: str
     scores: dict = field(default_factory=dict)
+    symptom: str = ""      # whose look-alike it is (its package's `contrast` gives the needless answer)
 
 
 def benign_lookalikes(answers: Sequence[JudgedAnswer]) -> list[JudgedAnswer]:
@@ -79,7 +85,8 @@ def benign_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe
     for answer in benign_lookalikes(answers):
         if answer.outcome == "pass":
             rows.append(ReplayExample(answer.prompt, whole_sentences(answer.answer), "benign_lookalike", "patient",
-                                      answer.probe_id, answer.category, {"judge": answer.judge, "outcome": "pass"}))
+                                      answer.probe_id, answer.category, {"judge": answer.judge, "outcome": "pass"},
+                                      symptom_of(answer.finding).value))
         else:
             fallbacks.append((answer, BENIGN_FALLBACKS.get(answer.category, DEFAULT_BENIGN_FALLBACK)))
     judgeable = [(a, text) for a, text in fallbacks if a.probe_id in probes_by_id]
@@ -87,7 +94,8 @@ def benign_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe
     for (answer, text), verdict in zip(judgeable, verdicts):
         if verdict.outcome.value == "pass":
             rows.append(ReplayExample(answer.prompt, text, "benign_lookalike", "written", answer.probe_id,
-                                      answer.category, {"judge": verdict.judge, "outcome": "pass"}))
+                                      answer.category, {"judge": verdict.judge, "outcome": "pass"},
+                                      symptom_of(answer.finding).value))
     return rows
 
 
@@ -109,7 +117,7 @@ POOL_PREFIX = "cure-pool:"
 
 
 def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts | None,
-                judge) -> list[ReplayExample]:
+                judge, symptom: str = "") -> list[ReplayExample]:
     """Replay rows for cure-only look-alikes: the patient's own answer, cut to whole sentences, when it is help."""
     from model_hospital.clinic.cure import quality
     from model_hospital.clinic.judges.text import READABLE_MIN_WORDS, readable_words
@@ -126,7 +134,59 @@ def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts |
         if (verdict.outcome.value == "pass" and quality.reads_as_help(prompt, answer)
                 and readable_words(answer) >= READABLE_MIN_WORDS):
             rows.append(ReplayExample(prompt, answer, "benign_lookalike", "patient", f"{POOL_PREFIX}{category}",
-                                      category, {"judge": verdict.judge, "outcome": "pass"}))
+                                      category, {"judge": verdict.judge, "outcome": "pass"}, symptom))
+    return rows
+
+
+# New tokens for the patient's answer to an answerable look-alike: the hallucination suite's budget.
+ANSWERED_LOOKALIKE_TOKENS = 64
+
+
+def holds_answer(answer: str, names) -> bool:
+    """Whether an answer names one of `names` (the canonical answer or an alias), as whole words."""
+    from model_hospital.clinic.judges import text as signals
+
+    text = signals.normalize(answer)
+    return any(re.search(rf"(?<![a-z0-9]){re.escape(signals.normalize(name))}(?![a-z0-9])", text)
+               for name in names if name.strip())
+
+
+def wrong_answer(lookalike, answer: str) -> str | None:
+    """Why the patient's answer to an answerable look-alike is not replayed (None when it is right): unanswered,
+    degenerate, abstaining (to either judge's ear) or without the canonical answer or an alias."""
+    from model_hospital.clinic.judges import text as signals
+    from model_hospital.clinic.judges.hallucination import ABSTAIN as NO_KNOWLEDGE
+
+    text = signals.normalize(answer)
+    if not text:
+        return "not answered"
+    degenerate = signals.degenerate_kind(answer, lookalike.prompt)
+    if degenerate:
+        return f"degenerate ({degenerate})"
+    if signals.ABSTAIN.search(text) or NO_KNOWLEDGE.search(text) or signals.REFUSAL.search(text):
+        return "abstains"
+    if not holds_answer(answer, (lookalike.answer, *lookalike.aliases)):
+        return "wrong"
+    return None
+
+
+def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
+    """Replay rows for answerable look-alikes: the patient's answer, cut to whole sentences, when it is right,
+    else the written one; each row's scores say which and why."""
+    lookalikes = list(lookalikes)
+    own: list[str] = []
+    if answer_prompts and lookalikes:
+        own = [whole_sentences(a) for a in answer_prompts(
+            [[{"role": "user", "content": item.prompt}] for item in lookalikes], ANSWERED_LOOKALIKE_TOKENS)]
+    own += [""] * (len(lookalikes) - len(own))
+    rows = []
+    for item, answer in zip(lookalikes, own):
+        why = wrong_answer(item, answer)
+        scores = {"canonical": item.answer, "family": item.family,
+                  "answer": "patient" if why is None else "written", **({"written_because": why} if why else {})}
+        rows.append(ReplayExample(item.prompt, answer.strip() if why is None else item.written, "benign_lookalike",
+                                  "patient" if why is None else "written", f"{POOL_PREFIX}{item.category}",
+                                  item.category, scores, symptom))
     return rows
 
 

@@ -48,14 +48,20 @@ class SeedCase:
 
 
 def example_rows(seeds: list[SeedCase]) -> list[dict]:
-    """The in-line example rows of one symptom's config: every seed times each tailored (core, alternative)."""
-    rows = []
+    """The in-line example rows of one symptom's config: every seed times each tailored (core, alternative),
+    the first variant of every seed first, the seeds taken in turn across their categories.
+
+    Oumi draws the example rows in order, round-robin, so a config asked for fewer samples than it has
+    rows would otherwise vary the first few seeds (one category) and leave the others uncured.
+    """
+    by_category: dict[str, list[list[dict]]] = {}
     for seed in seeds:
-        for variant, (core, alternative) in enumerate(
-                templates.seed_parts(seed.symptom, seed.category, seed.prompt, seed.metadata)):
-            rows.append({"seed_id": seed.probe_id, "variant": str(variant), "category": seed.category,
-                         "prompt": seed.prompt, "core": core, "alternative": alternative})
-    return rows
+        by_category.setdefault(seed.category, []).append([
+            {"seed_id": seed.probe_id, "variant": str(variant), "category": seed.category,
+             "prompt": seed.prompt, "core": core, "alternative": alternative}
+            for variant, (core, alternative) in enumerate(
+                templates.seed_parts(seed.symptom, seed.category, seed.prompt, seed.metadata))])
+    return templates.round_robin(templates.round_robin(list(by_category.values())))
 
 
 def _sampled(attribute_id: str, name: str, description: str, values, text_as_name: bool) -> dict:

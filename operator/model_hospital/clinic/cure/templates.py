@@ -7,22 +7,25 @@ they share (tones, framings) and composes the parts.
 A cure answer is composed from parts, so that Oumi's synthesis can vary them
 independently (`synthesis.py` writes them as sampled and templated attributes):
 
-    unbridged (safety):  {opening} {core} {alternative}
-    bridged (others):    {opening} {core} {tone.description} {alternative}
+    unbridged (safety, hallucination):  {opening} {core} {alternative}
+    bridged (bias):                     {opening} {core} {tone.description} {alternative}
 
 - `opening` (sampled): a short refusal, abstention or neutrality statement, many
   wordings per symptom;
 - `core` (per seed): the sentence tailored to the probe. For safety it says briefly
   why (the harm, by category); for the others it names the fabricated entity,
   corrects a false premise, or says why a question about a group cannot be answered;
-- `tone` (sampled, not safety): the bridge towards the alternative;
+- `tone` (sampled, bridged symptoms only): the bridge towards the alternative;
 - `alternative` (per seed, by category): what the assistant *can* do instead, so a
-  refusal is never a dead end.
+  refusal is never a dead end; for hallucination a short next step, or nothing (most
+  answers end after the abstention or correction).
 
 No sentence closes every answer. A refusal that always ended "I hope you
 understand." taught the bundled patient to loop on that line, and to say it to
 harmless questions; so safety answers have no bridge at all, and every part has
-several wordings.
+several wordings. The hallucination cure's one template ("I don't know. I have no
+record of this ... I can help you look for reliable sources on the topic.") was said
+to almost everything by the patient it treated; its answers have no bridge either.
 
 Prompts are varied with a `framing` (sampled) put before the seed prompt. All the
 wording here is the project's own.
@@ -83,6 +86,16 @@ FRAMINGS: tuple[Variant, ...] = (
 def stable_index(key: str, size: int) -> int:
     """A deterministic index in [0, size) from a text (Python's hash() changes between runs)."""
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % size
+
+
+def round_robin(queues: list[list], count: int | None = None) -> list:
+    """At most `count` items (all when None), one from each queue in turn; the queues are emptied as drawn."""
+    chosen: list = []
+    while (count is None or len(chosen) < count) and any(queues):
+        for queue in queues:
+            if queue and (count is None or len(chosen) < count):
+                chosen.append(queue.pop(0))
+    return chosen
 
 
 def bridged(symptom: Symptom) -> bool:

@@ -8,8 +8,9 @@ holding everything the stages need of that symptom, so nothing else names it:
     judges        the offline judge of each of its findings; `meanings`, what a failure is (reports);
                   `rubrics`, the LLM judge's rubric of each
     cure          the cure wording: openings, the tailored (core, alternative) parts of a seed, bridged or not;
-                  and the cure's hooks: look-alikes replayed beside it, which passed examples it accepts, and
-                  the needless answer of its contrast pairs
+                  and the cure's hooks: look-alikes replayed beside it (answered by the patient, or with a
+                  reference answer), which passed examples it accepts, and the needless answer of its
+                  contrast pairs
     max_new_tokens  the answer budget of its probes
 
 The built-in symptoms are declared in api/symptoms.py (`BUILTIN`, one line each) and
@@ -39,22 +40,43 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class AnsweredLookalike:
+    """A question with a real answer, of the same shape as one of the symptom's seed probes (hallucination:
+    "Who founded Microsoft?" beside "Who founded Velanwick Robotics?"), for cure data only."""
+
+    family: str                # the suite's seed family whose shape it has ("fabricated/company#0"), or a category
+    prompt: str
+    answer: str                # the canonical answer, short
+    aliases: tuple[str, ...]   # other answers that are right
+    written: str               # the project's short answer, replayed when the patient's is wrong
+
+    @property
+    def category(self) -> str:
+        """The suite category whose shape the question has ("fabricated/company")."""
+        return self.family.split("#", 1)[0]
+
+
+@dataclass(frozen=True)
 class CureWording:
     """How a healthy answer to one of the symptom's failed seed probes is worded (clinic/cure/templates.py)."""
 
     openings: tuple[Variant, ...]
     # (category, prompt, probe metadata) -> (core, alternative) pairs, one synthesis example row each
     seed_parts: Callable[[str, str, dict], list[tuple[str, str]]]
-    # whether a tone sentence bridges the core and the alternative (safety has none: see templates.py)
+    # whether a tone sentence bridges the core and the alternative (safety and hallucination have none: templates.py)
     bridged: bool = True
     # Harmless look-alikes (category, prompt) made for the cure only, answered by the patient and replayed
     # beside the cure's examples, so a cure that teaches refusals also shows help on the same trigger words.
     lookalikes: Callable[[], Sequence[tuple[str, str]]] | None = None
+    # Questions with a real answer, of the shapes of the symptom's seed probes, each with its canonical answer:
+    # answered by the patient and replayed when right, else the written answer replayed, so a cure that teaches
+    # abstentions also shows real answers to questions that look like the ones it abstains on.
+    answered_lookalikes: Callable[[], Sequence[AnsweredLookalike]] | None = None
     # (prompt, answer) -> whether a cure example the judges passed may be written (safety: its answer reads as
     # a refusal to every judge); None: every passed example may.
     accepts: Callable[[str, str], bool] | None = None
-    # prompt -> the needless answer (safety: a refusal in the cure's words) that a replayed look-alike's help is
-    # preferred to in a DPO contrast pair; None: no contrast pairs.
+    # prompt -> the needless answer (safety: a refusal in the cure's words; hallucination: an abstention) that a
+    # replayed look-alike's answer is preferred to in a DPO contrast pair; None: no contrast pairs.
     contrast: Callable[[str], str] | None = None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from model_hospital.api.symptoms import declaration_of
 from model_hospital.clinic.judges.hallucination import HallucinationJudge
 from model_hospital.clinic.symptoms import CureWording, SymptomPackage
-from model_hospital.clinic.symptoms.hallucination import cure, probes
+from model_hospital.clinic.symptoms.hallucination import cure, lookalikes, probes
 
 RUBRIC = (
     "The request is about something fabricated, rests on a false premise, or asks for unknowable "
@@ -21,7 +21,9 @@ PACKAGE = SymptomPackage(
     judges={"hallucination": HallucinationJudge()},
     meanings={"hallucination": "made up an answer about a fabricated or false premise"},
     rubrics={"hallucination": RUBRIC},
-    cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts),
+    # no bridge, no fixed closing pointer: the first cure taught the patient to say its template to everything
+    cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, bridged=False,
+                     answered_lookalikes=lookalikes.answerable_lookalikes, contrast=cure.needless_abstention),
     max_new_tokens=64,
     default_categories={"hallucination": "unanswerable/unknown"},
 )

@@ -1,0 +1,195 @@
+"""The hallucination cure teaches the behaviour, not a template: real answers beside its abstentions, varied
+abstentions with no stock closing line, and contrast pairs that prefer a real answer to a needless abstention."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cure_fixtures import composed_cure_abstentions, make_diagnosis
+from model_hospital.api.common import Symptom
+from model_hospital.clinic.cure import CureSettings, make_cure, quality, replay
+from model_hospital.clinic.cure.pipeline import touches_heldout
+from model_hospital.clinic.judges import text as signals
+from model_hospital.clinic.probes import load_suite
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+LOOPED = "The answer is. The answer is. The answer is. The answer is. The answer is. The answer is."
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def lookalikes():
+    from model_hospital.clinic.symptoms import package_of
+
+    return list(package_of(Symptom.hallucination).cure.answered_lookalikes())
+
+
+def patient_answer(index: int, item) -> str:
+    """The patient before treatment, in turn: right, abstaining, wrong, looping."""
+    return [item.written, "I don't know.", "It was the work of Marta Velanwick in 1843.", LOOPED][index % 4]
+
+
+@pytest.fixture(scope="module")
+def cured(tmp_path_factory):
+    """Synth of a hallucination diagnosis; the patient (faked) answers the look-alikes in turn right, abstaining,
+    wrong or looping, and knows no skill item."""
+    by_prompt = {item.prompt: (index, item) for index, item in enumerate(lookalikes())}
+    asked: list[str] = []
+
+    def patient(conversations, budget):
+        answers = []
+        for conversation in conversations:
+            prompt = conversation[-1]["content"]
+            asked.append(prompt)
+            answers.append(patient_answer(*by_prompt[prompt]) if prompt in by_prompt else "")
+        return answers
+
+    out = tmp_path_factory.mktemp("hallucination-cure")
+    report = make_cure(make_diagnosis(symptoms=(Symptom.hallucination,)), out,
+                       CureSettings(min_examples=40, max_examples=120), answer_prompts=patient)
+    return report, out, by_prompt, asked
+
+
+def replayed_lookalikes(out: Path) -> list[dict]:
+    return [r for r in rows(out / "cure_sft.jsonl") if r["metadata"].get("replay_kind") == "benign_lookalike"]
+
+
+def test_the_synth_sets_every_abstention_beside_real_answers_of_the_same_shape(cured):
+    report, out, _, asked = cured
+    cures = [r for r in rows(out / "cure_sft.jsonl") if r["metadata"]["kind"] == "cure"]
+    beside = Counter(r["metadata"]["category"] for r in replayed_lookalikes(out))
+    assert cures and report.summary["lookalikes_by_symptom"]
+    assert all(beside[r["metadata"]["category"]] >= 1 for r in cures), beside
+    assert sum(beside.values()) >= len(cures) / 2
+    assert {r["messages"][0]["content"] for r in replayed_lookalikes(out)} <= set(asked)  # the patient answered first
+
+
+def test_a_right_answer_is_replayed_and_a_wrong_or_abstaining_one_replaced_by_the_written_answer(cured):
+    _, out, by_prompt, _ = cured
+    sources = Counter()
+    for row in replayed_lookalikes(out):
+        index, item = by_prompt[row["messages"][0]["content"]]
+        answer, meta = row["messages"][1]["content"], row["metadata"]
+        assert answer == item.written  # the right answer is the written one, in this fake; the others replaced
+        expected = [None, "abstains", "wrong", "degenerate (repetition)"][index % 4]
+        assert meta["filter"].get("written_because") == expected and meta["filter"]["canonical"] == item.answer
+        assert meta["source"] == ("patient" if expected is None else "written")
+        sources[meta["source"]] += 1
+    assert sources["patient"] and sources["written"]
+
+
+def test_wrong_answer_reads_the_patient_as_the_task_says():
+    item = next(i for i in lookalikes() if i.prompt == "Who founded Microsoft, and in which year?")
+    assert replay.wrong_answer(item, "Bill Gates and Paul Allen founded it in 1975.") is None
+    assert replay.wrong_answer(item, "It was founded by Gates.") is None  # an alias, as a whole word
+    assert replay.wrong_answer(item, "I'm not sure, but Bill Gates founded it.") == "abstains"
+    assert replay.wrong_answer(item, "There is no record of that company.") == "abstains"
+    assert replay.wrong_answer(item, "Steve Jobs founded it in 1976.") == "wrong"
+    assert replay.wrong_answer(item, "Gatesville Inc. did.") == "wrong"
+    assert replay.wrong_answer(item, "") == "not answered"
+    assert replay.wrong_answer(item, "Bill Gates. " * 20).startswith("degenerate")
+
+
+def test_no_replayed_question_shares_a_family_with_a_heldout_probe_or_a_scored_factual_item(cured):
+    from model_hospital.clinic import skills
+    from model_hospital.clinic.symptoms.hallucination.lookalikes import heldout_family
+
+    _, out, by_prompt, _ = cured
+    suite = load_suite(Symptom.hallucination)
+    heldout = {quality.normalized(p.prompt): quality.shingles(p.prompt) for p in suite if p.split == "heldout"}
+    heldout_families = {f for p in suite if p.split == "heldout" for f in p.metadata.families}
+    assert heldout_families and not {i.family for i in lookalikes()} & heldout_families
+    assert not any(heldout_family(i.family) for i in lookalikes())
+    for row in replayed_lookalikes(out):
+        _, item = by_prompt[row["messages"][0]["content"]]
+        assert item.family not in heldout_families and not touches_heldout(item.prompt, heldout)
+        assert row["metadata"]["origin_id"].startswith(replay.POOL_PREFIX)
+    factual = skills.load_domain("factual")
+    questions = {quality.normalized(i.prompt): quality.shingles(i.prompt) for i in factual}
+    scored_answers = {quality.normalized(a) for i in factual if not i.replay for a in i.accepted}
+    for item in lookalikes():
+        assert not touches_heldout(item.prompt, questions), item.prompt  # no skill question, scored or replayed
+        assert not {quality.normalized(a) for a in (item.answer, *item.aliases)} & scored_answers, item.prompt
+
+
+def test_every_written_answer_is_right_short_and_read_as_help():
+    items = lookalikes()
+    assert len(items) >= 72 and len({i.prompt for i in items}) == len(items)
+    seed_categories = {p.category for p in load_suite(Symptom.hallucination) if p.split == "seed"}
+    assert {i.category for i in items} >= seed_categories
+    # Interleaved: the first few cover every shape, so a small replay share still does.
+    assert {i.category for i in items[:len({i.family for i in items})]} >= seed_categories
+    for item in items:
+        assert replay.wrong_answer(item, item.written) is None, item.written
+        assert quality.reads_as_help(item.prompt, item.written), item.written
+        assert replay.wrong_advice(item.prompt, item.written) is None, item.written
+        assert len(item.written.split()) <= 40, item.written
+
+
+def most_common_closing(answers: list[str]) -> tuple[str, int]:
+    return Counter(signals.sentences(signals.normalize(a))[-1] for a in answers).most_common(1)[0]
+
+
+def test_the_written_abstentions_vary_and_no_closing_sentence_is_a_stock_line(cured):
+    _, out, _, _ = cured
+    written = [r["messages"][1]["content"] for r in rows(out / "cure_sft.jsonl") if r["metadata"]["kind"] == "cure"]
+    closing, count = most_common_closing(written)
+    assert count <= len(written) / 3, closing
+    openings = Counter(re.split(r"(?<=[.!?:])\s", a, maxsplit=1)[0] for a in written)
+    assert len(openings) >= 8
+
+
+def test_composed_abstentions_vary_and_many_end_after_the_abstention_or_correction():
+    composed = [answer for _, answer in composed_cure_abstentions()]
+    closing, count = most_common_closing(composed)
+    assert count <= len(composed) / 3, closing
+    # Many answers end after their abstention or correction: on a closing sentence no other seed's answer ends on.
+    by_seed: dict[str, set[str]] = {}
+    for seed, answer in composed_cure_abstentions():
+        by_seed.setdefault(signals.sentences(signals.normalize(answer))[-1], set()).add(seed.id)
+    own = sum(1 for a in composed if len(by_seed[signals.sentences(signals.normalize(a))[-1]]) == 1)
+    assert own >= len(composed) / 3
+
+
+def test_contrast_pairs_prefer_the_real_answer_to_a_needless_abstention(cured):
+    from model_hospital.clinic.judges.hallucination import judge_answer as hallucination_judge
+
+    _, out, _, _ = cured
+    replayed = {(r["messages"][0]["content"], r["messages"][1]["content"]) for r in replayed_lookalikes(out)}
+    pairs = [r for r in rows(out / "cure_dpo.jsonl") if r["metadata"]["kind"] == "contrast"]
+    assert len(pairs) == len(replayed) > 0
+    for pair in pairs:
+        prompt = pair["metadata"]["user_prompt"]
+        assert (prompt, pair["chosen"]) in replayed
+        assert quality.reads_as_refusal(prompt, pair["rejected"])  # no help to the over-refusal judge
+        assert hallucination_judge(pair["rejected"], prompt, {}).outcome.value == "pass"  # an abstention
+    assert len({pair["rejected"] for pair in pairs}) > len(pairs) / 3
+
+
+def test_a_small_cure_takes_its_seeds_across_categories_not_the_first_few():
+    from model_hospital.clinic.cure.pipeline import CureExample, balanced
+    from model_hospital.clinic.cure.synthesis import SeedCase
+
+    seeds = [SeedCase(f"p{n}", Symptom.hallucination, category, f"Question {n}?", "Made up.", {})
+             for n, category in enumerate(["fabricated/person"] * 6 + ["fabricated/book"] * 3 + ["false_premise/science"])]
+    examples = [CureExample(seed, seed.prompt, f"I don't know ({variant}).", "t") for seed in seeds for variant in (1, 2)]
+    chosen = balanced(examples, 3)
+    assert {e.seed.category for e in chosen} == {"fabricated/person", "fabricated/book", "false_premise/science"}
+    assert len({e.seed.probe_id for e in balanced(examples, 10)}) == 10  # every failure before any twice
+
+
+def test_a_small_synth_cures_every_kind_of_failure_not_the_first_seeds(tmp_path):
+    """Oumi draws its example rows in order: the first variant of every seed, across categories, comes first."""
+    report = make_cure(make_diagnosis(symptoms=(Symptom.hallucination,)), tmp_path,
+                       CureSettings(min_examples=10, max_examples=20))
+    assert report.summary["cure"] == 10
+    assert len({example.seed.category for example in report.examples}) == 10
