@@ -26,9 +26,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The seventh batch (the hallucination cure's held-out and seed-split answers, the untreated patient's
-# hallucination answers); the fifth's and sixth's figures are in the card's prose.
-NEWEST_BLIND = ("bundled-hallucination", "bundled-hallucination-base", "bundled-hallucination-seed")
+# answers. The eighth batch (the held-out and seed-split answers after the 300-row safety cure `make run` makes);
+# the fifth's, sixth's and seventh's figures are in the card's prose.
+NEWEST_BLIND = ("makerun-300", "makerun-300-seed")
 
 
 @dataclass
