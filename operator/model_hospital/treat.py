@@ -228,7 +228,7 @@ class Treater:
             return False
         budget = self.plan.time_budget_minutes * 60
         last = sum(r.seconds for r in self.treatment.stages
-                   if r.attempt == attempt - 1 and declaration(r.stage).per_attempt and not r.resumed)
+                   if r.attempt == attempt - 1 and declaration(r.stage).per_attempt)
         if elapsed + last <= budget:
             return False
         self.treatment.message += (f" (no attempt {attempt}: {elapsed / 60:.0f} of the {budget / 60:g}-minute time "
