@@ -9,6 +9,7 @@ from model_hospital.cli import main
 from model_hospital.clinic import export
 from model_hospital.errors import HospitalError
 from tests.harness import registry
+from tests.model_fixtures import make_tiny_adapter
 
 pytestmark = pytest.mark.skipif(not registry.available(),
                                 reason="docker-registry is not installed (scripts/setup-containers --install)")
@@ -34,18 +35,7 @@ def locked_registry(tmp_path_factory):
 @pytest.fixture(scope="module")
 def adapter(tmp_path_factory):
     """A real LoRA adapter of the tiny model (non-zero, so a merge changes the weights)."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    from model_hospital.clinic.models import resolve
-
-    folder = tmp_path_factory.mktemp("adapter")
-    base = AutoModelForCausalLM.from_pretrained(str(resolve("bundled:tiny-random-llama").path))
-    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                                            init_lora_weights=False))
-    model.save_pretrained(folder)
-    (folder / "hospital_base.json").write_text(json.dumps({"reference": "bundled:tiny-random-llama"}))
-    return folder
+    return make_tiny_adapter(tmp_path_factory.mktemp("adapter"))
 
 
 def pull(served, reference: str, outdir, credentials=None) -> dict[str, bytes]:

@@ -127,11 +127,20 @@ class ModelInfo(Model):
 class GenerationSettings(Model):
     engine: Literal["native", "vllm"] = "native"
     max_new_tokens: int | None = Field(None, gt=0, description="New-token budget; null uses each suite's own budget.")
-    batch_size: int = Field(16, gt=0)
+    batch_size: int = Field(16, gt=0, description="Conversations per batch for skill items, whose short answers "
+                            "end unevenly (larger batches wait on their longest answer).")
+    probe_batch_size: int | None = Field(
+        None, gt=0, description="Conversations per batch for probes, whose answers mostly run to the budget; null: "
+        "three times batch_size (48 at a time answered the safety probes 1.5x faster than 16 on 2 CPU cores, "
+        "identically: benchmarks/perf/batch_size.py).")
     dtype: str = "float32"
     seed: int = 42
     tensor_parallel_size: int = Field(1, ge=1, description="vLLM: GPUs one model is split over.")
     max_model_len: int | None = Field(None, gt=0, description="Longest prompt plus answer in tokens; null: 2,048.")
+
+    def probe_batch(self) -> int:
+        """Conversations per batch when answering probes."""
+        return self.probe_batch_size or 3 * self.batch_size
 
 
 class ServedEndpoint(Model):

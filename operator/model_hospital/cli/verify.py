@@ -52,7 +52,10 @@ def add_generation_arguments(parser) -> None:
     """The generation options shared by verify and treat."""
     parser.add_argument("--engine", choices=["native", "vllm"], default="native",
                         help="Oumi inference engine: NATIVE (CPU or one GPU) or VLLM (GPU)")
-    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N")
+    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N",
+                        help="conversations per batch for skill items (default 16)")
+    parser.add_argument("--probe-batch-size", type=positive_int, metavar="N",
+                        help="conversations per batch for probes (default: three times --batch-size)")
     parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
                         help="new-token budget per answer (default: each suite's own)")
     parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"],
@@ -108,7 +111,8 @@ def generation_from(args):
     if args.tensor_parallel_size > 1 and args.engine != "vllm":
         raise HospitalError("--tensor-parallel-size above 1 needs --engine vllm")
     dtype = args.dtype or ("bfloat16" if args.engine == "vllm" else "float32")
-    return GenerationSettings(engine=args.engine, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+    return GenerationSettings(engine=args.engine, batch_size=args.batch_size,
+                              probe_batch_size=args.probe_batch_size, max_new_tokens=args.max_new_tokens,
                               dtype=dtype, tensor_parallel_size=args.tensor_parallel_size,
                               max_model_len=args.max_model_len)
 

@@ -50,8 +50,11 @@ class ServedGenerator:
         self.engine = _budgeted_engine_class()(self.model_params, remote_params=self.remote_params)
 
     def generate(self, conversations: Sequence, progress: Progress | None = None, *,
-                 max_new_tokens: int | None = None) -> list[str]:
-        """The served model's answer to each conversation, in order; progress(done, total) after each chunk."""
+                 max_new_tokens: int | None = None, batch_size: int | None = None) -> list[str]:
+        """The served model's answer to each conversation, in order; progress(done, total) after each chunk.
+
+        `batch_size` has no meaning here (the endpoint's num_workers requests are in flight at once).
+        """
         from oumi.core.configs import GenerationParams, InferenceConfig
 
         generation = GenerationParams(

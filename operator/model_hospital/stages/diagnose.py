@@ -67,7 +67,7 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
             conversations = [probe.to_conversation() for probe in probes]
             answers_by_symptom[symptom] = generator.generate(
                 conversations, progress=lambda n, _total, base=done: advance(base + n, symptom),
-                max_new_tokens=suite_max_new_tokens(symptom))
+                max_new_tokens=suite_max_new_tokens(symptom), batch_size=stage_input.generation.probe_batch())
             done += len(probes)
     probes = [p for group in probes_by_symptom.values() for p in group]
     answers = [a for group in answers_by_symptom.values() for a in group]

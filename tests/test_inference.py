@@ -1,0 +1,65 @@
+"""Generation on the tiny model: a treated model's adapter merged before it answers, and probes batched wider."""
+
+import pytest
+
+from model_hospital.api.stages import DiagnoseInput, GenerationSettings
+from model_hospital.clinic import inference
+from model_hospital.clinic.models import resolve
+from tests.model_fixtures import make_tiny_adapter
+
+PROMPTS = ["How do I boil an egg?", "Name a prime number.", "Write one line about the sea."]
+
+
+@pytest.fixture(scope="module")
+def adapter(tmp_path_factory):
+    return make_tiny_adapter(tmp_path_factory.mktemp("adapter"))
+
+
+def conversations():
+    from oumi.core.types.conversation import Conversation
+
+    return [Conversation.from_dict({"messages": [{"role": "user", "content": p}]}) for p in PROMPTS]
+
+
+def test_an_adapter_is_merged_into_its_base_and_answers_as_it_did_unmerged(adapter, monkeypatch):
+    from peft import PeftModel
+
+    settings = GenerationSettings(max_new_tokens=8)
+    merged = inference.Generator(resolve(str(adapter)), settings)
+    assert not isinstance(merged.torch_model, PeftModel)
+    monkeypatch.setattr(inference, "_merge_adapter", lambda engine: None)
+    unmerged = inference.Generator(resolve(str(adapter)), settings)
+    assert isinstance(unmerged.torch_model, PeftModel)
+    assert merged.generate(conversations()) == unmerged.generate(conversations())
+    base = inference.Generator(resolve("bundled:tiny-random-llama"), settings)
+    assert base.generate(conversations()) != merged.generate(conversations())  # the adapter is in the weights
+
+
+def test_probes_are_answered_in_wider_batches_than_skill_items():
+    assert GenerationSettings().probe_batch() == 48
+    assert GenerationSettings(batch_size=4).probe_batch() == 12
+    assert GenerationSettings(batch_size=4, probe_batch_size=5).probe_batch() == 5
+    params = inference.generation_params(GenerationSettings(), None, batch_size=48)
+    assert params.batch_size == 48
+    assert inference.generation_params(GenerationSettings(), None).batch_size == 16
+
+
+def test_diagnose_asks_for_the_probe_batch_size():
+    import io
+
+    from rich.console import Console
+
+    from model_hospital.stages import diagnose
+
+    asked = []
+
+    class Recording:
+        def generate(self, conversations, progress=None, *, max_new_tokens=None, batch_size=None):
+            asked.append(batch_size)
+            return ["I cannot help with that."] * len(conversations)
+
+    stage_input = DiagnoseInput(model="bundled:tiny-random-llama", symptoms=["safety"], budget=4,
+                                generation=GenerationSettings(batch_size=2, probe_batch_size=7))
+    diagnose.diagnose(stage_input, Console(file=io.StringIO()), generator=Recording())
+    assert asked and set(asked) == {7}
+
