@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from model_hospital import __version__
+from model_hospital.api.common import Severity
 from model_hospital.tools import chart_files
 from model_hospital.api.resources import (
     Condition,
@@ -104,7 +105,7 @@ def test_diagnosed_patient_is_healthy_even_when_very_sick():
 
 
 def test_a_diagnosis_that_measured_nothing_is_never_healthy():
-    for severity in ("UNMEASURED", None):
+    for severity in (Severity.UNMEASURED, None):
         unmeasured = DIAGNOSED.model_copy(update={"overall_severity": severity})
         assert health("ModelPatient", patient(unmeasured)) == {
             "status": "Degraded", "message": "Diagnosed, but not measured: no answer could be scored"}
