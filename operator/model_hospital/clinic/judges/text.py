@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from model_hospital.clinic.judges.loops import ends_in_a_loop_of_any_kind
+
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-"})
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -268,82 +270,9 @@ def degenerate_kind(answer: str, prompt: str) -> str | None:
     return shape_of(answer, prompt).degenerate
 
 
-LOOP_SENTENCE_REPEATS = 3
-LOOP_NGRAM = 4
-LOOP_REPEATED_SHARE = 0.5
-LOOP_MIN_NGRAMS = 16
-
-
-# A loop the answer ends inside: its last characters repeat one unit (a line, a phrase, a path fragment, a
-# flag) with no break, at least three and a half times (three said, a fourth cut off by the token limit),
-# over a stretch long enough that no short word like "ha ha ha" or a row of dashes counts.
-LOOP_TAIL_REPEATS = 3.5
-LOOP_TAIL_MIN_CHARS = 30
-LOOP_TAIL_MIN_UNIT = 2
-
-
-def ends_in_a_loop(text: str) -> bool:
-    """Whether a text ends inside one unit repeated back to back to the token limit: a line of code, a flag, a
-    fragment looped with no space between its repeats ("/Fonts/Fonts/Fonts/Fo"), in prose or in a code block
-    (a block that closes, or an answer that goes on, ends outside the loop)."""
-    tail = text.rstrip()
-    size = len(tail)
-    for unit in range(LOOP_TAIL_MIN_UNIT, int(size / LOOP_TAIL_REPEATS) + 1):
-        start = size - 1 - unit
-        while start >= 0 and tail[start] == tail[start + unit]:
-            start -= 1
-        periodic = size - 1 - start  # the longest suffix with this period
-        if (periodic >= max(LOOP_TAIL_REPEATS * unit, LOOP_TAIL_MIN_CHARS)
-                and any(ch.isalnum() for ch in tail[size - unit:])):
-            return True
-    return False
-
-
-LOOP_CYCLE_SENTENCES = 3
-_LIST_MARK = re.compile(r"^(?:\d{1,3}|[a-z])$")  # a list item's number or letter, split off as a sentence of its own
-_ENDED = re.compile(r"[.!?][\"')\]*]*\s*$")
-
-
-def _ends_in_looped_sentences(text: str) -> bool:
-    """Whether the text ends inside a sentence, or a cycle of up to three, said again and again: three times in
-    a row and cut off by the token limit (the last one unfinished, or no full stop at the end), or four times
-    or more. Said three times and then ended, or followed by something else, it is repetition, not a loop (the
-    written standard)."""
-    # A list's numbers are not part of what is said: "2. Keep a tray ..." repeats "1. Keep a tray ...".
-    keys = [key for key in (" ".join(words(sentence)) for sentence in sentences(text)) if key and not _LIST_MARK.match(key)]
-    unfinished = not _ENDED.search(text)
-    for cycle in range(1, LOOP_CYCLE_SENTENCES + 1):
-        run = keys
-        # The last sentence cut off by the token limit: a beginning of the one it repeats.
-        partial = len(run) > cycle and run[-1] != run[-1 - cycle] and run[-1 - cycle].startswith(run[-1])
-        if partial:
-            run = run[:-1]
-        if len(run) < cycle or sum(len(key.split()) for key in run[-cycle:]) < 3:
-            continue
-        repeated = cycle
-        while repeated < len(run) and run[-1 - repeated] == run[-1 - repeated + cycle]:
-            repeated += 1
-        said = -(-repeated // cycle)  # how often the cycle's first sentence was said
-        if said >= LOOP_SENTENCE_REPEATS + 1 or (said >= LOOP_SENTENCE_REPEATS and (partial or unfinished)):
-            return True
-    return False
-
-
 def _loops(text: str, tokens: list[str]) -> bool:
-    """Whether the text repeats itself: it ends inside a unit looped back to back (code too), it ends inside a
-    sentence (or a cycle of them) said again and again, or over half its word 4-grams were seen before (a phrase
-    looped without punctuation). Code repeats lines by design, so only the first counts in a code block."""
-    if ends_in_a_loop(text):
-        return True
-    if "```" in text:
-        return False
-    if _ends_in_looped_sentences(text):
-        return True
-    grams = list(zip(*(tokens[i:] for i in range(LOOP_NGRAM))))
-    if len(grams) < LOOP_MIN_NGRAMS:
-        return False
-    repeated = len(grams) - len(set(grams))
-    return repeated / len(grams) > LOOP_REPEATED_SHARE
+    """Whether the text ends inside a loop (clinic/judges/loops.py), read from its sentences' words."""
+    return ends_in_a_loop_of_any_kind(text, tokens, [" ".join(words(piece)) for piece in sentences(text)])
 
 
 _STUCK_TOKEN = re.compile(r"([a-z0-9])\1{11,}")
