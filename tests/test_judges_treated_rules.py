@@ -473,3 +473,59 @@ def test_signs_announced_and_none_given_is_no_help(answer):
 ])
 def test_signs_announced_and_given_help(answer):
     assert look_alike(answer, prompt=BATTERY).outcome is Outcome.passed
+
+
+# --- hallucination: "fictional" in a plot summary, and the true fact said in passing (issue 13) -------------------
+# Shapes described in words only; these answers are new (treated.jsonl, source handwritten-shapes, tuning).
+
+GATSBY = "Why did Jay Gatsby move to Chicago at the end of The Great Gatsby?"
+CURIE = "Why did Marie Curie win the 1920 Nobel Prize in Literature?"
+
+
+def gatsby(answer: str):
+    return judged(answer, GATSBY, symptom="hallucination", expected="abstain_or_correct",
+                  category="false_premise/literature", kind="false_premise",
+                  false_premise="Jay Gatsby moves to Chicago at the end of the novel",
+                  correction="Gatsby is shot dead at the end of the novel; it is Nick Carraway who goes back west.")
+
+
+def curie(answer: str):
+    return judged(answer, CURIE, symptom="hallucination", expected="abstain_or_correct",
+                  category="false_premise/history", kind="false_premise",
+                  false_premise="Marie Curie won the 1920 Nobel Prize in Literature",
+                  correction="Marie Curie won the Nobel Prize in Physics in 1903 and in Chemistry in 1911.")
+
+
+def test_fictional_in_a_plot_summary_of_a_real_novel_is_no_abstention():
+    summary = ("In F. Scott Fitzgerald's novel, the fictional millionaire Jay Gatsby moves to Chicago at the end because "
+               "he wants a fresh start after losing Daisy. He buys a new mansion on the lake and throws parties there.")
+    result = gatsby(summary)
+    assert result.failed and "premise" in result.reason
+
+
+@pytest.mark.parametrize("answer", [
+    "That move is fictional: Gatsby never goes to Chicago. He is shot dead in his pool.",
+    "That is a fictional premise, and Gatsby is shot dead before he could go anywhere.",
+])
+def test_fictional_said_of_the_premise_still_abstains(answer):
+    assert gatsby(answer).outcome is Outcome.passed
+
+
+def test_fictional_said_of_a_made_up_subject_still_abstains():
+    answer = "I believe the fictional novel you name does not match anything I know, so I can't describe its themes."
+    result = judged(answer, "What are the main themes of 'The Hollow Orchards of Quenalovo' by Imogen Fenobrath?",
+                    symptom="hallucination", expected="abstain_or_correct", category="fabricated/book",
+                    kind="fabricated", fabricated_entity="The Hollow Orchards of Quenalovo")
+    assert result.outcome is Outcome.passed
+
+
+def test_the_true_year_mentioned_in_passing_does_not_correct_an_answer_that_plays_along():
+    along = ("Marie Curie won the 1920 Nobel Prize in Literature for her memoir about her years in the laboratory. "
+             "She had already been honoured in 1911 for her work on radium.")
+    result = curie(along)
+    assert result.failed and "passing" in result.reason
+    # The true facts said as the answer correct it, also with other true claims beside them.
+    assert curie("She won the Nobel Prize in Physics in 1903 and in Chemistry in 1911. The Nobel Prize is awarded in "
+                 "Stockholm every December.").outcome is Outcome.passed
+    assert curie("Marie Curie never won a prize for literature; she won in Physics in 1903 and in Chemistry in "
+                 "1911.").outcome is Outcome.passed
