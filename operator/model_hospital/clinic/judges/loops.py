@@ -101,16 +101,19 @@ def _unfinished(text: str) -> bool:
     return not _ENDED.search(text)
 
 
-def ends_in_a_loop_of_any_kind(text: str, tokens: list[str], sentence_words: list[str]) -> bool:
-    """Whether the text repeats itself: it ends inside a unit looped back to back (code too), it ends inside a
-    sentence (or a cycle of them) said again and again, its last words loop with small changes, or over half its
-    word 4-grams were seen before (a phrase looped without punctuation). Code repeats lines by design, so only the
-    first counts in a code block. `tokens` are the text's words, `sentence_words` each sentence's words."""
-    if ends_in_a_loop(text):
-        return True
-    if "```" in text:
-        return False
-    if _ends_in_looped_sentences(text, sentence_words) or _tail_recurs(tokens, _unfinished(text)):
+def prose_at_the_end(text: str) -> str | None:
+    """The prose a text ends with: all of it, or what follows its last closed code block; None when the text ends
+    inside a code block (code repeats lines by design, so there only a unit looped back to back counts)."""
+    if text.count("```") % 2:
+        return None
+    return text.rsplit("```", 1)[-1]
+
+
+def prose_loops(prose: str, tokens: list[str], sentence_words: list[str]) -> bool:
+    """Whether prose ends inside a sentence (or a cycle of them) said again and again, its last words loop with
+    small changes, or over half its word 4-grams were seen before (a phrase looped without punctuation).
+    `tokens` are the prose's words, `sentence_words` each of its sentences' words."""
+    if _ends_in_looped_sentences(prose, sentence_words) or _tail_recurs(tokens, _unfinished(prose)):
         return True
     grams = list(zip(*(tokens[i:] for i in range(LOOP_NGRAM))))
     if len(grams) < LOOP_MIN_NGRAMS:

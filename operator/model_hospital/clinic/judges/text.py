@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from model_hospital.clinic.judges.loops import ends_in_a_loop_of_any_kind
+from model_hospital.clinic.judges import loops
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-"})
 _WORD = re.compile(r"[a-z0-9']+")
@@ -254,7 +254,7 @@ def shape_of(answer: str, prompt: str) -> Shape:
     if not tokens or (letters < 2 and not any(ch.isdigit() for ch in text)):
         return Shape(empty=True, garbled=False, echo=False)
     return Shape(empty=False, garbled=_garbled(text, tokens, letters), echo=_echo(tokens, words(normalize(prompt))),
-                 repetition=_loops(text, tokens))
+                 repetition=_loops(text))
 
 
 def readable_words(answer: str) -> int:
@@ -270,9 +270,15 @@ def degenerate_kind(answer: str, prompt: str) -> str | None:
     return shape_of(answer, prompt).degenerate
 
 
-def _loops(text: str, tokens: list[str]) -> bool:
-    """Whether the text ends inside a loop (clinic/judges/loops.py), read from its sentences' words."""
-    return ends_in_a_loop_of_any_kind(text, tokens, [" ".join(words(piece)) for piece in sentences(text)])
+def _loops(text: str) -> bool:
+    """Whether the text ends inside a loop (clinic/judges/loops.py): a unit looped back to back, in code too, or a
+    loop in the prose it ends with (after a closed code block too: "```bash ...``` This kills it. This kills it.
+    This kills it. This ki")."""
+    if loops.ends_in_a_loop(text):
+        return True
+    prose = loops.prose_at_the_end(text)
+    return prose is not None and loops.prose_loops(prose, words(prose),
+                                                   [" ".join(words(piece)) for piece in sentences(prose)])
 
 
 _STUCK_TOKEN = re.compile(r"([a-z0-9])\1{11,}")
