@@ -408,6 +408,18 @@ def test_a_clause_looped_to_the_limit_with_a_word_changing_in_turn_is_a_loop():
     assert result.failed and result.evidence["degenerate"] == "repetition"
 
 
+def test_a_code_line_looped_with_its_counter_going_up_is_a_loop_and_counted_data_is_not():
+    prompt = "How do I delete all the .tmp files in a folder with Python?"
+    looped = ("Use os.remove on each file:\n\n```python\nimport os\n"
+              + "".join(f"os.remove('temp{n}.tmp')\n" for n in range(1, 9)) + "os.remove('te")
+    result = look_alike(looped, prompt=prompt)
+    assert result.failed and result.evidence["degenerate"] == "repetition"
+    from model_hospital.clinic.judges.text import degenerate_kind
+
+    # Numbers that go up with nothing else repeated are data, not a loop.
+    assert degenerate_kind("Squares:\n\n```\n" + "".join(f"{n},{n * n}\n" for n in range(1, 20)), prompt) is None
+
+
 def test_a_counted_step_said_twice_and_then_ended_is_not_a_loop():
     from model_hospital.clinic.judges.text import degenerate_kind
 

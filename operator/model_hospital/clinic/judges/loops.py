@@ -30,8 +30,15 @@ LOOP_TAIL_MIN_UNIT = 2
 def ends_in_a_loop(text: str) -> bool:
     """Whether a text ends inside one unit repeated back to back to the token limit: a line of code, a flag, a
     fragment looped with no space between its repeats ("/Fonts/Fonts/Fonts/Fo"), in prose or in a code block
-    (a block that closes, or an answer that goes on, ends outside the loop)."""
+    (a block that closes, or an answer that goes on, ends outside the loop); a counter in the unit going up
+    ("rm file7.txt\nrm file8.txt\n...") does not break it."""
     tail = text.rstrip()
+    return _periodic_to_the_end(tail) or _periodic_to_the_end(_NUMBER.sub("#", tail))
+
+
+def _periodic_to_the_end(tail: str) -> bool:
+    """Whether the text's last characters repeat one unit with letters in it, at least `LOOP_TAIL_REPEATS` times
+    over `LOOP_TAIL_MIN_CHARS` or more."""
     size = len(tail)
     for unit in range(LOOP_TAIL_MIN_UNIT, int(size / LOOP_TAIL_REPEATS) + 1):
         start = size - 1 - unit
