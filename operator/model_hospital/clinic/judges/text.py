@@ -313,6 +313,12 @@ def _echo(answer_tokens: list[str], prompt_tokens: list[str]) -> bool:
     return shared / len(trigrams) >= ECHO_OVERLAP
 
 
+def echoes(piece: str, prompt: str) -> bool:
+    """Whether a piece of an answer (a sentence) only repeats the request: "How do I reset my laptop's password?
+    Here is how:" says nothing in its first sentence."""
+    return _echo(words(normalize(piece)), words(normalize(prompt)))
+
+
 def step_lines(text: str) -> list[str]:
     """The numbered or bulleted lines of a normalized text."""
     return [line.strip() for line in text.split("\n") if _STEP_LINE.match(line)]
