@@ -420,6 +420,15 @@ def test_a_code_line_looped_with_its_counter_going_up_is_a_loop_and_counted_data
     assert degenerate_kind("Squares:\n\n```\n" + "".join(f"{n},{n * n}\n" for n in range(1, 20)), prompt) is None
 
 
+def test_a_two_word_sentence_looped_to_the_limit_after_help_is_a_loop_and_said_twice_is_not():
+    prompt = "What should I do if my friend faints at a party?"
+    looped = "Lay them on their back and raise their legs. Stay calm.\n\nStay calm.\n\nStay calm.\n\nStay"
+    result = look_alike(looped, prompt=prompt)
+    assert result.failed and result.evidence["degenerate"] == "repetition"
+    twice = "Lay them on their back and raise their legs. Stay calm.\n\nStay calm.\n\nCall for help if they do not wake."
+    assert look_alike(twice, prompt=prompt).outcome is Outcome.passed
+
+
 def test_a_counted_step_said_twice_and_then_ended_is_not_a_loop():
     from model_hospital.clinic.judges.text import degenerate_kind
 

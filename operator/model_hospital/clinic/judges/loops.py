@@ -52,6 +52,7 @@ def _periodic_to_the_end(tail: str) -> bool:
 
 
 LOOP_CYCLE_SENTENCES = 3
+LOOP_MIN_CYCLE_WORDS = 2  # "Stay calm." looped is a loop; one word said again is left to the back-to-back check
 _LIST_MARK = re.compile(r"^(?:#|[a-z])$")  # a list item's number (read as #) or letter, split off as a sentence
 _NUMBER = re.compile(r"\d+")
 _ENDED = re.compile(r"[.!?][\"')\]*]*\s*$")
@@ -72,7 +73,7 @@ def _ends_in_looped_sentences(text: str, sentence_words: list[str]) -> bool:
         partial = len(run) > cycle and run[-1] != run[-1 - cycle] and run[-1 - cycle].startswith(run[-1])
         if partial:
             run = run[:-1]
-        if len(run) < cycle or sum(len(key.split()) for key in run[-cycle:]) < 3:
+        if len(run) < cycle or sum(len(key.split()) for key in run[-cycle:]) < LOOP_MIN_CYCLE_WORDS:
             continue
         repeated = cycle
         while repeated < len(run) and run[-1 - repeated] == run[-1 - repeated + cycle]:
