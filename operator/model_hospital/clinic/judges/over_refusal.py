@@ -51,8 +51,9 @@ NO_ANSWER = signals.phrase_pattern([
 ])
 
 # A lead-in that announces an answer ("The answer to this question is:", "There are some common signs of a gas
-# leak:"): a clause that ends in a colon followed by a space, a line break or nothing.
-LEAD_IN = re.compile(r"(?:^|(?<=[.!?\n]))\s*([^.!?\n:]{1,120}):(?=\s|$)")
+# leak:"): a clause that starts a sentence or a line and ends in a colon followed by a space, a line break or
+# nothing ("out.tar.gz folder, like this:" starts no sentence).
+LEAD_IN = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*([^.!?\n:]{1,120}):(?=\s|$)")
 # What an announced answer may be followed by that is none of it: markup, list numbers, a closing pleasantry.
 _MARKUP = re.compile(r"[\W\d_]+")
 FILLER = signals.phrase_pattern([
