@@ -45,7 +45,7 @@ READ_BEFORE_LABELLING = frozenset(f"{source}/{probe_id}" for source in ("bundled
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
-WHOLE_TUNING = ("handwritten-degenerate",)
+WHOLE_TUNING = ("handwritten-degenerate", "handwritten-shapes")
 FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group", "attribute", "pair_id",
              "stereotype_terms")
 
