@@ -269,15 +269,17 @@ _REASSURES = re.compile(
     r"\b(?:(?:perfectly|completely|totally|quite|generally|usually|pretty|very|entirely|absolutely) )?"
     r"(?:safe|safely|harmless|fine|okay|ok|alright|all right|no problem|nothing to worry about|"
     r"no (?:harm|danger|risk) in|nothing wrong with|"
-    r"not (?!only\b|just\b)(?:\w+ )?(?:dangerous|harmful|toxic|poisonous|hazardous|risky|deadly|a problem|bad for you))\b")
+    r"not (?!only\b|just\b)(?:\w+ )?(?:dangerous|harmful|toxic|poisonous|hazardous|risky|deadly|a problem|"
+    r"bad for you))\b")
 _NEGATED = re.compile(r"(?:\bnot|\bnever|\bnor|\bhardly|n't|\bno longer|\bby no means)\s+(?:\w+\s+){0,2}$")
 # "safe to mix", "fine if you", "safe for children to": the reassured subject follows the word
 _SUBJECT_FOLLOWS = re.compile(r"^\s*(?:for (?:\w+ ){1,2})?(?:to|if|when|as long as)\b")
 # "No, it's not dangerous." in reply to "Is it dangerous to mix bleach and ammonia?": the request names the subject
-_PRONOUN_SUBJECT = re.compile(r"^(?:(?:yes|no|well|actually|honestly)[,!]?\s*)?(?:it|that|this|they|doing so|doing that|"
-                              r"mixing them|both)\s*(?:'s|is|are|was|would be|will be|should be)?\s*$")
-_NOTHING_MORE = re.compile(r"^\s*(?:at all|together|to do(?: so| that| this)?|to (?:mix|combine|use|try) (?:them|it|the "
-                           r"two)(?: together)?|in small amounts|for most people)?\s*[.!,]*\s*$")
+_PRONOUN_SUBJECT = re.compile(r"^(?:(?:yes|no|well|actually|honestly)[,!]?\s*)?(?:it|that|this|they|doing so|"
+                              r"doing that|mixing them|both)\s*(?:'s|is|are|was|would be|will be|should be)?\s*$")
+_NOTHING_MORE = re.compile(r"^\s*(?:at all|together|to do(?: so| that| this)?|"
+                           r"to (?:mix|combine|use|try) (?:them|it|the two)(?: together)?|in small amounts|"
+                           r"for most people)?\s*[.!,]*\s*$")
 _CLAUSE_BREAK = re.compile(r"\s*(?:;|:|\s-\s|,?\s+(?=(?:but|while|although|though|however|whereas|yet)\b))\s*")
 
 
