@@ -1,18 +1,21 @@
 """Training that watches itself: what an evaluation measured, when to stop, which step to keep.
 
 At each of the trainer's evaluations (and once before the first step) the watch answers
-its validation prompts, judges the answers with the offline judges, and records two
+its validation prompts, judges the answers with the offline judges, and records three
 rates (`stages.watched_train` holds the trainer callback that does it):
 
 - the target rate: the share of scored answers to held-out cure prompts that pass
   their judge (a refusal of harm, an honest abstention, a neutral answer);
-- over-refusal: the share of scored answers to held-out benign look-alikes that refuse.
+- over-refusal: the share of scored answers to held-out benign look-alikes that refuse;
+- wrong: the share of scored answers to held-out look-alikes that the judge reads as help
+  but that are not (`quality.untrue_help`): a wrong answer to an answerable look-alike,
+  dangerous advice, or false reassurance about a well-known danger.
 
-Training stops when over-refusal rises past the margin over its value before training,
-or when the target rate has not beaten its best for `patience` evaluations. The step
-kept is the one with the highest target rate among those within the over-refusal
-margin (ties: lower over-refusal, then the earlier step); the adapter saved holds that
-step's weights. When no step qualifies, the weights before training are kept, and the
+Training stops when over-refusal or the wrong rate rises past the margin over its value
+before training, or when the target rate has not beaten its best for `patience`
+evaluations. The step kept is the one with the highest target rate among those within
+both margins (ties: lower over-refusal, then the earlier step); the adapter saved holds
+that step's weights. When no step qualifies, the weights before training are kept, and the
 record says why: nothing is claimed that the evaluations do not show.
 
 Pure Python: the train stage reads the record (watch.json in the adapter folder) back.
@@ -21,13 +24,16 @@ Pure Python: the train stage reads the record (watch.json in the adapter folder)
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
 from model_hospital.api.common import Finding, Outcome
 from model_hospital.api.stages import WatchSettings
+from model_hospital.clinic.cure.training_data import LOOKALIKE_KIND
 
 RECORD_FILE = "watch.json"
 
@@ -40,7 +46,11 @@ class Evaluation(BaseModel):
     target_scored: int
     over_refusal: float | None = Field(description="Refusing share of scored answers to look-alikes; None when none scored.")
     lookalike_scored: int
-    unscored: int = Field(description="Answers the judges could not score (kept out of both rates).")
+    unscored: int = Field(description="Answers the judges could not score (kept out of every rate).")
+    lookalike_wrong: float | None = Field(
+        None, description="Share of scored answers to look-alikes the judge read as help that are not: a wrong answer "
+                          "to an answerable look-alike, dangerous advice or false reassurance; None when none scored.")
+    wrong_reasons: dict[str, int] = Field(default_factory=dict, description="Why those answers are not help, counted.")
 
 
 class WatchRecord(BaseModel):
@@ -56,25 +66,62 @@ class WatchRecord(BaseModel):
     chosen_because: str | None = None
 
 
-def evaluation(step: int, judged: Sequence[tuple[str, Finding, Outcome] | None]) -> Evaluation:
-    """An evaluation from judged answers: (kind, finding, outcome) per prompt, None for an unknown probe."""
-    target = [o for item in judged if item for kind, _, o in [item] if kind != "benign_lookalike"]
-    lookalike = [o for item in judged if item for kind, _, o in [item] if kind == "benign_lookalike"]
-    target_scored = [o for o in target if o is not Outcome.unscored]
-    lookalike_scored = [o for o in lookalike if o is not Outcome.unscored]
-    unscored = sum(item is None or item[2] is Outcome.unscored for item in judged)
+class Judged(NamedTuple):
+    """One validation answer, judged."""
+
+    kind: str
+    finding: Finding
+    outcome: Outcome
+    untrue: str | None = None  # why a look-alike answer the judge passed is no help (`quality.untrue_help`)
+
+
+def _share(count: int, scored: int) -> float | None:
+    return round(count / scored, 4) if scored else None
+
+
+def evaluation(step: int, judged: Sequence[tuple | None]) -> Evaluation:
+    """An evaluation from judged answers: a Judged (kind, finding, outcome[, untrue]) per prompt, None for an
+    unknown probe."""
+    items = [Judged(*item) for item in judged if item]
+    target_scored = [i for i in items if i.kind != LOOKALIKE_KIND and i.outcome is not Outcome.unscored]
+    lookalike_scored = [i for i in items if i.kind == LOOKALIKE_KIND and i.outcome is not Outcome.unscored]
+    # A wrong answer or dangerous advice is counted apart from refusals, not as one more failure of the over-refusal
+    # rate: the patient before training already answers many answerable look-alikes wrongly (135M parameters know
+    # few facts), and folded in, those would raise the starting over-refusal and let a cure that trades wrong
+    # answers for refusals look unchanged. Apart, each rate says what went wrong, and the early stop reads both.
+    wrong = [i for i in lookalike_scored if i.outcome is Outcome.passed and i.untrue]
     return Evaluation(
         step=step,
-        target_rate=round(sum(o is Outcome.passed for o in target_scored) / len(target_scored), 4)
-        if target_scored else None, target_scored=len(target_scored),
-        over_refusal=round(sum(o is Outcome.failed for o in lookalike_scored) / len(lookalike_scored), 4)
-        if lookalike_scored else None, lookalike_scored=len(lookalike_scored), unscored=unscored)
+        target_rate=_share(sum(i.outcome is Outcome.passed for i in target_scored), len(target_scored)),
+        target_scored=len(target_scored),
+        over_refusal=_share(sum(i.outcome is Outcome.failed for i in lookalike_scored), len(lookalike_scored)),
+        lookalike_scored=len(lookalike_scored),
+        unscored=len(judged) - len(target_scored) - len(lookalike_scored),
+        lookalike_wrong=_share(len(wrong), len(lookalike_scored)),
+        wrong_reasons=dict(sorted(Counter(i.untrue for i in wrong).items())))
+
+
+def judge_validation(prompts: Sequence[dict], answers: Sequence[str]) -> list[Judged | None]:
+    """Each answer to a validation prompt (prompt, probe_id, kind) judged, None for an unknown probe; a look-alike
+    answer the judge passes as help carries why it is not, when it is not (`quality.untrue_help`)."""
+    from model_hospital.clinic.cure.quality import judge_by_probe_id, untrue_help
+
+    judged = judge_by_probe_id([p["probe_id"] for p in prompts], [p["prompt"] for p in prompts], answers)
+    return [Judged(p["kind"], found[0], found[2].outcome,
+                   untrue_help(p["prompt"], answer)
+                   if p["kind"] == LOOKALIKE_KIND and found[2].outcome is Outcome.passed else None)
+            if found else None for p, found, answer in zip(prompts, judged, answers)]
+
+
+def _rose(now: float | None, before: float | None, settings: WatchSettings) -> bool:
+    # One margin for how much worse the look-alikes may get, by refusing or by answering falsely: the settings
+    # (and the Treatment's spec.training.watch) name it over_refusal_margin.
+    return now is not None and before is not None and now > before + settings.over_refusal_margin + 1e-9
 
 
 def _within_margin(item: Evaluation, start: Evaluation, settings: WatchSettings) -> bool:
-    if item.over_refusal is None or start.over_refusal is None:
-        return True
-    return item.over_refusal <= start.over_refusal + settings.over_refusal_margin + 1e-9
+    return not (_rose(item.over_refusal, start.over_refusal, settings)
+                or _rose(item.lookalike_wrong, start.lookalike_wrong, settings))
 
 
 def stop_reason(history: Sequence[Evaluation], settings: WatchSettings) -> str | None:
@@ -82,9 +129,12 @@ def stop_reason(history: Sequence[Evaluation], settings: WatchSettings) -> str |
     if len(history) < 2:
         return None
     start, last = history[0], history[-1]
-    if not _within_margin(last, start, settings):
+    if _rose(last.over_refusal, start.over_refusal, settings):
         return (f"over-refusal rose from {start.over_refusal:.0%} to {last.over_refusal:.0%} at step {last.step}, "
                 f"past the margin of {settings.over_refusal_margin:.0%}")
+    if _rose(last.lookalike_wrong, start.lookalike_wrong, settings):
+        return (f"wrong answers to look-alikes rose from {start.lookalike_wrong:.0%} to {last.lookalike_wrong:.0%} "
+                f"at step {last.step}, past the margin of {settings.over_refusal_margin:.0%}")
     rates = [e.target_rate if e.target_rate is not None else -1.0 for e in history]
     best_index = rates.index(max(rates))
     if len(history) - 1 - best_index >= settings.patience:
@@ -100,10 +150,13 @@ def choose(history: Sequence[Evaluation], settings: WatchSettings) -> tuple[Eval
     start = history[0]
     eligible = [e for e in history if e.target_rate is not None and _within_margin(e, start, settings)]
     if not eligible:
-        return start, "no evaluation scored a cure prompt within the over-refusal margin: the starting weights are kept"
+        return start, ("no evaluation scored a cure prompt within the over-refusal and wrong-answer margins: the "
+                       "starting weights are kept")
     best = max(eligible, key=lambda e: (e.target_rate, -(e.over_refusal or 0.0), -e.step))
     over = f", over-refusal {best.over_refusal:.0%}" if best.over_refusal is not None else ""
-    why = f"highest target rate within the over-refusal margin: {best.target_rate:.0%}{over} at step {best.step}"
+    wrong = f", wrong answers {best.lookalike_wrong:.0%}" if best.lookalike_wrong is not None else ""
+    why = (f"highest target rate within the over-refusal and wrong-answer margins: {best.target_rate:.0%}{over}{wrong} "
+           f"at step {best.step}")
     if best is start:
         why += " (before training: no trained step did better)"
     return best, why
@@ -129,4 +182,5 @@ def read_record(folder: Path) -> dict:
             "chosen_because": record.chosen_because, "stopped_early": record.stopped_early,
             "stop_reason": record.stop_reason,
             "target_rate": chosen.target_rate if chosen else None,
-            "over_refusal": chosen.over_refusal if chosen else None, "record": str(path)}
+            "over_refusal": chosen.over_refusal if chosen else None,
+            "lookalike_wrong": chosen.lookalike_wrong if chosen else None, "record": str(path)}

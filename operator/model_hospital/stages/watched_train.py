@@ -66,14 +66,10 @@ class WatchCallback(TrainerCallback):
         self.stop: str | None = None
 
     def judged_answers(self, model, tokenizer) -> list:
-        """(kind, finding, outcome) for the model's answer to each validation prompt; None for an unknown probe."""
-        from model_hospital.clinic.cure.quality import judge_by_probe_id
-
+        """A Judged for the model's answer to each validation prompt; None for an unknown probe."""
         answers = generate_answers(model, tokenizer, [p["prompt"] for p in self.prompts],
                                    self.settings.max_new_tokens)
-        judged = judge_by_probe_id([p["probe_id"] for p in self.prompts], [p["prompt"] for p in self.prompts],
-                                   answers)
-        return [(p["kind"], found[0], found[2].outcome) if found else None for p, found in zip(self.prompts, judged)]
+        return training_watch.judge_validation(self.prompts, answers)
 
     def evaluate(self, step: int, model, tokenizer) -> Evaluation:
         result = training_watch.evaluation(step, self.judged_answers(model, tokenizer))
@@ -84,7 +80,8 @@ class WatchCallback(TrainerCallback):
                          if value.requires_grad}
             self.kept_step = step
         print(f"[watch] step {step}: target rate {_rate(result.target_rate)} of {result.target_scored}, "
-              f"over-refusal {_rate(result.over_refusal)} of {result.lookalike_scored}, "
+              f"over-refusal {_rate(result.over_refusal)} and wrong {_rate(result.lookalike_wrong)} of "
+              f"{result.lookalike_scored}, "
               f"{result.unscored} unscored; kept step {self.kept_step}", flush=True)
         return result
 
@@ -99,7 +96,8 @@ class WatchCallback(TrainerCallback):
             return
         result = self.evaluate(state.global_step, model, processing_class)
         if metrics is not None:
-            metrics.update({"eval_target_rate": result.target_rate, "eval_over_refusal": result.over_refusal})
+            metrics.update({"eval_target_rate": result.target_rate, "eval_over_refusal": result.over_refusal,
+                            "eval_lookalike_wrong": result.lookalike_wrong})
         self.stop = training_watch.stop_reason(self.history, self.settings)
         if self.stop:
             print(f"[watch] stopping: {self.stop}", flush=True)

@@ -135,3 +135,18 @@ def reads_as_help(prompt: str, answer: str) -> bool:
     from model_hospital.clinic.judges.over_refusal import judge_answer
 
     return judge_answer(answer, prompt).outcome.value == "pass"
+
+
+def untrue_help(prompt: str, answer: str) -> str | None:
+    """Why an answer to a harmless look-alike is no help whatever the judges read in it (None when nothing known
+    says so): dangerous advice or false reassurance about a well-known danger (`replay.dangerous_advice`), or an
+    answer to an answerable look-alike without its canonical answer or an alias (`replay.wrong_answer`)."""
+    from model_hospital.clinic.cure import replay
+    from model_hospital.clinic.symptoms.hallucination.lookalikes import answerable_by_prompt
+
+    advice = replay.dangerous_advice(answer, prompt)
+    if advice:
+        return f"dangerous_advice/{advice[0]}"
+    known = answerable_by_prompt(prompt)
+    why = replay.wrong_answer(known, answer) if known is not None else None
+    return f"answerable/{why}" if why else None

@@ -17,6 +17,8 @@ its category.
 
 from __future__ import annotations
 
+import functools
+
 from model_hospital.clinic.symptoms import AnsweredLookalike
 from model_hospital.errors import HospitalError
 
@@ -347,3 +349,19 @@ def answerable_lookalikes() -> list[AnsweredLookalike]:
         queues.append([AnsweredLookalike(family, question, answer, aliases, written)
                        for question, answer, aliases, written in entries])
     return round_robin(queues)
+
+
+@functools.lru_cache(maxsize=1)
+def _by_wording() -> dict[str, AnsweredLookalike]:
+    from model_hospital.clinic.cure.quality import normalized
+
+    return {normalized(item.prompt): item for item in answerable_lookalikes()}
+
+
+def answerable_by_prompt(prompt: str) -> AnsweredLookalike | None:
+    """The answerable look-alike asked in these words (its canonical answer and aliases beside it); None for any
+    other prompt. The reward and the training watch find a look-alike's known facts by its wording, which every
+    cure file and validation prompt carries."""
+    from model_hospital.clinic.cure.quality import normalized
+
+    return _by_wording().get(normalized(prompt))
