@@ -65,3 +65,47 @@ def test_diagnose_asks_for_the_probe_batch_size():
     diagnose.diagnose(stage_input, Console(file=io.StringIO()), generator=Recording())
     assert asked and set(asked) == {7}
 
+
+
+def test_two_answering_processes_give_the_answers_one_gives():
+    from oumi.core.types.conversation import Conversation
+
+    many = [Conversation.from_dict({"messages": [{"role": "user", "content": f"{p} (question {i})"}]})
+            for i in range(12) for p in PROMPTS[:1]]
+    alone = inference.Generator(resolve("bundled:tiny-random-llama"),
+                                GenerationSettings(max_new_tokens=6, batch_size=2, workers=1))
+    shared = inference.Generator(resolve("bundled:tiny-random-llama"),
+                                 GenerationSettings(max_new_tokens=6, batch_size=2, workers=2))
+    try:
+        expected = alone.generate(many)
+        assert shared.generate(many) == expected  # the helper starts with this job (six batches), loading
+        # the tiny model answers before the helper has loaded: wait for it
+        assert shared._helper.wait_ready(lambda: True), shared._helper.failure
+        assert shared.generate(many) == expected
+        assert shared.helper_batches > 0  # the helper answered some of the six batches
+        assert alone.helper_batches == 0
+        # A helper that dies is let go: its batches are answered by the Generator, the answers unchanged.
+        shared._helper._process.kill()
+        shared._helper._process.join(10)
+        assert shared.generate(many) == expected
+        assert not shared._helper.usable
+    finally:
+        shared.close()
+
+
+def test_batches_are_formed_from_all_prompts_longest_first():
+    assert inference.length_sorted_batches([3, 9, 1, 9, 5], 2) == [[1, 3], [4, 0], [2]]
+    assert inference.length_sorted_batches([], 4) == []
+
+
+def test_one_thread_means_one_answering_process(monkeypatch):
+    monkeypatch.setattr(inference, "_cpu_threads", lambda: 1)
+    assert inference.answering_processes(GenerationSettings()) == 1
+    monkeypatch.setattr(inference, "_cpu_threads", lambda: 2)
+    monkeypatch.setattr(inference, "_device", lambda: "cpu")
+    assert inference.answering_processes(GenerationSettings()) == 2
+    assert inference.answering_processes(GenerationSettings(workers=1)) == 1
+    assert inference.answering_processes(GenerationSettings(engine="vllm")) == 1
+    assert inference.answering_processes(GenerationSettings(), inference.HELPER_MAX_WEIGHT_BYTES + 1) == 1
+    monkeypatch.setattr(inference, "_device", lambda: "cuda")
+    assert inference.answering_processes(GenerationSettings()) == 1

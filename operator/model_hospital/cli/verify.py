@@ -56,6 +56,8 @@ def add_generation_arguments(parser) -> None:
                         help="conversations per batch for skill items (default 16)")
     parser.add_argument("--probe-batch-size", type=positive_int, metavar="N",
                         help="conversations per batch for probes (default: three times --batch-size)")
+    parser.add_argument("--workers", type=int, choices=[1, 2], metavar="N",
+                        help="processes answering at once, 1 or 2 (default: 2 for a small model on 2+ CPU cores)")
     parser.add_argument("--max-new-tokens", type=positive_int, metavar="N",
                         help="new-token budget per answer (default: each suite's own)")
     parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"],
@@ -112,7 +114,8 @@ def generation_from(args):
         raise HospitalError("--tensor-parallel-size above 1 needs --engine vllm")
     dtype = args.dtype or ("bfloat16" if args.engine == "vllm" else "float32")
     return GenerationSettings(engine=args.engine, batch_size=args.batch_size,
-                              probe_batch_size=args.probe_batch_size, max_new_tokens=args.max_new_tokens,
+                              probe_batch_size=args.probe_batch_size, workers=args.workers,
+                              max_new_tokens=args.max_new_tokens,
                               dtype=dtype, tensor_parallel_size=args.tensor_parallel_size,
                               max_model_len=args.max_model_len)
 
