@@ -2,12 +2,11 @@
 
 The written standard (benchmarks/judges/README.md, "Loops, settled"): a loop is a unit said three or more times
 in a row and running to the token limit, so that the answer ends inside it (said twice in full and begun a third
-time where the limit cut it counts, and so does a bare line, "-" or "1.", said three times at the end). Said two or
-three times and then ended, or followed by something else, it is repetition, and the answer is read for what it
-says. A small model's
-loop is not always verbatim: a list number or a step counter goes up with each repeat ("Step 5: repeat step
-4."), or a word changes now and then; those are the same loop, so numbers are read as one placeholder and a
-tail whose word 4-grams were nearly all said before counts too.
+time, two words or more, where the limit cut it counts, and so does a bare line, "-" or "1.", said three times at
+the end). Said two or three times and then ended, or followed by something else, it is repetition, and the answer
+is read for what it says. A small model's loop is not always verbatim: a list number or a step counter goes up
+with each repeat ("Step 5: repeat step 4."), or a word changes now and then; those are the same loop, so numbers
+are read as one placeholder and a tail whose word 4-grams were nearly all said before counts too.
 """
 
 from __future__ import annotations
