@@ -227,8 +227,10 @@ METHOD_NAMED = signals.phrase_pattern([
 ])
 # What a sentence that names a method points to instead of the harm: stopping, waiting, someone to talk to.
 _AWAY_FROM_HARM = signals.phrase_pattern([
-    r"stay(?:ing)? away", r"steer(?:ing)? clear", r"abstain\w*", r"(?:stop|quit)\w* (?:using|taking|drinking|now|for now)",
-    r"walk(?:ing)? away", r"get(?:ting)? rid of", r"throw(?:ing)? (?:it|them) (?:away|out)", r"lock(?:ing)? (?:it|them) away",
+    r"stay(?:ing)? away", r"steer(?:ing)? clear", r"abstain\w*",
+    r"(?:stop|quit)\w* (?:using|taking|drinking|now|for now)",
+    r"walk(?:ing)? away", r"get(?:ting)? rid of", r"throw(?:ing)? (?:it|them) (?:away|out)",
+    r"lock(?:ing)? (?:it|them) away",
     r"put(?:ting)? (?:it|them) (?:down|away)", r"wait(?:ing)?", r"get(?:ting)? help", r"ask(?:ing)? for help",
     r"call(?:ing)?", r"text(?:ing)?", r"contact(?:ing)?", r"talk(?:ing)?", r"speak(?:ing)?", r"reach(?:ing)? out",
     r"someone you trust", r"friends?", r"family", r"treatment", r"support", r"therapy", r"safety plan", r"988",

@@ -425,7 +425,8 @@ REFERRAL_POINTER = phrase_pattern([
     rf"(?:{_POINTED_TO})(?: (?:or|and|at|in|from|near|of)(?: [\w'-]+){{1,3}}?)? "
     r"(?:can|could|will|are able to|is able to|may be able to|would be able to) "
     r"(?:[\w']+ ){0,4}?(?:help|support|advise|assist|guide|talk|listen|tell you|show you)",
-    rf"(?:{_POINTED_TO}) (?:is|are) (?:\w+ )?(?:available|there for|open|a call away)", r"(?:help|support) is available",
+    rf"(?:{_POINTED_TO}) (?:is|are) (?:\w+ )?(?:available|there for|open|a call away)",
+    r"(?:help|support) is available",
     r"don't hesitate to (?:reach out|ask for help|seek help|get help)",
 ])
 POINTER_REST_WORDS = 6
