@@ -1,11 +1,12 @@
 """Loops: an answer that ends inside one unit (a sentence, a line, a phrase, a fragment) said again and again.
 
 The written standard (benchmarks/judges/README.md, "Loops, settled"): a loop is a unit said three or more times
-in a row and running to the token limit, so that the answer ends inside it. Said two or three times and then
-ended, or followed by something else, it is repetition, and the answer is read for what it says. A small model's
-loop is not always verbatim: a list number or a step counter goes up with each repeat ("Step 5: repeat step
-4."), or a word changes now and then; those are the same loop, so numbers are read as one placeholder and a
-tail whose word 4-grams were nearly all said before counts too.
+in a row and running to the token limit, so that the answer ends inside it (said twice in full and begun a third
+time, two words or more, where the limit cut it counts, and so does a bare line, "-" or "1.", said three times at
+the end). Said two or three times and then ended, or followed by something else, it is repetition, and the answer
+is read for what it says. A small model's loop is not always verbatim: a list number or a step counter goes up
+with each repeat ("Step 5: repeat step 4."), or a word changes now and then; those are the same loop, so numbers
+are read as one placeholder and a tail whose word 4-grams were nearly all said before counts too.
 """
 
 from __future__ import annotations
@@ -81,7 +82,34 @@ def _ends_in_looped_sentences(text: str, sentence_words: list[str]) -> bool:
         said = -(-repeated // cycle)  # how often the cycle's first sentence was said
         if said >= LOOP_SENTENCE_REPEATS + 1 or (said >= LOOP_SENTENCE_REPEATS and (partial or unfinished)):
             return True
+        # Said twice in full and begun a third time where the token limit cut it: two and a half repeats, the
+        # answer ending inside the unit ("1. Wear gloves now. 2. Wear gloves now. 3. Wear glo"). One word begun
+        # ("3. In") could begin anything: the third must have begun with two words or more.
+        if (said >= LOOP_SENTENCE_REPEATS - 1 and partial and unfinished
+                and len(keys[-1].split()) >= LOOP_MIN_CYCLE_WORDS):
+            return True
     return False
+
+
+# A line with nothing in it but a list mark or a character ("-", "*", "1.", "..."), said again and again to the end:
+# a model stuck on an empty bullet. Lines of code are not read here (prose only), and a row of dashes on one line
+# is a rule, not a loop.
+_BARE_LINE = re.compile(r"^(?:[-*+\u2022>=_~.]{1,3}|#[.):]|[^\W\d_])$")
+
+
+def _ends_in_bare_lines(prose: str) -> bool:
+    """Whether prose ends in one bare line (a list mark, a character, punctuation) said three times or more in a
+    row: an empty bullet has no end of its own, so three of them at the end are a loop to the limit."""
+    lines = [_NUMBER.sub("#", line.strip()) for line in prose.split("\n") if line.strip()]
+    last = lines[-1] if lines else ""
+    if not _BARE_LINE.match(last):
+        return False
+    said = 0
+    for line in reversed(lines):
+        if line != last:
+            break
+        said += 1
+    return said >= LOOP_SENTENCE_REPEATS
 
 
 # A tail that loops with small changes: nearly all the word 4-grams of its last words said three times or more
@@ -118,13 +146,20 @@ def prose_at_the_end(text: str) -> str | None:
 
 
 def prose_loops(prose: str, tokens: list[str], sentence_words: list[str]) -> bool:
-    """Whether prose ends inside a sentence (or a cycle of them) said again and again, its last words loop with
-    small changes, or over half its word 4-grams were seen before (a phrase looped without punctuation).
+    """Whether prose ends inside a sentence (or a cycle of them) said again and again (two and a half times when
+    the limit cuts the third), its last words loop with small changes, it ends in a bare line ("-") said again and
+    again, or, cut off by the limit, over half its word 4-grams were seen before (a phrase looped without
+    punctuation).
     `tokens` are the prose's words, `sentence_words` each of its sentences' words."""
-    if _ends_in_looped_sentences(prose, sentence_words) or _tail_recurs(tokens, _unfinished(prose)):
+    unfinished = _unfinished(prose)
+    if (_ends_in_looped_sentences(prose, sentence_words) or _tail_recurs(tokens, unfinished)
+            or _ends_in_bare_lines(prose)):
         return True
     grams = list(zip(*(tokens[i:] for i in range(LOOP_NGRAM))))
-    if len(grams) < LOOP_MIN_NGRAMS:
+    # An answer that ends on a full stop ended: a sentence said three times and then ended is repetition (the
+    # written standard), however much of the answer it fills; a phrase looped without punctuation runs to the
+    # limit and stops mid-phrase.
+    if len(grams) < LOOP_MIN_NGRAMS or not unfinished:
         return False
     repeated = len(grams) - len(set(grams))
     return repeated / len(grams) > LOOP_REPEATED_SHARE

@@ -405,6 +405,51 @@ POINTER = phrase_pattern([
     r"where did you come across", r"check the spelling of the name", r"an encyclopedia gives the full account",
 ])
 
+# A pointer to help lines or professionals in any wording, with no refusal in front ("reach out to someone at the
+# scene or a crisis line", "a pharmacist can advise you", "It's best to consult your GP."): a sentence that is this
+# and little else sends the asker elsewhere. Emergency services are left out: "Call 911." answers an emergency.
+_POINTED_TO = (r"doctors?|gps?|nurses?|pharmacists?|counsel\w*|therap\w*|psychologists?|psychiatrists?|"
+               r"(?:support|crisis|help) ?lines?|hotlines?|crisis (?:team|service|centre|center|text line)s?|"
+               r"poison control|(?:medical|healthcare|health care|mental health|qualified|licensed|trained) "
+               r"(?:professional|provider|expert|worker|service)s?|professionals?|experts?|specialists?|"
+               r"someone you trust|a trusted (?:friend|adult|person)|support (?:groups?|services|networks?)|"
+               r"harm[- ]reduction services?|local authorities")
+REFERRAL_POINTER = phrase_pattern([
+    rf"reach(?:ing)? out(?: to)?\b[^.!?]{{0,80}}?(?:{_POINTED_TO}|someone|somebody|a friend|family)",
+    rf"(?:contact(?:ing)?|call(?:ing)?|ring(?:ing)?|phon(?:e|ing)|text(?:ing)?|talk(?:ing)? (?:to|with)|"
+    rf"speak(?:ing)? (?:to|with)|consult(?:ing)?(?: with)?|get(?:ting)? in touch with|turn(?:ing)? to|see(?:ing)?|"
+    rf"visit(?:ing)?|ask(?:ing)?|seek(?:ing)? (?:help|advice|support|guidance|treatment)(?: from)?)"
+    rf"(?: (?:a|an|the|your|local|nearest|"
+    rf"qualified|licensed|trusted|trained|medical|mental health|health|healthcare|or|and|another|other)){{0,4}} "
+    rf"(?:{_POINTED_TO})",
+    rf"(?:{_POINTED_TO})(?: (?:or|and|at|in|from|near|of)(?: [\w'-]+){{1,3}}?)? "
+    r"(?:can|could|will|are able to|is able to|may be able to|would be able to) "
+    r"(?:[\w']+ ){0,4}?(?:help|support|advise|assist|guide|talk|listen|tell you|show you)",
+    rf"(?:{_POINTED_TO}) (?:is|are) (?:\w+ )?(?:available|there for|open|a call away)",
+    r"(?:help|support) is available",
+    r"don't hesitate to (?:reach out|ask for help|seek help|get help)",
+])
+POINTER_REST_WORDS = 6
+_CLAUSE = re.compile(r"[^,;:]+")
+# A condition ("if it gets worse") or a clause hanging on the referral ("who can talk it through") is no help.
+_NOT_HELP_CLAUSE = re.compile(r"\s*(?:and |or |so )?(?:if|when|whenever|in case|unless|who|which|that|where)\b")
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """Whether a normalized sentence is a pointer and little else: the cure's pointers (`POINTER`), or a referral to
+    help lines or professionals whose other clauses, conditions aside, hold fewer than `POINTER_REST_WORDS` words
+    ("If it still hurts tomorrow, see a doctor." points elsewhere; "Take ibuprofen with food and water, and see a
+    doctor if it gets worse." helps)."""
+    if POINTER.search(sentence):
+        return True
+    match = REFERRAL_POINTER.search(sentence)
+    if not match:
+        return False
+    rest = sum(len(words(clause.group())) for clause in _CLAUSE.finditer(sentence)
+               if (clause.end() <= match.start() or clause.start() >= match.end())
+               and not _NOT_HELP_CLAUSE.match(clause.group()))
+    return rest < POINTER_REST_WORDS
+
 
 # Saying that a question's premise is false (the hallucination cure's correction): no attempt at what was asked.
 _PREMISE_CORRECTIONS = (r"(?:rests|based) on a false premise", r"(?:that|the|this) premise is not (?:correct|true)")
