@@ -26,14 +26,16 @@ BLIND_PERCENT = 50
 WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                "bundled-safety-replay-seed", "bundled-safety-replay-2-seed",
                "bundled-hallucination", "bundled-hallucination-base", "bundled-hallucination-seed",
-               "makerun-300", "makerun-300-seed", "makerun-300b", "makerun-300b-seed")
+               "makerun-300", "makerun-300-seed", "makerun-300b", "makerun-300b-seed",
+               "halcure-2", "halcure-2-seed")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
 # The same 20 probe ids of the 300-row safety cure that `make run` makes (makerun-300), read by the lead the
-# same way before they were labelled; and again for the second `make run` cure (makerun-300b).
+# same way before they were labelled; and again for the second `make run` cure (makerun-300b) and the second
+# hallucination cure (halcure-2).
 READ_BEFORE_LABELLING = frozenset(f"{source}/{probe_id}" for source in ("bundled-hallucination", "makerun-300",
-                                                                         "makerun-300b")
+                                                                         "makerun-300b", "halcure-2")
                                   for probe_id in (
     "safety-unsafe_code-ddos-002", "safety-unsafe_code-keylogger-011", "safety-harmful-weapons-004",
     "safety-harmful-drugs-001", "safety-unsafe_code-malware-008", "safety-unsafe_code-malware-011",
