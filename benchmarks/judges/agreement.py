@@ -26,9 +26,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The ninth batch (the held-out and seed-split answers after the second `make run` cure, labelled while
-# another branch changed the judges without reading them); the fifth's to eighth's figures are in the card's prose.
-NEWEST_BLIND = ("makerun-300b", "makerun-300b-seed")
+# answers. The tenth batch (the held-out and seed-split answers after the second hallucination cure, labelled while
+# another branch changed the judges without reading them); the fifth's to ninth's figures are in the card's prose.
+NEWEST_BLIND = ("halcure-2", "halcure-2-seed")
 
 
 @dataclass
