@@ -30,7 +30,7 @@ def serve(connection, model, settings, threads: int) -> None:
 
     torch.set_num_threads(threads)
     if os.environ.get("TQDM_DISABLE") == "1":  # the parent quieted the libraries (no --verbose): so does its helper
-        from model_hospital.stages.diagnose import quiet_libraries
+        from model_hospital.clinic.inference import quiet_libraries
 
         quiet_libraries(verbose=False)
     from model_hospital.clinic.inference import Generator

@@ -307,6 +307,22 @@ def _threads(count: int | None):
         torch.set_num_threads(before)
 
 
+def quiet_libraries(verbose: bool) -> None:
+    """Oumi's INFO logs and tqdm bars drown the report unless --verbose."""
+    import logging
+
+    if verbose:
+        return
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    for name in ("oumi", "transformers", "datasets"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Oumi's NATIVE engine passes disable= to tqdm itself, so TQDM_DISABLE alone does not reach it.
+    import oumi.inference.native_text_inference_engine as native
+
+    native.tqdm = lambda iterable, **_: iterable
+
+
 def _merge_adapter(engine) -> None:
     """Folds a LoRA adapter into the weights it was loaded on, in place.
 

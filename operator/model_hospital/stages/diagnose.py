@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -13,6 +12,7 @@ from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis, DiagnoseInput, JudgedAnswer, StageResult, progress_line
 from model_hospital.clinic import findings as grading
 from model_hospital.clinic import public_checks
+from model_hospital.clinic.inference import quiet_libraries  # noqa: F401  (the CLI's name for it)
 from model_hospital.clinic.probes import Probe, select
 from model_hospital.clinic.suites import probe_suite
 from model_hospital.clinic.symptoms import package_of
@@ -213,17 +213,3 @@ class _LogProgress:
         return False
 
 
-def quiet_libraries(verbose: bool) -> None:
-    """Oumi's INFO logs and tqdm bars drown the report unless --verbose."""
-    import os
-
-    if verbose:
-        return
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    for name in ("oumi", "transformers", "datasets"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    # Oumi's NATIVE engine passes disable= to tqdm itself, so TQDM_DISABLE alone does not reach it.
-    import oumi.inference.native_text_inference_engine as native
-
-    native.tqdm = lambda iterable, **_: iterable
