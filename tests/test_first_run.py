@@ -90,3 +90,19 @@ def test_doctor_says_what_this_environment_runs_and_what_to_do_about_the_rest(tm
     assert "hospital models prepare" in checks["bundled:tiny-random-llama"]["todo"]
     assert checks["kube context"]["state"] == "warn" and checks["kube context"]["todo"]
     assert {"GPU", "images"} <= set(checks)
+
+
+def test_doctor_counts_a_docker_client_whose_daemon_does_not_answer_as_no_engine(monkeypatch):
+    from model_hospital.cli import doctor
+
+    monkeypatch.setattr(doctor.shutil, "which", lambda name: "/usr/local/bin/docker" if name == "docker" else None)
+    asked = []
+
+    def no_daemon(argv, timeout=10):
+        asked.append(argv)
+        return subprocess.CompletedProcess(argv, 1, "", "Cannot connect to the Docker daemon")
+
+    monkeypatch.setattr(doctor, "_run", no_daemon)
+    [check] = doctor.image_checks()
+    assert asked == [["docker", "info"]]
+    assert check.state == doctor.WARN and "daemon does not answer" in check.found and "podman" in check.todo

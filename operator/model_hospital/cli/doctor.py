@@ -108,7 +108,14 @@ def image_checks() -> list[Check]:
     """Whether a container engine is here, and which of the three images it holds."""
     from model_hospital import __version__
 
-    engine = shutil.which("podman") or shutil.which("docker")
+    engine = shutil.which("podman")
+    if engine is None and shutil.which("docker"):
+        # Some machines carry the docker client alone: an engine only where its daemon answers.
+        daemon = _run(["docker", "info"], timeout=20)
+        if daemon is None or daemon.returncode != 0:
+            return [Check("images", WARN, "docker is installed but its daemon does not answer",
+                          "start the docker daemon, or apt-get install podman runc (scripts/setup-containers --install)")]
+        engine = shutil.which("docker")
     if engine is None:
         return [Check("images", WARN, "no podman or docker here",
                       "build the images where one runs: make images; REGISTRY=... make push-images (docs/install.md)")]
