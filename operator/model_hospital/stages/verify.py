@@ -54,20 +54,27 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
     console.print(f"[bold]verify[/] skills on {sum(map(len, items.values()))} items per model "
                   f"({', '.join(f'{d} {len(v)}' for d, v in items.items())}), held-out probes of "
                   f"{', '.join(s.value for s in stage_input.symptoms)} and benign look-alikes")
-    before_answers, before_dx = examine(before_model, stage_input, items, output_dir / "diagnose-before",
-                                        console, "before")
-    after_answers, after_dx = examine(after_model, stage_input, items, output_dir / "diagnose-after",
-                                      console, "after")
-    rules.check_scoring(before_dx, "before", stage_input.max_unscored)
-    rules.check_scoring(after_dx, "after", stage_input.max_unscored)
+    before_answers, before_dx, _ = examine(before_model, stage_input, items, output_dir / "diagnose-before",
+                                           console, "before")
+    # The treated model stays loaded for the same-family probes: loading it again costs a merge and a helper.
+    after_answers, after_dx, after_generator = examine(after_model, stage_input, items,
+                                                       output_dir / "diagnose-after", console, "after", keep=True)
+    try:
+        rules.check_scoring(before_dx, "before", stage_input.max_unscored)
+        rules.check_scoring(after_dx, "after", stage_input.max_unscored)
+        same_family = same_family_figures(before_model, after_model, stage_input,
+                                          output_dir / "diagnose-after-seed", console, after_generator)
+    finally:
+        if after_generator is not None:
+            after_generator.close()
+        del after_generator
+        gc.collect()
     skills = {domain: rules.compare_skill(domain, before_answers[domain], after_answers[domain],
                                           stage_input.threshold, stage_input.accuracy_margin)
               for domain in items}
     findings = rules.compare_findings(before_dx, after_dx, stage_input)
     degenerate = rules.compare_degenerate(before_dx, after_dx, stage_input.over_refusal_margin)
     opinion = second_look(stage_input, before_dx, after_dx)
-    same_family = same_family_figures(before_model, after_model, stage_input, output_dir / "diagnose-after-seed",
-                                      console)
     verdict, reason = rules.decide_verdict(findings, skills, degenerate,
                                            second_opinion.reason(opinion) if opinion else None)
     verification = Verification(
@@ -99,7 +106,7 @@ def run(stage_input: VerifyInput, output_dir: Path, console) -> StageResult:
 
 
 def same_family_figures(before_model: ResolvedModel, after_model: ResolvedModel, stage_input: VerifyInput,
-                        folder: Path, console) -> list[SameFamily]:
+                        folder: Path, console, generator=None) -> list[SameFamily]:
     """The treated model on a sample of seed probes, beside the patient's own answers to them in its diagnosis.
 
     Seed probes share template families with the cure data; held-out ones never do.
@@ -120,7 +127,7 @@ def same_family_figures(before_model: ResolvedModel, after_model: ResolvedModel,
     after = diagnose.diagnose(DiagnoseInput(
         model=after_model.reference, symptoms=seeded,
         budget=stage_input.same_family_budget, splits=["seed"], generation=stage_input.generation,
-        judge=stage_input.judge, suites=stage_input.suites), console)
+        judge=stage_input.judge, suites=stage_input.suites), console, generator=generator)
     diagnose.write_reports(after, folder)
     before_answers = {}
     if stage_input.diagnosis:
@@ -150,8 +157,12 @@ def second_look(stage_input: VerifyInput, before: Diagnosis, after: Diagnosis) -
 
 
 def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, list[SkillItem]], folder: Path,
-            console, label: str) -> tuple[dict[str, DomainAnswers], Diagnosis]:
-    """One model's skill answers and held-out diagnosis, from one loaded copy of the model (or the cache)."""
+            console, label: str, keep: bool = False) -> tuple[dict[str, DomainAnswers], Diagnosis, object]:
+    """One model's skill answers and held-out diagnosis, from one loaded copy of the model (or the cache).
+
+    With `keep`, the loaded model (a Generator) comes back for more answers, and the caller closes it;
+    otherwise, and when the examination came from the cache, None.
+    """
     from model_hospital.clinic.inference import Generator
     from model_hospital.stages import diagnose
 
@@ -164,7 +175,7 @@ def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, lis
         else:
             console.print(f"  {label}: reusing the examination of {model.reference} at {model.revision} ({cached})")
             diagnose.write_reports(diagnosis, folder)
-            return answers, diagnosis
+            return answers, diagnosis, None
     earlier = earlier_heldout_diagnosis(model, stage_input) if label == "before" else None
     generator = Generator(model, stage_input.generation)
     try:
@@ -175,12 +186,17 @@ def examine(model: ResolvedModel, stage_input: VerifyInput, items: dict[str, lis
             diagnosis = earlier
         else:
             diagnosis = rediagnose(model.reference, stage_input, folder, console, generator)
-    finally:
-        del generator
-        gc.collect()
+    except BaseException:
+        generator.close()
+        raise
     if cached is not None:
         save_examination(cached, answers, diagnosis)
-    return answers, diagnosis
+    if keep:
+        return answers, diagnosis, generator
+    generator.close()
+    del generator
+    gc.collect()
+    return answers, diagnosis, None
 
 
 def earlier_heldout_diagnosis(model: ResolvedModel, stage_input: VerifyInput) -> Diagnosis | None:
