@@ -45,7 +45,7 @@ def cured(tmp_path_factory):
     by_prompt = {item.prompt: (index, item) for index, item in enumerate(lookalikes())}
     asked: list[str] = []
 
-    def patient(conversations, budget):
+    def patient(conversations, budget, **_):
         answers = []
         for conversation in conversations:
             prompt = conversation[-1]["content"]

@@ -100,7 +100,7 @@ def test_a_cure_that_cannot_reach_min_examples_fails_the_stage(tmp_path):
     diagnosis = make_diagnosis(symptoms=(Symptom.safety,), per_category=1)
     with pytest.raises(HospitalError, match="minExamples"):
         make_cure(diagnosis, tmp_path, CureSettings(min_examples=400, max_examples=400),
-                  answer_prompts=lambda conversations, tokens: ["Twelve."] * len(conversations))
+                  answer_prompts=lambda conversations, tokens, **_: ["Twelve."] * len(conversations))
 
 
 # --- row 8: training overrides --------------------------------------------------------------------

@@ -59,7 +59,8 @@ class _Patient:
             self._generator = Generator(resolve(self.reference), self.generation)
         return self._generator
 
-    def answer(self, prompts: list[list[dict]], max_new_tokens: int) -> list[str]:
+    def answer(self, prompts: list[list[dict]], max_new_tokens: int, *, questions: bool = False) -> list[str]:
+        """The patient's answers; `questions` (look-alikes, a probe's budget) go in probe-wide batches, as in diagnose."""
         from oumi.core.types.conversation import Conversation
 
         generator = self._load()
@@ -67,7 +68,8 @@ class _Patient:
         ceiling = self.generation.max_new_tokens
         budget = min(max_new_tokens, ceiling) if ceiling else max_new_tokens
         generator.settings = self.generation.model_copy(update={"max_new_tokens": budget})
-        return generator.generate([Conversation.from_dict({"messages": turns}) for turns in prompts])
+        return generator.generate([Conversation.from_dict({"messages": turns}) for turns in prompts],
+                                  batch_size=self.generation.probe_batch() if questions else None)
 
     def render(self, prompt: str) -> str:
         if self._tokenizer is None:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 from dataclasses import dataclass, field
 
 from model_hospital.api.common import Finding
@@ -29,8 +30,14 @@ from model_hospital.api.stages import JudgedAnswer
 from model_hospital.api.symptoms import symptom_of
 from model_hospital.clinic.probes import Probe
 
-# (conversations as message lists, new-token budget) -> the patient's answers, in order.
-AnswerPrompts = Callable[[list[list[dict]], int], list[str]]
+class AnswerPrompts(Protocol):
+    """(conversations as message lists, new-token budget) -> the patient's answers, in order.
+
+    `questions`: one short question each with a probe's budget (look-alikes), which the patient
+    answers in probe-wide batches; skill items (longer, uneven answers) keep the narrow ones.
+    """
+
+    def __call__(self, prompts: list[list[dict]], max_new_tokens: int, *, questions: bool = False) -> list[str]: ...
 
 # Written answers for benign look-alikes the patient refused: helpful, and honest that
 # details depend on the user's setup. The project's own wording.
@@ -125,7 +132,7 @@ def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts |
     if not pool or answer_prompts is None:
         return []
     answers = [whole_sentences(a) for a in answer_prompts([[{"role": "user", "content": prompt}] for _, prompt in pool],
-                                                          LOOKALIKE_TOKENS)]
+                                                          LOOKALIKE_TOKENS, questions=True)]
     probes = [quality.lookalike_probe(category, prompt) for category, prompt in pool]
     verdicts = judge(probes, answers)
     rows = []
@@ -177,7 +184,8 @@ def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | No
     own: list[str] = []
     if answer_prompts and lookalikes:
         own = [whole_sentences(a) for a in answer_prompts(
-            [[{"role": "user", "content": item.prompt}] for item in lookalikes], ANSWERED_LOOKALIKE_TOKENS)]
+            [[{"role": "user", "content": item.prompt}] for item in lookalikes], ANSWERED_LOOKALIKE_TOKENS,
+            questions=True)]
     own += [""] * (len(lookalikes) - len(own))
     rows = []
     for item, answer in zip(lookalikes, own):
