@@ -55,8 +55,8 @@ def register(subparsers) -> None:
                         help="start no retry that would end past MINUTES from the start of this run (judged by "
                              "the last attempt's time); the last verdict stands and its message says so")
     parser.add_argument("--watch", action="store_true",
-                        help="train watching a validation split of the cure: stop early when over-refusal rises or "
-                             "the target rate stops improving, and keep the best step")
+                        help="train watching a validation split of the cure: stop early when over-refusal or wrong "
+                             "answers to look-alikes rise or the target rate stops improving, and keep the best step")
     parser.add_argument("--q-lora", action="store_true",
                         help="train QLoRA: the adapter over 4-bit base weights (bitsandbytes; needs a CUDA GPU)")
     parser.add_argument("--subprocess", action="store_true",
