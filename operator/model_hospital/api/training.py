@@ -107,5 +107,8 @@ class TrainingOutcome(StatusModel):
     stopped_early: bool | None = Field(None, description="The watch stopped training before its last step.")
     target_rate: float | None = Field(None, description="Passing share of the validation cure prompts at the chosen step.")
     over_refusal: float | None = Field(None, description="Refusing share of the validation look-alikes at the chosen step.")
+    lookalike_wrong: float | None = Field(
+        None, description="Share of the validation look-alikes answered as help that is not, at the chosen step: a "
+                          "wrong answer to an answerable one, dangerous advice or false reassurance.")
     message: str | None = Field(None, max_length=MAX_TRAINING_MESSAGE, description="Why that step was kept, why training stopped, or "
                                                                   "why it was not watched.")
