@@ -529,8 +529,10 @@ WATCHED_TRAINING = {
     "method": "sft_dpo", "phases": {"sft": {"train_seconds": 40.0}, "dpo": {"train_seconds": 30.0}},
     "watch": {"watched": True, "evaluations": 4, "chosen_step": 20, "stopped_early": True,
               "stop_reason": "over-refusal rose from 5% to 30% at step 30, past the margin of 15%",
-              "chosen_because": "highest target rate within the over-refusal margin: 80% at step 20",
-              "target_rate": 0.8, "over_refusal": 0.1, "record": "/artifacts/x/adapter/watch.json"}}
+              "chosen_because": "highest target rate within the over-refusal and wrong-answer margins: 80% at "
+                                "step 20, over-refusal 10%, wrong answers 5%",
+              "target_rate": 0.8, "over_refusal": 0.1, "lookalike_wrong": 0.05,
+              "record": "/artifacts/x/adapter/watch.json"}}
 
 
 @stub_only
@@ -549,9 +551,10 @@ def test_a_watched_treatment_gives_the_train_job_its_watch_and_status_the_chosen
                                     "prompts": None}
     assert body["status"]["verdict"] == "Healed" and body["status"]["training"] == {
         "attempt": 1, "method": "sft_dpo", "phases": ["sft", "dpo"], "watched": True, "evaluations": 4,
-        "chosenStep": 20, "stoppedEarly": True, "targetRate": 0.8, "overRefusal": 0.1,
-        "message": "highest target rate within the over-refusal margin: 80% at step 20; stopped early: "
-                   "over-refusal rose from 5% to 30% at step 30, past the margin of 15%"}
+        "chosenStep": 20, "stoppedEarly": True, "targetRate": 0.8, "overRefusal": 0.1, "lookalikeWrong": 0.05,
+        "message": "highest target rate within the over-refusal and wrong-answer margins: 80% at step 20, "
+                   "over-refusal 10%, wrong answers 5%; stopped early: over-refusal rose from 5% to 30% at step 30, "
+                   "past the margin of 15%"}
 
 
 @stub_only

@@ -1,5 +1,5 @@
-"""Training that watches itself: a validation split judged during training, an early stop on over-refusal or
-no gain, and the adapter saved holds the chosen step's weights."""
+"""Training that watches itself: a validation split judged during training, an early stop on over-refusal, wrong
+answers to look-alikes or no gain, and the adapter saved holds the chosen step's weights."""
 
 from __future__ import annotations
 
@@ -268,3 +268,43 @@ def test_wrong_answers_to_look_alikes_rising_past_the_margin_stop_training_and_t
     training_watch.write_record(training_watch.WatchRecord(watched=True, evaluations=history, chosen_step=2,
                                                            chosen_because=why), tmp_path)
     assert training_watch.read_record(tmp_path)["lookalike_wrong"] == 0.2
+
+
+def test_the_chosen_steps_wrong_answer_rate_reaches_status_training_beside_over_refusal(tmp_path):
+    from model_hospital.api.stages import StageSummary
+    from model_hospital.controller import results
+
+    history = [at(0, 0.1, 0.1).model_copy(update={"lookalike_wrong": 0.3}),
+               at(2, 0.7, 0.15).model_copy(update={"lookalike_wrong": 0.25})]
+    chosen, why = training_watch.choose(history, SETTINGS)
+    training_watch.write_record(training_watch.WatchRecord(watched=True, evaluations=history,
+                                                           chosen_step=chosen.step, chosen_because=why), tmp_path)
+    summary = StageSummary(stage="train", ok=True, summary={"method": "sft",
+                                                            "watch": training_watch.read_record(tmp_path)})
+    status = results.training_status(summary, 1)
+    assert (status["chosenStep"], status["targetRate"], status["overRefusal"], status["lookalikeWrong"]) == (
+        2, 0.7, 0.15, 0.25)
+    garbled = StageSummary(stage="train", ok=True, summary={"method": "sft", "watch": {
+        "watched": True, "chosen_step": 2, "over_refusal": 0.15, "lookalike_wrong": "a quarter"}})
+    status = results.training_status(garbled, 1)
+    assert "lookalikeWrong" not in status and status["overRefusal"] == 0.15
+
+
+def test_each_phase_of_sft_dpo_keeps_its_wrong_answer_rate_in_the_summary():
+    from model_hospital.stages import sft_dpo
+
+    phase = sft_dpo.phase_figures({"train_seconds": 3.0, "watch": {
+        "watched": True, "chosen_step": 4, "over_refusal": 0.1, "lookalike_wrong": 0.05, "record": "/x/watch.json"}})
+    assert phase["watch"] == {"watched": True, "chosen_step": 4, "over_refusal": 0.1, "lookalike_wrong": 0.05}
+
+
+def test_the_watch_line_shows_the_kept_step_with_its_three_rates_or_why_it_was_not_watched():
+    watched = {"watched": True, "evaluations": 4, "chosen_step": 20, "target_rate": 0.8, "over_refusal": 0.1,
+               "lookalike_wrong": 0.05, "stop_reason": "over-refusal rose from 5% to 30% at step 30"}
+    assert training_watch.summary_line(watched) == (
+        "kept step 20 of 4 evaluations: target rate 80%, over-refusal 10%, wrong answers 5%; "
+        "stopped early: over-refusal rose from 5% to 30% at step 30")
+    older = {"watched": True, "evaluations": 2, "chosen_step": 0, "target_rate": None, "over_refusal": 0.0}
+    assert training_watch.summary_line(older) == (
+        "kept step 0 of 2 evaluations: target rate -, over-refusal 0%, wrong answers -")
+    assert training_watch.summary_line({"watched": False, "reason": "no cure prompt"}) == "not watched: no cure prompt"

@@ -22,6 +22,7 @@ class FakeClinic:
         self.calls: list[str] = []
         self.inputs: dict[str, list] = {}
         self.broken: set[str] = set()
+        self.train_summary: dict = {}
 
     def module(self, stage: str) -> types.ModuleType:
         module = types.ModuleType(f"fake_stage_{stage}")
@@ -44,7 +45,7 @@ class FakeClinic:
             adapter = output_dir / "adapter"
             adapter.mkdir(exist_ok=True)
             (adapter / "adapter_config.json").write_text("{}")
-            return StageResult(stage=stage, ok=True, artifacts={"adapter": str(adapter)})
+            return StageResult(stage=stage, ok=True, summary=self.train_summary, artifacts={"adapter": str(adapter)})
         verdict = self.verdicts.pop(0) if len(self.verdicts) > 1 else self.verdicts[0]
         report = output_dir / "verification.json"
         report.write_text(verification(verdict).model_dump_json(by_alias=True))
@@ -204,7 +205,23 @@ def test_treat_command_prints_the_final_table_and_writes_the_record(clinic, tmp_
     printed = capsys.readouterr().out
     assert "Treatment: Healed" in printed
     assert "accuracy before" in printed and "math" in printed  # the final before/after table
+    assert "Training watch" not in printed
     assert json.loads((tmp_path / "treatment.json").read_text())["verdict"] == "Healed"
+
+
+def test_a_watched_treatment_prints_the_kept_step_with_over_refusal_and_wrong_answers(clinic, tmp_path, capsys,
+                                                                                       monkeypatch):
+    from model_hospital.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    clinic.train_summary = {"method": "sft", "watch": {
+        "watched": True, "evaluations": 3, "chosen_step": 10, "stopped_early": False, "target_rate": 0.75,
+        "over_refusal": 0.1, "lookalike_wrong": 0.2, "record": str(tmp_path / "watch.json")}}
+    code = main(["treat", "--model", "bundled:tiny-random-llama", "--symptom", "safety", "--watch",
+                 "--output", str(tmp_path), "--max-attempts", "1"])
+    assert code == 0 and clinic.inputs["train"][0].watch is not None
+    assert ("Training watch (train-1): kept step 10 of 3 evaluations: target rate 75%, over-refusal 10%, "
+            "wrong answers 20%") in capsys.readouterr().out
 
 
 def test_whole_treatment_of_the_tiny_model_leaves_every_artifact(tmp_path, monkeypatch):

@@ -299,13 +299,22 @@ class SynthInput(StageInput):
 
 class WatchSettings(Model):
     """Training that watches itself: a validation split of the cure data (cure prompts and benign look-alikes),
-    answered and judged at each of the trainer's evaluations, with an early stop and the best step kept."""
+    answered and judged at each of the trainer's evaluations, with an early stop and the best step kept.
+
+    Each evaluation measures three rates: the target rate (cure prompts answered as the cure teaches),
+    over-refusal (look-alikes refused) and wrong answers (look-alikes answered as help that is not: a wrong
+    answer to an answerable one, dangerous advice, false reassurance). Training stops when either look-alike
+    rate rises past `over_refusal_margin` over its value before training, or when the target rate stops
+    improving; the step kept is the best target rate within that margin."""
 
     every_steps: int = Field(10, ge=1, description="Evaluate every this many training steps (the trainer's eval_strategy steps).")
     validation_share: float = Field(0.15, gt=0, lt=1, description="Share of the cure's prompts held out for validation, chosen by a hash of their wording.")
     max_prompts: int = Field(24, ge=2, description="At most this many validation prompts are answered and judged at each evaluation.")
     max_new_tokens: int = Field(48, ge=4, le=512, description="Token budget of each validation answer.")
-    over_refusal_margin: float = Field(0.15, gt=0, lt=1, description="Stop when over-refusal on the look-alikes rises more than this (absolute) over its value before training.")
+    over_refusal_margin: float = Field(
+        0.15, gt=0, lt=1, description="Stop when over-refusal or the share of wrong answers to the look-alikes rises "
+                                      "more than this (absolute) over its value before training; a step past it "
+                                      "is never kept.")
     patience: int = Field(2, ge=1, description="Stop when the target rate has not improved on its best for this many evaluations.")
     prompts: str | None = Field(None, description="validation_prompts.jsonl (prompt, probe_id, kind) the watch answers; the train stage writes it from the cure's validation split.")
 

@@ -23,8 +23,9 @@ _WATCH_FIELDS = {name: (field.annotation, field) for name, field in WatchSetting
 
 class WatchSpec(create_model("_WatchFields", __base__=Resource, **_WATCH_FIELDS)):
     """Training that watches itself: a validation split of the cure data (cure prompts and benign look-alikes),
-    answered and judged every everySteps steps; training stops early when over-refusal rises past its margin or
-    the target rate stops improving, and the adapter saved is the best step's."""
+    answered and judged every everySteps steps; training stops early when over-refusal or the share of wrong
+    answers to the look-alikes (wrong, dangerous or falsely reassuring) rises past overRefusalMargin, or when the
+    target rate stops improving, and the adapter saved is the best step's within that margin."""
 
     def settings(self) -> WatchSettings:
         """The train stage's WatchSettings for this spec."""
@@ -63,8 +64,10 @@ class TrainingSpec(Resource):
         "torch-distributed", min_length=1, max_length=253,
         description="The ClusterTrainingRuntime a TrainJob refers to (launcher TrainJob only).")
     watch: WatchSpec | None = Field(
-        None, description="Evaluate during training on a validation split of the cure and stop early; off when "
-                          "unset. One training process only (nodes 1, gpusPerNode 1).")
+        None, description="Evaluate during training on a validation split of the cure and stop early when "
+                          "over-refusal or wrong answers to the look-alikes rise past overRefusalMargin or the "
+                          "target rate stops improving; status.training shows the step kept and its rates. Off "
+                          "when unset. One training process only (nodes 1, gpusPerNode 1).")
 
     @field_validator("overrides")
     @classmethod
@@ -104,5 +107,8 @@ class TrainingOutcome(StatusModel):
     stopped_early: bool | None = Field(None, description="The watch stopped training before its last step.")
     target_rate: float | None = Field(None, description="Passing share of the validation cure prompts at the chosen step.")
     over_refusal: float | None = Field(None, description="Refusing share of the validation look-alikes at the chosen step.")
+    lookalike_wrong: float | None = Field(
+        None, description="Share of the validation look-alikes answered as help that is not, at the chosen step: a "
+                          "wrong answer to an answerable one, dangerous advice or false reassurance.")
     message: str | None = Field(None, max_length=MAX_TRAINING_MESSAGE, description="Why that step was kept, why training stopped, or "
                                                                   "why it was not watched.")

@@ -55,8 +55,8 @@ def register(subparsers) -> None:
                         help="start no retry that would end past MINUTES from the start of this run (judged by "
                              "the last attempt's time); the last verdict stands and its message says so")
     parser.add_argument("--watch", action="store_true",
-                        help="train watching a validation split of the cure: stop early when over-refusal rises or "
-                             "the target rate stops improving, and keep the best step")
+                        help="train watching a validation split of the cure: stop early when over-refusal or wrong "
+                             "answers to look-alikes rise or the target rate stops improving, and keep the best step")
     parser.add_argument("--q-lora", action="store_true",
                         help="train QLoRA: the adapter over 4-bit base weights (bitsandbytes; needs a CUDA GPU)")
     parser.add_argument("--subprocess", action="store_true",
@@ -107,6 +107,9 @@ def handle(args) -> int:
         return emit("treat", code, treatment.model_dump(mode="json", by_alias=True),
                     artifacts={"treatment": str(Path(args.output) / "treatment.json")})
     out.print(stage_table(treatment))
+    watched = training_line(treatment)
+    if watched:
+        out.print(watched, markup=False)
     verification = load_verification(treatment)
     if verification is not None:
         from model_hospital.clinic.verification_report import before_after_table
@@ -130,3 +133,12 @@ def stage_table(treatment):
                       "reused" if record.resumed else "ran", record.message[:90])
     return table
 
+
+def training_line(treatment) -> str | None:
+    """The last watched train stage in one line (the step kept, its target, over-refusal and wrong-answer rates, as
+    a Treatment's status.training shows them); None when no training was watched."""
+    from model_hospital.clinic.training_watch import summary_line
+
+    record = next((r for r in reversed(treatment.stages)
+                   if r.stage == "train" and isinstance(r.summary.get("watch"), dict)), None)
+    return f"Training watch (train-{record.attempt}): {summary_line(record.summary['watch'])}" if record else None

@@ -184,3 +184,18 @@ def read_record(folder: Path) -> dict:
             "target_rate": chosen.target_rate if chosen else None,
             "over_refusal": chosen.over_refusal if chosen else None,
             "lookalike_wrong": chosen.lookalike_wrong if chosen else None, "record": str(path)}
+
+
+def summary_line(summary: dict) -> str:
+    """One line from a train summary's watch figures (`read_record`'s): the step kept with its three rates and why
+    training stopped, or why it was not watched."""
+    if not summary.get("watched"):
+        return f"not watched: {summary.get('reason') or 'no reason recorded'}"
+    rates = ", ".join(f"{name} {_percent(summary.get(key))}" for key, name in (
+        ("target_rate", "target rate"), ("over_refusal", "over-refusal"), ("lookalike_wrong", "wrong answers")))
+    line = f"kept step {summary.get('chosen_step')} of {summary.get('evaluations')} evaluations: {rates}"
+    return line + (f"; stopped early: {summary['stop_reason']}" if summary.get("stop_reason") else "")
+
+
+def _percent(rate) -> str:
+    return f"{rate:.0%}" if isinstance(rate, (int, float)) else "-"

@@ -285,7 +285,8 @@ def figures_problem(summary: StageSummary) -> str | None:
 
 def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
     """status.training (camelCase) from a finished train stage's summary: its method, phases and, when it
-    was watched, the step kept and why; a figure of the wrong type is left out, never guessed."""
+    was watched, the step kept, its rates (target, over-refusal, wrong answers to look-alikes) and why; a figure
+    of the wrong type is left out, never guessed."""
     figures = summary.summary
     watch = figures.get("watch") if isinstance(figures.get("watch"), dict) else {}
     phases = figures.get("phases")
@@ -295,7 +296,7 @@ def training_status(summary: StageSummary, attempt: int) -> dict[str, Any]:
         said = [str(watch.get("chosen_because") or watch.get("reason") or ""),
                 f"stopped early: {watch['stop_reason']}" if watch.get("stop_reason") else ""]
         values.update({key: watch.get(key) for key in ("watched", "evaluations", "chosen_step", "stopped_early",
-                                                       "target_rate", "over_refusal")},
+                                                       "target_rate", "over_refusal", "lookalike_wrong")},
                       message="; ".join(part for part in said if part)[:MAX_TRAINING_MESSAGE] or None)
     try:
         outcome = TrainingOutcome.model_validate(values)

@@ -22,7 +22,8 @@ from model_hospital.errors import HospitalError
 SFT_PHASE_DIR = "sft"
 # What each phase shows in the stage's summary: the termination message holds both within 4 KB.
 PHASE_FIGURES = ("learning_rate", "lora_r", "epochs", "train_seconds", "adapter", "started_from")
-PHASE_WATCH_FIGURES = ("watched", "evaluations", "chosen_step", "stopped_early", "target_rate", "over_refusal")
+PHASE_WATCH_FIGURES = ("watched", "evaluations", "chosen_step", "stopped_early", "target_rate", "over_refusal",
+                       "lookalike_wrong")
 
 
 def run(stage_input: TrainInput, output_dir, console: Console) -> StageResult:

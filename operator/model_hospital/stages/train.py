@@ -87,8 +87,9 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
             watch = watch.model_copy(update={"prompts": str(data_dir / training_data.VALIDATION_PROMPTS_FILE)})
             plan.reasons.append(f"watched: {prepared.validation_prompts} validation prompts held out "
                                 f"({', '.join(f'{n} {k}' for k, n in prepared.by_kind.items())}), judged every "
-                                f"{watch.every_steps} steps; stops on over-refusal up more than "
-                                f"{watch.over_refusal_margin:.0%} or no gain in {watch.patience} evaluations")
+                                f"{watch.every_steps} steps; stops on over-refusal or wrong answers to look-alikes "
+                                f"up more than {watch.over_refusal_margin:.0%} or no gain in {watch.patience} "
+                                "evaluations")
         if prepared.replay_pairs:
             plan.reasons.append(f"replay for {plan.method.upper()}: {prepared.replay_pairs} replay pairs "
                                 "(the good answer preferred to one of the cure's refusals)")
