@@ -84,6 +84,9 @@ def test_two_answering_processes_give_the_answers_one_gives():
         assert shared.generate(many) == expected
         assert shared.helper_batches > 0  # the helper answered some of the six batches
         assert alone.helper_batches == 0
+        # A job of one batch is the Generator's alone, on all its threads, even with a helper ready.
+        assert shared._helper_for(1) is None and shared._helper_for(2) is shared._helper
+        assert shared.generate(many[:2]) == expected[:2]
         # A helper that dies is let go: its batches are answered by the Generator, the answers unchanged.
         shared._helper._process.kill()
         shared._helper._process.join(10)

@@ -227,12 +227,18 @@ class Generator:
                 for c in conversations]
 
     def _helper_for(self, batches: int):
-        """The answering helper for a job of this many batches (started for the first job worth it), or None."""
+        """The answering helper for a job of this many batches (started for the first job worth it), or None.
+
+        A job of one batch is answered alone with every thread, even where a helper runs: shared, one
+        process would answer it on half the threads while the other waits.
+        """
         if self._helper is None and self._helpers_wanted > 1 and batches >= HELPER_MIN_BATCHES:
             from model_hospital.clinic.answering_helper import AnsweringHelper
 
             self._helper = AnsweringHelper(self.model, self.settings, self._helper_threads)
             self._finalizer = weakref.finalize(self, self._helper.stop)
+        if batches < 2:
+            return None
         return self._helper if self._helper is not None and self._helper.usable else None
 
     def _let_helper_go(self) -> None:
