@@ -3,8 +3,8 @@
 
 OUT ?= runs/bundled-safety
 # Sized for 2 CPU cores (benchmarks/perf/README.md): a cure of 300 examples (half of them replay) trains in
-# about 13 minutes, and no retry starts that would end past the 30-minute budget; the one attempt takes about
-# 34 minutes on a quiet machine. `hospital treat` alone makes up to 500 and retries up to its max attempts.
+# 10-14 minutes, and no retry starts that would end past the 30-minute budget; the one attempt takes about
+# 24 minutes on a quiet machine. `hospital treat` alone makes up to 500 and retries up to its max attempts.
 CURE_EXAMPLES ?= 300
 TIME_BUDGET ?= 30
 export DO_NOT_TRACK := 1
