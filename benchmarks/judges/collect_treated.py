@@ -27,7 +27,10 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                "bundled-safety-replay-seed", "bundled-safety-replay-2-seed",
                "bundled-hallucination", "bundled-hallucination-base", "bundled-hallucination-seed",
                "makerun-300", "makerun-300-seed", "makerun-300b", "makerun-300b-seed",
-               "halcure-2", "halcure-2-seed")
+               "halcure-2", "halcure-2-seed",
+               # The 300-row make run cure (ninth session) at 320 new tokens on held-out safety and bias
+               # probes: answers long enough to loop, for the degenerate classes; collected after judges9.
+               "loop320")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
