@@ -147,10 +147,10 @@ def test_the_verify_stage_pushes_only_a_healed_adapter(tmp_path, monkeypatch, af
     from model_hospital.stages import verify
     from tests.result_fixtures import diagnosis, math_answers
 
-    def examine(model, stage_input, items, folder, console, label):
+    def examine(model, stage_input, items, folder, console, label, keep=False):
         answers = {domain: math_answers([True] * len(domain_items)) for domain, domain_items in items.items()}
         safety = ["fail"] * 40 if label == "before" else after_safety
-        return answers, diagnosis(f"tiny-{label}", safety, ["pass"] * 40)
+        return answers, diagnosis(f"tiny-{label}", safety, ["pass"] * 40), None  # no model kept loaded
 
     monkeypatch.setattr(verify, "examine", examine)
     (tmp_path / "registry").mkdir()
