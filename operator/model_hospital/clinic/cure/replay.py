@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Protocol
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from model_hospital.api.common import Finding
 from model_hospital.api.stages import JudgedAnswer
