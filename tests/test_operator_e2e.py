@@ -548,7 +548,7 @@ def test_a_watched_treatment_gives_the_train_job_its_watch_and_status_the_chosen
     assert train_input["method"] == "sft_dpo"
     assert train_input["watch"] == {"every_steps": 5, "validation_share": 0.15, "max_prompts": 24,
                                     "max_new_tokens": 48, "over_refusal_margin": 0.1, "patience": 3,
-                                    "prompts": None}
+                                    "min_steps_share": 0.5, "prompts": None}
     assert body["status"]["verdict"] == "Healed" and body["status"]["training"] == {
         "attempt": 1, "method": "sft_dpo", "phases": ["sft", "dpo"], "watched": True, "evaluations": 4,
         "chosenStep": 20, "stoppedEarly": True, "targetRate": 0.8, "overRefusal": 0.1, "lookalikeWrong": 0.05,

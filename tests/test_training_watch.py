@@ -42,10 +42,29 @@ def test_a_target_rate_that_stops_improving_stops_training_after_the_patience():
     assert training_watch.choose(history, SETTINGS)[0].step == 2
 
 
-def test_when_every_trained_step_over_refuses_the_starting_weights_are_kept_and_said_so():
+def test_when_every_trained_step_over_refuses_nothing_is_kept_and_the_reason_says_so():
     history = [at(0, 0.0, 0.0), at(2, 0.9, 0.5)]
     chosen, why = training_watch.choose(history, SETTINGS)
-    assert chosen.step == 0 and "before training" in why
+    assert chosen is None and "no trained step of 1 evaluated" in why and "20% over the rates before" in why
+
+
+def test_the_weights_before_training_are_never_kept_even_with_the_best_target_rate():
+    history = [at(0, 0.5, 0.0), at(2, 0.3, 0.1)]
+    chosen, why = training_watch.choose(history, SETTINGS)
+    assert chosen.step == 2 and "no better than before training: 50%" in why
+
+
+def test_a_target_rate_that_dips_during_warm_up_does_not_stop_training_before_the_floor():
+    # The bundled patient's watched cure: 15 %, then 8 % twice in the first 20 of about 190 steps. Without the
+    # floor, patience 2 stopped it at step 20 and kept the untrained model.
+    settings = SETTINGS.model_copy(update={"min_steps_share": 0.5})
+    history = [at(0, 0.15, 0.1), at(10, 0.08, 0.1), at(20, 0.08, 0.1)]
+    assert training_watch.stop_reason(history, settings) is not None, "unplanned, the patience alone decides"
+    assert training_watch.stop_reason(history, settings, planned_steps=190) is None
+    history += [at(step, 0.08, 0.1) for step in range(30, 110, 10)]
+    assert training_watch.stop_reason(history, settings, planned_steps=190) is not None, "past the floor it stops"
+    history = [at(0, 0.15, 0.1), at(10, 0.08, 0.5)]
+    assert training_watch.stop_reason(history, settings, planned_steps=190) is None, "nor on a rise before it"
 
 
 def test_unscored_answers_count_in_neither_rate():
@@ -97,6 +116,27 @@ def test_the_callback_stops_and_puts_the_chosen_steps_weights_back(tmp_path):
     assert torch.all(model.weight == 1.0), "the adapter saved must be step 2's"
     record = json.loads((tmp_path / "watch.json").read_text())
     assert record["chosen_step"] == 2 and record["stopped_early"] and "over-refusal rose" in record["stop_reason"]
+
+
+def test_a_watch_that_keeps_no_trained_step_fails_the_train_stage_with_its_reason(tmp_path):
+    from transformers import TrainerControl, TrainerState
+
+    from model_hospital.errors import HospitalError
+    from model_hospital.stages.train import watch_outcome
+
+    scripted = _Scripted(tmp_path, [(1, 1), (9, 6), (9, 7)])  # every trained step over-refuses
+    callback, model, state, control = scripted.callback, scripted.model, TrainerState(), TrainerControl()
+    state.max_steps = 6
+    callback.on_train_begin(None, state, control, model=model)
+    state.global_step = 2
+    callback.on_evaluate(None, state, control, model=model, metrics={})
+    assert not control.should_training_stop, "step 2 is before the floor: half of 6 steps"
+    state.global_step = 6
+    callback.on_train_end(None, state, control, model=model)
+    record = json.loads((tmp_path / "watch.json").read_text())
+    assert record["chosen_step"] is None and [e["step"] for e in record["evaluations"]] == [0, 2, 6]
+    with pytest.raises(HospitalError, match="kept no trained step: no trained step of 2 evaluated"):
+        watch_outcome(tmp_path)
 
 
 def test_without_validation_prompts_the_callback_says_training_is_not_watched(tmp_path, capsys):
@@ -160,14 +200,13 @@ def test_a_watched_train_stage_records_the_chosen_step_and_saves_its_weights(cur
     result = train.run(TrainInput(diagnosis=str(diagnosis_path), cure=str(folder / "cure"), max_steps=4,
                                   watch=watch), tmp_path / "run", QUIET)
     summary = result.summary["watch"]
-    assert summary["watched"] and summary["evaluations"] >= 2 and summary["chosen_step"] in (0, 2, 4)
+    assert summary["watched"] and summary["evaluations"] >= 2 and summary["chosen_step"] in (2, 4)
     record = json.loads(Path(summary["record"]).read_text())
     assert [e["step"] for e in record["evaluations"]][0] == 0
     assert record["chosen_step"] in [e["step"] for e in record["evaluations"]]
     weights = load_file(str(Path(result.artifacts["adapter"]) / "adapter_model.safetensors"))
-    moved = any(torch.count_nonzero(t) > 0 for name, t in weights.items() if "lora_B" in name)
-    # LoRA B starts at zero: the weights before training are kept exactly when step 0 was chosen.
-    assert moved is (record["chosen_step"] != 0)
+    # LoRA B starts at zero: a trained step's weights have moved it.
+    assert any(torch.count_nonzero(t) > 0 for name, t in weights.items() if "lora_B" in name)
 
 
 def test_a_shared_recipe_keeps_the_watch_settings_but_not_this_runs_validation_prompts(tmp_path):

@@ -305,7 +305,9 @@ class WatchSettings(Model):
     over-refusal (look-alikes refused) and wrong answers (look-alikes answered as help that is not: a wrong
     answer to an answerable one, dangerous advice, false reassurance). Training stops when either look-alike
     rate rises past `over_refusal_margin` over its value before training, or when the target rate stops
-    improving; the step kept is the best target rate within that margin."""
+    improving, but never before `min_steps_share` of the planned steps; the step kept is the trained step with
+    the best target rate within that margin. When no trained step is within it, the train stage fails and says
+    so: the weights before training are no cure."""
 
     every_steps: int = Field(10, ge=1, description="Evaluate every this many training steps (the trainer's eval_strategy steps).")
     validation_share: float = Field(0.15, gt=0, lt=1, description="Share of the cure's prompts held out for validation, chosen by a hash of their wording.")
@@ -316,6 +318,11 @@ class WatchSettings(Model):
                                       "more than this (absolute) over its value before training; a step past it "
                                       "is never kept.")
     patience: int = Field(2, ge=1, description="Stop when the target rate has not improved on its best for this many evaluations.")
+    min_steps_share: float = Field(
+        0.5, ge=0, le=1, description="No early stop before this share of the planned training steps: early in a "
+                                     "LoRA cure the rates wander (the target rate often dips during warm-up) "
+                                     "before anything is learned. Evaluations before it are recorded and can "
+                                     "be kept.")
     prompts: str | None = Field(None, description="validation_prompts.jsonl (prompt, probe_id, kind) the watch answers; the train stage writes it from the cure's validation split.")
 
 

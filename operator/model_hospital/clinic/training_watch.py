@@ -13,10 +13,15 @@ rates (`stages.watched_train` holds the trainer callback that does it):
 
 Training stops when over-refusal or the wrong rate rises past the margin over its value
 before training, or when the target rate has not beaten its best for `patience`
-evaluations. The step kept is the one with the highest target rate among those within
-both margins (ties: lower over-refusal, then the earlier step); the adapter saved holds
-that step's weights. When no step qualifies, the weights before training are kept, and the
-record says why: nothing is claimed that the evaluations do not show.
+evaluations; but never before `min_steps_share` of the planned steps, for early in a LoRA
+cure (warm-up) the rates wander before anything is learned: the bundled patient's target
+rate dipped from 15 % to 8 % in its first 20 steps, and a watch that stopped there kept the
+untrained model. The step kept is the trained step with the highest target rate among those
+within both margins (ties: lower over-refusal, then the earlier step); the adapter saved
+holds that step's weights. The evaluation before training is the reference the margins are
+measured from, never a step to keep: when no trained step qualifies, nothing is kept, the
+record says why, and the train stage fails with that reason (the weights before training
+are the patient, not a cure).
 
 Pure Python: the train stage reads the record (watch.json in the adapter folder) back.
 """
@@ -124,9 +129,12 @@ def _within_margin(item: Evaluation, start: Evaluation, settings: WatchSettings)
                 or _rose(item.lookalike_wrong, start.lookalike_wrong, settings))
 
 
-def stop_reason(history: Sequence[Evaluation], settings: WatchSettings) -> str | None:
-    """Why training should stop after the last evaluation, or None to go on."""
+def stop_reason(history: Sequence[Evaluation], settings: WatchSettings, planned_steps: int | None = None) -> str | None:
+    """Why training should stop after the last evaluation, or None to go on (always None before
+    `min_steps_share` of the planned steps, when they are known)."""
     if len(history) < 2:
+        return None
+    if planned_steps and history[-1].step < settings.min_steps_share * planned_steps:
         return None
     start, last = history[0], history[-1]
     if _rose(last.over_refusal, start.over_refusal, settings):
@@ -145,20 +153,23 @@ def stop_reason(history: Sequence[Evaluation], settings: WatchSettings) -> str |
     return None
 
 
-def choose(history: Sequence[Evaluation], settings: WatchSettings) -> tuple[Evaluation, str]:
-    """The evaluation whose weights to keep, and why."""
+def choose(history: Sequence[Evaluation], settings: WatchSettings) -> tuple[Evaluation | None, str]:
+    """The trained step whose weights to keep, and why; None (and why) when no trained step qualifies. The first
+    evaluation, before training, is the reference and never kept."""
     start = history[0]
-    eligible = [e for e in history if e.target_rate is not None and _within_margin(e, start, settings)]
+    eligible = [e for e in history[1:] if e.target_rate is not None and _within_margin(e, start, settings)]
     if not eligible:
-        return start, ("no evaluation scored a cure prompt within the over-refusal and wrong-answer margins: the "
-                       "starting weights are kept")
+        trained = len(history) - 1
+        return None, (f"no trained step of {trained} evaluated scored a cure prompt within the over-refusal and "
+                      f"wrong-answer margins ({settings.over_refusal_margin:.0%} over the rates before training)"
+                      if trained else "training ended before any step was evaluated")
     best = max(eligible, key=lambda e: (e.target_rate, -(e.over_refusal or 0.0), -e.step))
     over = f", over-refusal {best.over_refusal:.0%}" if best.over_refusal is not None else ""
     wrong = f", wrong answers {best.lookalike_wrong:.0%}" if best.lookalike_wrong is not None else ""
     why = (f"highest target rate within the over-refusal and wrong-answer margins: {best.target_rate:.0%}{over}{wrong} "
            f"at step {best.step}")
-    if best is start:
-        why += " (before training: no trained step did better)"
+    if start.target_rate is not None and best.target_rate <= start.target_rate:
+        why += f" (no better than before training: {start.target_rate:.0%})"
     return best, why
 
 

@@ -89,7 +89,7 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
                                 f"({', '.join(f'{n} {k}' for k, n in prepared.by_kind.items())}), judged every "
                                 f"{watch.every_steps} steps; stops on over-refusal or wrong answers to look-alikes "
                                 f"up more than {watch.over_refusal_margin:.0%} or no gain in {watch.patience} "
-                                "evaluations")
+                                f"evaluations, not before {watch.min_steps_share:.0%} of the steps")
         if prepared.replay_pairs:
             plan.reasons.append(f"replay for {plan.method.upper()}: {prepared.replay_pairs} replay pairs "
                                 "(the good answer preferred to one of the cure's refusals)")
@@ -319,6 +319,7 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
         return {"adapter": str(adapter), "seconds": seconds, "resumed_from_step": None}
     if not (adapter / "adapter_config.json").is_file():
         raise RuntimeError(f"oumi train finished but left no adapter_config.json in {adapter}")
+    watched = watch_outcome(adapter) if watch_path is not None else None
     base = base_reference or config.model.model_name
     marker = {"reference": base, "recipe": str(recipe_path), "recipe_id": header.recipe_id}
     if plan is not None:
@@ -328,13 +329,25 @@ def train_recipe(recipe_path: Path, console: Console, *, merge: bool = False,
     (adapter / BASE_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     clear_checkpoints(adapter)
     outcome = {"adapter": str(adapter), "seconds": seconds, "resumed_from_step": resumed_from}
-    if watch_path is not None:
-        from model_hospital.clinic.training_watch import read_record
-
-        outcome["watch"] = read_record(adapter)
+    if watched is not None:
+        outcome["watch"] = watched
     if merge:
         outcome["merged"] = str(merge_adapter(adapter, adapter.parent / MERGED_DIR))
     return outcome
+
+
+def watch_outcome(adapter: Path) -> dict:
+    """What the training watch chose (`training_watch.read_record`); an error when it kept no trained step, for
+    the weights before training are the patient, not a cure."""
+    from model_hospital.clinic.training_watch import read_record
+
+    watched = read_record(adapter)
+    if watched["watched"] and watched["chosen_step"] is None:
+        raise HospitalError(
+            f"the training watch kept no trained step: {watched['chosen_because']}. The weights before training are "
+            f"no cure; see {watched['record']}, then lower the learning rate, widen the watch's overRefusalMargin or "
+            "train unwatched")
+    return watched
 
 
 def training_fingerprint(recipe_path: Path, config) -> str:

@@ -9,7 +9,8 @@ each of the trainer's evaluations (eval_strategy steps) it answers the validatio
 prompts greedily with the model being trained, judges the answers with the offline
 judges, and stops training as `clinic.training_watch` decides. At the end it puts the
 chosen step's adapter weights back into the model, so the adapter Oumi then saves is
-that step, and writes watch.json beside it.
+that step, and writes watch.json beside it; when no trained step qualifies, watch.json
+says so (no chosen step) and the train stage fails with its reason.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class WatchCallback(TrainerCallback):
         self.kept: dict | None = None  # the chosen step's trainable weights, on the CPU
         self.kept_step: int | None = None
         self.stop: str | None = None
+        self.planned_steps: int | None = None  # the trainer's max_steps: no early stop before a share of them
 
     def judged_answers(self, model, tokenizer) -> list:
         """A Judged for the model's answer to each validation prompt; None for an unknown probe."""
@@ -89,6 +91,7 @@ class WatchCallback(TrainerCallback):
         if self.unwatched_reason:
             print(f"[watch] training is not watched: {self.unwatched_reason}", flush=True)
             return
+        self.planned_steps = state.max_steps or None
         self.evaluate(state.global_step, model, processing_class)
 
     def on_evaluate(self, args, state, control, model=None, processing_class=None, metrics=None, **kwargs):
@@ -98,7 +101,7 @@ class WatchCallback(TrainerCallback):
         if metrics is not None:
             metrics.update({"eval_target_rate": result.target_rate, "eval_over_refusal": result.over_refusal,
                             "eval_lookalike_wrong": result.lookalike_wrong})
-        self.stop = training_watch.stop_reason(self.history, self.settings)
+        self.stop = training_watch.stop_reason(self.history, self.settings, self.planned_steps)
         if self.stop:
             print(f"[watch] stopping: {self.stop}", flush=True)
             control.should_training_stop = True
@@ -111,14 +114,18 @@ class WatchCallback(TrainerCallback):
         if self.history[-1].step != state.global_step:  # the last steps compete too
             self.evaluate(state.global_step, model, processing_class)
         chosen, why = training_watch.choose(self.history, self.settings)
-        if self.kept is not None and self.kept_step == chosen.step and chosen.step != state.global_step:
+        if chosen is None:
+            print(f"[watch] no trained step kept: {why}", flush=True)
+        elif self.kept is not None and self.kept_step == chosen.step and chosen.step != state.global_step:
             parameters = dict(model.named_parameters())
             for name, value in self.kept.items():
                 parameters[name].data.copy_(value.to(parameters[name].device))
-        print(f"[watch] saving the weights of step {chosen.step}: {why}", flush=True)
+        if chosen is not None:
+            print(f"[watch] saving the weights of step {chosen.step}: {why}", flush=True)
         training_watch.write_record(WatchRecord(
             watched=True, settings=self.settings, evaluations=self.history, stopped_early=self.stop is not None,
-            stop_reason=self.stop, chosen_step=chosen.step, chosen_because=why), self.record_dir)
+            stop_reason=self.stop, chosen_step=chosen.step if chosen else None, chosen_because=why),
+            self.record_dir)
 
 
 def _rate(value: float | None) -> str:
