@@ -141,7 +141,7 @@ def test_replay_keeps_the_patients_writing_only_when_it_ends_its_sentence():
     assert "cut off mid-sentence" in rows[0].scores["skill_score"]
 
 
-def test_replay_takes_the_reference_where_the_patients_right_answer_is_cut_off_or_rambles():
+def test_replay_takes_the_reference_where_the_patients_right_answer_is_cut_off_but_never_a_bare_fact():
     from model_hospital.clinic.cure.replay import skill_replay
 
     reasoning = next(i for i in load_domain("reasoning"))
@@ -150,16 +150,20 @@ def test_replay_takes_the_reference_where_the_patients_right_answer_is_cut_off_o
     factual = next(i for i in load_domain("factual"))
     alias = factual.accepted[0]
     rambling = f"It is a famous place known for its long history and culture, and many people say {alias} there."
-    replies = {reasoning.domain: [cut, f"{winner} has more."], factual.domain: [rambling, alias]}
+    trimmed = f"The answer is {alias}."
+    replies = {reasoning.domain: [cut, f"{winner} has more."],
+               factual.domain: [rambling, f"{trimmed} It is a famous place with a long history and many visitors.",
+                                "I am not sure about that one."]}
     asked = {skills.item_messages(reasoning)[-1]["content"]: reasoning.domain,
              skills.item_messages(factual)[-1]["content"]: factual.domain}
-    rows = skill_replay([reasoning, reasoning, factual, factual],
+    rows = skill_replay([reasoning, reasoning, factual, factual, factual],
                         lambda conversations, budget: replies[asked[conversations[0][-1]["content"]]])
     by_answer = [(row.source, row.answer) for row in rows]
+    # The rambling and the wrong factual answers are left out: a bare reference would teach one-word answers.
     assert by_answer == [("written", reasoning.reference), ("patient", f"{winner} has more."),
-                         ("written", factual.reference), ("patient", alias)]
+                         ("patient", trimmed)]
     assert "cut off mid-sentence" in rows[0].scores["skill_score"]
-    assert "words for a few-word answer" in rows[2].scores["skill_score"]
+    assert factual.reference not in [row.answer for row in rows]
 
 
 def test_replay_keeps_a_program_only_when_its_code_fence_closes():
