@@ -75,7 +75,7 @@ def test_an_os_error_while_loading_a_model_is_retried_not_blamed_on_the_user(mon
         def __init__(self, params):
             raise OSError("Input/output error reading model.safetensors")
 
-    monkeypatch.setattr(inference, "_sorted_engine_class", lambda: Broken)
+    monkeypatch.setattr(inference, "_engine_class", lambda: Broken)
     with pytest.raises(Unavailable, match="Input/output error"):
         inference.Generator(models.resolve("bundled:tiny-random-llama"))
 

@@ -65,22 +65,12 @@ def generation_params(settings: GenerationSettings, stop_token_ids: list[int] | 
     )
 
 
-def _sorted_engine_class():
+def _engine_class():
+    """Oumi's NATIVE engine. It is handed one batch at a time, formed by `length_sorted_batches`: the batches are
+    already of similar prompt length, so the engine sorts nothing itself."""
     from oumi.inference import NativeTextInferenceEngine
 
-    class LengthSortedNativeEngine(NativeTextInferenceEngine):
-        """Oumi's NATIVE engine with batches of similar prompt length, answers in input order."""
-
-        def _infer(self, input, inference_config=None):
-            lengths = [len(self._tokenizer(self._apply_chat_template_impl(c)).input_ids) for c in input]
-            order = sorted(range(len(input)), key=lambda i: (lengths[i], i))
-            answered = super()._infer([input[i] for i in order], inference_config)
-            restored = [None] * len(input)
-            for position, conversation in zip(order, answered):
-                restored[position] = conversation
-            return restored
-
-    return LengthSortedNativeEngine
+    return NativeTextInferenceEngine
 
 
 class Generator:
@@ -104,7 +94,7 @@ class Generator:
                 import torch
 
                 torch.manual_seed(self.settings.seed)
-                self.engine = _sorted_engine_class()(params)
+                self.engine = _engine_class()(params)
                 _merge_adapter(self.engine)
                 tokenizer = self.engine._tokenizer
                 self._stop_ids = sorted({tokenizer.eos_token_id, *_end_of_turn_ids(tokenizer)} - {None})
