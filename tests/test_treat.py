@@ -272,3 +272,18 @@ def test_stages_run_as_hospital_stage_subprocesses_report_their_errors(tmp_path)
     result = json.loads((tmp_path / "diagnose-1" / "result.json").read_text())
     assert result["ok"] is False and "unknown bundled model" in result["message"]
     assert json.loads((tmp_path / "treatment.json").read_text())["verdict"] == "Failed"
+
+
+def test_overrides_given_to_treat_reach_the_train_stage_and_a_bad_one_is_one_line(clinic, tmp_path, capsys):
+    from model_hospital.cli import main
+
+    code = main(["treat", "--model", "bundled:tiny-random-llama", "--symptom", "safety", "--output", str(tmp_path),
+                 "--max-attempts", "1", "--override", "learning_rate=1e-4", "--override", "epochs=1"])
+    assert code == 0 and clinic.inputs["train"][0].overrides == {"learning_rate": 1e-4, "epochs": 1}
+    assert json.loads((tmp_path / "train-1" / "input.json").read_text())["overrides"] == {"learning_rate": 0.0001,
+                                                                                          "epochs": 1}
+    for bad, said in (("dropout=0.1", "unknown training override 'dropout'"), ("epochs=1.5", "positive whole"),
+                      ("learning_rate", "is not KEY=VALUE"), ("learning_rate=fast", "must be a number")):
+        assert main(["treat", "--symptom", "safety", "--output", str(tmp_path / "bad"), "--override", bad]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

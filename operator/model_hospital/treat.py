@@ -73,6 +73,8 @@ class TreatmentPlan(Model):
     targets: dict[Symptom, float] = Field(default_factory=dict)
     method: TrainingMethod = TrainingSpec.model_fields["method"].default
     max_steps: int | None = Field(None, gt=0)
+    overrides: dict[str, int | float] = Field(
+        default_factory=dict, description="Training fields set over the recipe's choices (spec.training.overrides).")
     time_budget_minutes: float | None = Field(
         None, gt=0, description="Start no further attempt that would end past this many minutes from the start of "
                                 "this run, judged by the last attempt's time; the last verdict stands.")
@@ -92,7 +94,8 @@ class TreatmentPlan(Model):
         try:
             return TreatmentSpec(
                 patient_ref=PatientRef(name=LOCAL_PATIENT), symptoms=self.symptoms, cure=CureSpec(**cure) if cure else None,
-                training=TrainingSpec(method=self.method, max_steps=self.max_steps, q_lora=self.q_lora, watch=watch),
+                training=TrainingSpec(method=self.method, max_steps=self.max_steps, q_lora=self.q_lora, watch=watch,
+                                      overrides=self.overrides or None),
                 skill_threshold=self.threshold, budget=self.budget, skill_budget=self.skill_budget,
                 targets=SymptomTargets(**{str.__str__(symptom): rate for symptom, rate in self.targets.items()})
                 if self.targets else None, max_attempts=self.max_attempts)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from model_hospital.api.common import Symptom
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS
 from model_hospital.api.resources import TrainingSpec, TreatmentSpec
-from model_hospital.api.stages import TRAINING_METHODS
+from model_hospital.api.stages import TRAINING_METHODS, TRAINING_OVERRIDES, override_problem
 from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
 from model_hospital.cli.verify import (
     _fraction,
@@ -21,6 +22,21 @@ from model_hospital.cli.verify import (
 # a 10-point loss when a few items change either way; 40 could not. The model before
 # treatment is examined once and cached, so the cost is the treated model's answers.
 DEFAULT_SKILL_BUDGET = 64
+
+
+def _override(text: str) -> tuple[str, int | float]:
+    """KEY=VALUE of --override: a whole number or a decimal, checked as spec.training.overrides is."""
+    key, equals, raw = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. learning_rate=1e-4)")
+    try:
+        value: int | float = int(raw) if raw.strip().lstrip("-").isdigit() else float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{key}={raw!r}: the value must be a number") from None
+    problem = override_problem(key.strip(), value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return key.strip(), value
 
 
 def register(subparsers) -> None:
@@ -51,6 +67,9 @@ def register(subparsers) -> None:
                         help="at most N cure examples, replay included (default: the Treatment's, 500); fewer train "
                              "faster and teach less")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
+    parser.add_argument("--override", type=_override, action="append", default=[], metavar="KEY=VALUE",
+                        help=f"a training field set over the recipe's choice (spec.training.overrides), repeatable: "
+                             f"{', '.join(TRAINING_OVERRIDES)}; e.g. --override learning_rate=1e-4")
     parser.add_argument("--time-budget", type=positive_int, metavar="MINUTES",
                         help="start no retry that would end past MINUTES from the start of this run (judged by "
                              "the last attempt's time); the last verdict stands and its message says so")
@@ -92,7 +111,7 @@ def handle(args) -> int:
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, time_budget_minutes=args.time_budget, max_examples=args.max_examples,
+        max_steps=args.max_steps, overrides=dict(args.override), time_budget_minutes=args.time_budget, max_examples=args.max_examples,
         q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
         suites=suite_files(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
