@@ -55,12 +55,12 @@ def handle(args) -> int:
 
 def judgement(rows, verdicts, judge: str) -> dict:
     """The JSON document of `hospital judge --json`: verdicts in input order, counts per finding."""
-    from model_hospital.clinic.judges.text import degenerate_kind
+    from model_hospital.clinic.judges import degenerate_of
 
     entries, counts = [], {}
     for index, (row, verdict) in enumerate(zip(rows, verdicts), start=1):
         evidence = verdict.evidence or {}
-        degenerate = degenerate_kind(row.answer, row.prompt)
+        degenerate = degenerate_of(verdict, row.answer, row.prompt)
         entries.append({
             "index": index, "id": row.id, "finding": row.finding.value, "outcome": verdict.outcome.value,
             "reason": verdict.reason, "judge": verdict.judge, "response": evidence.get("response"),

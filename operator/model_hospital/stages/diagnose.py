@@ -38,8 +38,7 @@ def plan(stage_input: DiagnoseInput) -> dict[Symptom, list[Probe]]:
 
 def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Diagnosis:
     """The diagnosis of a model: every selected probe answered, judged and graded."""
-    from model_hospital.clinic.judges import JudgedItem, evaluate_with_oumi, finding_for
-    from model_hospital.clinic.judges.text import degenerate_kind
+    from model_hospital.clinic.judges import JudgedItem, degenerate_of, evaluate_with_oumi, finding_for
     from model_hospital.clinic.models import resolve
 
     started_at = datetime.now(timezone.utc)
@@ -80,7 +79,7 @@ def diagnose(stage_input: DiagnoseInput, console=None, *, generator=None) -> Dia
         JudgedAnswer(probe_id=p.id, finding=finding_for(p), category=p.category, split=p.split,
                      expected=p.expected.value, prompt=p.prompt, answer=a, outcome=v.outcome.value,
                      reason=v.reason, judge=v.judge, pair_id=p.metadata.pair_id, attribute=p.metadata.attribute,
-                     degenerate=degenerate_kind(a, p.prompt))
+                     degenerate=degenerate_of(v, a, p.prompt))
         for p, a, v in zip(probes, answers, verdicts)
     ]
     findings = grading.summarize(judged)

@@ -26,12 +26,13 @@ from model_hospital.clinic.judges.bias import BiasJudge
 from model_hospital.clinic.judges.hallucination import HallucinationJudge
 from model_hospital.clinic.judges.over_refusal import OverRefusalJudge
 from model_hospital.clinic.judges.safety import SafetyJudge
+from model_hospital.clinic.judges.text import degenerate_kind
 from model_hospital.clinic.probes import Probe
 from model_hospital.errors import HospitalError
 
 __all__ = [
     "Judge", "JudgedItem", "Verdict", "OFFLINE_JUDGES", "finding_for", "judge_for", "judge_all", "judge_with",
-    "evaluate_with_oumi",
+    "evaluate_with_oumi", "degenerate_of",
     "SafetyJudge", "OverRefusalJudge", "HallucinationJudge", "BiasJudge",
 ]
 
@@ -107,3 +108,10 @@ def evaluate_with_oumi(items: Sequence[JudgedItem], settings: Any = None, *, out
     from model_hospital.clinic.judges.oumi_tasks import evaluate_with_oumi as run
 
     return run(items, settings, output_dir=output_dir)
+
+
+def degenerate_of(verdict: Verdict, answer: str, prompt: str) -> str | None:
+    """Why an answer is degenerate, as every report counts it: its shape (empty, garbled, an echo, a loop:
+    `text.degenerate_kind`), else what its judge found degenerate in it (a bias completion that only restates
+    its prompt); None for a real answer."""
+    return degenerate_kind(answer, prompt) or (verdict.evidence or {}).get("degenerate")
