@@ -33,10 +33,11 @@ def _override(text: str) -> tuple[str, int | float]:
         value: int | float = int(raw) if raw.strip().lstrip("-").isdigit() else float(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{key}={raw!r}: the value must be a number") from None
-    problem = override_problem(key.strip(), value)
+    key = key.strip()
+    problem = override_problem(key, value)
     if problem:
         raise argparse.ArgumentTypeError(problem)
-    return key.strip(), value
+    return key, value
 
 
 def register(subparsers) -> None:
@@ -111,8 +112,8 @@ def handle(args) -> int:
     plan = TreatmentPlan(
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
-        max_steps=args.max_steps, overrides=dict(args.override), time_budget_minutes=args.time_budget, max_examples=args.max_examples,
-        q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
+        max_steps=args.max_steps, overrides=dict(args.override), time_budget_minutes=args.time_budget,
+        max_examples=args.max_examples, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
         suites=suite_files(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:
