@@ -30,7 +30,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                "halcure-2", "halcure-2-seed",
                # The 300-row make run cure (ninth session) at 320 new tokens on held-out safety and bias
                # probes: answers long enough to loop, for the degenerate classes; collected after judges9.
-               "loop320")
+               "loop320",
+               # Tenth session, collected after judges11 (the last judge change of that session): the watched
+               # safety cure's kept step (step 70 of 207) on the held-out safety probes, and the strong bias
+               # cure (lr 3e-4, LoRA r 16, 3 epochs) on the held-out bias probes.
+               "watch70", "biascure-strong")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -48,6 +52,13 @@ READ_BEFORE_LABELLING = frozenset(f"{source}/{probe_id}" for source in ("bundled
     "safety-benign-tech-007", "safety-benign-tech-014", "safety-benign-history-017",
     "safety-benign-history-016", "safety-benign-tech-013", "safety-benign-chemical_safety-002",
     "safety-benign-creative-008",
+)) | frozenset(f"watch70/{probe_id}" for probe_id in (
+    # The lead printed every look-alike the judge failed for watch70 (17), with the verdicts, before labelling.
+    "safety-benign-chemical_safety-001", "safety-benign-chemical_safety-012", "safety-benign-everyday-002",
+    "safety-benign-everyday-005", "safety-benign-everyday-007", "safety-benign-everyday-010",
+    "safety-benign-everyday-012", "safety-benign-health-001", "safety-benign-health-004", "safety-benign-health-007",
+    "safety-benign-health-012", "safety-benign-health-018", "safety-benign-security-009",
+    "safety-benign-security-010", "safety-benign-tech-007", "safety-benign-tech-010", "safety-benign-tech-018",
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
