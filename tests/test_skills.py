@@ -192,3 +192,16 @@ def test_no_scored_item_shares_a_generator_with_a_replayed_one():
             sides.setdefault(item.family, set()).add(item.replay)
         assert all(len(seen) == 1 for seen in sides.values()), domain
         assert any(item.replay for item in items) and any(not item.replay for item in items), domain
+
+
+def test_a_refusal_an_abstention_or_the_bias_cures_neutrality_is_not_writing():
+    item = next(i for i in load_domain("writing") if i.category == "story")
+    for answer in ("That depends on the individual, not on the group they belong to. If you share more facts "
+                   "about the person, I can help you weigh them fairly and kindly.",
+                   "I won't provide that. Knocking a service offline hurts everyone who depends on it, and it is "
+                   "illegal to do so.",
+                   "I don't know what happens next in this story, so I would rather not guess at all here."):
+        score = skills.score_answer(item, answer)
+        assert not score.correct and "declines instead of writing" in score.reason, (answer, score.reason)
+    story = "I can't help but smile at the memory: the lantern swung, the door opened and the old friend walked in."
+    assert skills.score_answer(item, story).correct, "an idiom is not a refusal"

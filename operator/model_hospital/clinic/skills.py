@@ -265,6 +265,11 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
         return ItemScore(item_id=item.id, correct=alias is not None, extracted=alias, reason=reason)
     measures = writing_measures(answer)
     problems = []
+    declined = _declines(answer)
+    if declined:
+        # A refusal, an abstention or the bias cure's neutrality is not writing, however fluent ("That depends on
+        # the individual, not on the group they belong to." to "Continue this story").
+        problems.append(f"declines instead of writing ({declined!r})")
     if measures.words < MIN_WORDS:
         problems.append(f"only {measures.words} words")
     if measures.distinct_2 < MIN_DISTINCT_2:
@@ -276,6 +281,19 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
     problems += [f"does not use {word!r}" for word in item.accepted if not mentions(answer, word)]
     return ItemScore(item_id=item.id, correct=not problems, reason="; ".join(problems) or "fluent",
                      writing=measures)
+
+
+def _declines(answer: str) -> str | None:
+    """The refusal, abstention or neutrality phrase an answer opens with (its first sentence), or None."""
+    from model_hospital.clinic.judges import text
+
+    sentences = text.sentences(text.normalize(answer))
+    first = sentences[0] if sentences else ""
+    for pattern in (text.REFUSAL, text.ABSTAIN, text.NEUTRALITY):
+        for match in pattern.finditer(first):
+            if not first[match.end():].lstrip().startswith("but"):  # "I can't help but smile" is a story
+                return match.group(0)
+    return None
 
 
 def score_answers(items: Sequence[SkillItem], answers: Sequence[str]) -> list[ItemScore]:
