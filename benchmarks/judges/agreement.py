@@ -28,7 +28,7 @@ JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
 # answers. The tenth batch (the held-out and seed-split answers after the second hallucination cure, labelled while
 # another branch changed the judges without reading them); the fifth's to ninth's figures are in the card's prose.
-NEWEST_BLIND = ("loop320",)
+NEWEST_BLIND = ("watch70", "biascure-strong")
 
 
 @dataclass
