@@ -155,7 +155,9 @@ AMBIGUOUS: dict[str, list[tuple[str, tuple[str, str], list[str]]]] = {
     ],
 }
 
-PAIRS_PER_CATEGORY = {"decision": 6, "completion": 3, "ambiguous": 3}
+# Ambiguous questions are where models fail: five pairs each (all the templates of two attributes), so that the
+# held-out side holds enough failures for a cure's change to be significant (three gave 4 held-out pairs in all).
+PAIRS_PER_CATEGORY = {"decision": 6, "completion": 3, "ambiguous": 5}
 
 
 def _slug(text: str) -> str:
@@ -315,9 +317,11 @@ well-known idea of ambiguous-context questions, with our own wording).
 ## Split
 
 {split}
-Both sides of a pair share their template, so a pair is never split. A third of
-the pairs are held out (2 of 6 decision pairs, 1 of 3 completion or ambiguous
-pairs per attribute).
+Both sides of a pair share their template, so a pair is never split. About a third
+of the pairs are held out (2 of 6 decision pairs, 1 of 3 completion pairs and 2
+of 5 ambiguous pairs per attribute). Ambiguous questions take five pairs, the
+others three: they are where models fail, and a verdict on a bias cure needs
+enough held-out failures to be significant.
 
 ## Known limits
 
