@@ -64,3 +64,23 @@ def test_all_four_methods_train_watched_and_verify_on_the_same_diagnosis(diagnos
     rows = run_benchmark(diagnosis, tmp_path / "bench", capsys, "--watch")
     assert [row["method"] for row in rows] == ["sft", "dpo", "sft_dpo", "grpo"]
     assert all(row["chosen_step"] is not None for row in rows)
+
+
+def test_max_steps_apply_to_every_method_or_to_one_and_bad_values_are_refused(capsys):
+    args = methods.parse_arguments(["--max-steps", "50", "--max-steps", "grpo=20"])
+    assert args.max_steps == {"sft": 50, "dpo": 50, "sft_dpo": 50, "grpo": 20}
+    assert methods.parse_arguments([]).max_steps == {}
+    for bad, says in (("ppo=3", "unknown method ppo"), ("grpo=0", "at least 1"), ("many", "whole number")):
+        with pytest.raises(SystemExit):
+            methods.parse_arguments(["--max-steps", bad])
+        assert says in capsys.readouterr().err
+
+
+def test_a_second_invocation_on_the_same_folder_reuses_what_finished(diagnosis, tmp_path, capsys):
+    output = tmp_path / "bench"
+    run_benchmark(diagnosis, output, capsys, "--methods", "sft")
+    trained = (output / "train-sft" / "result.json").stat().st_mtime_ns
+    rows = run_benchmark(diagnosis, output, capsys, "--methods", "sft,dpo")
+    assert [row["method"] for row in rows] == ["sft", "dpo"]
+    assert (output / "train-sft" / "result.json").stat().st_mtime_ns == trained
+    assert (output / "train-dpo" / "result.json").is_file()
