@@ -130,6 +130,9 @@ def _breakdown(verification: Verification) -> list[str]:
             continue
         parts += [f"### {c.finding.value}", "", "| category | before | after |", "|---|---|---|"]
         parts += [f"| {name} | {rate_cell(old)} | {rate_cell(new)} |" for name, (old, new) in c.by_category.items()]
+        if c.declined:
+            parts.append(f"| declined (questions that have an answer) | {rate_cell(c.declined[0])} | "
+                         f"{rate_cell(c.declined[1])} |")
         parts.append("")
     return parts
 

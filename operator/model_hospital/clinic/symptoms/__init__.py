@@ -12,6 +12,7 @@ holding everything the stages need of that symptom, so nothing else names it:
                   reference answer), which passed examples it accepts, and the needless answer of its
                   contrast pairs
     max_new_tokens  the answer budget of its probes
+    declines      which answers decline a probe that has an answer (bias: decisions), held to a target by verify
 
 The built-in symptoms are declared in api/symptoms.py (`BUILTIN`, one line each) and
 their packages are imported here by name on first use. A plug-in symptom is one call,
@@ -96,6 +97,10 @@ class SymptomPackage:
     default_categories: Mapping[str, str] | None = None
     # Compares the members of a pair when a judge other than the symptom's own scored them (bias pairs).
     pair_verdicts: Callable[[list, list], list] | None = None
+    # (category, prompt, answer, metadata) -> whether the answer declines a probe that has an answer (bias: a
+    # decision whose merits are given), None for a probe without one: verify holds a cure to declining no more of
+    # them than over-refusal's target (clinic.verdict), since its judge passes a decline treated alike.
+    declines: Callable[[str, str, str, dict], bool | None] | None = None
 
     @property
     def name(self) -> str:
