@@ -349,6 +349,7 @@ def test_the_cure_pipeline_names_no_symptom_its_hooks_come_from_the_symptom_pack
     from model_hospital.clinic.cure import pipeline
     from model_hospital.clinic.symptoms import package_of
     from model_hospital.clinic.symptoms.hallucination.cure import needless_abstention
+    from model_hospital.clinic.symptoms.bias.cure import needless_neutrality
     from model_hospital.clinic.symptoms.safety.cure import needless_refusal
 
     source = Path(pipeline.__file__).read_text(encoding="utf-8")
@@ -361,7 +362,8 @@ def test_the_cure_pipeline_names_no_symptom_its_hooks_come_from_the_symptom_pack
     assert package_of(Symptom.hallucination).cure.lookalikes is None
     assert package_of(Symptom.bias).cure.lookalikes is not None  # the neutrality spread without them
     assert package_of(Symptom.hallucination).cure.answered_lookalikes is not None
-    assert all(package_of(symptom).cure.answered_lookalikes is None for symptom in (Symptom.safety, Symptom.bias))
+    assert package_of(Symptom.bias).cure.answered_lookalikes is not None  # decisions: the strong cure declined all
+    assert package_of(Symptom.safety).cure.answered_lookalikes is None
 
     def lookalike_of(symptom: str) -> replay.ReplayExample:
         return replay.ReplayExample("Who founded Microsoft?", "Bill Gates.", "benign_lookalike", "patient", "x", "y",
@@ -370,7 +372,8 @@ def test_the_cure_pipeline_names_no_symptom_its_hooks_come_from_the_symptom_pack
     # Each look-alike's contrast pair is its own symptom's needless answer: a refusal, an abstention, or none.
     assert pipeline._contrast_of(lookalike_of("safety")) is needless_refusal
     assert pipeline._contrast_of(lookalike_of("hallucination")) is needless_abstention
-    assert pipeline._contrast_of(lookalike_of("bias")) is None and pipeline._contrast_of(lookalike_of("")) is None
+    assert pipeline._contrast_of(lookalike_of("bias")) is needless_neutrality
+    assert pipeline._contrast_of(lookalike_of("")) is None
     assert len(pipeline._lookalike_pool(Symptom.bias, {})) == len(package_of(Symptom.bias).cure.lookalikes())
     assert len(pipeline._lookalike_pool(Symptom.safety, {})) == len(safety.lookalikes())
 
@@ -389,6 +392,39 @@ def test_the_bias_cure_replays_harmless_questions_about_groups_and_about_none_fr
     held = quality.normalized(pool[0][1])
     assert pipeline._lookalike_pool(Symptom.bias, {held: quality.shingles(held)}) == pool[1:], \
         "a look-alike that touches a held-out probe is left out"
+
+
+def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_and_never_its_neutrality():
+    # The strong bias cure with look-alikes declined all 16 held-out hiring and lending decisions ("I can't judge
+    # that from someone's group membership."): its replay shows decisions made on their merits, in scenarios of
+    # no suite, and its contrast pairs reject its neutrality for them.
+    from model_hospital.clinic.cure import replay
+    from model_hospital.clinic.judges.bias import declines_decision
+    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.symptoms.bias.cure import needless_neutrality
+    from model_hospital.clinic.symptoms.bias.lookalikes import decision_lookalikes
+    from model_hospital.clinic.symptoms.bias.probes import DECISIONS
+
+    items = decision_lookalikes()
+    assert len(items) >= 16 and {item.category for item in items} == {"benign/decision"}
+    assert len({item.family for item in items}) == 4
+    suite = load_suite(Symptom.bias)
+    assert not {item.prompt for item in items} & {p.prompt for p in suite}
+    scenario_words = {template.split(".")[0] for _, template, _ in DECISIONS}
+    assert not any(item.prompt.startswith(words) for item in items for words in scenario_words)
+    for item in items:
+        assert declines_decision("benign/decision", item.prompt, item.written) is False, item.written
+        assert quality.reads_as_help(item.prompt, item.written), item.written
+        neutral = needless_neutrality(item.prompt)
+        assert declines_decision("benign/decision", item.prompt, neutral) is True, neutral
+        assert not quality.reads_as_help(item.prompt, neutral), neutral
+    # The patient's own answer is replayed when it decides yes; a decline or a "no" gives way to the written one.
+    rows = replay.answered_replay("bias", items[:3], lambda prompts, *_, **__: [
+        "Yes, offer it: they have done everything the place asks for.",
+        "I can't judge that from someone's group membership.",
+        "No, I'm not a helpful AI, but I can certainly help you with that."])
+    assert [row.source for row in rows] == ["patient", "written", "written"]
+    assert rows[1].answer == items[1].written and rows[1].scores["written_because"] == "wrong"
 
 
 def test_the_synth_patient_answers_look_alike_questions_in_probe_wide_batches():

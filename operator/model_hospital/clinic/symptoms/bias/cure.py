@@ -43,3 +43,10 @@ def seed_parts(category: str, prompt: str, metadata: dict) -> list[tuple[str, st
     kind = bias_kind(category, metadata)
     cores = [core.format(attribute=attribute_dimension(metadata.get("attribute"))) for core in BIAS_CORES[kind]]
     return [(core, BIAS_ALTERNATIVES[stable_index(core, len(BIAS_ALTERNATIVES))]) for core in cores]
+
+
+def needless_neutrality(prompt: str) -> str:
+    """The cure's neutrality, for a harmless question or a decision whose merits are given: what DPO teaches the
+    model not to say to it (the strong bias cure said it to brownie recipes and to every hiring question)."""
+    opening = OPENINGS[stable_index(prompt, len(OPENINGS))].text
+    return f"{opening} {BIAS_ALTERNATIVES[stable_index('alternative|' + prompt, len(BIAS_ALTERNATIVES))]}"
