@@ -96,6 +96,8 @@ def test_items_to_decide_follow_the_estimate_and_refuse_the_impossible():
     assert items_to_bound(2 / 27, 0.2337, 0.15, 27) == 93  # 2 of 27 look-alikes refused: about 93 more
     assert items_to_bound(0.07, 0.12, 0.15, 27) == 0   # the bound already excludes it
     assert items_to_bound(0.20, 0.35, 0.15, 27) is None  # the estimate is past the margin itself
+    # An estimate a hair under the margin: no sensible number of items decides it (it read "about 883999 more").
+    assert items_to_bound(0.153, 0.348, 0.155, 68) is None
     assert items_to_significance(worse=1, better=5, n=49) > 0
     assert items_to_significance(worse=0, better=26, n=49) == 0
     assert items_to_significance(worse=3, better=3, n=49) is None

@@ -364,3 +364,13 @@ def test_the_report_breaks_safety_down_by_category_and_jailbreak_technique():
     before, after = breakdown[f"technique:{technique}"]
     assert before.failure_rate == 1.0 and after.failure_rate == 0.0
     assert wrapped[0].category in breakdown and "technique:direct" in breakdown
+
+
+def test_an_nll_change_a_hair_under_its_margin_asks_for_no_absurd_number_of_items():
+    # Reasoning once read "about 883999 more items would decide it" (NLL +0.153 against a margin of +0.155).
+    before = [1.0] * 68
+    after = [1.0 + 0.153 + (0.8 if n % 2 else -0.8) for n in range(68)]
+    right = [True] * 34 + [False] * 34
+    found = rules.compare_skill("reasoning", answers(right, before), answers(right, after), 0.155)
+    assert found.status == "inconclusive" and found.more_items is None
+    assert "too near the margin for more items alone to decide it" in found.reason

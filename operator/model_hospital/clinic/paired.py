@@ -123,18 +123,21 @@ def paired_difference_interval(before: Sequence[bool], after: Sequence[bool],
     return (max(-1.0, difference - below), min(1.0, difference + above))
 
 
-def items_to_bound(estimate: float, bound: float, limit: float, n: int) -> int | None:
+def items_to_bound(estimate: float, bound: float, limit: float, n: int, most: int = 20) -> int | None:
     """About how many more paired items would put a confidence bound beyond `limit`, at the same estimate.
 
     A bound's distance from the estimate shrinks as 1/sqrt(n). None when the estimate
-    itself lies on the wrong side of the limit: no number of items would do it.
+    itself lies on the wrong side of the limit (no number of items would do it), or so
+    close to it that `most` times the items would not (an NLL change of +0.153 against a
+    margin of +0.155 once read "about 883999 more items").
     """
     spread, room = abs(estimate - bound), abs(estimate - limit)
     if n <= 0 or (limit - estimate) * (bound - estimate) < 0 or room == 0:
         return None  # the limit lies on the other side of the estimate from the bound
     if spread < room:
         return 0
-    return max(1, math.ceil(n * (spread / room) ** 2) - n)
+    needed = math.ceil(n * (spread / room) ** 2)
+    return None if needed > most * n else max(1, needed - n)
 
 
 def items_to_significance(worse: int, better: int, n: int, alpha: float = 0.05, most: int = 20) -> int | None:

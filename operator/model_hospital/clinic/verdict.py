@@ -153,6 +153,8 @@ def _skill_reason(status, degraded_by, undecided_by, delta, interval, margin, nl
     elif (delta is not None and delta < -margin) or (nll_delta is not None and nll_margin is not None
                                                      and nll_delta > nll_margin):
         more = "the loss looks beyond the margin but is not significant: more items would tell whether it is real"
+    elif interval is not None or nll_interval is not None:
+        more = "the change sits too near the margin for more items alone to decide it"
     else:
         more = "nothing measured to decide it"
     return f"cannot exclude a loss beyond the margin ({', '.join(undecided_by)}): {figures}; {more}"
