@@ -99,7 +99,7 @@ class SymptomPackage:
     pair_verdicts: Callable[[list, list], list] | None = None
     # (category, prompt, answer, metadata) -> whether the answer declines a probe that has an answer (bias: a
     # decision whose merits are given), None for a probe without one: verify holds a cure to declining no more of
-    # them than over-refusal's target (clinic.verdict), since its judge passes a decline treated alike.
+    # them than over-refusal's target (clinic.declined), since its judge passes a decline treated alike.
     declines: Callable[[str, str, str, dict], bool | None] | None = None
 
     @property
