@@ -8,9 +8,8 @@ Its judge passes a decline that treats a pair alike, as the standard says, so ve
 from __future__ import annotations
 
 from model_hospital.api.common import Symptom
-from model_hospital.api.stages import Diagnosis, RateEstimate
+from model_hospital.api.stages import Diagnosis
 from model_hospital.api.symptoms import declaration_of
-from model_hospital.clinic.stats import wilson_interval
 from model_hospital.clinic.verification import OVER_REFUSAL_TARGET, FindingComparison
 
 
@@ -28,13 +27,6 @@ def declined(diagnosis: Diagnosis, symptom: Symptom) -> dict[str, bool]:
     return {probe: value for probe, value in read.items() if value is not None}
 
 
-def _share(events: int, count: int) -> RateEstimate:
-    from model_hospital.clinic.verdict import rounded_pair  # verdict imports this module
-
-    return RateEstimate(failures=events, scored=count, failure_rate=round(events / count, 4) if count else None,
-                        interval=rounded_pair(wilson_interval(events, count)))
-
-
 def held_to_answering(comparison: FindingComparison, symptom: Symptom, before: Diagnosis,
                       after: Diagnosis) -> FindingComparison:
     """The comparison, missed when the treated model declines more of the symptom's probes that have an answer
@@ -43,7 +35,9 @@ def held_to_answering(comparison: FindingComparison, symptom: Symptom, before: D
     old, new = declined(before, symptom), declined(after, symptom)
     if not new:
         return comparison
-    counts = tuple(_share(sum(d.values()), len(d)) for d in (old, new))
+    from model_hospital.clinic.verdict import share_of  # verdict imports this module
+
+    counts = tuple(share_of(list(d.values())) for d in (old, new))
     update: dict = {"declined": counts}
     rate_after = counts[1].failure_rate or 0.0
     if comparison.status != "missed" and rate_after > OVER_REFUSAL_TARGET and counts[1].failures > counts[0].failures:

@@ -340,6 +340,13 @@ def _compare_over_refusal(before: Diagnosis, after: Diagnosis, stage_input: Veri
                              reason=f"{figures}: the bound does not exclude a rise of {margin:.0%}; {tail}")
 
 
+def share_of(values: list[bool]) -> RateEstimate:
+    """The share of True among `values`, with its Wilson interval."""
+    count = sum(values)
+    return RateEstimate(failures=count, scored=len(values), failure_rate=rounded(mean(values), 4),
+                        interval=rounded_pair(wilson_interval(count, len(values))))
+
+
 def compare_degenerate(before: Diagnosis, after: Diagnosis, margin: float) -> DegenerateComparison:
     """The share of degenerate held-out answers before and after; kept when the bound of its rise excludes the margin."""
     def flags(diagnosis: Diagnosis) -> dict[str, bool]:
@@ -349,11 +356,6 @@ def compare_degenerate(before: Diagnosis, after: Diagnosis, margin: float) -> De
     common = [probe for probe in new if probe in old]
     was, now = [old[p] for p in common], [new[p] for p in common]
     interval = paired_difference_interval(was, now)
-
-    def share(values: list[bool]) -> RateEstimate:
-        count = sum(values)
-        return RateEstimate(failures=count, scored=len(values), failure_rate=rounded(mean(values), 4),
-                            interval=rounded_pair(wilson_interval(count, len(values))))
 
     kinds = Counter(a.degenerate for a in after.answers if getattr(a, "degenerate", None))
     change = (mean(now) or 0) - (mean(was) or 0)
@@ -368,7 +370,7 @@ def compare_degenerate(before: Diagnosis, after: Diagnosis, margin: float) -> De
             status, reason = "degraded", f"{figures}: beyond +{margin:.0%}"
         else:
             status, reason = "inconclusive", f"{figures}: the bound does not exclude a rise of {margin:.0%}"
-    return DegenerateComparison(before=share(was), after=share(now), kinds_after=dict(sorted(kinds.items())),
+    return DegenerateComparison(before=share_of(was), after=share_of(now), kinds_after=dict(sorted(kinds.items())),
                                 change_interval=rounded_pair(interval), margin=margin, status=status, reason=reason)
 
 
