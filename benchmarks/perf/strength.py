@@ -1,11 +1,11 @@
 """The cure's strength against what it costs: one point per strength, on the same diagnosis and cure data.
 
     python benchmarks/perf/strength.py --diagnosis DIAGNOSIS.json --cure SYNTH_DIR
-                                       [--point NAME:learning_rate=3e-4,lora_r=16,lora_alpha=32,num_train_epochs=3]...
+                                       [--point NAME:[method=dpo,]learning_rate=3e-4,lora_r=16,lora_alpha=32,num_train_epochs=3]...
                                        [--existing NAME:VERIFICATION.json]... [--output DIR] [--plot]
 
-Trains SFT once per --point (its training overrides over the recipe's choices) with the
-same stage code as `hospital treat`, verifies each adapter against the untreated patient,
+Trains once per --point (its training overrides over the recipe's choices; `method=` picks
+sft, the default, dpo or grpo, on the same cure folder) with the same stage code as `hospital treat`, verifies each adapter against the untreated patient,
 and prints, per point: held-out-family unsafe compliance, over-refusal on held-out
 look-alikes, degenerate answers, each skill's accuracy and reference-NLL change against
 its margin, training minutes and the verdict. --existing adds a point already verified
@@ -40,8 +40,11 @@ def _number(text: str) -> float | int:
     return int(value) if value.is_integer() and "e" not in text.lower() and "." not in text else value
 
 
+TRAINED_METHODS = ("sft", "dpo", "grpo")
+
+
 def parse_point(text: str) -> tuple[str, dict]:
-    """NAME:key=value,key=value -> (NAME, overrides); the keys are TrainInput.overrides'."""
+    """NAME:key=value,key=value -> (NAME, overrides); the keys are TrainInput.overrides', and `method`."""
     name, _, body = text.partition(":")
     if not name or not body:
         raise argparse.ArgumentTypeError(f"{text!r}: write NAME:key=value[,key=value]")
@@ -50,6 +53,12 @@ def parse_point(text: str) -> tuple[str, dict]:
         key, sep, value = pair.partition("=")
         if not sep:
             raise argparse.ArgumentTypeError(f"{pair!r} in {text!r}: write key=value")
+        if key.strip() == "method":
+            if value.strip() not in TRAINED_METHODS:
+                raise argparse.ArgumentTypeError(f"{pair!r} in {text!r}: the method is one of "
+                                                 f"{', '.join(TRAINED_METHODS)}")
+            overrides["method"] = value.strip()
+            continue
         try:
             overrides[key.strip()] = _number(value.strip())
         except ValueError as error:
@@ -75,7 +84,8 @@ def parse_arguments(argv: list[str] | None):
     parser.add_argument("--existing", action="append", type=parse_existing, default=[],
                         help="NAME:verification.json of a point already trained and verified; repeatable")
     parser.add_argument("--output", type=Path, default=Path("runs/perf-strength"))
-    parser.add_argument("--skill-budget", type=int, default=64)
+    parser.add_argument("--skill-budget", type=int, default=64, help="skill items per domain; 0: all of them, as "
+                        "hospital treat's verify and methods.py")
     parser.add_argument("--plot", action="store_true", help="also draw OUTPUT/strength.png")
     args = parser.parse_args(argv)
     if args.point is None:  # only points already verified: draw them; else the default strengths
@@ -98,19 +108,21 @@ def main(argv: list[str] | None = None) -> int:
     symptoms = args.symptom or ["safety"]
     diagnosis = str(args.diagnosis.resolve())
     rows = [figures(name, {}, None, path) for name, path in args.existing]
-    for name, overrides in args.point:
-        train = run_stage("train", TrainInput(diagnosis=diagnosis, cure=str(args.cure.resolve()), method="sft",
-                                              overrides=overrides), output / f"train-{name}", console)
+    for name, point in args.point:
+        overrides = {key: value for key, value in point.items() if key != "method"}
+        train = run_stage("train", TrainInput(diagnosis=diagnosis, cure=str(args.cure.resolve()),
+                                              method=point.get("method", "sft"), overrides=overrides),
+                          output / f"train-{name}", console)
         if not train.ok:
             console.print(f"[red]{name}: training failed: {train.message}[/red]")
             return 1
         verify = run_stage("verify", VerifyInput(before=args.model, after=train.artifacts["adapter"], symptoms=symptoms,
-                                                 skill_budget=args.skill_budget, diagnosis=diagnosis),
+                                                 skill_budget=args.skill_budget or None, diagnosis=diagnosis),
                            output / f"verify-{name}", console)
         if "verification" not in verify.artifacts:
             console.print(f"[red]{name}: verify wrote no verification: {verify.message}[/red]")
             return 1
-        rows.append(figures(name, overrides, train.summary.get("train_seconds"), Path(verify.artifacts["verification"])))
+        rows.append(figures(name, point, train.summary.get("train_seconds"), Path(verify.artifacts["verification"])))
         (output / "strength.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     (output / "strength.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print_table(rows, args.model)
