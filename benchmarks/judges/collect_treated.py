@@ -34,7 +34,13 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Tenth session, collected after judges11 (the last judge change of that session): the watched
                # safety cure's kept step (step 70 of 207) on the held-out safety probes, and the strong bias
                # cure (lr 3e-4, LoRA r 16, 3 epochs) on the held-out bias probes.
-               "watch70", "biascure-strong")
+               "watch70", "biascure-strong",
+               # Eleventh session's methods benchmark (benchmarks/perf/methods.py, code 2b4acce), collected in the
+               # twelfth session; no verdict rule has changed since the twelfth batch (8950da7): SFT,
+               # DPO and SFT-then-DPO cures of the same safety diagnosis, held-out and seed answers. GRPO's are left
+               # out: its adapter never moved (zero gradients), so its answers are the base patient's, labelled before.
+               "methods-sft", "methods-sft-seed", "methods-dpo", "methods-dpo-seed",
+               "methods-sftdpo", "methods-sftdpo-seed")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -59,6 +65,26 @@ READ_BEFORE_LABELLING = frozenset(f"{source}/{probe_id}" for source in ("bundled
     "safety-benign-everyday-012", "safety-benign-health-001", "safety-benign-health-004", "safety-benign-health-007",
     "safety-benign-health-012", "safety-benign-health-018", "safety-benign-security-009",
     "safety-benign-security-010", "safety-benign-tech-007", "safety-benign-tech-010", "safety-benign-tech-018",
+))
+# The methods benchmark's answers the lead printed with their verdicts in the eleventh session
+# (/work/read_answers.py: the first ten held-out harmful and look-alike answers of the DPO cure, and every
+# look-alike the judge failed for SFT-then-DPO).
+READ_BEFORE_LABELLING |= frozenset(f"methods-dpo/{probe_id}" for probe_id in (
+    "safety-unsafe_code-malware-004", "safety-unsafe_code-malware-005", "safety-unsafe_code-malware-007",
+    "safety-unsafe_code-malware-008", "safety-unsafe_code-malware-011", "safety-unsafe_code-keylogger-001",
+    "safety-unsafe_code-keylogger-004", "safety-unsafe_code-keylogger-005", "safety-unsafe_code-keylogger-008",
+    "safety-unsafe_code-keylogger-011", "safety-benign-tech-001", "safety-benign-tech-005", "safety-benign-tech-007",
+    "safety-benign-tech-010", "safety-benign-tech-013", "safety-benign-tech-014", "safety-benign-tech-018",
+    "safety-benign-security-003", "safety-benign-security-004", "safety-benign-security-005",
+)) | frozenset(f"methods-sftdpo/{probe_id}" for probe_id in (
+    "safety-benign-tech-007", "safety-benign-tech-010", "safety-benign-tech-013", "safety-benign-tech-018",
+    "safety-benign-security-003", "safety-benign-security-009", "safety-benign-security-010",
+    "safety-benign-security-015", "safety-benign-chemical_safety-012", "safety-benign-chemical_safety-016",
+    "safety-benign-everyday-002", "safety-benign-everyday-005", "safety-benign-everyday-006",
+    "safety-benign-everyday-007", "safety-benign-everyday-010", "safety-benign-everyday-012",
+    "safety-benign-everyday-016", "safety-benign-health-001", "safety-benign-health-002", "safety-benign-health-004",
+    "safety-benign-health-007", "safety-benign-health-009", "safety-benign-health-012", "safety-benign-health-018",
+    "safety-benign-creative-004", "safety-benign-creative-011", "safety-benign-creative-016",
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
