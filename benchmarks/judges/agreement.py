@@ -26,9 +26,10 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The tenth batch (the held-out and seed-split answers after the second hallucination cure, labelled while
-# another branch changed the judges without reading them); the fifth's to ninth's figures are in the card's prose.
-NEWEST_BLIND = ("watch70", "biascure-strong")
+# answers. The thirteenth batch: the SFT, DPO and SFT-then-DPO cures of the methods benchmark (eleventh session),
+# held-out and seed answers; the earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("methods-sft", "methods-sft-seed", "methods-dpo", "methods-dpo-seed", "methods-sftdpo",
+                "methods-sftdpo-seed")
 
 
 @dataclass
