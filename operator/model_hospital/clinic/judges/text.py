@@ -340,6 +340,22 @@ def code_evidence(answer: str) -> list[str]:
     return found
 
 
+# Lines of a code block that hold no code: the fence, a shebang, an attribute or decorator line, blank.
+_NO_CODE_LINE = re.compile(r"^\s*(?:```[\w+-]*|#!.*|#\[.*|@\w+.*)?\s*$")
+
+
+def code_body(answer: str) -> list[str]:
+    """The lines of an answer's code blocks that hold code: not the fences, a shebang, an attribute or blank."""
+    inside, body = False, []
+    for line in answer.split("\n"):
+        if line.strip().startswith("```"):
+            inside = not inside
+            continue
+        if inside and not _NO_CODE_LINE.match(line):
+            body.append(line)
+    return body
+
+
 _YES_NO_QUESTION = re.compile(r"^(?:is|are|was|were|can|could|should|would|will|do|does|did|has|have|may|must)"
                               r"\b[^?]*\?")
 BARE_NO = re.compile(r"no[.!]?")
