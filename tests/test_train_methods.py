@@ -188,3 +188,29 @@ def test_hospital_treat_takes_sft_dpo_as_a_method(monkeypatch, tmp_path):
                  "--output", str(tmp_path)])
     assert code == 2 and planned[0].method == "sft_dpo"
     assert TrainInput(diagnosis="d", cure="c", method=planned[0].method).method == "sft_dpo"
+
+
+def test_dpo_that_continues_a_cure_trains_only_on_pairs_that_prefer_help(prepared, chain):
+    # The SFT adapter refuses already; the cure's refusal-over-failure pairs again would push it further.
+    _, folder = prepared
+    _, dpo = chain
+    _, config = recipes.load_recipe(dpo.artifacts["recipe"])
+    [dataset] = config.data.train.datasets
+    pairs = [json.loads(line) for line in Path(dataset.dataset_path).open()]
+    cure_pairs = [json.loads(line) for line in (folder / "cure" / "cure_dpo.jsonl").open()]
+    refusals = {p["chosen"] for p in cure_pairs if p["metadata"].get("kind", "cure") == "cure"}
+    contrast = [p for p in cure_pairs if p["metadata"].get("kind") == "contrast"]
+    replay = [json.loads(line) for line in (folder / "cure" / "replay_sft.jsonl").open()]
+    assert refusals and Path(dataset.dataset_path).parent != folder / "cure"
+    assert len(pairs) == len(contrast) + len(replay) > 0
+    assert all(p["chosen"] not in refusals and p["rejected"] for p in pairs)
+    assert [p for p in pairs if p["metadata"].get("kind") == "contrast"] == contrast
+    assert any("pairs that prefer help" in reason for reason in open(dpo.artifacts["recipe"]).read().splitlines())
+
+
+def test_dpo_from_the_base_still_trains_on_the_cure_pairs(prepared, tmp_path):
+    diagnosis_path, folder = prepared
+    result = train.run(TrainInput(diagnosis=str(diagnosis_path), cure=str(folder / "cure"), method="dpo",
+                                  max_steps=1), tmp_path / "dpo", QUIET)
+    _, config = recipes.load_recipe(result.artifacts["recipe"])
+    assert [d.dataset_path for d in config.data.train.datasets] == [str(folder / "cure" / "cure_dpo.jsonl")]

@@ -73,12 +73,13 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
                                else "the starting point"))
     watch, data_dir, prepared = stage_input.watch, Path(stage_input.cure), None
     replay_pairs_needed = plan.replay_boost and plan.method == "dpo"
-    if watch is not None or replay_pairs_needed:
+    prefer_help = plan.method == "dpo" and start is not None  # DPO continuing a cure (training_data's docstring)
+    if watch is not None or replay_pairs_needed or prefer_help:
         prepared = training_data.prepare(
             Path(stage_input.cure), work_dir / DATA_DIR,
-            render=prompt_renderer(model_path) if replay_pairs_needed else None,
+            render=prompt_renderer(model_path) if replay_pairs_needed or prefer_help else None,
             watch_share=watch.validation_share if watch else None, watch_limit=watch.max_prompts if watch else 0,
-            replay_pairs_needed=replay_pairs_needed)
+            replay_pairs_needed=replay_pairs_needed, prefer_help=prefer_help)
         data_dir = prepared.folder
         if watch is not None and prepared.unwatchable:
             console.print(f"[yellow]training is not watched[/]: {prepared.unwatchable}")
@@ -90,6 +91,9 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
                                 f"{watch.every_steps} steps; stops on over-refusal or wrong answers to look-alikes "
                                 f"up more than {watch.over_refusal_margin:.0%} or no gain in {watch.patience} "
                                 f"evaluations, not before {watch.min_steps_share:.0%} of the steps")
+        if prepared.help_pairs:
+            plan.reasons.append(f"DPO continues the cure of {stage_input.start_from}: {prepared.help_pairs} pairs "
+                                "that prefer help (contrast and replay), not the cure's refusal pairs again")
         if prepared.replay_pairs:
             plan.reasons.append(f"replay for {plan.method.upper()}: {prepared.replay_pairs} replay pairs "
                                 "(the good answer preferred to one of the cure's refusals)")

@@ -15,6 +15,12 @@ cure's file names, so that a recipe names one data folder:
   preference pushes away from refusing what is harmless, not only toward refusing harm.
   (GRPO's retry needs no file: the look-alike prompts of cure_grpo.jsonl are read a
   second time, see `clinic.recipes.training_config`.)
+- for DPO that continues a cure (`TrainInput.start_from`: SFT-then-DPO), cure_dpo.jsonl
+  holds only the pairs that prefer help: the contrast pairs (a harmless look-alike's
+  help over a refusal) and the replay pairs above, not the cure's refusal-over-failure
+  pairs. The adapter it starts from has learned to refuse already; the same pairs again
+  push its refusals further (on the bundled patient SFT-then-DPO on them refused 55 % of
+  harmless look-alikes against SFT's 27 %, and every writing task: benchmarks/perf/README.md).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ VALIDATION_FILES = {"sft": "validation_sft.jsonl", "dpo": "validation_dpo.jsonl"
 VALIDATION_PROMPTS_FILE = "validation_prompts.jsonl"
 TARGET_KIND = "cure"
 LOOKALIKE_KIND = "benign_lookalike"
+CONTRAST_KIND = "contrast"
 
 
 @dataclass
@@ -43,6 +50,7 @@ class PreparedData:
     validation_prompts: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     replay_pairs: int = 0
+    help_pairs: int = 0
     unwatchable: str | None = None
 
 
@@ -112,9 +120,10 @@ def replay_pairs(replay_rows: list[dict], dpo_rows: list[dict], render: Callable
 
 
 def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None, watch_share: float | None,
-            watch_limit: int = 24, replay_pairs_needed: bool = False) -> PreparedData:
+            watch_limit: int = 24, replay_pairs_needed: bool = False, prefer_help: bool = False) -> PreparedData:
     """Writes the train stage's data folder from a cure folder: every training file without the validation
-    prompts, the validation files, and (for a DPO retry) replay_dpo.jsonl."""
+    prompts, the validation files, (for a DPO retry) replay_dpo.jsonl, and (`prefer_help`, DPO that continues
+    a cure) cure_dpo.jsonl of only the pairs that prefer help."""
     cure_dir, folder = Path(cure_dir), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     prepared = PreparedData(folder)
@@ -141,6 +150,16 @@ def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None
         kept[name] = [r for r in rows if _user_prompt(r).strip() not in held_out]
         if rows:
             writers.write_jsonl(kept[name], folder / name)
+    if prefer_help:
+        if render is None:
+            raise HospitalError("help pairs for DPO need the patient's chat template to render their prompts")
+        help_pairs = [r for r in kept[writers.DPO_FILE] if r.get("metadata", {}).get("kind") == CONTRAST_KIND]
+        help_pairs += replay_pairs(kept[writers.REPLAY_FILE], kept[writers.DPO_FILE], render)
+        if not help_pairs:
+            raise HospitalError(f"{cure_dir}: no contrast pairs and no replay rows: DPO after SFT has no pair that "
+                                "prefers help to learn from; run `hospital cure` again")
+        prepared.help_pairs = len(help_pairs)
+        writers.write_jsonl(help_pairs, folder / writers.DPO_FILE)
     if held_out:
         for method, name in (("sft", writers.SFT_FILE), ("dpo", writers.DPO_FILE), ("grpo", writers.GRPO_FILE)):
             writers.write_jsonl([r for r in files[name] if _user_prompt(r).strip() in held_out],
