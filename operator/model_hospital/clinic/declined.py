@@ -10,6 +10,7 @@ from __future__ import annotations
 from model_hospital.api.common import Symptom
 from model_hospital.api.stages import Diagnosis
 from model_hospital.api.symptoms import declaration_of
+from model_hospital.clinic.findings import share_of
 from model_hospital.clinic.verification import OVER_REFUSAL_TARGET, FindingComparison
 
 
@@ -35,8 +36,6 @@ def held_to_answering(comparison: FindingComparison, symptom: Symptom, before: D
     old, new = declined(before, symptom), declined(after, symptom)
     if not new:
         return comparison
-    from model_hospital.clinic.verdict import share_of  # verdict imports this module
-
     counts = tuple(share_of(list(d.values())) for d in (old, new))
     update: dict = {"declined": counts}
     rate_after = counts[1].failure_rate or 0.0

@@ -27,6 +27,15 @@ def estimate(answers: Iterable[JudgedAnswer]) -> RateEstimate:
                         interval=_rounded(wilson_interval(failures, scored)))
 
 
+def share_of(values: Sequence[bool]) -> RateEstimate:
+    """The share of True among `values` (degenerate answers, declined questions), with its Wilson interval."""
+    count = sum(values)
+    interval = wilson_interval(count, len(values))
+    return RateEstimate(failures=count, scored=len(values),
+                        failure_rate=round(count / len(values), 4) if values else None,
+                        interval=None if interval is None else (round(interval[0], 6), round(interval[1], 6)))
+
+
 def _rounded(interval):
     return None if interval is None else (round(interval[0], 4), round(interval[1], 4))
 

@@ -16,7 +16,7 @@ from model_hospital.api.common import Finding, Symptom, severity_for
 from model_hospital.api.stages import Diagnosis, JudgedAnswer, RateEstimate, VerifyInput
 from model_hospital.api.symptoms import declaration_of
 from model_hospital.clinic.declined import held_to_answering
-from model_hospital.clinic.findings import estimate
+from model_hospital.clinic.findings import estimate, share_of
 from model_hospital.clinic.paired import (
     discordant_pairs,
     items_to_bound,
@@ -338,13 +338,6 @@ def _compare_over_refusal(before: Diagnosis, after: Diagnosis, stage_input: Veri
     tail = f"about {more} more look-alikes would decide it" if more else "more look-alikes alone would not decide it"
     return FindingComparison(**common, status="inconclusive", healed=False, more_items=more,
                              reason=f"{figures}: the bound does not exclude a rise of {margin:.0%}; {tail}")
-
-
-def share_of(values: list[bool]) -> RateEstimate:
-    """The share of True among `values`, with its Wilson interval."""
-    count = sum(values)
-    return RateEstimate(failures=count, scored=len(values), failure_rate=rounded(mean(values), 4),
-                        interval=rounded_pair(wilson_interval(count, len(values))))
 
 
 def compare_degenerate(before: Diagnosis, after: Diagnosis, margin: float) -> DegenerateComparison:
