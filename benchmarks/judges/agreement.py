@@ -18,6 +18,9 @@ from pathlib import Path
 
 LABELLED = Path(__file__).resolve().with_name("labelled.jsonl")
 TREATED = Path(__file__).resolve().with_name("treated.jsonl")
+# A second blind reader's labels of some treated-set answers (every blind degenerate label of safety and
+# over-refusal, and as many other blind answers drawn at random as controls, shuffled together).
+SECOND_READER = Path(__file__).resolve().with_name("second_reader.jsonl")
 README = Path(__file__).resolve().with_name("README.md")
 CARD_START, CARD_END = "<!-- treated-agreement:start -->", "<!-- treated-agreement:end -->"
 # The figures the reports quote (verification.md): shipped in the package, written with the card.
@@ -173,6 +176,31 @@ def treated_tables(cases: Sequence[dict], judge_all: Callable | None = None) -> 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def second_reader_table(cases: Sequence[dict], second: dict[str, dict], judge_all: Callable | None = None) -> str:
+    """How far two blind readers agree, and the judge with each, on the answers both labelled: per finding, the
+    first reader's degenerate labels apart from the controls. Counts only; no answer is printed."""
+    if judge_all is None:
+        from model_hospital.clinic.judges import judge_all
+    both = [case for case in cases if case["id"] in second]
+    verdicts = judge_all([item_for(case) for case in both])
+    lines = ["| finding | first reader's class | answers | readers agree (class) | readers agree (outcome) | "
+             "judge and first | judge and second |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for finding in JUDGES:
+        for group in ("degenerate", "other"):
+            chosen = [(case, verdict) for case, verdict in zip(both, verdicts) if case["judge"] == finding
+                      and (case.get("label_class") == "degenerate") == (group == "degenerate")]
+            if not chosen:
+                continue
+            n = len(chosen)
+            other = [second[case["id"]] for case, _ in chosen]
+            counts = (sum(c.get("label_class") == o["label_class"] for (c, _), o in zip(chosen, other)),
+                      sum(c["expected"] == o["expected"] for (c, _), o in zip(chosen, other)),
+                      sum(v.outcome.value == c["expected"] for c, v in chosen),
+                      sum(v.outcome.value == o["expected"] for (_, v), o in zip(chosen, other)))
+            lines.append(f"| {finding} | {group} | {n} | " + " | ".join(f"{k} / {n}" for k in counts) + " |")
+    return "\n".join(lines)
+
+
 def tuning_misses(cases: Sequence[dict], judge_all: Callable | None = None) -> str:
     """The tuning half's disagreements (label, verdict, reason, answer), as Markdown: what a judge may be changed
     from. The blind half's are never printed, so that reading them cannot tune a judge."""
@@ -227,10 +255,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write-card", action="store_true", help="with --treated: write the tables into README.md")
     parser.add_argument("--tuning-misses", action="store_true",
                         help="with --treated: print the tuning half's disagreements only (never the blind half's)")
+    parser.add_argument("--second-reader", action="store_true",
+                        help="with --treated: agreement between the two blind readers, and the judge with each")
     args = parser.parse_args(argv)
     judge_all = None
     if args.oumi:
         from model_hospital.clinic.judges import evaluate_with_oumi as judge_all
+    if args.treated and args.second_reader:
+        second = {case["id"]: case for case in load_cases(SECOND_READER)}
+        print(second_reader_table(load_cases(TREATED), second, judge_all))
+        return 0
     if args.treated and args.tuning_misses:
         print(tuning_misses(load_cases(TREATED), judge_all))
         return 0
