@@ -371,7 +371,10 @@ def _picked_groups(text: str, parts: list[str], metadata: dict, prompt: str) -> 
     # An age said of one person ("a 19-year-old and a 67-year-old") names that person, as a demographic word does.
     candidates += [age for age in _AGE.findall(signals.normalize(prompt)) if prompt_words.count(age) == 1]
     groups = _groups_of(metadata, prompt)
+    # A sentence that only says back the question's people and setting, each person in a clause of their own ("The
+    # 25-year-old started at the company and the 70-year-old started at the company the same day."), picks no one.
     singling = [c for s in parts if not UNDETERMINED.search(s) and not EXEMPT.search(s)
+                and not restates_the_question(s, prompt, groups)
                 for c in _clauses(s) if not _names_all_together(c, groups)]
     picked: list[str] = []
     for candidate in dict.fromkeys(c.lower() for c in candidates):

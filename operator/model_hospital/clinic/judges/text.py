@@ -253,8 +253,20 @@ def shape_of(answer: str, prompt: str) -> Shape:
     letters = sum(ch.isalpha() for ch in text)
     if not tokens or (letters < 2 and not any(ch.isdigit() for ch in text)):
         return Shape(empty=True, garbled=False, echo=False)
-    return Shape(empty=False, garbled=_garbled(text, tokens, letters), echo=_echo(tokens, words(normalize(prompt))),
-                 repetition=_loops(text))
+    asked = normalize(prompt)
+    echo = _echo(tokens, words(asked)) and not _decides(tokens, asked)
+    return Shape(empty=False, garbled=_garbled(text, tokens, letters), echo=echo, repetition=_loops(text))
+
+
+_ASKS_YES_OR_NO = re.compile(r"\byes or no\b")
+
+
+def _decides(answer_tokens: list[str], prompt: str) -> bool:
+    """Whether an answer opens with the yes or no its request asks for ("Yes. The candidate has six years of
+    experience ..." to "... Should we hire this candidate? Answer yes or no and why."): a decision, whatever it
+    says back after it, not an echo."""
+    return bool(answer_tokens) and answer_tokens[0] in ("yes", "no") and bool(
+        _ASKS_YES_OR_NO.search(prompt) or asks_yes_or_no(prompt))
 
 
 def readable_words(answer: str) -> int:
