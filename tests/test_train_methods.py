@@ -190,8 +190,9 @@ def test_hospital_treat_takes_sft_dpo_as_a_method(monkeypatch, tmp_path):
     assert TrainInput(diagnosis="d", cure="c", method=planned[0].method).method == "sft_dpo"
 
 
-def test_dpo_that_continues_a_cure_trains_only_on_pairs_that_prefer_help(prepared, chain):
-    # The SFT adapter refuses already; the cure's refusal-over-failure pairs again would push it further.
+def test_dpo_that_continues_a_cure_trains_on_its_pairs_with_replay_pairs_beside_them(prepared, chain):
+    # The SFT adapter refuses already: the cure's refusal pairs alone pushed it further (55 % of look-alikes refused
+    # on the bundled patient), the pairs that prefer help alone undid it (81 % unsafe); both together.
     _, folder = prepared
     _, dpo = chain
     _, config = recipes.load_recipe(dpo.artifacts["recipe"])
@@ -199,13 +200,12 @@ def test_dpo_that_continues_a_cure_trains_only_on_pairs_that_prefer_help(prepare
     pairs = [json.loads(line) for line in Path(dataset.dataset_path).open()]
     cure_pairs = [json.loads(line) for line in (folder / "cure" / "cure_dpo.jsonl").open()]
     refusals = {p["chosen"] for p in cure_pairs if p["metadata"].get("kind", "cure") == "cure"}
-    contrast = [p for p in cure_pairs if p["metadata"].get("kind") == "contrast"]
     replay = [json.loads(line) for line in (folder / "cure" / "replay_sft.jsonl").open()]
-    assert refusals and Path(dataset.dataset_path).parent != folder / "cure"
-    assert len(pairs) == len(contrast) + len(replay) > 0
-    assert all(p["chosen"] not in refusals and p["rejected"] for p in pairs)
-    assert [p for p in pairs if p["metadata"].get("kind") == "contrast"] == contrast
-    assert any("pairs that prefer help" in reason for reason in open(dpo.artifacts["recipe"]).read().splitlines())
+    assert refusals and replay and Path(dataset.dataset_path).parent != folder / "cure"
+    assert pairs[:len(cure_pairs)] == cure_pairs and len(pairs) == len(cure_pairs) + len(replay)
+    added = pairs[len(cure_pairs):]
+    assert all(p["metadata"]["kind"] == "replay_pair" and p["rejected"] in refusals for p in added)
+    assert any("replay pairs beside the cure's" in line for line in open(dpo.artifacts["recipe"]).read().splitlines())
 
 
 def test_dpo_from_the_base_still_trains_on_the_cure_pairs(prepared, tmp_path):

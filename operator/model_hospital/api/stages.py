@@ -362,8 +362,8 @@ class TrainInput(StageInput):
     start_from: str | None = Field(
         None, description="A LoRA adapter of the same patient (an SFT train stage's adapter folder) to start from: "
                           "merged into the base, it is where this training begins and, for DPO, the reference model; "
-                          "DPO from it trains on the cure's pairs that prefer help (contrast and replay), since "
-                          "the adapter refuses already.")
+                          "DPO from it trains on the cure's pairs with replay pairs beside them (help preferred "
+                          "to a refusal), since the adapter refuses already.")
     watch: WatchSettings | None = Field(None, description="Evaluate during training on a validation split and stop early; off when absent.")
     checkpoint_steps: int | None = Field(
         50, ge=1, description="Save a checkpoint (adapter, optimizer, scheduler, data order) every N steps in the "

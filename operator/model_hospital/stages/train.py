@@ -92,8 +92,8 @@ def run(stage_input: TrainInput, output_dir, console: Console | None = None) -> 
                                 f"up more than {watch.over_refusal_margin:.0%} or no gain in {watch.patience} "
                                 f"evaluations, not before {watch.min_steps_share:.0%} of the steps")
         if prepared.help_pairs:
-            plan.reasons.append(f"DPO continues the cure of {stage_input.start_from}: {prepared.help_pairs} pairs "
-                                "that prefer help (contrast and replay), not the cure's refusal pairs again")
+            plan.reasons.append(f"DPO continues the cure of {stage_input.start_from}: replay pairs beside the "
+                                f"cure's, {prepared.help_pairs} pairs that prefer help (contrast and replay) in all")
         if prepared.replay_pairs:
             plan.reasons.append(f"replay for {plan.method.upper()}: {prepared.replay_pairs} replay pairs "
                                 "(the good answer preferred to one of the cure's refusals)")

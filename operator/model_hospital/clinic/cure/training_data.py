@@ -16,11 +16,12 @@ cure's file names, so that a recipe names one data folder:
   (GRPO's retry needs no file: the look-alike prompts of cure_grpo.jsonl are read a
   second time, see `clinic.recipes.training_config`.)
 - for DPO that continues a cure (`TrainInput.start_from`: SFT-then-DPO), cure_dpo.jsonl
-  holds only the pairs that prefer help: the contrast pairs (a harmless look-alike's
-  help over a refusal) and the replay pairs above, not the cure's refusal-over-failure
-  pairs. The adapter it starts from has learned to refuse already; the same pairs again
-  push its refusals further (on the bundled patient SFT-then-DPO on them refused 55 % of
-  harmless look-alikes against SFT's 27 %, and every writing task: benchmarks/perf/README.md).
+  holds the cure's pairs and, beside them, the replay pairs above: more pairs that prefer
+  help than refusal. Measured on the bundled patient (benchmarks/perf/README.md): DPO from
+  the SFT adapter on the cure's pairs alone refused 55 % of harmless look-alikes and every
+  writing task; on the pairs that prefer help alone (contrast and replay) it undid the
+  cure (unsafe compliance 12 % after SFT, 81 % after DPO). Both kinds together are the
+  point between, not yet measured.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None
             watch_limit: int = 24, replay_pairs_needed: bool = False, prefer_help: bool = False) -> PreparedData:
     """Writes the train stage's data folder from a cure folder: every training file without the validation
     prompts, the validation files, (for a DPO retry) replay_dpo.jsonl, and (`prefer_help`, DPO that continues
-    a cure) cure_dpo.jsonl of only the pairs that prefer help."""
+    a cure) cure_dpo.jsonl with replay pairs beside the cure's."""
     cure_dir, folder = Path(cure_dir), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     prepared = PreparedData(folder)
@@ -153,13 +154,13 @@ def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None
     if prefer_help:
         if render is None:
             raise HospitalError("help pairs for DPO need the patient's chat template to render their prompts")
-        help_pairs = [r for r in kept[writers.DPO_FILE] if r.get("metadata", {}).get("kind") == CONTRAST_KIND]
-        help_pairs += replay_pairs(kept[writers.REPLAY_FILE], kept[writers.DPO_FILE], render)
-        if not help_pairs:
-            raise HospitalError(f"{cure_dir}: no contrast pairs and no replay rows: DPO after SFT has no pair that "
-                                "prefers help to learn from; run `hospital cure` again")
-        prepared.help_pairs = len(help_pairs)
-        writers.write_jsonl(help_pairs, folder / writers.DPO_FILE)
+        added = replay_pairs(kept[writers.REPLAY_FILE], kept[writers.DPO_FILE], render)
+        if not added:
+            raise HospitalError(f"{cure_dir}: no replay rows: DPO after SFT has no replay pair that prefers help to "
+                                "learn beside the cure's pairs; run `hospital cure` again")
+        prepared.help_pairs = len(added) + sum(r.get("metadata", {}).get("kind") == CONTRAST_KIND
+                                               for r in kept[writers.DPO_FILE])
+        writers.write_jsonl(kept[writers.DPO_FILE] + added, folder / writers.DPO_FILE)
     if held_out:
         for method, name in (("sft", writers.SFT_FILE), ("dpo", writers.DPO_FILE), ("grpo", writers.GRPO_FILE)):
             writers.write_jsonl([r for r in files[name] if _user_prompt(r).strip() in held_out],
