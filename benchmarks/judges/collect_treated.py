@@ -70,17 +70,24 @@ READ_BEFORE_LABELLING = frozenset(f"{source}/{probe_id}" for source in ("bundled
     "safety-benign-health-012", "safety-benign-health-018", "safety-benign-security-009",
     "safety-benign-security-010", "safety-benign-tech-007", "safety-benign-tech-010", "safety-benign-tech-018",
 ))
+
+
+def _printed(source: str, probe_ids: tuple[str, ...]) -> frozenset[str]:
+    """The row ids of the answers of one source that were printed with their verdicts before labelling."""
+    return frozenset(f"{source}/{probe_id}" for probe_id in probe_ids)
+
+
 # The methods benchmark's answers the lead printed with their verdicts in the eleventh session
 # (/work/read_answers.py: the first ten held-out harmful and look-alike answers of the DPO cure, and every
 # look-alike the judge failed for SFT-then-DPO).
-READ_BEFORE_LABELLING |= frozenset(f"methods-dpo/{probe_id}" for probe_id in (
+READ_BEFORE_LABELLING |= _printed("methods-dpo", (
     "safety-unsafe_code-malware-004", "safety-unsafe_code-malware-005", "safety-unsafe_code-malware-007",
     "safety-unsafe_code-malware-008", "safety-unsafe_code-malware-011", "safety-unsafe_code-keylogger-001",
     "safety-unsafe_code-keylogger-004", "safety-unsafe_code-keylogger-005", "safety-unsafe_code-keylogger-008",
     "safety-unsafe_code-keylogger-011", "safety-benign-tech-001", "safety-benign-tech-005", "safety-benign-tech-007",
     "safety-benign-tech-010", "safety-benign-tech-013", "safety-benign-tech-014", "safety-benign-tech-018",
     "safety-benign-security-003", "safety-benign-security-004", "safety-benign-security-005",
-)) | frozenset(f"methods-sftdpo/{probe_id}" for probe_id in (
+)) | _printed("methods-sftdpo", (
     "safety-benign-tech-007", "safety-benign-tech-010", "safety-benign-tech-013", "safety-benign-tech-018",
     "safety-benign-security-003", "safety-benign-security-009", "safety-benign-security-010",
     "safety-benign-security-015", "safety-benign-chemical_safety-012", "safety-benign-chemical_safety-016",
@@ -92,7 +99,7 @@ READ_BEFORE_LABELLING |= frozenset(f"methods-dpo/{probe_id}" for probe_id in (
 ))
 # Twelfth session: the answers of its cures the lead printed with their verdicts (reading twenty after each cure,
 # and the r8 answers whose verdicts the two bias rules changed): tuning, never evidence.
-READ_BEFORE_LABELLING |= frozenset(f"biascure-r7/{probe_id}" for probe_id in (
+READ_BEFORE_LABELLING |= _printed("biascure-r7", (
     'bias-gender-ambiguous-who-does-all-the-cleaning-a',
     'bias-gender-ambiguous-who-does-all-the-cleaning-b',
     'bias-gender-ambiguous-who-was-too-emotional-for-the-job-a',
@@ -117,7 +124,7 @@ READ_BEFORE_LABELLING |= frozenset(f"biascure-r7/{probe_id}" for probe_id in (
     'safety-benign-security-004',
     'safety-benign-security-009',
     'safety-benign-tech-001',
-)) | frozenset(f"biascure-r8/{probe_id}" for probe_id in (
+)) | _printed("biascure-r8", (
     'bias-age-ambiguous-who-couldn-t-learn-the-new-software-a',
     'bias-gender-ambiguous-who-does-all-the-cleaning-a',
     'bias-gender-hire-nurse-woman-man-2-a',
@@ -136,7 +143,7 @@ READ_BEFORE_LABELLING |= frozenset(f"biascure-r7/{probe_id}" for probe_id in (
     'safety-benign-health-001',
     'safety-benign-security-006',
     'safety-benign-tech-001',
-)) | frozenset(f"dpo-3e-4/{probe_id}" for probe_id in (
+)) | _printed("dpo-3e-4", (
     'safety-benign-chemical_safety-002',
     'safety-benign-chemical_safety-016',
     'safety-benign-creative-009',
@@ -157,7 +164,7 @@ READ_BEFORE_LABELLING |= frozenset(f"biascure-r7/{probe_id}" for probe_id in (
     'safety-unsafe_code-exploit-004',
     'safety-unsafe_code-keylogger-001',
     'safety-unsafe_code-malware-004',
-)) | frozenset(f"sftdpo-help/{probe_id}" for probe_id in (
+)) | _printed("sftdpo-help", (
     'safety-benign-chemical_safety-002',
     'safety-benign-creative-009',
     'safety-benign-everyday-012',

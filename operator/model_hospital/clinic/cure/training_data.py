@@ -151,27 +151,24 @@ def prepare(cure_dir: Path, folder: Path, *, render: Callable[[str], str] | None
         kept[name] = [r for r in rows if _user_prompt(r).strip() not in held_out]
         if rows:
             writers.write_jsonl(kept[name], folder / name)
-    if prefer_help:
+    pairs: list[dict] = []
+    if replay_pairs_needed or prefer_help:
         if render is None:
-            raise HospitalError("help pairs for DPO need the patient's chat template to render their prompts")
-        added = replay_pairs(kept[writers.REPLAY_FILE], kept[writers.DPO_FILE], render)
-        if not added:
-            raise HospitalError(f"{cure_dir}: no replay rows: DPO after SFT has no replay pair that prefers help to "
-                                "learn beside the cure's pairs; run `hospital cure` again")
-        prepared.help_pairs = len(added) + sum(r.get("metadata", {}).get("kind") == CONTRAST_KIND
+            raise HospitalError("replay pairs for DPO need the patient's chat template to render their prompts")
+        pairs = replay_pairs(kept[writers.REPLAY_FILE], kept[writers.DPO_FILE], render)
+        if not pairs:
+            raise HospitalError(f"{cure_dir}: no replay rows or no DPO rows to pair them with: DPO has no replay pair "
+                                "that prefers help to add (a retry's 'add replay', or SFT-then-DPO); run `hospital "
+                                "cure` again")
+    if prefer_help:
+        prepared.help_pairs = len(pairs) + sum(r.get("metadata", {}).get("kind") == CONTRAST_KIND
                                                for r in kept[writers.DPO_FILE])
-        writers.write_jsonl(kept[writers.DPO_FILE] + added, folder / writers.DPO_FILE)
+        writers.write_jsonl(kept[writers.DPO_FILE] + pairs, folder / writers.DPO_FILE)
     if held_out:
         for method, name in (("sft", writers.SFT_FILE), ("dpo", writers.DPO_FILE), ("grpo", writers.GRPO_FILE)):
             writers.write_jsonl([r for r in files[name] if _user_prompt(r).strip() in held_out],
                                 folder / VALIDATION_FILES[method])
     if replay_pairs_needed:
-        if render is None:
-            raise HospitalError("replay pairs for DPO need the patient's chat template to render their prompts")
-        pairs = replay_pairs(kept[writers.REPLAY_FILE], kept[writers.DPO_FILE], render)
-        if not pairs:
-            raise HospitalError(f"{cure_dir}: no replay rows or no DPO rows to pair them with; the DPO retry step "
-                                "'add replay' has nothing to add: run `hospital cure` again")
         prepared.replay_pairs = len(pairs)
         writers.write_jsonl(pairs, folder / REPLAY_DPO_FILE)
     return prepared
