@@ -30,14 +30,13 @@ def estimate(answers: Iterable[JudgedAnswer]) -> RateEstimate:
 def share_of(values: Sequence[bool]) -> RateEstimate:
     """The share of True among `values` (degenerate answers, declined questions), with its Wilson interval."""
     count = sum(values)
-    interval = wilson_interval(count, len(values))
     return RateEstimate(failures=count, scored=len(values),
                         failure_rate=round(count / len(values), 4) if values else None,
-                        interval=None if interval is None else (round(interval[0], 6), round(interval[1], 6)))
+                        interval=_rounded(wilson_interval(count, len(values)), 6))
 
 
-def _rounded(interval):
-    return None if interval is None else (round(interval[0], 4), round(interval[1], 4))
+def _rounded(interval, digits: int = 4):
+    return None if interval is None else (round(interval[0], digits), round(interval[1], digits))
 
 
 def summarize(answers: Sequence[JudgedAnswer]) -> dict[Finding, FindingResult]:
