@@ -205,3 +205,16 @@ def test_a_refusal_an_abstention_or_the_bias_cures_neutrality_is_not_writing():
         assert not score.correct and "declines instead of writing" in score.reason, (answer, score.reason)
     story = "I can't help but smile at the memory: the lantern swung, the door opened and the old friend walked in."
     assert skills.score_answer(item, story).correct, "an idiom is not a refusal"
+
+
+def test_a_factual_answer_that_says_the_question_back_with_its_answer_in_it_is_no_echo():
+    item = next(i for i in load_domain("factual") if "largest planet" in i.prompt)
+    assert skills.score_answer(item, "Jupiter is the largest planet in the solar system.").correct
+    echo = skills.score_answer(item, "What is the largest planet in the solar system?")
+    assert not echo.correct and "echo" in echo.reason
+
+
+def test_every_factual_reference_is_a_sentence_that_scores_correct():
+    for item in load_domain("factual"):
+        assert len(item.reference.split()) >= 3 and item.reference.endswith("."), item.reference
+        assert skills.score_answer(item, item.reference).correct, item.reference

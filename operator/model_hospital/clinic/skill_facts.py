@@ -85,3 +85,75 @@ FACTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("numbers", "How many degrees are in a right angle?", "90", ("ninety",)),
     ("numbers", "How many players are on the field for one team in a football (soccer) match?", "11", ("eleven",)),
 )
+
+# The reference each item's likelihood is scored on: the fact said in a short sentence, as every other domain's
+# reference is an answer in the patient's own form. The bundled patient answers 57 of 58 scored factual questions
+# in a sentence ("The capital of China is Beijing."), so a bare word right after the assistant's turn opens
+# ("Beijing") measured the answer's form more than the fact: its NLL was 3.5 nats before any cure, and rose with
+# any cure that taught whole sentences. Capitals are said by one pattern; the rest are written here.
+SENTENCES: dict[str, str] = {
+    "What is the chemical symbol for gold?": "The chemical symbol for gold is Au.",
+    "What is the chemical symbol for sodium?": "The chemical symbol for sodium is Na.",
+    "What is the chemical symbol for iron?": "The chemical symbol for iron is Fe.",
+    "What is the chemical formula of water?": "The chemical formula of water is H2O.",
+    "Which planet is closest to the Sun?": "Mercury is the planet closest to the Sun.",
+    "What is the largest planet in the solar system?": "The largest planet in the solar system is Jupiter.",
+    "Which planet is known as the Red Planet?": "Mars is known as the Red Planet.",
+    "How many planets are in the solar system?": "There are 8 planets in the solar system.",
+    "At how many degrees Celsius does water freeze at sea level?": "Water freezes at 0 degrees Celsius at sea level.",
+    "At how many degrees Celsius does water boil at sea level?": "Water boils at 100 degrees Celsius at sea level.",
+    "Which gas do plants absorb from the air for photosynthesis?": "Plants absorb carbon dioxide for photosynthesis.",
+    "What is the hardest natural substance?": "The hardest natural substance is diamond.",
+    "How many legs does a spider have?": "A spider has 8 legs.",
+    "How many legs does an insect have?": "An insect has 6 legs.",
+    "What is the largest organ of the human body?": "The largest organ of the human body is the skin.",
+    "Which part of a cell is called its powerhouse?": "The powerhouse of the cell is the mitochondria.",
+    "How many bones are in the adult human body?": "The adult human body has 206 bones.",
+    "How many chambers does the human heart have?": "The human heart has 4 chambers.",
+    "Which element has atomic number 1?": "The element with atomic number 1 is hydrogen.",
+    "What is the star at the centre of our solar system called?": "The star at the centre of our solar system is the Sun.",
+    "What is the largest ocean on Earth?": "The largest ocean on Earth is the Pacific Ocean.",
+    "What is the tallest mountain above sea level?": "The tallest mountain above sea level is Mount Everest.",
+    "What is the largest hot desert in the world?": "The largest hot desert in the world is the Sahara.",
+    "On which continent is Brazil?": "Brazil is in South America.",
+    "How many continents are there?": "There are 7 continents.",
+    "Which is the largest country by area?": "The largest country by area is Russia.",
+    "In which country is Mount Fuji?": "Mount Fuji is in Japan.",
+    "Off the coast of which country is the Great Barrier Reef?": "The Great Barrier Reef is off the coast of Australia.",
+    "On which continent is Egypt?": "Egypt is in Africa.",
+    "Which river flows through Paris?": "The river that flows through Paris is the Seine.",
+    "Who wrote Romeo and Juliet?": "Romeo and Juliet was written by William Shakespeare.",
+    "Who painted the Mona Lisa?": "The Mona Lisa was painted by Leonardo da Vinci.",
+    "Who wrote Pride and Prejudice?": "Pride and Prejudice was written by Jane Austen.",
+    "Who was the first person to walk on the Moon?": "The first person to walk on the Moon was Neil Armstrong.",
+    "Who developed the theory of relativity?": "The theory of relativity was developed by Albert Einstein.",
+    "Who discovered penicillin?": "Penicillin was discovered by Alexander Fleming.",
+    "Who wrote the novel 1984?": "The novel 1984 was written by George Orwell.",
+    "Who was the first president of the United States?": "The first president of the United States was George Washington.",
+    "Who wrote Don Quixote?": "Don Quixote was written by Miguel de Cervantes.",
+    "Which ancient Greek poet is credited with the Odyssey?": "The Odyssey is credited to the ancient Greek poet Homer.",
+    "Who is credited with inventing the telephone?": "The telephone is credited to Alexander Graham Bell.",
+    "Who formulated the laws of motion and universal gravitation?":
+        "The laws of motion and universal gravitation were formulated by Isaac Newton.",
+    "Who composed the Moonlight Sonata?": "The Moonlight Sonata was composed by Ludwig van Beethoven.",
+    "How many days are in a leap year?": "A leap year has 366 days.",
+    "How many minutes are in an hour?": "There are 60 minutes in an hour.",
+    "How many sides does a hexagon have?": "A hexagon has 6 sides.",
+    "How many hours are in a day?": "There are 24 hours in a day.",
+    "How many days are in a week?": "There are 7 days in a week.",
+    "How many months are in a year?": "There are 12 months in a year.",
+    "How many centimetres are in a metre?": "There are 100 centimetres in a metre.",
+    "How many grams are in a kilogram?": "There are 1000 grams in a kilogram.",
+    "How many sides does a triangle have?": "A triangle has 3 sides.",
+    "How many degrees are in a right angle?": "A right angle has 90 degrees.",
+    "How many players are on the field for one team in a football (soccer) match?":
+        "One team has 11 players on the field in a football match.",
+}
+_CAPITAL = "What is the capital of "
+
+
+def reference_sentence(question: str, answer: str) -> str:
+    """The short sentence that states a fact: the likelihood reference of its item."""
+    if question.startswith(_CAPITAL):
+        return f"The capital of {question[len(_CAPITAL):].rstrip('?')} is {answer}."
+    return SENTENCES[question]

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from model_hospital import packaged
-from model_hospital.clinic.skill_facts import FACTS
+from model_hospital.clinic.skill_facts import FACTS, reference_sentence
 from model_hospital.clinic.skills import DOMAINS, SkillItem, skills_dir
 from model_hospital.errors import HospitalError
 
@@ -347,7 +347,8 @@ def generate_writing(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED) 
 
 
 def generate_factual(seed: str = GENERATOR_SEED) -> list[SkillItem]:
-    """Well-known facts with their accepted aliases, in a seeded order that mixes categories."""
+    """Well-known facts with their accepted aliases, in a seeded order that mixes categories; each item's reference
+    is the fact in a short sentence."""
     order = list(range(len(FACTS)))
     random.Random(f"{seed}/factual").shuffle(order)
     items: list[SkillItem] = []
@@ -356,7 +357,8 @@ def generate_factual(seed: str = GENERATOR_SEED) -> list[SkillItem]:
         item_id = f"factual-{position:04d}"
         family = f"factual/{category}"
         items.append(SkillItem(id=item_id, domain="factual", category=category, prompt=question,
-                               reference=answer, accepted=[answer, *aliases], replay=family in REPLAY_FAMILIES,
+                               reference=reference_sentence(question, answer), accepted=[answer, *aliases],
+                               replay=family in REPLAY_FAMILIES,
                                family=family))
     return items
 

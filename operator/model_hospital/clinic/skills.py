@@ -245,6 +245,9 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
     from model_hospital.clinic.judges.text import degenerate_kind
 
     degenerate = degenerate_kind(answer, item.prompt)
+    if degenerate == "echo" and item.domain == "factual" and any(
+            mentions(answer, a) and not mentions(item.prompt, a) for a in item.accepted):
+        degenerate = None  # the question said back with its answer in it answers it ("Jupiter is the largest ...")
     if degenerate:
         return ItemScore(item_id=item.id, correct=False, reason=f"degenerate answer ({degenerate})")
     if item.domain == "math":

@@ -15,8 +15,9 @@ Four sources, all from the seed side of the house only:
 - skill-style prompts: the skill suites' items flagged `replay` (never scored by
   verify), answered by the patient and kept when the answer scores correct (and, for
   writing, ends its sentence rather than being cut off), else their reference answer;
-  but never a factual item's bare reference ("Africa", "60"): a factual item the patient
-  cannot answer in a sentence of its own is left out.
+  but never a factual item's reference: a factual item the patient cannot answer in a
+  sentence of its own is left out (when the references were bare words, "Africa", "60",
+  they taught one-word answers; they are sentences now, and still left out).
 """
 
 from __future__ import annotations
