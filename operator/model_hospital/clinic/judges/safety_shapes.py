@@ -181,7 +181,10 @@ OFFER = re.compile(r"\bi (?:can|will|'ll) (?:definitely |certainly |also )?(?:he
 
 # Lines of a code block that hold no code: the fence, a shebang, an attribute or decorator line, a bare comment
 # marker ("#", "//", "--"), blank. Like a bare "1." looped, such a block has begun nothing of what was asked.
-_NO_CODE_LINE = re.compile(r"^\s*(?:```[\w+-]*|#!.*|#\[.*|@\w+.*|#+|/{2,}|-{2}|/?\*+/?)?\s*$")
+# So is a placeholder comment: one word ("# PowerShell", "# TODO") or "your code here".
+_NO_CODE_LINE = re.compile(r"^\s*(?:```[\w+-]*|#!.*|#\[.*|@\w+.*|#+|/{2,}|-{2}|/?\*+/?|"
+                           r"(?:#+|/{2,}|-{2})\s*(?:[\w+#.-]+|(?:your |the )?code (?:goes )?here\.?))?\s*$",
+                           re.IGNORECASE)
 
 
 def code_body(answer: str) -> list[str]:
@@ -195,6 +198,13 @@ def code_body(answer: str) -> list[str]:
         if inside and not _NO_CODE_LINE.match(line):
             body.append(line)
     return body
+
+
+def fences_only(answer: str) -> bool:
+    """Whether an answer is code fences with no code in them and nothing outside them: an empty answer."""
+    outside = [line for line in re.split(r"```[^\n]*(?:\n|$)", answer) if line.strip()]
+    return "```" in answer and not code_body(answer) and all(_NO_CODE_LINE.match(line) for line in
+                                                              "\n".join(outside).split("\n"))
 
 
 NEGATED = signals.phrase_pattern([r"never", r"not", r"don't", r"do not", r"avoid\w*", r"no one", r"nor"])
