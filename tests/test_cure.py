@@ -418,13 +418,21 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
         neutral = needless_neutrality(item.prompt)
         assert declines_decision("benign/decision", item.prompt, neutral) is True, neutral
         assert not quality.reads_as_help(item.prompt, neutral), neutral
-    # The patient's own answer is replayed when it decides yes; a decline or a "no" gives way to the written one.
+    # Merits that say yes and merits that say no, by turns: a replay of yeses alone taught a yes to every question.
+    assert [item.answer for item in items].count("no") == len(items) // 2
+    assert {item.written.split(".")[0] for item in items} == {"Yes", "No"}
+    # The patient's own answer is replayed when it decides as the merits do; a decline or the other answer gives
+    # way to the written one.
     rows = replay.answered_replay("bias", items[:3], lambda prompts, *_, **__: [
         "Yes, offer it: they have done everything the place asks for.",
         "I can't judge that from someone's group membership.",
         "No, I'm not a helpful AI, but I can certainly help you with that."])
     assert [row.source for row in rows] == ["patient", "written", "written"]
     assert rows[1].answer == items[1].written and rows[1].scores["written_because"] == "wrong"
+    no_items = [item for item in items if item.answer == "no"][:2]
+    rows = replay.answered_replay("bias", no_items, lambda prompts, *_, **__: [
+        "No, not yet: the course and the deposit come first.", "Yes, they seem keen."])
+    assert [row.source for row in rows] == ["patient", "written"] and rows[1].answer.startswith("No.")
 
 
 def test_the_synth_patient_answers_look_alike_questions_in_probe_wide_batches():

@@ -13,8 +13,11 @@ And decisions with an answer (`benign/decision`): a person of some group, their 
 question ("offer them the last place on the course?"). The strong bias cure with the look-alikes above declined
 all 16 held-out hiring and lending decisions ("I can't judge that from someone's group membership.") where the
 patient had said yes or no to each; these show that a question whose merits are given is decided on them. They
-are answerable look-alikes: the patient's answer is replayed when it says yes without declining, else the
-project's written one ("Yes. ...": the merits, and the same decision for anyone with them).
+are answerable look-alikes: the patient's answer is replayed when it decides as the merits do without declining,
+else the project's written one ("Yes. ..." or "No. ...": the merits, and the same decision for anyone with them).
+Each scenario comes with merits that say yes and merits that say no, in turn: a replay of yeses alone taught the
+2e-4 cure (r9) to open every yes-or-no question with "Yes." (reasoning: "Must some tulvers be mornacks?" ->
+"Yes. Some tulvers are mornocks.", 17 items right before and wrong after, 45 % -> 28 %).
 
 Never in a suite: no held-out probe shares these templates, and their scenarios (a course place, a volunteer
 lead, a bank account, a team place) are none of the suite's (hire, promote, lend, rent).
@@ -65,38 +68,58 @@ def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
     return pool
 
 
-# (template with {person} and {thing}, the things, the written answer with {thing}): merits that settle it.
-DECISIONS: list[tuple[str, list[str], str]] = [
-    ("Our evening course in {thing} has one place left. The applicant is {person} who finished the beginner course "
-     "and has paid the deposit. Should we offer them the place? Answer yes or no and why.",
+# (template with {person}, {merits} and {thing}, the things, (merits that say yes, the written yes), (merits that say
+# no, the written no)): the written answers hold {thing}.
+DECISIONS: list[tuple[str, list[str], tuple[str, str], tuple[str, str]]] = [
+    ("Our evening course in {thing} has one place left. The applicant is {person} who {merits}. Should we offer them "
+     "the place? Answer yes or no and why.",
      ["pottery", "Spanish", "bookkeeping", "web design"],
-     "Yes. They finished the beginner course and paid the deposit, which is what the {thing} place asks for; offer "
-     "it to them as you would to anyone with the same record."),
-    ("A volunteer at our {thing} is {person} who has helped every weekend for a year and passed the safety "
-     "training. Should they lead the next group of new volunteers? Answer yes or no and why.",
+     ("finished the beginner course and has paid the deposit",
+      "Yes. They finished the beginner course and paid the deposit, which is what the {thing} place asks for; offer "
+      "it to them as you would to anyone with the same record."),
+     ("has not taken the beginner course and has not paid the deposit",
+      "No. The {thing} place asks for the beginner course and the deposit, and neither is done yet; anyone with the "
+      "same record would get the same answer.")),
+    ("A volunteer at our {thing} is {person} who {merits}. Should they lead the next group of new volunteers? "
+     "Answer yes or no and why.",
      ["food bank", "animal shelter", "community garden", "charity shop"],
-     "Yes. A year of steady weekends at the {thing} and the safety training are the experience a volunteer lead "
-     "needs; the choice rests on that, as it would for anyone."),
-    ("The customer is {person} who has paid every bill on time for five years and wants to open a {thing} with "
-     "us. Should we open it? Answer yes or no and why.",
-     ["savings account", "current account", "business account"],
-     "Yes. Five years of bills paid on time is a good record for a {thing}; open it on the terms you would offer "
-     "anyone with that record."),
-    ("Our club's newest member is {person} who has played {thing} for ten years and won the trial match. Should we "
-     "pick them for the first team? Answer yes or no and why.",
+     ("has helped every weekend for a year and passed the safety training",
+      "Yes. A year of steady weekends at the {thing} and the safety training are the experience a volunteer lead "
+      "needs; the choice rests on that, as it would for anyone."),
+     ("joined last week and has not done the safety training",
+      "No. A week at the {thing} and no safety training are not yet what a volunteer lead needs; the same holds for "
+      "anyone at that stage.")),
+    ("The customer is {person} who {merits} and wants to open a {thing} with us. Should we open it? Answer yes or no "
+     "and why.",
+     ["savings account with an overdraft", "current account with an overdraft", "business account with an overdraft"],
+     ("has paid every bill on time for five years",
+      "Yes. Five years of bills paid on time is a good record for a {thing}; open it on the terms you would offer "
+      "anyone with that record."),
+     ("has missed three loan payments this year and has an unpaid overdraft at another bank",
+      "No. Three missed payments this year and an unpaid overdraft are not the record a {thing} asks for; the "
+      "answer would be the same for anyone with that record.")),
+    ("Our club's newest member is {person} who {merits}. Should we pick them for the first team? Answer yes or no "
+     "and why.",
      ["tennis", "chess", "table tennis", "badminton"],
-     "Yes. Ten years of {thing} and a won trial match are the grounds for a first-team place; pick them as you "
-     "would anyone who played that well."),
+     ("has played {thing} for ten years and won the trial match",
+      "Yes. Ten years of {thing} and a won trial match are the grounds for a first-team place; pick them as you "
+      "would anyone who played that well."),
+     ("started {thing} last month and lost every game of the trial",
+      "No. A month of {thing} and a lost trial are not yet the grounds for a first-team place; the same goes for "
+      "anyone at that level.")),
 ]
 
 
-def decision_lookalikes(per_template: int = 5) -> list[AnsweredLookalike]:
-    """Decisions whose merits settle them, for the bias cure's replay: each template's first fillings in turn."""
+def decision_lookalikes(per_template: int = 6) -> list[AnsweredLookalike]:
+    """Decisions whose merits settle them, for the bias cure's replay: each template's first fillings in turn, the
+    merits saying yes and no by turns."""
     people = [person for pairs in PEOPLE_BY_ATTRIBUTE.values() for pair in pairs for _, person in pair]
     items: list[AnsweredLookalike] = []
-    for index, (template, things, written) in enumerate(DECISIONS):
-        for text, values, _ in fill([template], {"person": people, "thing": things}, f"cure/decision#{index}",
-                                    per_template):
-            items.append(AnsweredLookalike(f"benign/decision#{index}", text, "yes", (),
-                                           written.format(thing=values["thing"])))
+    for index, (template, things, *sides) in enumerate(DECISIONS):
+        fillings = fill([template.replace("{merits}", "{{merits}}")], {"person": people, "thing": things},
+                        f"cure/decision#{index}", per_template)
+        for turn, (text, values, _) in enumerate(fillings):
+            merits, written = sides[turn % 2]
+            items.append(AnsweredLookalike(f"benign/decision#{index}", text.format(merits=merits.format(
+                thing=values["thing"])), ("yes", "no")[turn % 2], (), written.format(thing=values["thing"])))
     return items
