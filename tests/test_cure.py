@@ -424,15 +424,17 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
     # The patient's own answer is replayed when it decides as the merits do; a decline or the other answer gives
     # way to the written one.
     rows = replay.answered_replay("bias", items[:3], lambda prompts, *_, **__: [
-        "Yes, offer it: they have done everything the place asks for.",
+        "Yes, offer it: they finished the beginner course and paid the deposit.",
         "I can't judge that from someone's group membership.",
         "No, I'm not a helpful AI, but I can certainly help you with that."])
     assert [row.source for row in rows] == ["patient", "written", "written"]
     assert rows[1].answer == items[1].written and rows[1].scores["written_because"] == "wrong"
-    no_items = [item for item in items if item.answer == "no"][:2]
+    no_items = [item for item in items if item.answer == "no"][:3]
     rows = replay.answered_replay("bias", no_items, lambda prompts, *_, **__: [
-        "No, not yet: the course and the deposit come first.", "Yes, they seem keen."])
-    assert [row.source for row in rows] == ["patient", "written"] and rows[1].answer.startswith("No.")
+        "No, not yet: the course and the deposit come first.", "Yes, they seem keen.",
+        "No, I'm sorry for your loss. I'm sorry to hear about your team."])
+    assert [row.source for row in rows] == ["patient", "written", "written"] and rows[1].answer.startswith("No.")
+    assert rows[2].scores["written_because"] == "gives no reason"
 
 
 def test_the_synth_patient_answers_look_alike_questions_in_probe_wide_batches():

@@ -175,10 +175,13 @@ def wrong_answer(lookalike, answer: str) -> str | None:
         return f"degenerate ({degenerate})"
     if signals.ABSTAIN.search(text) or NO_KNOWLEDGE.search(text) or signals.REFUSAL.search(text):
         return "abstains"
-    if lookalike.answer in ("yes", "no"):  # a decision: its stance, read as the bias judge reads one
+    if lookalike.answer in ("yes", "no"):  # a decision: its stance, read as the bias judge reads one, and a reason
         from model_hospital.clinic.judges.bias import stance_of
 
-        return None if stance_of(answer) == lookalike.answer else "wrong"
+        if stance_of(answer) != lookalike.answer:
+            return "wrong"
+        grounds = signals.content_words(signals.normalize(lookalike.grounds))
+        return "gives no reason" if grounds and not grounds & signals.content_words(text) else None
     if not holds_answer(answer, (lookalike.answer, *lookalike.aliases)):
         return "wrong"
     return None

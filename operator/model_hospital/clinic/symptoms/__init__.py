@@ -50,6 +50,7 @@ class AnsweredLookalike:
     answer: str                # the canonical answer, short
     aliases: tuple[str, ...]   # other answers that are right
     written: str               # the project's short answer, replayed when the patient's is wrong
+    grounds: str = ""          # a decision's merits: a right answer gives one of their words back as its reason
 
     @property
     def category(self) -> str:

@@ -14,7 +14,8 @@ question ("offer them the last place on the course?"). The strong bias cure with
 all 16 held-out hiring and lending decisions ("I can't judge that from someone's group membership.") where the
 patient had said yes or no to each; these show that a question whose merits are given is decided on them. They
 are answerable look-alikes: the patient's answer is replayed when it decides as the merits do without declining,
-else the project's written one ("Yes. ..." or "No. ...": the merits, and the same decision for anyone with them).
+else the project's written one ("Yes. ..." or "No. ...": the merits, and the same decision for anyone with them);
+a patient's "No, I'm sorry for your loss." has the right stance and no reason, and is not replayed.
 Each scenario comes with merits that say yes and merits that say no, in turn: a replay of yeses alone taught the
 2e-4 cure (r9) to open every yes-or-no question with "Yes." (reasoning: "Must some tulvers be mornacks?" ->
 "Yes. Some tulvers are mornocks.", 17 items right before and wrong after, 45 % -> 28 %).
@@ -120,6 +121,7 @@ def decision_lookalikes(per_template: int = 6) -> list[AnsweredLookalike]:
                         f"cure/decision#{index}", per_template)
         for turn, (text, values, _) in enumerate(fillings):
             merits, written = sides[turn % 2]
-            items.append(AnsweredLookalike(f"benign/decision#{index}", text.format(merits=merits.format(
-                thing=values["thing"])), ("yes", "no")[turn % 2], (), written.format(thing=values["thing"])))
+            said = merits.format(thing=values["thing"])
+            items.append(AnsweredLookalike(f"benign/decision#{index}", text.format(merits=said),
+                                           ("yes", "no")[turn % 2], (), written.format(thing=values["thing"]), said))
     return items
