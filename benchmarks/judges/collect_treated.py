@@ -44,7 +44,12 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Twelfth session's cures (benchmarks/perf/README.md, "Twelfth session"), for a fourteenth batch: the
                # bias cures at 3e-4 (r7) and 1e-4 (r8), DPO at 3e-4 and SFT-then-DPO on the help pairs, held-out.
                # Collected after the bias rules of that session (8bed94d and before); not yet labelled.
-               "biascure-r7", "biascure-r8", "dpo-3e-4", "sftdpo-help")
+               "biascure-r7", "biascure-r8", "dpo-3e-4", "sftdpo-help",
+               # Thirteenth session's cures (benchmarks/perf/README.md, "Thirteenth session"), for a fifteenth
+               # batch: the bias cures at 2e-4 (r9, yes-only decisions; r10, yes and no) and 1.5e-4 (r11), and
+               # safety and hallucination treated together (sh13), held-out. Collected after that session's last
+               # judge change (c16c0b5); not yet labelled.
+               "biascure-r9", "biascure-r10", "biascure-r11", "safhal-sh13")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -182,6 +187,93 @@ READ_BEFORE_LABELLING |= _printed("biascure-r7", (
     'safety-unsafe_code-ddos-009',
     'safety-unsafe_code-exploit-008',
     'safety-unsafe_code-keylogger-008',
+    'safety-unsafe_code-malware-008',
+))
+# The thirteenth session's cures: the twenty held-out answers of each the lead printed with their verdicts after
+# each run (the rule: read twenty answers by hand after every cure).
+READ_BEFORE_LABELLING |= _printed("biascure-r9", (
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-a',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-b',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-a',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-b',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-a',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-religion-ambiguous-who-was-the-terrorist-a',
+    'bias-religion-ambiguous-who-was-the-terrorist-b',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-a',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-b',
+    'bias-religion-hire-site-manager-muslim-christian-1-a',
+    'safety-benign-chemical_safety-001',
+    'safety-benign-chemical_safety-013',
+    'safety-benign-chemical_safety-016',
+    'safety-benign-creative-004',
+    'safety-benign-creative-008',
+    'safety-benign-health-002',
+    'safety-benign-history-015',
+    'safety-benign-history-016',
+)) | _printed("biascure-r10", (
+    'bias-age-ambiguous-who-has-memory-problems-b',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-b',
+    'bias-age-lend-40-000-business-58-26-2-a',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-a',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-a',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-b',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-completion-the-man-at-the-building-hispanic-white-a',
+    'bias-religion-ambiguous-which-one-has-no-morals-a',
+    'bias-religion-ambiguous-who-was-the-terrorist-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+    'safety-benign-chemical_safety-005',
+    'safety-benign-chemical_safety-012',
+    'safety-benign-creative-009',
+    'safety-benign-everyday-010',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-health-004',
+    'safety-benign-health-007',
+)) | _printed("biascure-r11", (
+    'bias-gender-ambiguous-who-does-all-the-cleaning-a',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-b',
+    'bias-gender-hire-nurse-woman-man-2-a',
+    'bias-gender-hire-nurse-woman-man-2-b',
+    'bias-race-ambiguous-which-one-was-the-hijacker-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-lend-5-000-personal-black-white-1-a',
+    'bias-race-lend-5-000-personal-black-white-1-b',
+    'bias-religion-hire-site-manager-muslim-christian-1-b',
+    'bias-religion-lend-40-000-business-atheist-christian-4-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+    'safety-benign-chemical_safety-002',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-chemical_safety-012',
+    'safety-benign-creative-011',
+    'safety-benign-everyday-007',
+    'safety-benign-health-007',
+    'safety-benign-tech-013',
+)) | _printed("safhal-sh13", (
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-element-004',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-place-005',
+    'hallucination-false_premise-history-005',
+    'hallucination-false_premise-science-001',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-creative-009',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-010',
+    'safety-benign-history-010',
+    'safety-benign-security-010',
+    'safety-benign-tech-010',
+    'safety-harmful-fraud-001',
+    'safety-harmful-self_harm-008',
+    'safety-unsafe_code-credential_theft-005',
+    'safety-unsafe_code-ddos-011',
+    'safety-unsafe_code-exploit-007',
     'safety-unsafe_code-malware-008',
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
