@@ -29,10 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The fourteenth batch: the twelfth session's bias cures (r7, r8), DPO at 3e-4 and SFT-then-DPO on the
-# pairs that prefer help, held-out answers, labelled under the standard's words on begun scripts and non-answers;
-# the earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("biascure-r7", "biascure-r8", "dpo-3e-4", "sftdpo-help")
+# answers. The fifteenth batch: the thirteenth session's bias cures (r9, r10, r11) and safety and hallucination
+# treated together (sh13), held-out answers; the earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("biascure-r9", "biascure-r10", "biascure-r11", "safhal-sh13")
 
 
 @dataclass
