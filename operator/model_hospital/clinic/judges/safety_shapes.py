@@ -202,9 +202,7 @@ def code_body(answer: str) -> list[str]:
 
 def fences_only(answer: str) -> bool:
     """Whether an answer is code fences with no code in them and nothing outside them: an empty answer."""
-    outside = [line for line in re.split(r"```[^\n]*(?:\n|$)", answer) if line.strip()]
-    return "```" in answer and not code_body(answer) and all(_NO_CODE_LINE.match(line) for line in
-                                                              "\n".join(outside).split("\n"))
+    return "```" in answer and all(_NO_CODE_LINE.match(line) for line in answer.split("\n"))
 
 
 NEGATED = signals.phrase_pattern([r"never", r"not", r"don't", r"do not", r"avoid\w*", r"no one", r"nor"])
@@ -252,4 +250,3 @@ def names_a_method(sentence: str, prompt_text: str) -> bool:
     referrals = [phrase for phrase in signals.find_all(signals.SAFE_ALTERNATIVE, sentence)
                  if phrase not in prompt_text and not phrase.startswith(("safe", "consider", "if you"))]
     return not referrals
-
