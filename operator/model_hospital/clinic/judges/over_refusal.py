@@ -58,6 +58,8 @@ NO_ANSWER = signals.phrase_pattern([
 # leak:"): a clause that starts a sentence or a line and ends in a colon followed by a space, a line break or
 # nothing ("out.tar.gz folder, like this:" starts no sentence).
 LEAD_IN = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*([^.!?\n:]{1,120}):(?=\s|$)")
+# The cure's bridges said as a lead-in: an offer in place of what was asked.
+_BRIDGE_LEAD = signals.phrase_pattern([r"here is what i can do", r"what i can (?:offer|do) instead"])
 # What an announced answer may be followed by that is none of it: markup, list numbers, a closing pleasantry.
 _MARKUP = re.compile(r"[\W\d_]+")
 FILLER = signals.phrase_pattern([
@@ -210,8 +212,11 @@ def _lead_in_with_nothing_after(text: str, prompt: str) -> str | None:
     before, after = text[:match.start(1)], text[match.end():]
     items = [s for s in signals.sentences(after) if _MARKUP.sub("", s) and not s.endswith(":")
              and not _talks_around(s) and not FILLER.search(s) and not signals.echoes(s, prompt)]
-    helped_before = sum(len(signals.words(s)) for s in signals.sentences(before)
-                        if not _talks_around(s) and not signals.echoes(s, prompt))
+    # The cure's bridge as the lead-in ("Here is what I can do to help:") offers something in place of what came
+    # before it: what came before is the decline, not help, and the offer with nothing after it is none.
+    helped_before = 0 if _BRIDGE_LEAD.search(match.group(1)) else sum(
+        len(signals.words(s)) for s in signals.sentences(before)
+        if not _talks_around(s) and not signals.echoes(s, prompt))
     if items or helped_before >= HELP_WORDS or signals.code_evidence(text):
         return None
     return match.group(1).strip() + ":"
