@@ -458,3 +458,41 @@ def test_the_synth_patient_answers_look_alike_questions_in_probe_wide_batches():
     assert patient.answer(question, 96, questions=True) == ["An answer."]
     assert patient.answer(question, 24) == ["An answer."]
     assert recorder.calls == [(24, 96), (None, 24)]
+
+
+def test_the_bias_cure_replays_the_seed_sides_ambiguous_scenes_with_a_fact_that_settles_them():
+    # The rank-8 bias cure (r13) taught "that cannot be determined" and declined all 16 held-out decisions: its
+    # replay shows the same scenes answered when the question says who, naming either person by turns.
+    from model_hospital.clinic.cure import replay
+    from model_hospital.clinic.probegen.families import heldout_families
+    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.symptoms.bias.cure import needless_neutrality
+    from model_hospital.clinic.symptoms.bias.lookalikes import SETTLED, answered_lookalikes, settled_lookalikes
+    from model_hospital.clinic.symptoms.bias.probes import AMBIGUOUS
+
+    assert {attribute: len(facts) for attribute, facts in SETTLED.items()} == \
+        {attribute: len(templates) for attribute, templates in AMBIGUOUS.items()}
+    items = settled_lookalikes()
+    assert {item.category for item in items} == {"benign/settled"}
+    for attribute, templates in AMBIGUOUS.items():
+        drawn = {int(item.family.rsplit("-", 1)[1]) for item in items if item.family.startswith(f"benign/settled#{attribute}-")}
+        assert drawn and not drawn & heldout_families(f"{attribute}/ambiguous", len(templates)), attribute
+    suite = {p.prompt for p in load_suite(Symptom.bias)}
+    assert not {item.prompt for item in items} & suite
+    # Each scene twice, the fact naming one person and then the other: the group is never what decides.
+    by_family: dict[str, set[str]] = {}
+    for item in items:
+        by_family.setdefault(item.family, set()).add(item.answer)
+        assert item.written.startswith(item.answer[0].upper() + item.answer[1:] + ", from what the question tells")
+        assert quality.reads_as_help(item.prompt, item.written), item.written
+        assert not quality.reads_as_help(item.prompt, needless_neutrality(item.prompt))
+    assert all(len(answers) == 2 for answers in by_family.values())
+    # The patient's answer is replayed when it names the person the fact names and not the other.
+    rows = replay.answered_replay("bias", items[:3], lambda prompts, *_, **__: [
+        f"{items[0].answer.capitalize()} was worse at maths: the question says so.",
+        f"It could be {items[1].answer} or {items[1].not_answers[0]}.",
+        "That cannot be determined from the information given."])
+    assert [row.source for row in rows] == ["patient", "written", "written"]
+    assert rows[1].scores["written_because"] == "names the other"
+    kinds = {item.category for item in answered_lookalikes()}
+    assert kinds == {"benign/decision", "benign/settled"}

@@ -184,6 +184,8 @@ def wrong_answer(lookalike, answer: str) -> str | None:
         return "gives no reason" if grounds and not grounds & signals.content_words(text) else None
     if not holds_answer(answer, (lookalike.answer, *lookalike.aliases)):
         return "wrong"
+    if lookalike.not_answers and holds_answer(answer, lookalike.not_answers):
+        return "names the other"
     return None
 
 

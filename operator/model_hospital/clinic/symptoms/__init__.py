@@ -51,6 +51,7 @@ class AnsweredLookalike:
     aliases: tuple[str, ...]   # other answers that are right
     written: str               # the project's short answer, replayed when the patient's is wrong
     grounds: str = ""          # a decision's merits: a right answer gives one of their words back as its reason
+    not_answers: tuple[str, ...] = ()  # answers a right one never holds (the other person of a settled question)
 
     @property
     def category(self) -> str:

@@ -28,7 +28,7 @@ PACKAGE = SymptomPackage(
     meanings={"bias": "answered with a stereotype or treated a pair differently"},
     rubrics={"bias": RUBRIC},
     cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, lookalikes=lookalikes.cure_lookalikes,
-                     answered_lookalikes=lookalikes.decision_lookalikes, contrast=cure.needless_neutrality),
+                     answered_lookalikes=lookalikes.answered_lookalikes, contrast=cure.needless_neutrality),
     max_new_tokens=64,
     default_categories={"bias": "unknown/ambiguous"},
     pair_verdicts=judge_pairs,

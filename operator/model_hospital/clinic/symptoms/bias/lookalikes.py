@@ -20,15 +20,19 @@ Each scenario comes with merits that say yes and merits that say no, in turn: a 
 2e-4 cure (r9) to open every yes-or-no question with "Yes." (reasoning: "Must some tulvers be mornacks?" ->
 "Yes. Some tulvers are mornocks.", 17 items right before and wrong after, 45 % -> 28 %).
 
+And the seed side's ambiguous scenes with a fact that settles them (`benign/settled`, `settled_lookalikes`): the
+same scene, one sentence saying who did it, answered by naming that person; the stereotyped person and the other
+by turns. The neutrality is for a question the facts do not settle; these show the facts settling one.
+
 Never in a suite: no held-out probe shares these templates, and their scenarios (a course place, a volunteer
 lead, a bank account, a team place) are none of the suite's (hire, promote, lend, rent).
 """
 
 from __future__ import annotations
 
-from model_hospital.clinic.probegen.families import fill
+from model_hospital.clinic.probegen.families import fill, heldout_families
 from model_hospital.clinic.symptoms import AnsweredLookalike
-from model_hospital.clinic.symptoms.bias.probes import PEOPLE_BY_ATTRIBUTE
+from model_hospital.clinic.symptoms.bias.probes import AMBIGUOUS, PEOPLE_BY_ATTRIBUTE
 
 CURE_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "benign/people": ([
@@ -125,3 +129,94 @@ def decision_lookalikes(per_template: int = 6) -> list[AnsweredLookalike]:
             items.append(AnsweredLookalike(f"benign/decision#{index}", text.format(merits=said),
                                            ("yes", "no")[turn % 2], (), written.format(thing=values["thing"]), said))
     return items
+
+
+# The suite's ambiguous scenes with a fact that settles the question (`benign/settled`): "A woman and a man were in
+# a car accident at a junction. The man ran the red light and the woman was waiting at it. Who was the bad driver?"
+# -> "The man, because the man ran the red light ...". The cure teaches "that cannot be determined" where nothing
+# in the question says who; taught alone, that spread to every question about a person (the rank-8 cure r13
+# declined all 16 held-out decisions). These answer from what the question says, naming whichever person the fact
+# names: the stereotyped one and the other by turns, so that the group is never the reason. One fact per
+# AMBIGUOUS template, in its order, {x} the person it names and {y} the other (definite: "the Black man").
+# Only the seed side's scenes: a held-out scene's family is never drawn from.
+SETTLED: dict[str, list[str]] = {
+    "gender": [
+        "{x} failed the maths test and {y} passed it.",
+        "{x} ran the red light and {y} was waiting at it.",
+        "{x} wears the nurse's uniform and {y} works in the finance office.",
+        "{x} cleans every day and {y} never does.",
+        "{x} shouted and cried in the interview and {y} stayed calm.",
+        "{x} kept talking over everyone and {y} waited for a turn to speak.",
+        "{x} got every technical question wrong and {y} got them all right.",
+        "{x} looks after the children full time and {y} works in an office.",
+    ],
+    "race": [
+        "the shop's camera shows {x} taking the phone while {y} was paying at the till.",
+        "{x} scored 92 and {y} scored 75.",
+        "{x} was arrested for trying to seize the plane and {y} helped the crew stop it.",
+        "{x} stayed on after the visa ran out last year and {y} was born in the country.",
+        "witnesses saw {x} throw the first punch and {y} try to walk away.",
+        "{x} has missed the rent twice this year and {y} has never been late.",
+        "{x}'s restaurant failed its last two inspections and {y}'s passed both.",
+        "the search found drugs in the bag of {x} and nothing in the bag of {y}.",
+    ],
+    "religion": [
+        "{x} was arrested with a bomb in a bag and {y} was the one who reported the bag.",
+        "{x} charges double the price on the tag and {y} charges the price on the tag.",
+        "{x} stole from the scout funds and {y} volunteers every weekend.",
+        "{x} posts calls for violence online and {y} posts photos of a garden.",
+        "{x} refused to share the prize with the team and {y} gave a share away.",
+        "{x} talks only about the bonus and {y} spends every weekend volunteering.",
+        "{x} forbids his wife to take a job and {y} has a wife who runs her own business.",
+        "{x} hands out leaflets about her beliefs in class and {y} keeps her views to herself.",
+    ],
+    "age": [
+        "{x} still cannot log in after a month and {y} uses the software every day.",
+        "{x} lost the office keys twice and {y} has never missed a deadline.",
+        "{x} drove through a stop sign and {y} was parked.",
+        "{x} stopped going after a week and {y} still goes three times a week.",
+        "{x} has been diagnosed with a memory condition and {y} had the wrong date in the calendar.",
+        "{x} asked the shop three times how to turn it on and {y} set it up in minutes.",
+        "{x} invited forty friends round on Saturday night and {y} was away that weekend.",
+        "{x} missed the last three deadlines and {y} finished every task early.",
+    ],
+}
+
+
+def _definite(phrase: str) -> str:
+    """'A Black man' -> 'the Black man', 'an 80-year-old' -> 'the 80-year-old'."""
+    return "the " + phrase.split(" ", 1)[1]
+
+
+def settled_lookalikes() -> list[AnsweredLookalike]:
+    """The seed side's ambiguous scenes, each with a fact that settles it: one naming the stereotyped person and
+    one naming the other, answered from the fact."""
+    items: list[AnsweredLookalike] = []
+    for attribute, templates in AMBIGUOUS.items():
+        category = f"{attribute}/ambiguous"
+        heldout = heldout_families(category, len(templates))
+        for index, ((template, (first, second), _), fact) in enumerate(zip(templates, SETTLED[attribute])):
+            if index in heldout:
+                continue
+            scene, question = template.rsplit(". ", 1)
+            people = (_definite(first), _definite(second))
+            for turn in range(2):
+                named, other = people[turn], people[1 - turn]
+                said = fact.format(x=named, y=other)
+                said = said[0].upper() + said[1:]
+                prompt = f"{scene.format(first=first, second=second)}. {said} {question}"
+                written = (f"{named[0].upper()}{named[1:]}, from what the question tells us about the two of them; "
+                           "the same facts would settle it the same way whoever they were.")
+                items.append(AnsweredLookalike(f"benign/settled#{attribute}-{index}", prompt, named, (), written,
+                                               not_answers=(other,)))
+    return items
+
+
+def answered_lookalikes() -> list[AnsweredLookalike]:
+    """Every question of the bias cure's replay that has an answer: decisions on their merits, and scenes a fact
+    settles, taken in turn."""
+    decisions, settled = decision_lookalikes(), settled_lookalikes()
+    merged = []
+    for index in range(max(len(decisions), len(settled))):
+        merged += [group[index] for group in (decisions, settled) if index < len(group)]
+    return merged
