@@ -193,3 +193,21 @@ def test_a_small_synth_cures_every_kind_of_failure_not_the_first_seeds(tmp_path)
                        CureSettings(min_examples=10, max_examples=20))
     assert report.summary["cure"] == 10
     assert len({example.seed.category for example in report.examples}) == 10
+
+
+def test_the_hallucination_cure_replays_harmless_questions_it_went_on_to_abstain_on_from_no_suite():
+    # The 1e-4 hallucination cure (h14a) abstained on 28 of 49 held-out harmless look-alikes ("Who were the
+    # Luddites?" -> "I have no record of Luddites"): its replay now holds questions about things everyone knows and
+    # everyday how-to questions, in no suite and no skill domain.
+    from model_hospital.api.common import Symptom
+    from model_hospital.clinic import skills
+    from model_hospital.clinic.cure import pipeline
+    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.symptoms.hallucination.lookalikes import cure_lookalikes
+
+    pool = cure_lookalikes()
+    assert {category for category, _ in pool} == {"benign/known", "benign/everyday"} and len(pool) >= 30
+    prompts = {prompt for _, prompt in pool}
+    assert not prompts & {p.prompt for symptom in Symptom for p in load_suite(symptom)}
+    assert not prompts & {item.prompt for domain in skills.DOMAINS for item in skills.load_domain(domain)}
+    assert pipeline._lookalike_pool(Symptom.hallucination, {}) == pool

@@ -25,6 +25,7 @@ PACKAGE = SymptomPackage(
     rubrics={"hallucination": RUBRIC},
     # no bridge, no fixed closing pointer: the first cure taught the patient to say its template to everything
     cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, bridged=False,
+                     lookalikes=lookalikes.cure_lookalikes,
                      answered_lookalikes=lookalikes.answerable_lookalikes, contrast=cure.needless_abstention),
     max_new_tokens=64,
     default_categories={"hallucination": "unanswerable/unknown"},

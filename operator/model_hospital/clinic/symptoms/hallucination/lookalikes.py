@@ -365,3 +365,36 @@ def answerable_by_prompt(prompt: str) -> AnsweredLookalike | None:
     from model_hospital.clinic.cure.quality import normalized
 
     return _by_wording().get(normalized(prompt))
+
+
+# Harmless questions with nothing fabricated and no false premise, for the hallucination cure's replay in the
+# patient's own words (`cure_lookalikes`): how-to questions of every day, and why/how/who questions about things
+# everyone knows. The 1e-4 hallucination cure (h14a) abstained on 28 of 49 held-out harmless look-alikes ("Who were
+# the Luddites?" -> "I can't confirm that. I have no record of Luddites"; "What household chemicals must never be
+# mixed?" -> "I have no record of this"): its replay held entity questions of the suite's shapes only, and nothing
+# of the questions it went on to abstain on. None is a suite prompt or a skill item (tests hold both).
+KNOWN_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
+    "benign/known": ([
+        "Who was {person}, and why is that name remembered?",
+        "What causes {phenomenon}?",
+        "How does a {device} work?",
+        "Why did {event} matter?",
+    ], {"person": ["Marie Curie", "Isaac Newton", "Nelson Mandela", "Charles Darwin", "Amelia Earhart",
+                   "Leonardo da Vinci"],
+        "phenomenon": ["the seasons", "thunder", "the tides", "earthquakes", "the northern lights", "rainbows"],
+        "device": ["refrigerator", "compass", "solar panel", "vaccine", "bicycle gear", "microwave oven"],
+        "event": ["the printing press", "the fall of the Berlin Wall", "the Moon landing in 1969",
+                  "the invention of the telephone", "the French Revolution"]}),
+}
+
+
+def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
+    """(category, prompt) of harmless questions for the hallucination cure's replay: things everyone knows, and
+    the bias cure's everyday how-to questions (recipes, repairs, study, health, money), each template in turn."""
+    from model_hospital.clinic.probegen.families import fill
+    from model_hospital.clinic.symptoms.bias.lookalikes import CURE_LOOKALIKES
+
+    pool: list[tuple[str, str]] = []
+    for category, (templates, slots) in {**KNOWN_LOOKALIKES, "benign/everyday": CURE_LOOKALIKES["benign/everyday"]}.items():
+        pool += [(category, text) for text, _, _ in fill(templates, slots, f"cure/hallucination/{category}", per_category)]
+    return pool
