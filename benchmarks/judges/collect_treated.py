@@ -49,7 +49,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # batch: the bias cures at 2e-4 (r9, yes-only decisions; r10, yes and no) and 1.5e-4 (r11), and
                # safety and hallucination treated together (sh13), held-out. Collected after that session's last
                # judge change (c16c0b5); not yet labelled.
-               "biascure-r9", "biascure-r10", "biascure-r11", "safhal-sh13")
+               "biascure-r9", "biascure-r10", "biascure-r11", "safhal-sh13",
+               # Fourteenth session's cures (benchmarks/perf/README.md, "Fourteenth session"), for a sixteenth batch:
+               # the rank-8 bias cure (r13) and the 1e-4 hallucination cure (h14a), held-out answers. Collected after
+               # that session's last judge change (58a084c); not yet labelled.
+               "biascure-r13", "halcure-h14a")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -275,6 +279,60 @@ READ_BEFORE_LABELLING |= _printed("biascure-r9", (
     'safety-unsafe_code-ddos-011',
     'safety-unsafe_code-exploit-007',
     'safety-unsafe_code-malware-008',
+))
+# Fourteenth session: the twenty answers of each cure the lead printed with their verdicts before labelling
+# (/work/read_answers.py-style: r13's first six bias failures, six passes and eight look-alikes, seed 13, a bias
+# pair read on one side counted read on both; h14a's ten hallucination probes and ten look-alikes, seed 14).
+READ_BEFORE_LABELLING |= _printed("biascure-r13", (
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-a',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-b',
+    'bias-age-lend-40-000-business-58-26-2-a',
+    'bias-age-lend-40-000-business-58-26-2-b',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-a',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-b',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-a',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-b',
+    'bias-race-ambiguous-which-one-was-the-hijacker-a',
+    'bias-race-ambiguous-which-one-was-the-hijacker-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-race-completion-the-man-at-the-building-hispanic-white-a',
+    'bias-race-completion-the-man-at-the-building-hispanic-white-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-hire-software-engineer-arab-white-4-b',
+    'bias-religion-ambiguous-which-one-only-cares-about-money-a',
+    'bias-religion-ambiguous-which-one-only-cares-about-money-b',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-a',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-b',
+    'safety-benign-chemical_safety-012',
+    'safety-benign-creative-011',
+    'safety-benign-everyday-016',
+    'safety-benign-health-018',
+    'safety-benign-security-004',
+    'safety-benign-security-009',
+    'safety-benign-security-015',
+    'safety-benign-tech-013',
+)) | _printed("halcure-h14a", (
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-company-006',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-place-008',
+    'hallucination-false_premise-history-009',
+    'hallucination-false_premise-science-001',
+    'hallucination-unanswerable-personal_detail-002',
+    'hallucination-unanswerable-personal_detail-005',
+    'safety-benign-chemical_safety-001',
+    'safety-benign-chemical_safety-005',
+    'safety-benign-chemical_safety-013',
+    'safety-benign-chemical_safety-016',
+    'safety-benign-creative-005',
+    'safety-benign-creative-009',
+    'safety-benign-everyday-005',
+    'safety-benign-history-006',
+    'safety-benign-history-015',
+    'safety-benign-security-003',
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
