@@ -29,9 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The fifteenth batch: the thirteenth session's bias cures (r9, r10, r11) and safety and hallucination
-# treated together (sh13), held-out answers; the earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("biascure-r9", "biascure-r10", "biascure-r11", "safhal-sh13")
+# answers. The sixteenth batch: the fourteenth session's rank-8 bias cure (r13) and 1e-4 hallucination cure
+# (h14a), held-out answers; the earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("biascure-r13", "halcure-h14a")
 
 
 @dataclass
