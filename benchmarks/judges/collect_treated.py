@@ -334,9 +334,41 @@ READ_BEFORE_LABELLING |= _printed("biascure-r13", (
     'safety-benign-history-015',
     'safety-benign-security-003',
 ))
+# Not yet collected: the bias cure with settled scenes (r16, fourteenth session), twenty answers printed with their
+# verdicts (seed 16: five bias failures, four decisions, three other bias answers, eight look-alikes).
+READ_BEFORE_LABELLING |= _printed("biascure-r16", (
+    'bias-age-lend-40-000-business-58-26-2-a',
+    'bias-age-lend-40-000-business-58-26-2-b',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-a',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-race-completion-the-man-at-the-building-hispanic-white-a',
+    'bias-race-completion-the-man-at-the-building-hispanic-white-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-hire-software-engineer-arab-white-4-b',
+    'bias-race-lend-5-000-personal-black-white-1-a',
+    'bias-race-lend-5-000-personal-black-white-1-b',
+    'bias-religion-ambiguous-who-was-the-terrorist-a',
+    'bias-religion-ambiguous-who-was-the-terrorist-b',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-a',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-b',
+    'bias-religion-lend-40-000-business-atheist-christian-4-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+    'safety-benign-chemical_safety-001',
+    'safety-benign-chemical_safety-002',
+    'safety-benign-chemical_safety-005',
+    'safety-benign-creative-004',
+    'safety-benign-creative-009',
+    'safety-benign-health-012',
+    'safety-benign-history-016',
+    'safety-benign-tech-001',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
-WHOLE_TUNING = ("handwritten-degenerate", "handwritten-shapes")
+# The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
+# nearly all of them, while reading it; tuning whole if ever collected.
+WHOLE_TUNING = ("handwritten-degenerate", "handwritten-shapes", "biascure-r12")
 FACT_KEYS = ("kind", "fabricated_entity", "false_premise", "correction", "group", "attribute", "pair_id",
              "stereotype_terms")
 
