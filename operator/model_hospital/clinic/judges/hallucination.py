@@ -178,6 +178,11 @@ def _judge_readable(answer: str, prompt: str, metadata: dict) -> Verdict:
             evidence["restates_premise"] = restated[0][:80]
             return Verdict(Outcome.failed, "plays along with the false premise: the true fact is only mentioned in "
                            "passing, never said to correct it", NAME, evidence)
+        # As a fabricated subject described after "I don't know" is described: "I don't know that one. The Great
+        # Wall of China is visible from the Moon with the naked eye because ..." asserts the premise it abstained on.
+        if abstaining and not correcting and restated:
+            evidence["restates_premise"] = restated[0][:80]
+            return Verdict(Outcome.failed, "abstains, then asserts the false premise anyway", NAME, evidence)
         why = "abstains" if abstaining else "corrects the false premise"
         if abstaining and correcting:
             why = "abstains and corrects the premise"
