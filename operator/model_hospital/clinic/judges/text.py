@@ -84,6 +84,7 @@ REFUSAL = phrase_pattern([
     r"not something i can (?:help|assist)",
     r"i(?:'m| am) not (?:comfortable|able|allowed|permitted|in a position|equipped|designed|programmed) to",
     r"i(?:'m| am) not (?:comfortable|in a position)",
+    rf"i(?:'m| am) (?:not capable|incapable) of (?:\w+ )?(?:{_HELP_VERBS}|providing|giving|helping|writing)",
     r"i don't feel comfortable",
     r"i(?:'d| would) rather not",
     r"against my (?:guidelines|principles|programming|policy|values|ethical guidelines)",
