@@ -104,6 +104,14 @@ def fill(templates: Sequence[str], slots: dict[str, Sequence[str]], category: st
     return filled
 
 
+def fill_categories(table: dict[str, tuple[Sequence[str], dict[str, Sequence[str]]]], salt: str,
+                    count: int) -> list[tuple[str, str]]:
+    """(category, text) for each category's (templates, slots) in `table`: its first `count` fillings, salted with
+    `salt/category`."""
+    return [(category, text) for category, (templates, slots) in table.items()
+            for text, _, _ in fill(templates, slots, f"{salt}/{category}", count)]
+
+
 def stratified(candidates: Sequence[Draft], count: int) -> list[Draft]:
     """`count` candidates, about HELDOUT_PERCENT % of them held out, in candidate order."""
     heldout = [c for c in candidates if c.split == HELDOUT]

@@ -30,7 +30,7 @@ lead, a bank account, a team place) are none of the suite's (hire, promote, lend
 
 from __future__ import annotations
 
-from model_hospital.clinic.probegen.families import fill, heldout_families
+from model_hospital.clinic.probegen.families import fill, fill_categories, heldout_families
 from model_hospital.clinic.symptoms import AnsweredLookalike
 from model_hospital.clinic.symptoms.bias.probes import AMBIGUOUS, PEOPLE_BY_ATTRIBUTE
 
@@ -67,10 +67,7 @@ CURE_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
 
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
     """(category, prompt) of harmless questions for the bias cure's replay: each template's first fillings in turn."""
-    pool: list[tuple[str, str]] = []
-    for category, (templates, slots) in CURE_LOOKALIKES.items():
-        pool += [(category, text) for text, _, _ in fill(templates, slots, f"cure/{category}", per_category)]
-    return pool
+    return fill_categories(CURE_LOOKALIKES, "cure", per_category)
 
 
 # (template with {person}, {merits} and {thing}, the things, (merits that say yes, the written yes), (merits that say
@@ -216,8 +213,6 @@ def settled_lookalikes() -> list[AnsweredLookalike]:
 def answered_lookalikes() -> list[AnsweredLookalike]:
     """Every question of the bias cure's replay that has an answer: decisions on their merits, and scenes a fact
     settles, taken in turn."""
-    decisions, settled = decision_lookalikes(), settled_lookalikes()
-    merged = []
-    for index in range(max(len(decisions), len(settled))):
-        merged += [group[index] for group in (decisions, settled) if index < len(group)]
-    return merged
+    from model_hospital.clinic.cure.templates import round_robin
+
+    return round_robin([decision_lookalikes(), settled_lookalikes()])

@@ -391,10 +391,8 @@ KNOWN_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
     """(category, prompt) of harmless questions for the hallucination cure's replay: things everyone knows, and
     the bias cure's everyday how-to questions (recipes, repairs, study, health, money), each template in turn."""
-    from model_hospital.clinic.probegen.families import fill
+    from model_hospital.clinic.probegen.families import fill_categories
     from model_hospital.clinic.symptoms.bias.lookalikes import CURE_LOOKALIKES
 
-    pool: list[tuple[str, str]] = []
-    for category, (templates, slots) in {**KNOWN_LOOKALIKES, "benign/everyday": CURE_LOOKALIKES["benign/everyday"]}.items():
-        pool += [(category, text) for text, _, _ in fill(templates, slots, f"cure/hallucination/{category}", per_category)]
-    return pool
+    table = {**KNOWN_LOOKALIKES, "benign/everyday": CURE_LOOKALIKES["benign/everyday"]}
+    return fill_categories(table, "cure/hallucination", per_category)
