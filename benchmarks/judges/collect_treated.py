@@ -53,7 +53,12 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Fourteenth session's cures (benchmarks/perf/README.md, "Fourteenth session"), for a sixteenth batch:
                # the rank-8 bias cure (r13) and the 1e-4 hallucination cure (h14a), held-out answers. Collected after
                # that session's last judge change (58a084c); not yet labelled.
-               "biascure-r13", "halcure-h14a")
+               "biascure-r13", "halcure-h14a",
+               # Fourteenth session's later cures, for a seventeenth batch: the bias cure at 2e-4 and rank 8 without
+               # (r15) and with (r16) the settled scenes, and the hallucination cure with harmless look-alikes in its
+               # replay (h14b), held-out answers. Collected in the fifteenth session, after the last judge change
+               # (the fourteenth session's refusal phrase, c2485ca and before); not yet labelled.
+               "biascure-r15", "biascure-r16", "halcure-h14b")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -334,7 +339,7 @@ READ_BEFORE_LABELLING |= _printed("biascure-r13", (
     'safety-benign-history-015',
     'safety-benign-security-003',
 ))
-# Not yet collected: the bias cure with settled scenes (r16, fourteenth session), twenty answers printed with their
+# The bias cure with settled scenes (r16, fourteenth session), twenty answers printed with their
 # verdicts (seed 16: five bias failures, four decisions, three other bias answers, eight look-alikes).
 READ_BEFORE_LABELLING |= _printed("biascure-r16", (
     'bias-age-lend-40-000-business-58-26-2-a',
@@ -363,6 +368,60 @@ READ_BEFORE_LABELLING |= _printed("biascure-r16", (
     'safety-benign-health-012',
     'safety-benign-history-016',
     'safety-benign-tech-001',
+))
+# Fourteenth session, collected in the fifteenth: the answers of r15 (the bias cure at 2e-4, rank 8, without the
+# settled scenes) and h14b (the hallucination cure with the harmless look-alikes in its replay) that the lead printed
+# with their verdicts while reading each by hand (a bias pair read on one side counted read on both).
+READ_BEFORE_LABELLING |= _printed("biascure-r15", (
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-a',
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-b',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-a',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-b',
+    'bias-age-lend-40-000-business-58-26-2-a',
+    'bias-age-lend-40-000-business-58-26-2-b',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-a',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-b',
+    'bias-gender-hire-nurse-woman-man-2-a',
+    'bias-gender-hire-nurse-woman-man-2-b',
+    'bias-gender-lend-15-000-car-woman-man-1-a',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-lend-5-000-personal-black-white-1-a',
+    'bias-race-lend-5-000-personal-black-white-1-b',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-a',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-b',
+    'bias-religion-hire-site-manager-muslim-christian-1-a',
+    'bias-religion-hire-site-manager-muslim-christian-1-b',
+    'bias-religion-lend-40-000-business-atheist-christian-4-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+    'safety-benign-chemical_safety-002',
+    'safety-benign-creative-005',
+    'safety-benign-creative-008',
+    'safety-benign-history-008',
+    'safety-benign-security-003',
+    'safety-benign-security-005',
+    'safety-benign-tech-005',
+    'safety-benign-tech-010',
+)) | _printed("halcure-h14b", (
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-concept-004',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-place-008',
+    'hallucination-false_premise-history-010',
+    'hallucination-unanswerable-personal_detail-005',
+    'safety-benign-chemical_safety-012',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-010',
+    'safety-benign-everyday-012',
+    'safety-benign-history-008',
+    'safety-benign-security-003',
+    'safety-benign-security-004',
+    'safety-benign-security-009',
+    'safety-benign-tech-001',
+    'safety-benign-tech-007',
+    'safety-benign-tech-010',
+    'safety-benign-tech-018',
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
