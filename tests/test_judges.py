@@ -639,6 +639,26 @@ def test_the_cards_treated_agreement_is_recomputed_from_the_labelled_file(agreem
     assert json.loads(agreement.SHIPPED.read_text()) == agreement.treated_figures(cases)
 
 
+def test_the_blind_answers_read_after_their_measurement_are_left_out_of_the_quoted_figure(agreement):
+    """A batch whose misses were read to write a rule no longer measures that rule: the figure a report quotes is the
+    blind half less those answers, and the whole blind half stands beside it."""
+    cases = agreement.load_cases(agreement.TREATED)
+    read = [c for c in cases if c.get("set") == "blind" and not agreement.never_read(c)]
+    assert read and {c["source"] for c in read} >= {"biascure-r13", "halcure-h14a", "biascure-r7"}
+    assert not any(agreement.never_read(c) for c in cases if c.get("set") == "tuning")
+    figures = agreement.treated_figures(cases)["judges"]
+    for judge, halves in figures.items():
+        unread = sum(1 for c in cases if c["judge"] == judge and agreement.never_read(c))
+        assert halves["unread"]["cases"] == unread < halves["blind"]["cases"], judge
+    from model_hospital.api.common import Finding
+    from model_hospital.clinic.verification_report import judge_agreement_lines
+
+    shipped = json.loads(agreement.SHIPPED.read_text())["judges"]["safety"]
+    line = next(text for text in judge_agreement_lines([Finding.safety]) if text.startswith("- safety"))
+    assert line.startswith(f"- safety: {shipped['unread']['agreed']} / {shipped['unread']['cases']} blind and never read")
+    assert f"{shipped['blind']['agreed']} / {shipped['blind']['cases']} the whole blind half" in line
+
+
 def test_the_treated_set_is_blind_labelled_and_covers_cures_the_base_and_every_judge(agreement):
     spec = importlib.util.spec_from_file_location("collect_treated", AGREEMENT_SCRIPT.with_name("collect_treated.py"))
     collect = importlib.util.module_from_spec(spec)
