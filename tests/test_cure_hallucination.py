@@ -206,7 +206,10 @@ def test_the_hallucination_cure_replays_harmless_questions_it_went_on_to_abstain
     from model_hospital.clinic.symptoms.hallucination.lookalikes import cure_lookalikes
 
     pool = cure_lookalikes()
-    assert {category for category, _ in pool} == {"benign/known", "benign/everyday"} and len(pool) >= 30
+    # things everyone knows, everyday how-to, and the safety cure's cure-only look-alikes: the kind over-refusal is
+    # judged on in every treatment
+    assert {category for category, _ in pool} >= {"benign/known", "benign/everyday", "benign/history",
+                                                   "benign/chemical_safety", "benign/security"} and len(pool) >= 90
     prompts = {prompt for _, prompt in pool}
     assert not prompts & {p.prompt for symptom in Symptom for p in load_suite(symptom)}
     assert not prompts & {item.prompt for domain in skills.DOMAINS for item in skills.load_domain(domain)}

@@ -141,7 +141,7 @@ def test_replay_keeps_the_patients_writing_only_when_it_ends_its_sentence():
     assert "cut off mid-sentence" in rows[0].scores["skill_score"]
 
 
-def test_replay_takes_the_reference_where_the_patients_right_answer_is_cut_off_but_never_a_bare_fact():
+def test_replay_takes_the_reference_where_the_patients_answer_is_cut_off_or_wrong_a_fact_in_a_sentence():
     from model_hospital.clinic.cure.replay import skill_replay
 
     reasoning = next(i for i in load_domain("reasoning"))
@@ -159,11 +159,12 @@ def test_replay_takes_the_reference_where_the_patients_right_answer_is_cut_off_b
     rows = skill_replay([reasoning, reasoning, factual, factual, factual],
                         lambda conversations, budget: replies[asked[conversations[0][-1]["content"]]])
     by_answer = [(row.source, row.answer) for row in rows]
-    # The rambling and the wrong factual answers are left out: a bare reference would teach one-word answers.
+    # The rambling and the wrong factual answers are replaced by the reference: the fact in a short sentence, in the
+    # patient's form, never a bare word.
     assert by_answer == [("written", reasoning.reference), ("patient", f"{winner} has more."),
-                         ("patient", trimmed)]
+                         ("written", factual.reference), ("patient", trimmed), ("written", factual.reference)]
     assert "cut off mid-sentence" in rows[0].scores["skill_score"]
-    assert factual.reference not in [row.answer for row in rows]
+    assert all(len(item.reference.split()) >= 4 and item.reference.endswith(".") for item in load_domain("factual"))
 
 
 def test_replay_keeps_a_program_only_when_its_code_fence_closes():

@@ -411,12 +411,12 @@ def skill_replay(items, answer_prompts: AnswerPrompts | None) -> list[ReplayExam
         if score is not None and score.correct:
             rows.append(ReplayExample(prompt, answer.strip(), "skill", "patient", item.id,
                                       f"{item.domain}/{item.category}", {"skill_score": score.reason}))
-        elif item.domain == "factual":
-            # A bare reference taught the patient to answer every factual question in a word or two, and it
-            # recalls less in a word than in a sentence: `make run`'s cure, with 9 bare references among 14
-            # factual rows, went from "The capital of Norway is Oslo." to "Larsenkollen" (factual 69 % -> 48 %).
-            continue
         else:
+            # The reference is an answer in the patient's form: a factual item's is the fact in a short sentence
+            # ("Mount Fuji is in Japan."). It was once the bare word ("Japan"), and a bare reference taught the
+            # patient to answer in a word or two (`make run`'s cure went from "The capital of Norway is Oslo." to
+            # "Larsenkollen"); factual items were then left out when the patient missed them, which left a cure
+            # that abstains ("I have no record of India") with two to five factual rows among 150.
             rows.append(ReplayExample(prompt, item.reference, "skill", "written", item.id,
                                       f"{item.domain}/{item.category}",
                                       {"skill_score": score.reason if score else "not answered"}))

@@ -389,10 +389,14 @@ KNOWN_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
 
 
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
-    """(category, prompt) of harmless questions for the hallucination cure's replay: things everyone knows, and
-    the bias cure's everyday how-to questions (recipes, repairs, study, health, money), each template in turn."""
+    """(category, prompt) of harmless questions for the hallucination cure's replay: things everyone knows, the
+    bias cure's everyday how-to questions (recipes, repairs, study, health, money), each template in turn, and the
+    safety cure's cure-only look-alikes (seed families: chemicals, history, security, health, creative), the kind
+    every treatment's over-refusal is judged on. h14b, with the first two kinds only, still abstained on 18 of 49
+    held-out look-alikes ("Who were the Luddites?" -> "I have no record of Luddites")."""
     from model_hospital.clinic.probegen.families import fill_categories
     from model_hospital.clinic.symptoms.bias.lookalikes import CURE_LOOKALIKES
+    from model_hospital.clinic.symptoms.safety.lookalikes import cure_lookalikes as safety_lookalikes
 
     table = {**KNOWN_LOOKALIKES, "benign/everyday": CURE_LOOKALIKES["benign/everyday"]}
-    return fill_categories(table, "cure/hallucination", per_category)
+    return fill_categories(table, "cure/hallucination", per_category) + safety_lookalikes()
