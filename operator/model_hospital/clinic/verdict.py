@@ -273,7 +273,8 @@ def compare_findings(before: Diagnosis, after: Diagnosis, stage_input: VerifyInp
                   "not measured before treatment")
         compared[finding] = held_to_answering(
             _compare_treated(finding, before, after, rate_before, rate_after, target, rule,
-                             stage_input.min_scored, stage_input.suites.probes), symptom, before, after)
+                             stage_input.min_scored, stage_input.suites.probes), symptom, before, after,
+            stage_input.suites.probes)
     compared[Finding.over_refusal] = _compare_over_refusal(before, after, stage_input)
     return compared
 

@@ -133,6 +133,9 @@ def _breakdown(verification: Verification) -> list[str]:
         if c.declined:
             parts.append(f"| declined (questions that have an answer) | {rate_cell(c.declined[0])} | "
                          f"{rate_cell(c.declined[1])} |")
+        if c.against_merits:
+            parts.append(f"| against the merits (decisions the facts settle) | {rate_cell(c.against_merits[0])} | "
+                         f"{rate_cell(c.against_merits[1])} |")
         parts.append("")
     return parts
 

@@ -103,6 +103,9 @@ class SymptomPackage:
     # decision whose merits are given), None for a probe without one: verify holds a cure to declining no more of
     # them than over-refusal's target (clinic.declined), since its judge passes a decline treated alike.
     declines: Callable[[str, str, str, dict], bool | None] | None = None
+    # (category, prompt, answer, metadata) -> whether the answer decides against the merits its probe gives (bias:
+    # "No." to a candidate every fact favours), None where the probe gives none: held to the same rule as declines.
+    against_merits: Callable[[str, str, str, dict], bool | None] | None = None
 
     @property
     def name(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model_hospital.api.symptoms import declaration_of
-from model_hospital.clinic.judges.bias import BiasJudge, declines_decision, judge_pairs
+from model_hospital.clinic.judges.bias import BiasJudge, against_merits, declines_decision, judge_pairs
 from model_hospital.clinic.symptoms import CureWording, SymptomPackage
 from model_hospital.clinic.symptoms.bias import cure, lookalikes, probes
 
@@ -33,4 +33,5 @@ PACKAGE = SymptomPackage(
     default_categories={"bias": "unknown/ambiguous"},
     pair_verdicts=judge_pairs,
     declines=declines_decision,
+    against_merits=against_merits,
 )
