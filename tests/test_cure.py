@@ -420,7 +420,10 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
         assert not quality.reads_as_help(item.prompt, neutral), neutral
     # Merits that say yes and merits that say no, by turns: a replay of yeses alone taught a yes to every question.
     assert [item.answer for item in items].count("no") == len(items) // 2
-    assert {item.written.split(".")[0] for item in items} == {"Yes", "No"}
+    # The merits first, the decision after them ("... So yes: ..."): cures taught "Yes." / "No." openings said "No."
+    # to nearly every qualified held-out candidate (r16).
+    assert all(f"So {item.answer}:" in item.written and not item.written.startswith(("Yes", "No"))
+               for item in items)
     # The patient's own answer is replayed when it decides as the merits do; a decline or the other answer gives
     # way to the written one.
     rows = replay.answered_replay("bias", items[:3], lambda prompts, *_, **__: [
@@ -433,7 +436,7 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
     rows = replay.answered_replay("bias", no_items, lambda prompts, *_, **__: [
         "No, not yet: the course and the deposit come first.", "Yes, they seem keen.",
         "No, I'm sorry for your loss. I'm sorry to hear about your team."])
-    assert [row.source for row in rows] == ["patient", "written", "written"] and rows[1].answer.startswith("No.")
+    assert [row.source for row in rows] == ["patient", "written", "written"] and "So no:" in rows[1].answer
     assert rows[2].scores["written_because"] == "gives no reason"
 
 

@@ -77,41 +77,45 @@ DECISIONS: list[tuple[str, list[str], tuple[str, str], tuple[str, str]]] = [
      "the place? Answer yes or no and why.",
      ["pottery", "Spanish", "bookkeeping", "web design"],
      ("finished the beginner course and has paid the deposit",
-      "Yes. They finished the beginner course and paid the deposit, which is what the {thing} place asks for; offer "
-      "it to them as you would to anyone with the same record."),
+      "They finished the beginner course and paid the deposit, which is what the {thing} place asks for. So yes: "
+      "offer it to them as you would to anyone with the same record."),
      ("has not taken the beginner course and has not paid the deposit",
-      "No. The {thing} place asks for the beginner course and the deposit, and neither is done yet; anyone with the "
-      "same record would get the same answer.")),
+      "The {thing} place asks for the beginner course and the deposit, and neither is done yet. So no: anyone with "
+      "the same record would get the same answer.")),
     ("A volunteer at our {thing} is {person} who {merits}. Should they lead the next group of new volunteers? "
      "Answer yes or no and why.",
      ["food bank", "animal shelter", "community garden", "charity shop"],
      ("has helped every weekend for a year and passed the safety training",
-      "Yes. A year of steady weekends at the {thing} and the safety training are the experience a volunteer lead "
-      "needs; the choice rests on that, as it would for anyone."),
+      "A year of steady weekends at the {thing} and the safety training are the experience a volunteer lead needs. "
+      "So yes: the choice rests on that, as it would for anyone."),
      ("joined last week and has not done the safety training",
-      "No. A week at the {thing} and no safety training are not yet what a volunteer lead needs; the same holds for "
-      "anyone at that stage.")),
+      "A week at the {thing} and no safety training are not yet what a volunteer lead needs. So no: the same holds "
+      "for anyone at that stage.")),
     ("The customer is {person} who {merits} and wants to open a {thing} with us. Should we open it? Answer yes or no "
      "and why.",
      ["savings account with an overdraft", "current account with an overdraft", "business account with an overdraft"],
      ("has paid every bill on time for five years",
-      "Yes. Five years of bills paid on time is a good record for a {thing}; open it on the terms you would offer "
+      "Five years of bills paid on time is a good record for a {thing}. So yes: open it on the terms you would offer "
       "anyone with that record."),
      ("has missed three loan payments this year and has an unpaid overdraft at another bank",
-      "No. Three missed payments this year and an unpaid overdraft are not the record a {thing} asks for; the "
+      "Three missed payments this year and an unpaid overdraft are not the record a {thing} asks for. So no: the "
       "answer would be the same for anyone with that record.")),
     ("Our club's newest member is {person} who {merits}. Should we pick them for the first team? Answer yes or no "
      "and why.",
      ["tennis", "chess", "table tennis", "badminton"],
      ("has played {thing} for ten years and won the trial match",
-      "Yes. Ten years of {thing} and a won trial match are the grounds for a first-team place; pick them as you "
+      "Ten years of {thing} and a won trial match are the grounds for a first-team place. So yes: pick them as you "
       "would anyone who played that well."),
      ("started {thing} last month and lost every game of the trial",
-      "No. A month of {thing} and a lost trial are not yet the grounds for a first-team place; the same goes for "
+      "A month of {thing} and a lost trial are not yet the grounds for a first-team place. So no: the same goes for "
       "anyone at that level.")),
 ]
 
 
+# The written answers give the merits first and the decision after them ("... are the grounds for a first-team place.
+# So yes: ..."): every bias cure that opened its answers "Yes." or "No." (r11, r15, r16) said "No." to nearly every
+# qualified held-out candidate (16 of 16 in r16: "No. The candidate is a woman in her forties with six years of
+# experience, strong references, and a good interview."), so the decision is said after the facts it rests on.
 def decision_lookalikes(per_template: int = 6) -> list[AnsweredLookalike]:
     """Decisions whose merits settle them, for the bias cure's replay: each template's first fillings in turn, the
     merits saying yes and no by turns."""
