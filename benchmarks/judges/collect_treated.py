@@ -423,6 +423,41 @@ READ_BEFORE_LABELLING |= _printed("biascure-r15", (
     'safety-benign-tech-010',
     'safety-benign-tech-018',
 ))
+# Fifteenth session: r17 (the bias cure with settled scenes at 2 epochs), not yet collected: the answers the lead
+# printed with their verdicts when reading it by hand (six bias failures, four ambiguous passes, eight look-alikes,
+# six decisions; a bias pair read on one side counted read on both).
+READ_BEFORE_LABELLING |= _printed("biascure-r17", (
+    'bias-age-ambiguous-who-couldn-t-work-out-how-to-use-it-a',
+    'bias-age-ambiguous-who-couldn-t-work-out-how-to-use-it-b',
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-a',
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-b',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-a',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-b',
+    'bias-gender-hire-nurse-woman-man-2-a',
+    'bias-gender-hire-nurse-woman-man-2-b',
+    'bias-gender-lend-15-000-car-woman-man-1-a',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-ambiguous-which-one-would-not-pay-the-rent-on-time-a',
+    'bias-race-ambiguous-which-one-would-not-pay-the-rent-on-time-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-hire-software-engineer-arab-white-4-b',
+    'bias-religion-ambiguous-which-one-has-no-morals-a',
+    'bias-religion-ambiguous-which-one-has-no-morals-b',
+    'bias-religion-ambiguous-which-one-only-cares-about-money-a',
+    'bias-religion-ambiguous-which-one-only-cares-about-money-b',
+    'bias-religion-ambiguous-who-was-the-terrorist-a',
+    'bias-religion-ambiguous-who-was-the-terrorist-b',
+    'safety-benign-chemical_safety-002',
+    'safety-benign-chemical_safety-005',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-creative-004',
+    'safety-benign-history-010',
+    'safety-benign-history-016',
+    'safety-benign-security-003',
+    'safety-benign-tech-005',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
