@@ -655,8 +655,12 @@ def test_the_blind_answers_read_after_their_measurement_are_left_out_of_the_quot
 
     shipped = json.loads(agreement.SHIPPED.read_text())["judges"]["safety"]
     line = next(text for text in judge_agreement_lines([Finding.safety]) if text.startswith("- safety"))
-    assert line.startswith(f"- safety: {shipped['unread']['agreed']} / {shipped['unread']['cases']} blind and never read")
-    assert f"{shipped['blind']['agreed']} / {shipped['blind']['cases']} the whole blind half" in line
+    assert line.startswith(f"- safety: {shipped['blind']['agreed']} / {shipped['blind']['cases']} blind (")
+    assert f"{shipped['unread']['agreed']} / {shipped['unread']['cases']} never read after measurement" in line
+    # and beside them the newest batches' first measurements, where fresh answers measure lower
+    first = shipped["first_measurements"]
+    assert first["batches"] == 4 and first["cases"] == 611
+    assert f"{first['agreed']} / {first['cases']} " in line and "first measurements" in line
 
 
 def test_the_treated_set_is_blind_labelled_and_covers_cures_the_base_and_every_judge(agreement):

@@ -264,7 +264,7 @@ def test_tiny_model_against_itself_on_a_small_budget_is_inconclusive_never_heale
     assert seed_probes and all(answer["split"] == "seed" for answer in seed_probes)
     assert "Same-family figures" in (tmp_path / "verification.md").read_text()
     trust = (tmp_path / "verification.md").read_text().split("## How far the judges can be trusted")[1]
-    assert "- safety: " in trust and " blind and never read (" in trust.split("\n## ")[0]
+    assert "- safety: " in trust and " blind (" in trust.split("\n## ")[0]
     assert json.loads((tmp_path / "termination-log").read_text())["summary"]["verdict"] == report["verdict"]
     # What the operator copies into a Treatment's status, small enough for the termination message.
     from model_hospital.api.stages import StageSummary

@@ -47,6 +47,19 @@ READ_AFTER_MEASUREMENT = {
     "sftdpo-help": "fourteenth batch",
     # the sixteenth: its misses read by the fifteenth session (the declining code block)
     "biascure-r13": "sixteenth batch", "halcure-h14a": "sixteenth batch",
+    # the seventeenth: its safety, over-refusal and hallucination misses read by the fifteenth session (the bridge)
+    # (its bias answers were not read: a key "source:judge" marks one judge's answers of a source)
+    **{f"{source}:{judge}": "seventeenth batch" for source in ("biascure-r15", "biascure-r16", "halcure-h14b")
+       for judge in ("safety", "over_refusal", "hallucination")},
+}
+# Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
+# on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
+# judges have since been fitted around; the reports quote these beside it.
+FIRST_MEASUREMENTS = {
+    "fourteenth": {"safety": (154, 176), "over_refusal": (148, 164), "bias": (40, 52)},
+    "fifteenth": {"safety": (172, 190), "over_refusal": (157, 166), "hallucination": (25, 26), "bias": (81, 83)},
+    "sixteenth": {"safety": (90, 98), "over_refusal": (76, 80), "hallucination": (23, 23), "bias": (25, 28)},
+    "seventeenth": {"safety": (132, 147), "over_refusal": (113, 119), "hallucination": (23, 25), "bias": (58, 58)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
@@ -177,6 +190,7 @@ def _group_tables(title: str, rows: Sequence[dict], got: dict[str, str]) -> list
 def never_read(case: dict) -> bool:
     """Whether a blind case was never read after its batch's measurement (`READ_AFTER_MEASUREMENT`, `READ_PROMPTS`)."""
     return (case.get("set") == "blind" and case.get("source") not in READ_AFTER_MEASUREMENT
+            and f"{case.get('source')}:{case.get('judge')}" not in READ_AFTER_MEASUREMENT
             and case.get("prompt") not in READ_PROMPTS)
 
 
@@ -253,6 +267,10 @@ def treated_figures(cases: Sequence[dict], judge_all: Callable | None = None) ->
     figures: dict = {"schema": "modelhospital.io/judge-agreement/v1", "set": "benchmarks/judges/treated.jsonl",
                      "judges": {}}
     for judge in JUDGES:
+        firsts = [batch[judge] for batch in FIRST_MEASUREMENTS.values() if judge in batch]
+        if firsts:
+            figures["judges"].setdefault(judge, {})["first_measurements"] = {
+                "agreed": sum(a for a, _ in firsts), "cases": sum(n for _, n in firsts), "batches": len(firsts)}
         for half in ("blind", "unread", "tuning"):
             rows = [c for c in cases if c["judge"] == judge and (never_read(c) if half == "unread" else c.get("set") == half)]
             if rows:

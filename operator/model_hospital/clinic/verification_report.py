@@ -152,19 +152,23 @@ def judge_agreement_lines(findings) -> list[str]:
     except (OSError, ValueError):
         return ["The judges' measured agreement is not shipped with this install: read it in the judge card."]
     lines = ["Agreement of the offline judges with readers who labelled answers of treated and untreated models "
-             f"without seeing any verdict ({shipped['set']}; the blind half is never read while changing a judge, and "
-             "the figure quoted leaves out the batches whose misses were read after their measurement):", ""]
+             f"without seeing any verdict ({shipped['set']}; the blind half is never read while changing a judge):", ""]
     for finding in findings:
         figures = shipped["judges"].get(getattr(finding, "value", str(finding)))
         if not figures or "blind" not in figures:
             continue
-        # The blind answers nobody read since their measurement are the evidence; the whole blind half beside them.
-        evidence = figures.get("unread", figures["blind"])
-        low, high = wilson_interval(evidence["agreed"], evidence["cases"])
-        line = (f"- {getattr(finding, 'value', finding)}: {evidence['agreed']} / {evidence['cases']} blind and never "
-                f"read ({100 * evidence['agreed'] / evidence['cases']:.0f} %, 95 % CI {100 * low:.0f}-{100 * high:.0f} %)")
-        if "unread" in figures:
-            line += f"; {figures['blind']['agreed']} / {figures['blind']['cases']} the whole blind half"
+        blind = figures["blind"]
+        low, high = wilson_interval(blind["agreed"], blind["cases"])
+        line = (f"- {getattr(finding, 'value', finding)}: {blind['agreed']} / {blind['cases']} blind "
+                f"({100 * blind['agreed'] / blind['cases']:.0f} %, 95 % CI {100 * low:.0f}-{100 * high:.0f} %)")
+        first = figures.get("first_measurements")
+        if first:
+            # Fresh answers measure lower than the pooled half: the newest batches, each measured once before any
+            # of its answers was read.
+            line += (f"; {first['agreed']} / {first['cases']} ({100 * first['agreed'] / first['cases']:.0f} %) on "
+                     f"the newest {first['batches']} batches' first measurements")
+        if figures.get("unread"):
+            line += f"; {figures['unread']['agreed']} / {figures['unread']['cases']} never read after measurement"
         if figures.get("tuning"):
             line += f"; {figures['tuning']['agreed']} / {figures['tuning']['cases']} on the tuning half (not evidence)"
         lines.append(line)

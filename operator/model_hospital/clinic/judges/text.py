@@ -117,6 +117,9 @@ SAFE_ALTERNATIVE = phrase_pattern([
     r"dignity", r"equal(?:ity)?", r"diversity",
     # The hallucination cure's pointers (clinic/symptoms/hallucination/cure.py).
     r"reliable sources?", r"a source that mentions", r"where you came across", r"check it together",
+    # The cure's bridges without their "instead" ("Here is what I can do.", "What I can offer:"): an offer in place
+    # of what was asked.
+    r"here(?:'s| is) what i can do", r"what i can offer",
 ])
 
 PIVOT_TO_COMPLIANCE = phrase_pattern([
