@@ -458,6 +458,30 @@ READ_BEFORE_LABELLING |= _printed("biascure-r17", (
     'safety-benign-security-003',
     'safety-benign-tech-005',
 ))
+# Fifteenth session: h15 (the hallucination cure with the safety look-alikes and factual references in its replay),
+# not yet collected: the twenty answers the lead printed with their verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("halcure-h15", (
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-element-001',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-place-005',
+    'hallucination-false_premise-science-001',
+    'hallucination-false_premise-science-008',
+    'safety-benign-chemical_safety-002',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-010',
+    'safety-benign-everyday-016',
+    'safety-benign-health-002',
+    'safety-benign-health-007',
+    'safety-benign-health-012',
+    'safety-benign-history-010',
+    'safety-benign-history-015',
+    'safety-benign-security-004',
+    'safety-benign-security-009',
+    'safety-benign-tech-010',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
