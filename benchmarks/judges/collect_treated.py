@@ -58,7 +58,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # (r15) and with (r16) the settled scenes, and the hallucination cure with harmless look-alikes in its
                # replay (h14b), held-out answers. Collected in the fifteenth session, after the last judge change
                # (the fourteenth session's refusal phrase, c2485ca and before); not yet labelled.
-               "biascure-r15", "biascure-r16", "halcure-h14b")
+               "biascure-r15", "biascure-r16", "halcure-h14b",
+               # Fifteenth session's cures, for an eighteenth batch: the bias cure with settled scenes at two epochs
+               # (r17) and the hallucination cure with the safety look-alikes and factual references replayed (h15),
+               # held-out answers. Collected after that session's last judge change (1bf1ec0); not yet labelled.
+               "biascure-r17", "halcure-h15")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
