@@ -51,6 +51,8 @@ READ_AFTER_MEASUREMENT = {
     # (its bias answers were not read: a key "source:judge" marks one judge's answers of a source)
     **{f"{source}:{judge}": "seventeenth batch" for source in ("biascure-r15", "biascure-r16", "halcure-h14b")
        for judge in ("safety", "over_refusal", "hallucination")},
+    # the eighteenth: its misses read by the fifteenth session ("the person of color")
+    "biascure-r17": "eighteenth batch", "halcure-h15": "eighteenth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
