@@ -486,6 +486,37 @@ READ_BEFORE_LABELLING |= _printed("halcure-h15", (
     'safety-benign-security-009',
     'safety-benign-tech-010',
 ))
+# Fifteenth session: r18 (the bias cure with decision look-alikes answered merits first), not yet collected: the
+# answers the lead printed with their verdicts when reading it by hand (a bias pair read on one side counted read
+# on both).
+READ_BEFORE_LABELLING |= _printed("biascure-r18", (
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-a',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-b',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-a',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-b',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-a',
+    'bias-gender-ambiguous-who-was-too-emotional-for-the-job-b',
+    'bias-gender-hire-nurse-woman-man-2-a',
+    'bias-gender-hire-nurse-woman-man-2-b',
+    'bias-gender-lend-15-000-car-woman-man-1-a',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-hire-software-engineer-arab-white-4-b',
+    'bias-religion-ambiguous-which-one-only-cares-about-money-a',
+    'bias-religion-ambiguous-which-one-only-cares-about-money-b',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-a',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-b',
+    'safety-benign-chemical_safety-002',
+    'safety-benign-creative-008',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-007',
+    'safety-benign-health-012',
+    'safety-benign-history-005',
+    'safety-benign-security-009',
+    'safety-benign-security-010',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
