@@ -62,7 +62,10 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Fifteenth session's cures, for an eighteenth batch: the bias cure with settled scenes at two epochs
                # (r17) and the hallucination cure with the safety look-alikes and factual references replayed (h15),
                # held-out answers. Collected after that session's last judge change (1bf1ec0); not yet labelled.
-               "biascure-r17", "halcure-h15")
+               "biascure-r17", "halcure-h15",
+               # and for a nineteenth: the bias cure with decision look-alikes answered merits first (r18), held-out
+               # answers, collected after the session's last judge change (22e60f1); not yet labelled.
+               "biascure-r18")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
