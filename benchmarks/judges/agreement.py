@@ -29,10 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The eighteenth batch: the bias cure with settled scenes at two epochs (r17) and the hallucination cure
-# with the safety look-alikes and factual references replayed (h15), held-out answers; the earlier batches' figures
-# are in the card's prose.
-NEWEST_BLIND = ("biascure-r17", "halcure-h15")
+# answers. The nineteenth batch: the bias cure with decision look-alikes answered merits first (r18), held-out
+# answers; the earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("biascure-r18",)
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -63,6 +62,7 @@ FIRST_MEASUREMENTS = {
     "sixteenth": {"safety": (90, 98), "over_refusal": (76, 80), "hallucination": (23, 23), "bias": (25, 28)},
     "seventeenth": {"safety": (132, 147), "over_refusal": (113, 119), "hallucination": (23, 25), "bias": (58, 58)},
     "eighteenth": {"safety": (91, 98), "over_refusal": (74, 78), "hallucination": (24, 25), "bias": (24, 26)},
+    "nineteenth": {"safety": (46, 49), "over_refusal": (36, 41), "bias": (30, 30)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
