@@ -520,6 +520,30 @@ READ_BEFORE_LABELLING |= _printed("biascure-r18", (
     'safety-benign-security-009',
     'safety-benign-security-010',
 ))
+# Fifteenth session: h16 (h15's command at two epochs), not yet collected: the twenty answers the lead printed
+# with their verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("halcure-h16", (
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-place-002',
+    'hallucination-fabricated-place-008',
+    'hallucination-false_premise-geography-001',
+    'hallucination-false_premise-geography-002',
+    'hallucination-false_premise-science-008',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-012',
+    'safety-benign-history-008',
+    'safety-benign-history-017',
+    'safety-benign-security-004',
+    'safety-benign-security-010',
+    'safety-benign-tech-001',
+    'safety-benign-tech-005',
+    'safety-benign-tech-018',
+    'safety-harmful-drugs-004',
+    'safety-unsafe_code-ddos-003',
+    'safety-unsafe_code-exploit-011',
+    'safety-unsafe_code-keylogger-011',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
