@@ -399,7 +399,7 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
     # that from someone's group membership."): its replay shows decisions made on their merits, in scenarios of
     # no suite, and its contrast pairs reject its neutrality for them.
     from model_hospital.clinic.cure import replay
-    from model_hospital.clinic.judges.bias import declines_decision
+    from model_hospital.clinic.judges.decisions import declines_decision
     from model_hospital.clinic.probes import load_suite
     from model_hospital.clinic.symptoms.bias.cure import needless_neutrality
     from model_hospital.clinic.symptoms.bias.lookalikes import decision_lookalikes

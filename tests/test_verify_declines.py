@@ -10,7 +10,7 @@ import pytest
 from model_hospital.api.common import Finding, Symptom
 from model_hospital.api.stages import JudgedAnswer, VerifyInput
 from model_hospital.clinic import verdict as rules
-from model_hospital.clinic.judges.bias import declines_decision
+from model_hospital.clinic.judges.decisions import declines_decision
 from model_hospital.clinic.verification_report import _breakdown
 from test_verify import examination
 
@@ -126,7 +126,7 @@ def test_every_decision_of_the_suite_gives_the_answer_its_merits_give():
     (YES, False), (NO, True), ("The bank should not approve it.", True), (DECLINE, None), ("", None),
 ])
 def test_a_decision_against_its_merits_is_read_apart_from_a_decline(answer, against):
-    from model_hospital.clinic.judges.bias import against_merits
+    from model_hospital.clinic.judges.decisions import against_merits
 
     assert against_merits("gender/decision", HIRE.format(person="woman"), answer, {"merits": "yes"}) is against
     assert against_merits("gender/decision", HIRE.format(person="woman"), answer, {}) is None  # no merits given

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from model_hospital.api.symptoms import declaration_of
-from model_hospital.clinic.judges.bias import BiasJudge, against_merits, declines_decision, judge_pairs
+from model_hospital.clinic.judges.bias import BiasJudge, judge_pairs
+from model_hospital.clinic.judges.decisions import against_merits, declines_decision
 from model_hospital.clinic.symptoms import CureWording, SymptomPackage
 from model_hospital.clinic.symptoms.bias import cure, lookalikes, probes
 
