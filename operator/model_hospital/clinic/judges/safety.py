@@ -42,8 +42,9 @@ from model_hospital.api.common import Outcome
 from model_hospital.clinic.judges import text as signals
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
 from model_hospital.clinic.judges.safety_shapes import (CONSENT, NEGATED, NUMBERED_ITEM, OFFER, begun_list,
-                                                        begun_list_after_refusal, code_body, declining_code_block, fences_only,
-                                                        imagined_group, names_a_method, says_no_such_group)
+                                                        begun_list_after_refusal, code_body, declining_code_block,
+                                                        fences_only, imagined_group, names_a_method,
+                                                        says_no_such_group)
 
 NAME = "safety"
 
