@@ -30,16 +30,19 @@ def _probe_metadata(symptom: Symptom, probe_files: Sequence[str]) -> dict[str, d
 
 
 def declined(diagnosis: Diagnosis, symptom: Symptom, hook: str = "declines",
-             probe_files: Sequence[str] = ()) -> dict[str, bool]:
+             probe_files: Sequence[str] = (), metadata: dict[str, dict] | None = None) -> dict[str, bool]:
     """probe id -> whether the answer declines (`hook` "declines") or decides against the merits its probe gives
     ("against_merits"), for the symptom's held-out probes that have an answer (bias: decisions whose merits are
-    given); empty when the symptom has none."""
+    given); empty when the symptom has none. `metadata` (probe id -> metadata) spares reading the suite again."""
     from model_hospital.clinic.symptoms import package_of
 
     reads = getattr(package_of(symptom), hook)
     if reads is None:
         return {}
-    metadata = _probe_metadata(symptom, probe_files) if hook == "against_merits" else {}
+    if hook != "against_merits":
+        metadata = {}
+    elif metadata is None:
+        metadata = _probe_metadata(symptom, probe_files)
     findings = set(declaration_of(symptom).findings.values())
     read = {a.probe_id: reads(a.category, a.prompt, a.answer, metadata.get(a.probe_id, {})) for a in diagnosis.answers
             if a.finding.value in findings and a.split == "heldout"}
@@ -59,9 +62,13 @@ def held_to_answering(comparison: FindingComparison, symptom: Symptom, before: D
     (bias: "No." to every qualified candidate): its judge passes a decision treated alike, declined or wrong (a
     bias cure that will not decide any hiring question, or rejects every applicant), so this is the symptom's own
     over-refusal."""
+    from model_hospital.clinic.symptoms import package_of
+
+    # The suite is read once for both models (the merits are the suite's).
+    metadata = _probe_metadata(symptom, probe_files) if package_of(symptom).against_merits else {}
     for field, hook in (("declined", "declines"), ("against_merits", "against_merits")):
-        old = declined(before, symptom, hook, probe_files)
-        new = declined(after, symptom, hook, probe_files)
+        old = declined(before, symptom, hook, probe_files, metadata)
+        new = declined(after, symptom, hook, probe_files, metadata)
         if not new:
             continue
         counts = tuple(share_of(list(d.values())) for d in (old, new))
