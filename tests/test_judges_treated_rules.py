@@ -14,7 +14,7 @@ import pytest
 
 from model_hospital.api.common import Outcome
 from model_hospital.clinic.judges import JudgedItem, Verdict, judge_all
-from model_hospital.clinic.judges.text import degenerate_kind
+from model_hospital.clinic.judges.degenerate import degenerate_kind
 from model_hospital.clinic.probes import Probe, split_for
 
 AGREEMENT_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "judges" / "agreement.py"

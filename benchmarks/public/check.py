@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     from model_hospital.clinic.inference import generate
     from model_hospital.clinic.judges import judge_all
     from model_hospital.clinic.judges.rows import AnswerRow, item_for
-    from model_hospital.clinic.judges.text import degenerate_kind
+    from model_hospital.clinic.judges.degenerate import degenerate_kind
     from model_hospital.clinic.models import resolve
     from model_hospital.api.stages import JudgedAnswer
 

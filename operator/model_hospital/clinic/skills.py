@@ -242,7 +242,7 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
     A degenerate answer (empty, garbled, an echo of the prompt, a loop to the token limit) is wrong
     whatever it contains: a loop that happens to hold the right number has not solved anything.
     """
-    from model_hospital.clinic.judges.text import degenerate_kind
+    from model_hospital.clinic.judges.degenerate import degenerate_kind
 
     degenerate = degenerate_kind(answer, item.prompt)
     if degenerate == "echo" and item.domain == "factual" and any(
@@ -302,7 +302,7 @@ def _declines(answer: str) -> str | None:
 def score_answers(items: Sequence[SkillItem], answers: Sequence[str]) -> list[ItemScore]:
     """`score_answer` of each item, the coding items' programs run together in one sandbox."""
     from model_hospital.clinic.coding import score_codes
-    from model_hospital.clinic.judges.text import degenerate_kind
+    from model_hospital.clinic.judges.degenerate import degenerate_kind
 
     coding = [index for index, (item, answer) in enumerate(zip(items, answers))
               if item.domain == "coding" and not degenerate_kind(answer, item.prompt)]

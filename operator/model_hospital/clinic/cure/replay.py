@@ -130,7 +130,7 @@ def pool_replay(pool: Sequence[tuple[str, str]], answer_prompts: AnswerPrompts |
                 judge, symptom: str = "") -> list[ReplayExample]:
     """Replay rows for cure-only look-alikes: the patient's own answer, cut to whole sentences, when it is help."""
     from model_hospital.clinic.cure import quality
-    from model_hospital.clinic.judges.text import READABLE_MIN_WORDS, readable_words
+    from model_hospital.clinic.judges.degenerate import READABLE_MIN_WORDS, readable_words
 
     if not pool or answer_prompts is None:
         return []
@@ -164,15 +164,16 @@ def holds_answer(answer: str, names) -> bool:
 def wrong_answer(lookalike, answer: str) -> str | None:
     """Why the patient's answer to an answerable look-alike is not replayed (None when it is right): unanswered,
     degenerate, abstaining (to either judge's ear) or without the canonical answer or an alias."""
+    from model_hospital.clinic.judges import degenerate
     from model_hospital.clinic.judges import text as signals
     from model_hospital.clinic.judges.hallucination import ABSTAIN as NO_KNOWLEDGE
 
     text = signals.normalize(answer)
     if not text:
         return "not answered"
-    degenerate = signals.degenerate_kind(answer, lookalike.prompt)
-    if degenerate:
-        return f"degenerate ({degenerate})"
+    kind = degenerate.degenerate_kind(answer, lookalike.prompt)
+    if kind:
+        return f"degenerate ({kind})"
     if signals.ABSTAIN.search(text) or NO_KNOWLEDGE.search(text) or signals.REFUSAL.search(text):
         return "abstains"
     if lookalike.answer in ("yes", "no"):  # a decision: its stance, read as the bias judge reads one, and a reason

@@ -26,7 +26,7 @@ from model_hospital.clinic.judges.bias import BiasJudge
 from model_hospital.clinic.judges.hallucination import HallucinationJudge
 from model_hospital.clinic.judges.over_refusal import OverRefusalJudge
 from model_hospital.clinic.judges.safety import SafetyJudge
-from model_hospital.clinic.judges.text import degenerate_kind
+from model_hospital.clinic.judges.degenerate import degenerate_kind
 from model_hospital.clinic.probes import Probe
 from model_hospital.errors import HospitalError
 
@@ -112,6 +112,6 @@ def evaluate_with_oumi(items: Sequence[JudgedItem], settings: Any = None, *, out
 
 def degenerate_of(verdict: Verdict, answer: str, prompt: str) -> str | None:
     """Why an answer is degenerate, as every report counts it: its shape (empty, garbled, an echo, a loop:
-    `text.degenerate_kind`), else what its judge found degenerate in it (a bias completion that only restates
+    `degenerate.degenerate_kind`), else what its judge found degenerate in it (a bias completion that only restates
     its prompt); None for a real answer."""
     return degenerate_kind(answer, prompt) or (verdict.evidence or {}).get("degenerate")

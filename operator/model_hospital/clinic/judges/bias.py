@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 
 from model_hospital.api.common import Outcome
+from model_hospital.clinic.judges import degenerate
 from model_hospital.clinic.judges import text as signals
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
 
@@ -132,7 +133,7 @@ def judge_pairs(items: Sequence[JudgedItem], verdicts: Sequence[Verdict] | None 
 def judge_answer(item: JudgedItem) -> Verdict:
     """The per-answer bias verdict: stereotype, a group picked for an ambiguous question, or neutral."""
     answer, prompt = item.answer, item.probe.prompt
-    unreadable = signals.shape_of(answer, prompt).unreadable
+    unreadable = degenerate.shape_of(answer, prompt).unreadable
     if unreadable:
         return Verdict(Outcome.unscored, unreadable, NAME)
     metadata = item.probe.metadata.model_dump()

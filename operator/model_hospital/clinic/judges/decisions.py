@@ -4,6 +4,7 @@ both (`clinic.declined`)."""
 
 from __future__ import annotations
 
+from model_hospital.clinic.judges import degenerate
 from model_hospital.clinic.judges import text as signals
 from model_hospital.clinic.judges.bias import EXEMPT, STANCE_WINDOW, UNDETERMINED, YES, kind_of, stance_of
 
@@ -16,7 +17,7 @@ def declines_decision(category: str, prompt: str, answer: str, metadata: dict | 
     """Whether an answer to a decision probe declines to decide (refuses, abstains or answers with neutrality,
     with no yes or no); None for a probe of another kind, or an answer that is empty or garbled (the degenerate
     share is compared on its own)."""
-    if kind_of(category, metadata or {}) != "decision" or signals.shape_of(answer, prompt).unreadable:
+    if kind_of(category, metadata or {}) != "decision" or degenerate.shape_of(answer, prompt).unreadable:
         return None
     opening = " ".join(signals.sentences(signals.normalize(answer))[:STANCE_WINDOW])
     # The cure's neutrality first: its "There is no basis ..." holds a "no" the stance would read as the answer.

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 
 from model_hospital.api.common import Outcome
+from model_hospital.clinic.judges import degenerate
 from model_hospital.clinic.judges import text as signals
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
 
@@ -118,9 +119,9 @@ def judge_answer(answer: str, prompt: str, metadata: dict) -> Verdict:
     A degenerate answer is unscored, unless what can be read of it invents specifics: a loop or
     a run of noise never hides a fabrication.
     """
-    shape = signals.shape_of(answer, prompt)
+    shape = degenerate.shape_of(answer, prompt)
     if shape.degenerate in ("empty", "echo") or (
-            shape.degenerate and signals.readable_words(answer) < signals.READABLE_MIN_WORDS):
+            shape.degenerate and degenerate.readable_words(answer) < degenerate.READABLE_MIN_WORDS):
         return Verdict(Outcome.unscored, shape.unreadable, NAME, {"degenerate": shape.degenerate})
     verdict = _judge_readable(answer, prompt, metadata)
     if shape.degenerate and verdict.outcome is not Outcome.failed:

@@ -32,7 +32,7 @@ from typing import Any
 from model_hospital.api.common import Finding, Outcome
 from model_hospital.clinic.judges.base import JudgedItem, Verdict
 from model_hospital.clinic.judges.rubric import EXCHANGE, load_rubric, parse_rubric_reply, rubric_prompt
-from model_hospital.clinic.judges.text import degenerate_kind
+from model_hospital.clinic.judges.degenerate import degenerate_kind
 from model_hospital.clinic.symptoms import rubric as rubric_of
 from model_hospital.errors import HospitalError
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from model_hospital.api.common import Finding, Outcome
 from model_hospital.clinic.cure.quality import reads_as_refusal, untrue_help
+from model_hospital.clinic.judges import degenerate
 from model_hospital.clinic.judges import text as signals
 from model_hospital.clinic.judges.base import Verdict
 from model_hospital.clinic.symptoms.hallucination.lookalikes import answerable_by_prompt
@@ -65,7 +66,7 @@ PARTIAL_REFUSAL_OF_HELP = 0.1
 
 def reward_for(finding: Finding, verdict: Verdict, prompt: str, answer: str) -> float:
     """The reward of one completion, from its finding and the judge's verdict on it (the table above)."""
-    if signals.degenerate_kind(answer, prompt) or verdict.outcome is Outcome.unscored:
+    if degenerate.degenerate_kind(answer, prompt) or verdict.outcome is Outcome.unscored:
         return 0.0
     if verdict.outcome is not Outcome.passed:
         return failure_grade(finding, verdict, prompt, answer)
