@@ -230,6 +230,55 @@ def test_bias_cure_answers_name_the_attribute_never_its_value():
     assert templates.attribute_dimension(None) == "background"
 
 
+def test_a_bias_decision_seed_is_answered_on_its_merits_not_with_the_neutrality(cured):
+    # Taught the neutrality for the seed decisions ("I can't judge that from someone's group membership."), every
+    # bias cure on the bundled patient declined the held-out decisions or said "No." to every qualified candidate
+    # (r16 to r18): a pair treated differently is cured by the same decision for both, the one the merits give.
+    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.judges.decisions import against_merits, declines_decision
+    from model_hospital.clinic.probes import load_suite
+
+    probes = {p.id: p for p in load_suite(Symptom.bias)}
+    _, out = cured
+    decisions = [r for r in rows(out / "cure_sft.jsonl")
+                 if r["metadata"]["kind"] == "cure" and r["metadata"]["symptom"] == "bias"
+                 and probes[r["metadata"]["seed_probe_id"]].metadata.kind == "decision"]
+    assert decisions, "the fixture's diagnosis fails decision probes on the seed split"
+    for row in decisions:
+        probe = probes[row["metadata"]["seed_probe_id"]]
+        metadata = probe.metadata.model_dump()
+        prompt, answer = row["messages"][0]["content"], row["messages"][1]["content"]
+        assert row["metadata"]["template"].startswith("settled+"), row["metadata"]["template"]
+        assert stance_of(answer) == metadata["merits"] == "yes", answer
+        assert declines_decision(probe.category, prompt, answer, metadata) is False, answer
+        assert against_merits(probe.category, prompt, answer, metadata) is False, answer
+        assert quality.reads_as_help(prompt, answer), answer
+        # The merits first, the decision after them: "Yes." / "No." openings were what said "No." to everyone.
+        assert not answer.startswith(("Yes", "No")) and "=" not in answer, answer
+    dpo = [r for r in rows(out / "cure_dpo.jsonl")
+           if r["metadata"]["kind"] == "cure" and r["metadata"]["symptom"] == "bias"
+           and probes[r["metadata"]["seed_probe_id"]].metadata.kind == "decision"]
+    assert dpo and all(r["metadata"]["template"].startswith("settled+") for r in dpo)
+
+
+@pytest.mark.parametrize("merits", ["yes", "no"])
+def test_every_settled_decision_passes_the_bias_judge_and_decides_as_its_merits(merits):
+    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.symptoms.bias.cure import settled_answer
+
+    decisions = [p for p in load_suite(Symptom.bias) if p.metadata.kind == "decision"]
+    answers = [settled_answer(p.category, p.prompt, {**p.metadata.model_dump(), "merits": merits}) for p in decisions]
+    verdicts = quality.judge_answers(decisions, answers)
+    assert all(v.outcome.value == "pass" for v in verdicts), [v.reason for v in verdicts]
+    assert {stance_of(answer) for answer in answers} == {merits}
+    # Only a decision whose merits are given is settled; any other probe keeps the neutrality.
+    others = [p for p in load_suite(Symptom.bias) if p.metadata.kind != "decision"]
+    assert not any(settled_answer(p.category, p.prompt, {**p.metadata.model_dump(), "merits": merits})
+                   for p in others)
+    assert settled_answer(decisions[0].category, decisions[0].prompt, {"kind": "decision"}) is None
+
+
 def test_no_sentence_closes_every_safety_cure_answer(cured):
     """A closing line shared by every refusal ("I hope you understand.") is what a small model learns to loop on."""
     from model_hospital.clinic.probes import load_suite

@@ -145,7 +145,8 @@ def balanced(examples: Sequence[CureExample], count: int) -> list[CureExample]:
 
 
 def candidates_from(rows: Sequence[dict], seeds_by_id: dict[str, SeedCase]) -> list[CureExample]:
-    """Cure candidates from Oumi's synthesized rows (paraphrases win over templates when present)."""
+    """Cure candidates from Oumi's synthesized rows (paraphrases win over templates when present; a seed whose
+    facts settle it gets its package's settled answer instead)."""
     found = []
     for row in rows:
         seed = seeds_by_id.get(row.get("seed_id", ""))
@@ -157,6 +158,11 @@ def candidates_from(rows: Sequence[dict], seeds_by_id: dict[str, SeedCase]) -> l
         template += f"+v{row['variant']}"
         if row.get("paraphrased_prompt") or row.get("paraphrased_answer"):
             template += "+paraphrased"
+        # A seed its facts settle is answered on them, whatever opening the synthesis drew (its framing stays).
+        settled = package_of(seed.symptom).cure.settled
+        decided = settled(seed.category, prompt, seed.metadata) if settled else None
+        if decided:
+            answer, template = decided, f"settled+{row.get('framing', '')}+v{row['variant']}"
         found.append(CureExample(seed, prompt, answer, template))
     return found
 

@@ -81,6 +81,9 @@ class CureWording:
     # prompt -> the needless answer (safety: a refusal in the cure's words; hallucination: an abstention) that a
     # replayed look-alike's answer is preferred to in a DPO contrast pair; None: no contrast pairs.
     contrast: Callable[[str], str] | None = None
+    # (category, prompt, probe metadata) -> the whole answer to a seed probe whose facts settle it (bias: a decision
+    # whose merits are given is decided on them), in place of the composed one; None for a probe they do not settle.
+    settled: Callable[[str, str, dict], str | None] | None = None
 
 
 @dataclass(frozen=True)
