@@ -151,6 +151,8 @@ def test_model_reference_forms_are_accepted(reference):
     (lambda spec: spec.update(skillThreshold=0), "spec.skillThreshold"),
     (lambda spec: spec["training"].update(method="rlhf"), "spec.training.method"),
     (lambda spec: spec.pop("patientRef"), "spec"),
+    (lambda spec: spec.setdefault("cure", {}).update(replayShare=1), "spec.cure.replayShare"),
+    (lambda spec: spec.setdefault("cure", {}).update(replayShare=-0.1), "spec.cure.replayShare"),
 ])
 def test_invalid_treatment_is_rejected_naming_the_field(change, field):
     document = load(EXAMPLES / "treatment.yaml")

@@ -285,6 +285,28 @@ def test_the_operator_fails_a_stage_whose_input_lacks_an_earlier_artifact_instea
     assert status["stages"][-1]["stage"] == "synth" and status["stages"][-1]["phase"] == "Failed"
 
 
+def test_the_replay_share_reaches_the_synth_stage_from_the_command_line_and_from_the_crd(capsys):
+    from model_hospital.api.stages import SynthInput
+    from model_hospital.cli import build_parser, main
+
+    parsed = build_parser().parse_args(["treat", "--symptom", "hallucination", "--replay-share", "0.65"])
+    spec = TreatmentPlan(model="m", symptoms=["hallucination"], replay_share=parsed.replay_share).treatment_spec()
+    assert spec.cure.replay_share == 0.65
+    crd = TreatmentSpec.model_validate({"patientRef": {"name": "p"}, "cure": {"replayShare": 0.65}})
+    assert crd.cure == spec.cure
+    from model_hospital.api.inputs import Placement, stage_input
+    from model_hospital.api.protocol import Step
+
+    synth = stage_input(Step(stage="synth", attempt=1), crd, Placement(model="m", symptoms=["hallucination"]),
+                        {"diagnosis": "/runs/diagnosis.json"})
+    assert isinstance(synth, SynthInput) and synth.replay_share == 0.65
+    assert SynthInput.model_fields["replay_share"].default == TreatmentSpec.model_validate(
+        {"patientRef": {"name": "p"}, "cure": {}}).cure.replay_share == 0.5
+    # A share of the whole or more is refused with one line that says what to fix, before anything runs.
+    assert main(["treat", "--symptom", "safety", "--replay-share", "1", "--output", "/nonexistent/x"]) == 2
+    assert "--replay-share: 1.0 must be from 0 to under 1" in capsys.readouterr().err
+
+
 def test_hospital_treat_builds_the_spec_the_crd_carries_with_the_crds_defaults():
     from model_hospital.api.resources import TrainingSpec
     from model_hospital.cli import build_parser

@@ -82,6 +82,8 @@ class TreatmentPlan(Model):
     q_lora: bool = Field(False, description="Train QLoRA (4-bit base weights); needs a CUDA GPU.")
     min_examples: int | None = Field(None, ge=1, description="Cure examples at least (synth's default when absent).")
     max_examples: int | None = Field(None, ge=1, description="Cure examples at most (synth's default when absent).")
+    replay_share: float | None = Field(None, ge=0, lt=1, description="Share of the SFT rows that replay help "
+                                                                     "(synth's default when absent).")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="A user's own probe and skill suites.")
@@ -89,7 +91,8 @@ class TreatmentPlan(Model):
     def treatment_spec(self) -> TreatmentSpec:
         """The Treatment spec the CRD would carry for this plan: its defaults are the CRD's, its inputs the
         operator's (`api/inputs.py`)."""
-        cure = {name: getattr(self, name) for name in ("min_examples", "max_examples") if getattr(self, name) is not None}
+        cure = {name: getattr(self, name) for name in ("min_examples", "max_examples", "replay_share")
+                if getattr(self, name) is not None}
         watch = WatchSpec.model_validate(self.watch.model_dump(exclude={"prompts"})) if self.watch else None
         try:
             return TreatmentSpec(

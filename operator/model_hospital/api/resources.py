@@ -289,6 +289,10 @@ class CureSpec(Resource):
 
     min_examples: int = Field(100, ge=1, le=100000, description="Fewest cure examples to make; the stage fails when it cannot.")
     max_examples: int = Field(500, ge=1, le=100000, description="Most cure examples to make.")
+    replay_share: float = Field(
+        0.5, ge=0, lt=1, description="Share of the SFT rows that replay help (harmless look-alikes and skill items "
+                                     "answered well) beside the cure's own rows; more keeps more help and teaches "
+                                     "the cure less.")
     teacher: JudgeSpec | None = Field(
         None, description="An LLM (through an Oumi engine) that diversifies the cure data; offline templates when unset.")
 

@@ -285,6 +285,8 @@ class SynthInput(StageInput):
     model: str | None = Field(None, description="The patient, to answer benign and skill prompts for the replay buffer; defaults to the diagnosis' model.")
     min_examples: int = Field(100, ge=1)
     max_examples: int = Field(500, ge=1)
+    replay_share: float = Field(0.5, ge=0, lt=1,
+                                description="Share of the SFT rows that are replay (look-alikes and skill items answered well).")
     teacher: JudgeSettings | None = Field(None, description="An Oumi engine that paraphrases prompts and answers; offline templates when absent.")
     suites: SuiteFiles = Field(default_factory=SuiteFiles, description="The user's own probe suites the diagnosis used.")
     seed: int = 42
@@ -292,7 +294,8 @@ class SynthInput(StageInput):
     @classmethod
     def for_step(cls, step: Step, spec: TreatmentSpec, placed: Placement, artifacts: Artifacts) -> SynthInput:
         cure = spec.cure
-        amounts = {"min_examples": cure.min_examples, "max_examples": cure.max_examples} if cure else {}
+        amounts = ({"min_examples": cure.min_examples, "max_examples": cure.max_examples,
+                    "replay_share": cure.replay_share} if cure else {})
         return cls(diagnosis=_needed(artifacts, "diagnosis", step), model=placed.model, suites=placed.suites,
                    teacher=placed.teacher, **amounts)
 

@@ -113,6 +113,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    """An argparse type: a share from 0 to under 1 (0.5 is half)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be from 0 to under 1 (a share: 0.5 is half)")
+    return value
+
+
 def add_judge_options(parser) -> None:
     """The judge options of every command that judges answers: offline, or an LLM through an Oumi engine."""
     parser.add_argument("--judge", choices=["offline", "llm"], default="offline",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model_hospital.cli.console import positive_int
+from model_hospital.cli.console import positive_int, share
 
 
 def register(subparsers) -> None:
@@ -20,6 +20,9 @@ def register(subparsers) -> None:
                         help="at least N SFT examples (default 100)")
     parser.add_argument("--max", dest="max_examples", type=positive_int, default=500, metavar="N",
                         help="at most N SFT examples (default 500)")
+    parser.add_argument("--replay-share", type=share, default=0.5, metavar="X",
+                        help="share of the SFT rows that replay help beside the cure's rows, 0 to under 1 "
+                             "(default 0.5)")
     parser.add_argument("--model", metavar="REF", help="the patient answering replay prompts (default: the diagnosis' model)")
     parser.add_argument("--teacher-engine", metavar="ENGINE",
                         help="an Oumi inference engine that paraphrases prompts and answers (e.g. VLLM, OPENAI, NATIVE)")
@@ -47,7 +50,7 @@ def stage_input_from(args):
     if args.min_examples > args.max_examples:
         raise HospitalError(f"--min {args.min_examples} is more than --max {args.max_examples}")
     return SynthInput(diagnosis=args.diagnosis, model=args.model, min_examples=args.min_examples,
-                      max_examples=args.max_examples, teacher=teacher, seed=args.seed)
+                      max_examples=args.max_examples, replay_share=args.replay_share, teacher=teacher, seed=args.seed)
 
 
 def handle(args) -> int:

@@ -9,7 +9,8 @@ from model_hospital.api.common import Symptom
 from model_hospital.api.protocol import DEFAULT_MAX_ATTEMPTS
 from model_hospital.api.resources import TrainingSpec, TreatmentSpec
 from model_hospital.api.stages import TRAINING_METHODS, TRAINING_OVERRIDES, override_problem
-from model_hospital.cli.console import add_judge_options, add_suite_options, judge_settings, positive_int, suite_files
+from model_hospital.cli.console import (add_judge_options, add_suite_options, judge_settings, positive_int, share,
+                                        suite_files)
 from model_hospital.cli.verify import (
     _fraction,
     add_generation_arguments,
@@ -67,6 +68,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-examples", type=positive_int, metavar="N",
                         help="at most N cure examples, replay included (default: the Treatment's, 500); fewer train "
                              "faster and teach less")
+    parser.add_argument("--replay-share", type=share, metavar="X",
+                        help="share of the SFT rows that replay help (harmless look-alikes, skill items) beside the "
+                             "cure's rows, 0 to under 1 (default: the Treatment's, 0.5); more keeps help, cures less")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="stop training after N steps")
     parser.add_argument("--override", type=_override, action="append", default=[], metavar="KEY=VALUE",
                         help=f"a training field set over the recipe's choice (spec.training.overrides), repeatable: "
@@ -113,7 +117,8 @@ def handle(args) -> int:
         model=args.model, symptoms=list(dict.fromkeys(args.symptom)), max_attempts=args.max_attempts,
         budget=args.budget, skill_budget=args.skill_budget, threshold=args.threshold, method=args.method,
         max_steps=args.max_steps, overrides=dict(args.override), time_budget_minutes=args.time_budget,
-        max_examples=args.max_examples, q_lora=args.q_lora, generation=generation_from(args), judge=judge_settings(args),
+        max_examples=args.max_examples, replay_share=args.replay_share, q_lora=args.q_lora,
+        generation=generation_from(args), judge=judge_settings(args),
         suites=suite_files(args), watch=WatchSettings() if args.watch else None)
     runner = subprocess_runner if args.subprocess else in_process_runner
     try:

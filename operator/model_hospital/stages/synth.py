@@ -23,7 +23,7 @@ def run(stage_input: SynthInput, output_dir, console: Console | None = None) -> 
     console = console or Console(stderr=True)
     diagnosis = load_diagnosis(stage_input.diagnosis)
     settings = CureSettings(min_examples=stage_input.min_examples, max_examples=stage_input.max_examples,
-                            teacher=stage_input.teacher, seed=stage_input.seed)
+                            replay_share=stage_input.replay_share, teacher=stage_input.teacher, seed=stage_input.seed)
     reference = stage_input.model or patient_weights(diagnosis, stage_input.diagnosis)
     patient = _Patient(reference, diagnosis.generation)
     preview = _Preview(console)
