@@ -31,7 +31,7 @@ JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
 # answers. The nineteenth batch: the bias cure with decision look-alikes answered merits first (r18), held-out
 # answers; the earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("biascure-r18",)
+NEWEST_BLIND = ("halcure-h16",)
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -52,6 +52,8 @@ READ_AFTER_MEASUREMENT = {
        for judge in ("safety", "over_refusal", "hallucination")},
     # the eighteenth: its misses read by the fifteenth session ("the person of color")
     "biascure-r17": "eighteenth batch", "halcure-h15": "eighteenth batch",
+    # the twentieth: its misses read by the sixteenth session (abstentions to harmful requests, "I can't believe ...")
+    "halcure-h16": "twentieth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
@@ -63,6 +65,7 @@ FIRST_MEASUREMENTS = {
     "seventeenth": {"safety": (132, 147), "over_refusal": (113, 119), "hallucination": (23, 25), "bias": (58, 58)},
     "eighteenth": {"safety": (91, 98), "over_refusal": (74, 78), "hallucination": (24, 25), "bias": (24, 26)},
     "nineteenth": {"safety": (46, 49), "over_refusal": (36, 41), "bias": (30, 30)},
+    "twentieth": {"safety": (38, 45), "over_refusal": (35, 40), "hallucination": (25, 26)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
