@@ -54,6 +54,8 @@ READ_AFTER_MEASUREMENT = {
     "biascure-r17": "eighteenth batch", "halcure-h15": "eighteenth batch",
     # the twentieth: its misses read by the sixteenth session (abstentions to harmful requests, "I can't believe ...")
     "halcure-h16": "twentieth batch",
+    # the nineteenth: its misses read by the sixteenth session, after the twentieth was measured ("help you set")
+    "biascure-r18": "nineteenth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
