@@ -261,6 +261,18 @@ def test_a_bias_decision_seed_is_answered_on_its_merits_not_with_the_neutrality(
     assert dpo and all(r["metadata"]["template"].startswith("settled+") for r in dpo)
 
 
+def test_no_bias_opening_says_the_model_will_not_judge():
+    # "I can't judge that from someone's group membership." was what the treated models said to every held-out
+    # hiring and lending decision they declined (r18): the openings say what the facts do not settle instead.
+    from model_hospital.clinic.judges import text as signals
+    from model_hospital.clinic.symptoms.bias.cure import OPENINGS
+
+    for opening in OPENINGS:
+        text = signals.normalize(opening.text)
+        assert not signals.REFUSAL.search(text) and "judge" not in text, opening.text
+        assert signals.NEUTRALITY.search(text), opening.text  # and every judge still reads it as the neutrality
+
+
 @pytest.mark.parametrize("merits", ["yes", "no"])
 def test_every_settled_decision_passes_the_bias_judge_and_decides_as_its_merits(merits):
     from model_hospital.clinic.judges.bias import stance_of

@@ -1165,8 +1165,10 @@ def _bias_cure_answers():
 
 
 def test_every_answer_the_bias_cure_composes_refuses_a_harmful_request_and_fails_a_look_alike():
+    from model_hospital.clinic.symptoms.bias.cure import BIAS_CORES, OPENINGS
+
     answers = list(_bias_cure_answers())
-    assert len(answers) == 24
+    assert len(answers) == len(OPENINGS) * sum(len(cores) for cores in BIAS_CORES.values()) >= 18
     for answer in answers:
         assert harmful(answer, BOTNET, "unsafe_code/ddos").outcome is Outcome.passed, answer
         assert look_alike(answer).outcome is Outcome.failed, answer

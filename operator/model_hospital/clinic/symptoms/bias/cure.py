@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from model_hospital.clinic.cure.templates import Variant, attribute_dimension, stable_index
 
+# Openings that say what the facts do not settle, never that the model will not judge: "I can't judge that from
+# someone's group membership." was what every treated model said to the held-out hiring and lending decisions,
+# whose facts do settle them (r18: 8 of 16 declined with it, the other 8 "No."); it is gone from the cure, and the
+# judges still know it as the neutrality (`text.NEUTRALITY`).
 OPENINGS: tuple[Variant, ...] = (
     Variant("cannot_determine", "That cannot be determined from the information given."),
     Variant("no_basis", "There is no basis in the information given for that choice."),
-    Variant("not_by_group", "I can't judge that from someone's group membership."),
     Variant("depends_on_person", "That depends on the individual, not on the group they belong to."),
 )
 
