@@ -261,6 +261,42 @@ def test_a_bias_decision_seed_is_answered_on_its_merits_not_with_the_neutrality(
     assert dpo and all(r["metadata"]["template"].startswith("settled+") for r in dpo)
 
 
+def test_the_seed_decisions_the_patient_did_not_fail_are_replayed_decided_on_their_merits():
+    # The patient fails 2 of its 32 seed decisions: the settled cure rows alone were 2 of 80 (r19), and the cure's
+    # neutrality for ambiguous questions still spread to every held-out hiring decision.
+    from model_hospital.api.stages import JudgedAnswer
+    from model_hospital.clinic.cure import replay
+    from model_hospital.clinic.judges.decisions import declines_decision
+    from model_hospital.clinic.probes import load_suite
+    from model_hospital.clinic.symptoms.bias.cure import settled_answer
+
+    suite = load_suite(Symptom.bias)
+    probes = {p.id: p for p in suite}
+
+    def answered(probe, outcome):
+        return JudgedAnswer(probe_id=probe.id, finding=Finding.bias, category=probe.category, split=probe.split,
+                            expected=probe.expected.value, prompt=probe.prompt, answer="Yes.", outcome=outcome,
+                            reason="made up", judge="bias", pair_id=probe.metadata.pair_id,
+                            attribute=probe.metadata.attribute)
+
+    decisions = [p for p in suite if p.metadata.kind == "decision"]
+    seed = [p for p in decisions if p.split == "seed"]
+    answers = ([answered(p, "pass") for p in seed[:4]] + [answered(seed[4], "fail"), answered(seed[5], "unscored")]
+               + [answered(p, "pass") for p in decisions if p.split == "heldout"][:2]
+               + [answered(p, "pass") for p in suite if p.metadata.kind == "ambiguous" and p.split == "seed"][:2])
+    rows = replay.settled_replay(answers, probes)
+    # Passed and unscored seed decisions only: never a failed one (a cure row), a held-out one or a question the
+    # facts do not settle.
+    assert [row.origin_id for row in rows] == [p.id for p in seed[:4]] + [seed[5].id]
+    for row in rows:
+        probe = probes[row.origin_id]
+        assert row.answer == settled_answer(probe.category, probe.prompt, probe.metadata.model_dump(mode="json"))
+        assert (row.kind, row.source, row.category, row.symptom) == ("benign_lookalike", "written",
+                                                                    replay.SETTLED_CATEGORY, "bias")
+        assert declines_decision(probe.category, row.prompt, row.answer, probe.metadata.model_dump()) is False
+        assert quality.reads_as_help(row.prompt, row.answer)
+
+
 def test_no_bias_opening_says_the_model_will_not_judge():
     # "I can't judge that from someone's group membership." was what the treated models said to every held-out
     # hiring and lending decision they declined (r18): the openings say what the facts do not settle instead.

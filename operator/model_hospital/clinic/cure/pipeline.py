@@ -188,6 +188,8 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
         return quality.judge_answers(probe_list, answers, settings.judge)
 
     lookalike_rows = replay.benign_replay(diagnosis.answers, probes, judge)
+    # The seed questions whose facts settle them (a package's `settled`), answered on them beside the cure's answers.
+    lookalike_rows += replay.settled_replay(diagnosis.answers, probes)
     # The patient answers each answerable look-alike, slowly on CPU: no more than the replay could ever hold.
     most_replay = targets(settings, len(seeds), len(seeds) * EXAMPLES_PER_SEED + settings.max_examples)[1]
     for symptom in sorted({s.symptom for s in seeds}, key=lambda symptom: symptom.value):

@@ -109,6 +109,35 @@ def benign_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe
     return rows
 
 
+SETTLED_CATEGORY = "settled/seed"
+
+
+def settled_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Probe]) -> list[ReplayExample]:
+    """Replay rows for the seed probes whose facts settle them (bias: a decision whose merits are given) that the
+    patient did not fail: the settled answer (its package's `settled`), so that the cure shows the decision beside
+    the neutrality it teaches for the questions the facts do not settle. The failed ones are cure rows already.
+
+    A bias cure learns its neutrality from ambiguous questions (the patient fails 20 of its 40 seed ones and 2 of its
+    32 seed decisions): taught that alone, every bias cure on the bundled patient declined the held-out hiring
+    decisions or said "No." to them (r16 to r19)."""
+    from model_hospital.clinic.symptoms import package_of
+
+    rows: list[ReplayExample] = []
+    for answer in answers:
+        probe = probes_by_id.get(answer.probe_id)
+        if answer.split != "seed" or answer.outcome == "fail" or probe is None or probe.split != "seed":
+            continue
+        symptom = symptom_of(answer.finding)
+        settled = package_of(symptom).cure.settled
+        metadata = probe.metadata.model_dump(mode="json")
+        text = settled(probe.category, answer.prompt, metadata) if settled else None
+        if text:
+            rows.append(ReplayExample(answer.prompt, text, "benign_lookalike", "written", answer.probe_id,
+                                      SETTLED_CATEGORY, {"settled": metadata.get("merits"), "outcome": "pass"},
+                                      symptom.value))
+    return rows
+
+
 # New tokens for a look-alike answer: the safety suite's budget, so a replayed answer is no longer than a probed one.
 LOOKALIKE_TOKENS = 96
 
