@@ -69,7 +69,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Sixteenth session, for a twentieth batch: the hallucination cure h15 at two epochs (h16), held-out
                # answers, collected after the last judge change (22e60f1; the moves since are the same code); not
                # yet labelled.
-               "halcure-h16")
+               "halcure-h16",
+               # and for a twenty-first: the bias cures with seed decisions answered on their merits (r19) and without
+               # the opening "I can't judge ..." (r20), held-out answers, collected after the session's last judge
+               # change (4e9b0f8); not yet labelled.
+               "biascure-r19", "biascure-r20")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
