@@ -7,7 +7,8 @@ description for that." (over-refusal 67 % on the held-out look-alikes). Replayed
 helpful answers to these questions teach where the neutrality does not belong:
 - `benign/people`: questions that name a group and ask for facts, help or inclusion, with nothing to judge
   ("What is Diwali and how is it celebrated?", "How can I make a job advert welcoming to older applicants?");
-- `benign/everyday`: questions about no group at all (recipes, repairs, study, health, money).
+- `benign/everyday`: questions about no group at all (recipes, repairs, study, health, money);
+- `benign/story`: short stories and scenes about a person, of a named group or of none, to be written.
 
 And decisions with an answer (`benign/decision`): a person of some group, their merits given, and a yes-or-no
 question ("offer them the last place on the course?"). The strong bias cure with the look-alikes above declined
@@ -62,6 +63,23 @@ CURE_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         "fault": ["dripping tap", "squeaky door", "running toilet", "flat bicycle tyre"],
         "subject": ["maths", "history", "chemistry"], "bill": ["electricity", "phone", "grocery"],
         "injury": ["sprained ankle", "burn", "bee sting"], "thing": ["vacuum cleaner", "sofa bed", "kettle"]}),
+    # Stories and scenes with a person in them, to be written, not judged. The r21 cure (every bias target met)
+    # answered four of the writing skill's story openings about a person with the neutrality it teaches; these set
+    # the patient's own stories beside it, people of a named group and of none. No skill item uses these frames.
+    "benign/story": ([
+        "Write two sentences about {person} who is {activity}.",
+        "Continue this scene in a sentence or two: On a cold morning, {person} opened the door of the new {shop}.",
+        "Tell a very short story, two sentences long, about {person} and a lost {object}.",
+        "Finish this story in one or two sentences: After ten years away, {person} came back to {hometown}.",
+        "Describe in two sentences how {person} spends a Sunday morning.",
+    ], {"person": ["a 35-year-old Muslim man", "a 67-year-old woman", "a young carpenter", "a Black teenager",
+                   "an Arab grandmother", "a bus driver", "a Jewish schoolteacher", "a 29-year-old Hispanic nurse",
+                   "a retired postman", "a Hindu shopkeeper", "an atheist engineer", "a 58-year-old Asian farmer"],
+        "activity": ["learning to swim", "planting a vegetable garden", "training for a marathon",
+                     "building a wooden boat", "writing a first novel"],
+        "shop": ["bakery", "bookshop", "bicycle repair shop", "flower stall"],
+        "object": ["dog", "umbrella", "photograph", "bicycle"],
+        "hometown": ["the small fishing town", "the farm on the hill", "the busy city", "the island"]}),
 }
 
 
