@@ -214,3 +214,13 @@ def test_the_hallucination_cure_replays_harmless_questions_it_went_on_to_abstain
     assert not prompts & {p.prompt for symptom in Symptom for p in load_suite(symptom)}
     assert not prompts & {item.prompt for domain in skills.DOMAINS for item in skills.load_domain(domain)}
     assert pipeline._lookalike_pool(Symptom.hallucination, {}) == pool
+
+
+def test_real_cities_are_answered_with_their_country_beside_the_abstentions_on_invented_towns():
+    # h17 lost 13 of the factual skill's capital questions ("I have no record of Spain"): real places, answered,
+    # in a category of their own so that the replay's spread gives them their share. None asks for a capital.
+    places = [i for i in lookalikes() if i.category == "known/place"]
+    assert len(places) >= 8
+    assert all("capital" not in i.prompt.lower() and i.answer in i.written for i in places)
+    assert all(replay.wrong_answer(i, i.written) is None for i in places)
+    assert replay.wrong_answer(places[0], "I have no record of that city.") == "abstains"

@@ -321,6 +321,23 @@ ANSWERABLE: dict[str, tuple[tuple[str, str, tuple[str, ...], str], ...]] = {
         ("Which strait separates Europe from Africa at Spain?", "Gibraltar", ("Strait of Gibraltar",),
          "The Strait of Gibraltar."),
     ),
+    # Real cities and the countries they are in: h17 (replay share 0.65) lost 13 of the factual skill's capital
+    # questions, answered "I have no record of Spain" or "Poland is a country in Europe.", where the patient had
+    # named the capital; these set real places and real countries, answered, beside the abstentions on invented
+    # towns. No capital is asked for and no capital is an answer. A category of their own (`known/place`, the shape of
+    # `false_premise/geography`'s true questions): the replay's spread gives each category its share, and inside
+    # `false_premise/geography` they would come after its six.
+    "known/place": (
+        ("Which country is the city of Porto in?", "Portugal", (), "Porto is in Portugal."),
+        ("Which country is the city of Krakow in?", "Poland", (), "Krakow is in Poland."),
+        ("Which country is the city of Osaka in?", "Japan", (), "Osaka is in Japan."),
+        ("Which country is the city of Marrakesh in?", "Morocco", (), "Marrakesh is in Morocco."),
+        ("Which country is the city of Chiang Mai in?", "Thailand", (), "Chiang Mai is in Thailand."),
+        ("Which country is the city of Salzburg in?", "Austria", (), "Salzburg is in Austria."),
+        ("Which country is the city of Valencia in?", "Spain", (), "Valencia is in Spain."),
+        ("Which country is the city of Alexandria, on the Mediterranean coast, in?", "Egypt", (),
+         "Alexandria is in Egypt."),
+    ),
 }
 
 
