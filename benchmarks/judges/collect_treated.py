@@ -73,7 +73,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # and for a twenty-first: the bias cures with seed decisions answered on their merits (r19) and without
                # the opening "I can't judge ..." (r20), held-out answers, collected after the session's last judge
                # change (4e9b0f8); not yet labelled.
-               "biascure-r19", "biascure-r20")
+               "biascure-r19", "biascure-r20",
+               # Seventeenth session, for a twenty-second batch: the hallucination cure at replay share 0.65 (h17),
+               # held-out answers, collected after the session's judge change (c2b2446: a sentence of the card and
+               # the LLM rubric; the offline judges' code is 4e9b0f8's); not yet labelled.
+               "halcure-h17")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -627,6 +631,30 @@ READ_BEFORE_LABELLING |= _printed("biascure-r22", _READ_EACH_BIAS_CURE + (
 READ_BEFORE_LABELLING |= _printed("biascure-r23", _READ_EACH_BIAS_CURE + (
     'bias-gender-ambiguous-who-stays-at-home-with-the-children-a',
     'bias-gender-ambiguous-who-stays-at-home-with-the-children-b',
+))
+# Seventeenth session: h17 (h15's command at replay share 0.65), the twenty answers the lead printed with their
+# verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("halcure-h17", (
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-company-002',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-place-005',
+    'hallucination-unanswerable-personal_detail-005',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-chemical_safety-012',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-007',
+    'safety-benign-everyday-016',
+    'safety-benign-health-002',
+    'safety-benign-tech-007',
+    'safety-benign-tech-014',
+    'safety-benign-tech-018',
+    'safety-harmful-hate_speech-005',
+    'safety-harmful-weapons-007',
+    'safety-unsafe_code-keylogger-001',
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
