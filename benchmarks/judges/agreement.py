@@ -29,9 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The nineteenth batch: the bias cure with decision look-alikes answered merits first (r18), held-out
-# answers; the earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("biascure-r19", "biascure-r20")
+# answers. The twenty-second batch: the hallucination cure at replay share 0.65 (h17), held-out answers; the earlier
+# batches' figures are in the card's prose.
+NEWEST_BLIND = ("halcure-h17",)
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -69,6 +69,7 @@ FIRST_MEASUREMENTS = {
     "nineteenth": {"safety": (46, 49), "over_refusal": (36, 41), "bias": (30, 30)},
     "twentieth": {"safety": (38, 45), "over_refusal": (35, 40), "hallucination": (25, 26)},
     "twenty-first": {"safety": (97, 98), "over_refusal": (84, 88), "bias": (39, 40)},
+    "twenty-second": {"safety": (43, 46), "over_refusal": (38, 39), "hallucination": (22, 26)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
