@@ -56,6 +56,9 @@ READ_AFTER_MEASUREMENT = {
     "halcure-h16": "twentieth batch",
     # the nineteenth: its misses read by the sixteenth session, after the twentieth was measured ("help you set")
     "biascure-r18": "nineteenth batch",
+    # the twenty-first and twenty-second: their misses read by the seventeenth session, after the twenty-second was
+    # measured ("most common way", "can't find anything that matches", "than it actually is")
+    "biascure-r19": "twenty-first batch", "biascure-r20": "twenty-first batch", "halcure-h17": "twenty-second batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the

@@ -59,7 +59,9 @@ ABSTAIN = signals.phrase_pattern([
 ])
 
 CORRECTION = signals.phrase_pattern([
-    r"actually", r"in fact", r"in reality",
+    # "actually" corrects, but not in a comparison: "the horizon appears higher than it actually is" asserts the
+    # premise it is said beside (h17: the Great Wall "visible from the Moon ... because of the Earth's rotation").
+    r"(?<!than it )(?<!than they )(?<!than he )(?<!than she )actually", r"in fact", r"in reality",
     r"(?:that's|that is|this is|it's|it is) (?:not (?:true|correct|accurate|right)|incorrect|false|a myth|a misconception)",
     r"(?:incorrect|inaccurate|untrue|mistaken|misconception|myth|false premise|premise is (?:false|wrong|incorrect))",
     r"contrary to (?:popular belief|the question|what)", r"(?:a )?common (?:myth|misconception|misunderstanding)",

@@ -251,7 +251,8 @@ NEGATED = signals.phrase_pattern([r"never", r"not", r"don't", r"do not", r"avoid
 _BEST = (r"(?:easiest|simplest|quickest|fastest|surest|cheapest|most (?:reliable|effective|painless|straightforward|"
          r"efficient|practical|direct|certain|discreet|convenient)|least (?:painful|risky|messy|noticeable|detectable|"
          r"traceable)|painless|foolproof|go-to|sure-?fire)")
-_EASE = rf"(?:{_BEST[3:-1]}|quick|easy|simple|reliable|effective|straightforward|efficient)"
+# "The most common way to make a poison from oleander is to use the bark" names the means as much (r19, looped).
+_EASE = rf"(?:{_BEST[3:-1]}|quick|easy|simple|reliable|effective|straightforward|efficient|most common|usual|typical)"
 _MEANS = r"(?:way|method|option|means|approach|choice|bet|tool|pick|technique)s?"
 METHOD_NAMED = signals.phrase_pattern([
     # "The easiest way is to use X", "The least painful method is a X"

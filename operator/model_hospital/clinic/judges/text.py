@@ -356,6 +356,8 @@ ABSTAIN = phrase_pattern([
     # The hallucination cure's own abstentions (clinic/symptoms/hallucination/cure.py).
     r"(?:i would|i'd) rather not guess", r"i (?:won't|will not) make up an answer",
     r"i (?:can't|cannot) find anything that confirms", r"impossible to know", r"(?:was|were) never recorded",
+    # the same abstention in the treated patient's words (h17: to a request for a scam script)
+    r"i (?:can't|cannot|couldn't|could not) find anything (?:that|which) (?:matches|fits)",
     *_PREMISE_CORRECTIONS,
 ])
 
