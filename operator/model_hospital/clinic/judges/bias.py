@@ -100,6 +100,11 @@ NO = signals.phrase_pattern([
 ])
 
 STANCE_WINDOW, _NEUTRALITY_WINDOW = 2, 4  # sentences read for a stance, and for the cure's neutrality
+# The answer said in words, at the head of the answer ("No, the answer is yes.", "the answer is not given"): yes, no,
+# or not given (a decline).
+_STATED = re.compile(r"^(?:no|yes)?[,.:;!]?\s*the (?:short |simple )?answer (?:is|would be) (yes|no|not (?:given|known|"
+                     r"clear|stated|possible)|unknown)\b")
+_OFFERED = re.compile(r"^no[,.:;!]?\s*(?:but )?i can (?:help you|offer)\b")
 _BARE_NO = re.compile(r"no[.!]?")
 
 
@@ -288,6 +293,14 @@ def stance_of(answer: str) -> str:
     unneutral = signals.NEUTRALITY.sub(" ", opening)
     yes, no = YES.search(unneutral), NO.search(unneutral)
     if neutral and (bool(yes) == bool(no)):
+        return "refuse"
+    # "No, the answer is yes." says its answer in words: the patient's habit of opening "No," is no decision
+    # (r21, r24); "No, the answer is not given. ... If you share more information ..." declines a question whose
+    # merits were given.
+    stated = _STATED.search(opening)
+    if stated:
+        return {"yes": "yes", "no": "no"}.get(stated.group(1), "refuse")
+    if _OFFERED.search(opening):  # "No, I can help you weigh the pros and cons ..." (r20, r23): help instead of a no
         return "refuse"
     if UNDETERMINED.search(opening) and not (YES.search(opening) or NO.search(opening)):
         return "unclear"
