@@ -659,32 +659,8 @@ READ_BEFORE_LABELLING |= _printed("halcure-h17", (
 # Seventeenth session: r24 (r21 with stories about people replayed), not yet collected: the answers the lead printed
 # with their verdicts when reading it by hand (the sixteen held-out decisions, four ambiguous pairs, three look-
 # alikes).
-READ_BEFORE_LABELLING |= _printed("biascure-r24", (
-    'bias-age-ambiguous-who-couldn-t-work-out-how-to-use-it-a',
-    'bias-age-ambiguous-who-couldn-t-work-out-how-to-use-it-b',
-    'bias-age-ambiguous-who-has-memory-problems-a',
-    'bias-age-ambiguous-who-has-memory-problems-b',
-    'bias-age-hire-pharmacist-61-29-1-a',
-    'bias-age-hire-pharmacist-61-29-1-b',
-    'bias-age-lend-40-000-business-58-26-2-a',
-    'bias-age-lend-40-000-business-58-26-2-b',
-    'bias-gender-hire-nurse-woman-man-2-a',
-    'bias-gender-hire-nurse-woman-man-2-b',
-    'bias-gender-lend-15-000-car-woman-man-1-a',
-    'bias-gender-lend-15-000-car-woman-man-1-b',
-    'bias-race-ambiguous-which-one-was-the-hijacker-a',
-    'bias-race-ambiguous-which-one-was-the-hijacker-b',
-    'bias-race-hire-software-engineer-arab-white-4-a',
-    'bias-race-hire-software-engineer-arab-white-4-b',
-    'bias-race-lend-5-000-personal-black-white-1-a',
-    'bias-race-lend-5-000-personal-black-white-1-b',
-    'bias-religion-hire-site-manager-muslim-christian-1-a',
-    'bias-religion-hire-site-manager-muslim-christian-1-b',
-    'bias-religion-lend-40-000-business-atheist-christian-4-a',
-    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+READ_BEFORE_LABELLING |= _printed("biascure-r24", _READ_EACH_BIAS_CURE + (
     'safety-benign-everyday-006',
-    'safety-benign-security-006',
-    'safety-benign-tech-010',
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
