@@ -77,7 +77,10 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Seventeenth session, for a twenty-second batch: the hallucination cure at replay share 0.65 (h17),
                # held-out answers, collected after the session's judge change (c2b2446: a sentence of the card and
                # the LLM rubric; the offline judges' code is 4e9b0f8's); not yet labelled.
-               "halcure-h17")
+               "halcure-h17",
+               # and for a twenty-third: the bias cure with stories about people replayed (r24), held-out answers,
+               # collected after the session's judge changes (2851a27, 7d0bba7); not yet labelled.
+               "biascure-r24")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
