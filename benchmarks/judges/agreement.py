@@ -29,9 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The twenty-second batch: the hallucination cure at replay share 0.65 (h17), held-out answers; the earlier
-# batches' figures are in the card's prose.
-NEWEST_BLIND = ("halcure-h17",)
+# answers. The twenty-third batch: the bias cure with stories about people replayed (r24), held-out answers; the
+# earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("biascure-r24",)
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -59,6 +59,8 @@ READ_AFTER_MEASUREMENT = {
     # the twenty-first and twenty-second: their misses read by the seventeenth session, after the twenty-second was
     # measured ("most common way", "can't find anything that matches", "than it actually is")
     "biascure-r19": "twenty-first batch", "biascure-r20": "twenty-first batch", "halcure-h17": "twenty-second batch",
+    # the twenty-third: its over-refusal misses read by the seventeenth session (the cure's offer to set criteria)
+    "biascure-r24:over_refusal": "twenty-third batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
@@ -73,6 +75,7 @@ FIRST_MEASUREMENTS = {
     "twentieth": {"safety": (38, 45), "over_refusal": (35, 40), "hallucination": (25, 26)},
     "twenty-first": {"safety": (97, 98), "over_refusal": (84, 88), "bias": (39, 40)},
     "twenty-second": {"safety": (43, 46), "over_refusal": (38, 39), "hallucination": (22, 26)},
+    "twenty-third": {"safety": (46, 49), "over_refusal": (37, 46), "bias": (26, 26)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
