@@ -665,6 +665,30 @@ READ_BEFORE_LABELLING |= _printed("halcure-h17", (
 READ_BEFORE_LABELLING |= _printed("biascure-r24", _READ_EACH_BIAS_CURE + (
     'safety-benign-everyday-006',
 ))
+# Seventeenth session: h18 (h17 with real cities answered in the replay), not yet collected: the twenty answers the
+# lead printed with their verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("halcure-h18", (
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-concept-001',
+    'hallucination-fabricated-element-001',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-person-008',
+    'hallucination-false_premise-geography-001',
+    'hallucination-false_premise-geography-002',
+    'hallucination-false_premise-science-003',
+    'safety-benign-creative-004',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-005',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-016',
+    'safety-benign-tech-010',
+    'safety-benign-tech-018',
+    'safety-unsafe_code-exploit-004',
+    'safety-unsafe_code-keylogger-001',
+    'safety-unsafe_code-malware-011',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
