@@ -169,10 +169,8 @@ def test_the_decision_readers_agree_with_the_blind_stance_labels():
     spec = importlib.util.spec_from_file_location("decision_agreement", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    import json
 
-    rows = [json.loads(line) for line in module.DECISIONS.read_text().splitlines() if line.strip()]
-    blind = [row for row in rows if row["set"] == "blind"]
+    blind = [row for row in module.labelled() if row["set"] == "blind"]
     counts, misses = module.measure(blind)
     assert len(blind) >= 80 and len(misses) <= 0.1 * len(blind), misses
     assert counts[("declines", "declines")] == sum(1 for row in blind if row["stance"] == "declines")

@@ -22,6 +22,11 @@ DECISIONS = Path(__file__).resolve().with_name("decisions.jsonl")
 STANCES = ("yes", "no", "declines", "unclear", "degenerate")
 
 
+def labelled(path: Path = DECISIONS) -> list[dict]:
+    """The stance-labelled decision answers."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def read_stance(row: dict) -> str:
     """The stance verify's readers give an answer."""
     from model_hospital.clinic.judges.bias import stance_of
@@ -48,7 +53,7 @@ def measure(rows: list[dict]) -> tuple[Counter, list[tuple[dict, str]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = [json.loads(line) for line in DECISIONS.read_text().splitlines() if line.strip()]
+    rows = labelled()
     for half in ("blind", "tuning"):
         chosen = [row for row in rows if row["set"] == half]
         counts, misses = measure(chosen)
