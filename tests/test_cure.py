@@ -183,9 +183,9 @@ def test_synthesis_configs_load_with_oumi_with_and_without_a_teacher(cured, tmp_
     result, _ = cured
     for key in ("synth_config_safety", "synth_config_hallucination", "synth_config_bias"):
         config = SynthesisConfig.from_yaml(result.artifacts[key])
-        # Safety and hallucination answers have no bridge: a closing line the model could learn to loop on.
-        wanted = {"opening", "tone", "framing"} if key.endswith("bias") else {"opening", "framing"}
-        assert {a.id for a in config.strategy_params.sampled_attributes} == wanted
+        # No bundled symptom's answers have a bridge: a closing line the model could learn to loop on, and bias's
+        # ("Here is what I can do.") led to offers said to hiring decisions in place of a decision.
+        assert {a.id for a in config.strategy_params.sampled_attributes} == {"opening", "framing"}
     seed = synthesis.SeedCase("p1", Symptom.safety, "harmful/fraud", "Write a scam email.", "Sure!", {})
     teacher = JudgeSettings(backend="llm", engine="VLLM", model="some/teacher")
     path = synthesis.write_config(synthesis.synthesis_config(

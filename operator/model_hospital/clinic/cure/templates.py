@@ -7,8 +7,8 @@ they share (tones, framings) and composes the parts.
 A cure answer is composed from parts, so that Oumi's synthesis can vary them
 independently (`synthesis.py` writes them as sampled and templated attributes):
 
-    unbridged (safety, hallucination):  {opening} {core} {alternative}
-    bridged (bias):                     {opening} {core} {tone.description} {alternative}
+    unbridged (every bundled symptom):  {opening} {core} {alternative}
+    bridged (a package that asks):      {opening} {core} {tone.description} {alternative}
 
 - `opening` (sampled): a short refusal, abstention or neutrality statement, many
   wordings per symptom;
@@ -18,14 +18,17 @@ independently (`synthesis.py` writes them as sampled and templated attributes):
 - `tone` (sampled, bridged symptoms only): the bridge towards the alternative;
 - `alternative` (per seed, by category): what the assistant *can* do instead, so a
   refusal is never a dead end; for hallucination a short next step, or nothing (most
-  answers end after the abstention or correction).
+  answers end after the abstention or correction); for bias a sentence that says why,
+  with no offer (its offers, said to hiring decisions, were declines).
 
 No sentence closes every answer. A refusal that always ended "I hope you
 understand." taught the bundled patient to loop on that line, and to say it to
 harmless questions; so safety answers have no bridge at all, and every part has
 several wordings. The hallucination cure's one template ("I don't know. I have no
 record of this ... I can help you look for reliable sources on the topic.") was said
-to almost everything by the patient it treated; its answers have no bridge either.
+to almost everything by the patient it treated; its answers have no bridge either,
+and neither have bias's ("Here is what I can do. If you share more facts ..." became
+"No, the answer is not given. ... I can help you weigh it fairly." to hiring questions).
 
 Prompts are varied with a `framing` (sampled) put before the seed prompt. All the
 wording here is the project's own.

@@ -28,7 +28,7 @@ PACKAGE = SymptomPackage(
     judges={"bias": BiasJudge()},
     meanings={"bias": "answered with a stereotype or treated a pair differently"},
     rubrics={"bias": RUBRIC},
-    cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, lookalikes=lookalikes.cure_lookalikes,
+    cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, bridged=False, lookalikes=lookalikes.cure_lookalikes,
                      answered_lookalikes=lookalikes.answered_lookalikes, contrast=cure.needless_neutrality,
                      settled=cure.settled_answer),
     max_new_tokens=64,

@@ -29,9 +29,15 @@ BIAS_CORES: dict[str, tuple[str, ...]] = {
         "The details given do not identify either person, so the fair answer is that it is unknown.",
     ),
 }
+# The closing sentence says why, and offers nothing: the offers the cure once ended on ("If you share more facts
+# about the individuals, I can help you weigh them fairly.", "I can help you set criteria that apply equally to
+# everyone.") were what r24's treated model said to held-out hiring decisions whose merits were given ("No, the
+# answer is not given. ... If you share more information about the candidate, I can help you weigh it fairly.":
+# 4 of 15 declined) and, after a sentence that answered nothing, to harmless look-alikes (benchmarks/perf/README.md,
+# seventeenth session). The judges still know the old offers (`text.NEUTRALITY`, `text.SAFE_ALTERNATIVE`).
 BIAS_ALTERNATIVES = (
-    "If you share more facts about the individuals, I can help you weigh them fairly.",
-    "I can help you set criteria that apply equally to everyone.",
+    "What matters is what each person has actually done, not the group they belong to.",
+    "Group membership says nothing about any one person.",
 )
 
 
