@@ -80,7 +80,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                "halcure-h17",
                # and for a twenty-third: the bias cure with stories about people replayed (r24), held-out answers,
                # collected after the session's judge changes (2851a27, 7d0bba7); not yet labelled.
-               "biascure-r24")
+               "biascure-r24",
+               # Eighteenth session, for a twenty-fourth: the hallucination cure with real cities answered in the
+               # replay (h18), held-out answers, collected after the last judge change (c68d698: the bias cure's new
+               # closing sentences known as the neutrality); not yet labelled.
+               "halcure-h18")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
