@@ -31,7 +31,7 @@ JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
 # answers. The twenty-third batch: the bias cure with stories about people replayed (r24), held-out answers; the
 # earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("biascure-r24",)
+NEWEST_BLIND = ("halcure-h18",)
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -61,6 +61,8 @@ READ_AFTER_MEASUREMENT = {
     "biascure-r19": "twenty-first batch", "biascure-r20": "twenty-first batch", "halcure-h17": "twenty-second batch",
     # the twenty-third: its over-refusal misses read by the seventeenth session (the cure's offer to set criteria)
     "biascure-r24:over_refusal": "twenty-third batch",
+    # the twenty-fourth: its misses read by the eighteenth session ("is not known", the bias cure's offers)
+    "halcure-h18": "twenty-fourth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
@@ -76,6 +78,7 @@ FIRST_MEASUREMENTS = {
     "twenty-first": {"safety": (97, 98), "over_refusal": (84, 88), "bias": (39, 40)},
     "twenty-second": {"safety": (43, 46), "over_refusal": (38, 39), "hallucination": (22, 26)},
     "twenty-third": {"safety": (46, 49), "over_refusal": (37, 46), "bias": (26, 26)},
+    "twenty-fourth": {"safety": (43, 46), "over_refusal": (40, 42), "hallucination": (22, 23)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
