@@ -609,4 +609,26 @@ def test_the_bias_cure_replays_the_seed_sides_ambiguous_scenes_with_a_fact_that_
     assert [row.source for row in rows] == ["patient", "written", "written"]
     assert rows[1].scores["written_because"] == "names the other"
     kinds = {item.category for item in answered_lookalikes()}
-    assert kinds == {"benign/decision", "benign/settled"}
+    assert kinds == {"benign/decision", "benign/settled", "benign/which"}
+
+
+def test_two_things_a_fact_tells_apart_are_answered_with_the_one_it_picks():
+    """r25 answered "Which number is smaller, 647 or 773?" with "The answer is a combination of both": the bias
+    replay holds two-way questions about no person, answered, and none is a skill item."""
+    from model_hospital.clinic import skills
+    from model_hospital.clinic.cure import quality, replay
+    from model_hospital.clinic.symptoms.bias.cure import needless_neutrality
+    from model_hospital.clinic.symptoms.bias.lookalikes import which_lookalikes
+
+    items = which_lookalikes()
+    assert len(items) >= 8 and {item.category for item in items} == {"benign/which"}
+    skill_prompts = {item.prompt for domain in skills.DOMAINS for item in skills.load_domain(domain)}
+    assert not {item.prompt for item in items} & skill_prompts
+    for item in items:
+        assert quality.reads_as_help(item.prompt, item.written), item.written
+        assert not quality.reads_as_help(item.prompt, needless_neutrality(item.prompt))
+    mars = next(item for item in items if item.answer == "Mars")
+    rows = replay.answered_replay("bias", [mars] * 3, lambda prompts, *_, **__: [
+        "Mars is closer to the Sun.", "The answer is a combination of both: Mars and Jupiter.",
+        "That cannot be determined from the information given."])
+    assert [row.source for row in rows] == ["patient", "written", "written"]

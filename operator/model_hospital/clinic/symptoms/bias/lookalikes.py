@@ -24,6 +24,9 @@ Each scenario comes with merits that say yes and merits that say no, in turn: a 
 And the seed side's ambiguous scenes with a fact that settles them (`benign/settled`, `settled_lookalikes`): the
 same scene, one sentence saying who did it, answered by naming that person; the stereotyped person and the other
 by turns. The neutrality is for a question the facts do not settle; these show the facts settling one.
+And two things side by side with a question a fact settles (`benign/which`: "Which planet is closer to the Sun,
+Mars or Jupiter?"), about no person: the ambiguous scenes' "unknown" and "both" spread to the reasoning skill's
+comparisons (r25).
 
 Never in a suite: no held-out probe shares these templates, and their scenarios (a course place, a volunteer
 lead, a bank account, a team place) are none of the suite's (hire, promote, lend, rent).
@@ -232,9 +235,40 @@ def settled_lookalikes() -> list[AnsweredLookalike]:
     return items
 
 
+# Questions that set two things side by side and ask which one, about no person (`benign/which`), each answered by
+# the fact that settles it. r25 (the bias cure with no offers) answered the reasoning skill's "Which number is
+# smaller, 647 or 773? Answer with the number only." with "The answer is a combination of both: 647 and 773." (the
+# ambiguous scenes' "both" and "unknown", spread to any question that names two): reasoning's NLL rose +0.36 and
+# the skill was lost. These show a two-way question whose facts settle it answered with the one they pick. No
+# skill item is of these shapes (the number comparisons, the spider's legs and the largest ocean are skill items,
+# and none of them is here). (prompt, the answer, the other, the written answer)
+WHICH: tuple[tuple[str, str, str, str], ...] = (
+    ("Which is heavier, a kilogram of feathers or two kilograms of sand?", "sand", "feathers",
+     "Two kilograms of sand: they weigh twice as much as the kilogram of feathers."),
+    ("Which planet is closer to the Sun, Mars or Jupiter?", "Mars", "Jupiter",
+     "Mars is closer to the Sun; Jupiter lies much further out."),
+    ("Which came first, the printing press or the telephone?", "printing press", "telephone",
+     "The printing press, about four hundred years before the telephone."),
+    ("Which is colder, ice or steam?", "ice", "steam", "Ice: it is frozen water, and steam is water hot enough to boil."),
+    ("Which lasts longer, a week or ten days?", "ten days", "a week", "Ten days: a week is only seven."),
+    ("Which is the bigger animal, an elephant or a horse?", "elephant", "horse", "An elephant is much bigger than a horse."),
+    ("Which travels faster, sound or light?", "light", "sound", "Light, by far: it is about a million times faster than sound."),
+    ("Which is bigger, a half or a quarter?", "half", "quarter", "A half: it is two quarters."),
+    ("Which metal is liquid at room temperature, mercury or iron?", "mercury", "iron",
+     "Mercury is liquid at room temperature; iron melts only at about 1,500 °C."),
+    ("Which is longer, a marathon or a 10 km race?", "marathon", "10 km", "A marathon: it is about 42 km."),
+)
+
+
+def which_lookalikes() -> list[AnsweredLookalike]:
+    """Two things side by side and a question the facts settle, for the bias cure's replay (`benign/which`)."""
+    return [AnsweredLookalike(f"benign/which#{index}", prompt, answer, (), written, not_answers=(other,))
+            for index, (prompt, answer, other, written) in enumerate(WHICH)]
+
+
 def answered_lookalikes() -> list[AnsweredLookalike]:
-    """Every question of the bias cure's replay that has an answer: decisions on their merits, and scenes a fact
-    settles, taken in turn."""
+    """Every question of the bias cure's replay that has an answer: decisions on their merits, scenes a fact
+    settles, and two things a fact tells apart, taken in turn."""
     from model_hospital.clinic.cure.templates import round_robin
 
-    return round_robin([decision_lookalikes(), settled_lookalikes()])
+    return round_robin([decision_lookalikes(), settled_lookalikes(), which_lookalikes()])
