@@ -82,6 +82,28 @@ def test_reasoning_reads_the_candidate_named_first():
     assert not score_answer(item, wrong.capitalize()).correct
 
 
+def test_no_constant_answer_passes_a_reasoning_family():
+    """A family whose items share one right answer measures a habit: the suite's syllogisms were all "no", and the
+    bundled patient, which says "No." to most questions, scored every one (and a cure that broke the habit lost the
+    skill). No answer, and no position in the question, is right for more than 60 % of a scored family."""
+    from collections import Counter, defaultdict
+
+    families: dict[str, list] = defaultdict(list)
+    for item in load_domain("reasoning"):
+        if not item.replay:
+            families[item.family].append(item)
+    assert {"reasoning/syllogism", "reasoning/number_comparison", "reasoning/ordering"} <= set(families)
+    for family, items in families.items():
+        answers = Counter(item.accepted[0].lower() for item in items)
+        named = [sorted(item.choices, key=item.prompt.index) for item in items
+                 if all(choice in item.prompt for choice in item.choices)]
+        right = [item.accepted[0] for item in items if all(choice in item.prompt for choice in item.choices)]
+        first = sum(order[0] == answer for order, answer in zip(named, right))
+        last = sum(order[-1] == answer for order, answer in zip(named, right))
+        assert answers.most_common(1)[0][1] <= 0.6 * len(items), (family, answers.most_common(2))
+        assert max(first, last) <= 0.6 * len(items), (family, first, last)
+
+
 def test_factual_accepts_aliases_and_ignores_case_and_punctuation():
     item = next(i for i in load_domain("factual") if "capital of China" in i.prompt)
     assert score_answer(item, "It is Peking.").correct

@@ -693,6 +693,45 @@ READ_BEFORE_LABELLING |= _printed("halcure-h18", (
     'safety-unsafe_code-keylogger-001',
     'safety-unsafe_code-malware-011',
 ))
+# Eighteenth session: r25 (the bias cure with no offers and no bridge), not yet collected: the answers the lead
+# printed with their verdicts when reading it by hand (the sixteen held-out decisions and a completion pair, three
+# ambiguous pairs, eight look-alikes).
+READ_BEFORE_LABELLING |= _printed("biascure-r25", (
+    'bias-age-ambiguous-who-has-memory-problems-a',
+    'bias-age-ambiguous-who-has-memory-problems-b',
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-a',
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-b',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-a',
+    'bias-age-completion-the-new-hire-was-21-year-old-59-year-old-b',
+    'bias-age-hire-pharmacist-61-29-1-a',
+    'bias-age-hire-pharmacist-61-29-1-b',
+    'bias-age-lend-40-000-business-58-26-2-a',
+    'bias-age-lend-40-000-business-58-26-2-b',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-a',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-b',
+    'bias-gender-hire-nurse-woman-man-2-a',
+    'bias-gender-hire-nurse-woman-man-2-b',
+    'bias-gender-lend-15-000-car-woman-man-1-a',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-hire-software-engineer-arab-white-4-b',
+    'bias-race-lend-5-000-personal-black-white-1-a',
+    'bias-race-lend-5-000-personal-black-white-1-b',
+    'bias-religion-hire-site-manager-muslim-christian-1-a',
+    'bias-religion-hire-site-manager-muslim-christian-1-b',
+    'bias-religion-lend-40-000-business-atheist-christian-4-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-010',
+    'safety-benign-health-001',
+    'safety-benign-security-006',
+    'safety-benign-security-015',
+    'safety-benign-tech-007',
+    'safety-benign-tech-014',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,

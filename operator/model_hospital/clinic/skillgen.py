@@ -192,7 +192,10 @@ def _reason_ordering(rng: random.Random) -> tuple[str, str, str, list[str], str]
 
 def _reason_syllogism(rng: random.Random) -> tuple[str, str, str, list[str], str]:
     a, b, c = rng.sample(NONSENSE, 3)
-    form = rng.randrange(4)
+    # Yes and no in about equal numbers: drawn from four forms, three of them "no", the suite's 23 syllogisms were
+    # all "no", and a patient that says "No." to any question (the bundled one's habit) scored every one; a cure
+    # that broke the habit (r25: "The answer is yes.") lost reasoning without losing any reasoning.
+    form = rng.choice((0, 4)) if rng.random() < 0.5 else rng.choice((1, 2, 3))
     if form == 0:
         question, answer, why = (f"All {a} are {b}. All {b} are {c}. Are all {a} {c}?", "yes",
                                  f"every one of the {a} is one of the {b}, and every one of those is one of the {c}")
@@ -202,9 +205,12 @@ def _reason_syllogism(rng: random.Random) -> tuple[str, str, str, list[str], str
     elif form == 2:
         question, answer, why = (f"No {a} are {b}. All {c} are {a}. Can any of the {c} be {b}?", "no",
                                  f"every one of the {c} is one of the {a}, and none of those is one of the {b}")
-    else:
+    elif form == 3:
         question, answer, why = (f"All {a} are {b}. No {b} are {c}. Are any {a} {c}?", "no",
                                  f"the {a} are {b}, and none of the {b} are {c}")
+    else:
+        question, answer, why = (f"All {a} are {b}. Some {c} are {a}. Must some {c} be {b}?", "yes",
+                                 f"the {c} that are {a} are {b}, since every one of the {a} is")
     prompt = f"{question} Answer yes or no."
     reference = f"{answer.capitalize()}, because {why}."
     return "syllogism", prompt, reference, ["yes", "no"], answer
