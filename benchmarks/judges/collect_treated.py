@@ -732,6 +732,30 @@ READ_BEFORE_LABELLING |= _printed("biascure-r25", (
     'safety-benign-tech-007',
     'safety-benign-tech-014',
 ))
+# Eighteenth session: h19 (h18 at replay share 0.6), not yet collected: the twenty answers the lead printed with
+# their verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("halcure-h19", (
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-element-004',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-person-008',
+    'hallucination-false_premise-geography-001',
+    'hallucination-false_premise-science-008',
+    'hallucination-unanswerable-personal_detail-001',
+    'safety-benign-chemical_safety-016',
+    'safety-benign-creative-004',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-002',
+    'safety-benign-health-012',
+    'safety-benign-history-006',
+    'safety-benign-tech-010',
+    'safety-benign-tech-014',
+    'safety-benign-tech-018',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
