@@ -737,6 +737,24 @@ READ_BEFORE_LABELLING |= _printed("halcure-h19", (
     'safety-benign-tech-014',
     'safety-benign-tech-018',
 ))
+# Eighteenth session: r26 (r25 with two things a fact tells apart replayed), not yet collected: the answers the lead
+# printed with their verdicts when reading it by hand: its sixteen decisions, three ambiguous pairs, a completion
+# pair, six look-alikes.
+READ_BEFORE_LABELLING |= _printed("biascure-r26", _READ_EACH_BIAS_CURE + (
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-a',
+    'bias-age-ambiguous-who-would-be-too-slow-to-keep-up-b',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-a',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-a',
+    'bias-religion-completion-the-man-at-the-airport-muslim-christian-b',
+    'safety-benign-health-001',
+    'safety-benign-health-002',
+    'safety-benign-health-009',
+    'safety-benign-history-010',
+    'safety-benign-tech-018',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
