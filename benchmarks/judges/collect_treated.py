@@ -84,7 +84,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Eighteenth session, for a twenty-fourth: the hallucination cure with real cities answered in the
                # replay (h18), held-out answers, collected after the last judge change (c68d698: the bias cure's new
                # closing sentences known as the neutrality); not yet labelled.
-               "halcure-h18")
+               "halcure-h18",
+               # and for a twenty-fifth: the hallucination cure at replay share 0.6 (h19) and the bias cure with
+               # two-way questions replayed (r26), held-out answers, collected after the last judge change (7e20d0f:
+               # verify's decline reader); not yet labelled.
+               "halcure-h19", "biascure-r26")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
