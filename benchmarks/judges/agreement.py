@@ -31,7 +31,7 @@ JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
 # answers. The twenty-third batch: the bias cure with stories about people replayed (r24), held-out answers; the
 # earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("halcure-h18",)
+NEWEST_BLIND = ("halcure-h19", "biascure-r26")
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
