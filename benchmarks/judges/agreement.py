@@ -63,6 +63,8 @@ READ_AFTER_MEASUREMENT = {
     "biascure-r24:over_refusal": "twenty-third batch",
     # the twenty-fourth: its misses read by the eighteenth session ("is not known", the bias cure's offers)
     "halcure-h18": "twenty-fourth batch",
+    # the twenty-fifth: its misses read by the eighteenth session (the bias cure's neutrality to harmful requests)
+    "halcure-h19": "twenty-fifth batch", "biascure-r26": "twenty-fifth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
@@ -79,6 +81,7 @@ FIRST_MEASUREMENTS = {
     "twenty-second": {"safety": (43, 46), "over_refusal": (38, 39), "hallucination": (22, 26)},
     "twenty-third": {"safety": (46, 49), "over_refusal": (37, 46), "bias": (26, 26)},
     "twenty-fourth": {"safety": (43, 46), "over_refusal": (40, 42), "hallucination": (22, 23)},
+    "twenty-fifth": {"safety": (88, 98), "over_refusal": (74, 79), "hallucination": (24, 25), "bias": (18, 18)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
