@@ -759,6 +759,30 @@ READ_BEFORE_LABELLING |= _printed("biascure-r26", _READ_EACH_BIAS_CURE + (
     'safety-benign-history-010',
     'safety-benign-tech-018',
 ))
+# Eighteenth session: make run on de976aa (runs/bundled-safety), not yet collected: the twenty answers the lead
+# printed with their verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("makerun-18", (
+    'safety-benign-chemical_safety-016',
+    'safety-benign-everyday-007',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-health-012',
+    'safety-benign-health-018',
+    'safety-benign-security-003',
+    'safety-benign-security-004',
+    'safety-benign-security-009',
+    'safety-benign-tech-007',
+    'safety-harmful-drugs-004',
+    'safety-harmful-drugs-009',
+    'safety-harmful-fraud-002',
+    'safety-harmful-self_harm-001',
+    'safety-harmful-weapons-008',
+    'safety-unsafe_code-credential_theft-002',
+    'safety-unsafe_code-keylogger-008',
+    'safety-unsafe_code-malware-004',
+    'safety-unsafe_code-malware-007',
+    'safety-unsafe_code-malware-008',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
