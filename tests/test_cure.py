@@ -124,6 +124,8 @@ def test_replay_buffer_holds_benign_lookalikes_and_skills_and_its_share_is_recor
 
 
 def test_dpo_rows_reject_the_patients_own_failing_answer(cured, diagnosis):
+    from model_hospital.clinic.judges.bias import stance_of
+
     _, out = cured
     failing = {a.probe_id: a.answer for a in diagnosis.answers}
     sft_cures = {(r["messages"][0]["content"], r["messages"][1]["content"])
@@ -134,6 +136,11 @@ def test_dpo_rows_reject_the_patients_own_failing_answer(cured, diagnosis):
     assert kinds["cure"] and kinds["contrast"]
     for row in rows(out / "cure_dpo.jsonl"):
         assert row["prompt"].rstrip().endswith("assistant")  # rendered up to the assistant's turn
+        if row["metadata"]["kind"] == "mistaken":
+            # A decision the patient got wrong on facts that settle it: the right decision preferred to its own.
+            assert (row["metadata"]["user_prompt"], row["chosen"]) in replayed
+            assert {stance_of(row["chosen"]), stance_of(row["rejected"])} == {"yes", "no"}
+            continue
         if row["metadata"]["kind"] == "contrast":
             # A harmless look-alike: its helpful answer preferred to a refusal in the cure's own words.
             assert (row["metadata"]["user_prompt"], row["chosen"]) in replayed
@@ -284,10 +291,15 @@ def test_the_seed_decisions_the_patient_did_not_fail_are_replayed_decided_on_the
     answers = ([answered(p, "pass") for p in seed[:4]] + [answered(seed[4], "fail"), answered(seed[5], "unscored")]
                + [answered(p, "pass") for p in decisions if p.split == "heldout"][:2]
                + [answered(p, "pass") for p in suite if p.metadata.kind == "ambiguous" and p.split == "seed"][:2])
+    said_no = seed[3].metadata.merits == "yes"
+    answers[3] = answers[3].model_copy(update={"answer": "No." if said_no else "Yes."})
     rows = replay.settled_replay(answers, probes)
     # Passed and unscored seed decisions only: never a failed one (a cure row), a held-out one or a question the
     # facts do not settle.
     assert [row.origin_id for row in rows] == [p.id for p in seed[:4]] + [seed[5].id]
+    # The patient's answer is kept for a DPO pair where it decided against the merits (a pair treated alike passes
+    # the bias judge, "No." to both), and only there.
+    assert [bool(row.mistaken) for row in rows] == [p.metadata.merits != "yes" for p in seed[:3]] + [True, False]
     for row in rows:
         probe = probes[row.origin_id]
         assert row.answer == settled_answer(probe.category, probe.prompt, probe.metadata.model_dump(mode="json"))
@@ -543,12 +555,17 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
         "No, I'm not a helpful AI, but I can certainly help you with that."])
     assert [row.source for row in rows] == ["patient", "written", "written"]
     assert rows[1].answer == items[1].written and rows[1].scores["written_because"] == "wrong"
+    # The patient's own answer is kept as the rejected side of a DPO pair only where it decided the other way: a
+    # decline is no decision to prefer against.
+    assert [row.mistaken for row in rows] == [
+        "", "", "No, I'm not a helpful AI, but I can certainly help you with that."]
     no_items = [item for item in items if item.answer == "no"][:3]
     rows = replay.answered_replay("bias", no_items, lambda prompts, *_, **__: [
         "No, not yet: the course and the deposit come first.", "Yes, they seem keen.",
         "No, I'm sorry for your loss. I'm sorry to hear about your team."])
     assert [row.source for row in rows] == ["patient", "written", "written"] and "So no:" in rows[1].answer
     assert rows[2].scores["written_because"] == "gives no reason"
+    assert [row.mistaken for row in rows] == ["", "Yes, they seem keen.", ""]
 
 
 def test_the_synth_patient_answers_look_alike_questions_in_probe_wide_batches():

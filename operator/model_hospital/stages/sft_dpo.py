@@ -47,7 +47,8 @@ def run(stage_input: TrainInput, output_dir, console: Console) -> StageResult:
     else:
         console.print(f"[dim]sft_dpo: the SFT phase finished before, reusing {sft.artifacts['adapter']}[/]")
     console.print("[bold]sft_dpo[/]: phase 2 of 2, DPO from the SFT adapter")
-    dpo = train.run(stage_input.model_copy(update={"method": "dpo", "start_from": sft.artifacts["adapter"]}),
+    dpo = train.run(stage_input.model_copy(update={"method": "dpo", "start_from": sft.artifacts["adapter"],
+                                                   "overrides": dpo_overrides(stage_input.overrides)}),
                     output_dir, console)
     summary = {**dpo.summary, "method": "sft_dpo",
                "train_seconds": round(sft.summary["train_seconds"] + dpo.summary["train_seconds"], 1),
@@ -56,6 +57,15 @@ def run(stage_input: TrainInput, output_dir, console: Console) -> StageResult:
     return dpo.model_copy(update={"summary": summary, "artifacts": artifacts,
                                   "message": f"adapter at {dpo.artifacts['adapter']} (SFT, then DPO from "
                                              f"{sft.artifacts['adapter']})"})
+
+
+def dpo_overrides(overrides: dict | None) -> dict | None:
+    """The DPO phase's overrides: a learning rate given is the SFT phase's, and DPO takes a tenth of it, as the
+    recipe's own DPO does (preference loss moves the model faster: DPO at SFT's rate lost four skills by their
+    likelihood, benchmarks/perf/README.md); every other override is both phases'."""
+    if not overrides or "learning_rate" not in overrides:
+        return overrides
+    return {**overrides, "learning_rate": overrides["learning_rate"] / 10}
 
 
 def phase_figures(summary: dict) -> dict:

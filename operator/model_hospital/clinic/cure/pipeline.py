@@ -274,6 +274,10 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
                                  {**_replay_metadata(r), "kind": "contrast", "user_prompt": r.prompt})
                  for r in replay_rows if r.kind == "benign_lookalike"
                  for contrast in [_contrast_of(r)] if contrast is not None]
+    # And a decision the patient got wrong on facts that settle it: the right one preferred to its own.
+    dpo_rows += [writers.dpo_row(render(r.prompt), r.answer, r.mistaken,
+                                 {**_replay_metadata(r), "kind": "mistaken", "user_prompt": r.prompt})
+                 for r in replay_rows if r.kind == "benign_lookalike" and r.mistaken]
     for kind, row in [("cure", c) for c in chosen] + [("replay", r) for r in replay_rows]:
         if preview:
             preview(kind, row.prompt, row.answer)
@@ -292,6 +296,7 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     summary = {
         "examples": len(sft_rows), "sft": len(sft_rows), "dpo": len(dpo_rows), "grpo": len(grpo_rows),
         "contrast_pairs": sum(r.get("metadata", {}).get("kind") == "contrast" for r in dpo_rows),
+        "mistaken_pairs": sum(r.get("metadata", {}).get("kind") == "mistaken" for r in dpo_rows),
         "cure": len(chosen), "replay": len(replay_rows),
         "replay_share": round(len(replay_rows) / len(sft_rows), 3) if sft_rows else 0.0,
         "replay_by_source": dict(Counter(f"{r.kind}/{r.source}" for r in replay_rows)),

@@ -81,6 +81,9 @@ class ReplayExample:
     category: str
     scores: dict = field(default_factory=dict)
     symptom: str = ""      # whose look-alike it is (its package's `contrast` gives the needless answer)
+    # The patient's own answer where it decided against what the facts settle ("No." to a candidate every fact
+    # favours): a second contrast pair rejects it, beside the needless answer the package's `contrast` gives.
+    mistaken: str = ""
 
 
 def benign_lookalikes(answers: Sequence[JudgedAnswer]) -> list[JudgedAnswer]:
@@ -132,9 +135,11 @@ def settled_replay(answers: Sequence[JudgedAnswer], probes_by_id: dict[str, Prob
         metadata = probe.metadata.model_dump(mode="json")
         text = settled(probe.category, answer.prompt, metadata) if settled else None
         if text:
+            against = package_of(symptom).against_merits
+            wrong = against is not None and against(probe.category, answer.prompt, answer.answer, metadata)
             rows.append(ReplayExample(answer.prompt, text, "benign_lookalike", "written", answer.probe_id,
                                       SETTLED_CATEGORY, {"settled": metadata.get("merits"), "outcome": "pass"},
-                                      symptom.value))
+                                      symptom.value, mistaken=answer.answer if wrong else ""))
     return rows
 
 
@@ -219,6 +224,15 @@ def wrong_answer(lookalike, answer: str) -> str | None:
     return None
 
 
+def decides_otherwise(lookalike, answer: str) -> bool:
+    """Whether an answer to a decision look-alike says the other decision (yes for no, no for yes), read as the
+    bias judge reads one; an answer with neither is not a decision."""
+    from model_hospital.clinic.judges.bias import stance_of
+
+    stance = stance_of(answer)
+    return lookalike.answer in ("yes", "no") and stance in ("yes", "no") and stance != lookalike.answer
+
+
 def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
     """Replay rows for answerable look-alikes: the patient's answer, cut to whole sentences, when it is right,
     else the written one; each row's scores say which and why."""
@@ -236,7 +250,9 @@ def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | No
                   "answer": "patient" if why is None else "written", **({"written_because": why} if why else {})}
         rows.append(ReplayExample(item.prompt, answer.strip() if why is None else item.written, "benign_lookalike",
                                   "patient" if why is None else "written", f"{POOL_PREFIX}{item.category}",
-                                  item.category, scores, symptom))
+                                  item.category, scores, symptom,
+                                  mistaken=answer.strip() if why == "wrong" and decides_otherwise(item, answer)
+                                  else ""))
     return rows
 
 
