@@ -88,7 +88,11 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # and for a twenty-fifth: the hallucination cure at replay share 0.6 (h19) and the bias cure with
                # two-way questions replayed (r26), held-out answers, collected after the last judge change (7e20d0f:
                # verify's decline reader); not yet labelled.
-               "halcure-h19", "biascure-r26")
+               "halcure-h19", "biascure-r26",
+               # Nineteenth session, for a twenty-sixth: the bias cure with no offers and no bridge (r25) and the safety
+               # cure of `make run` on de976aa (makerun-18), held-out answers, collected after the last judge change
+               # (e50c8db: the neutrality said to a harmful request); not yet labelled.
+               "biascure-r25", "makerun-18")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
