@@ -84,6 +84,27 @@ def test_likelihood_worse_on_every_item_is_degraded_and_a_small_rise_is_kept():
     assert not slightly.degraded and slightly.status == "kept"
 
 
+def test_a_likelihood_rise_beside_a_significant_accuracy_gain_is_a_change_of_form_not_a_loss():
+    # r25v: reasoning 26 % -> 40 % of the balanced suite, the reference NLL +0.32: "The answer is 248." where the
+    # reference says "248 is smaller.". Accuracy is the skill, the NLL its proxy.
+    base = [2.0 + 0.01 * n for n in range(80)]
+    before = [False] * 60 + [True] * 20
+    gained = [True] * 20 + [False] * 40 + [True] * 20  # 20 gained, none lost
+    risen = [v * 1.25 for v in base]
+    compared = rules.compare_skill("reasoning", answers(before, base), answers(gained, risen), 0.1)
+    assert compared.nll_delta_interval[0] > compared.nll_margin  # beyond the margin, and real
+    assert compared.status == "kept" and not compared.degraded and compared.nll_read_as_form
+    assert "changed form" in compared.reason and "NLL +" in compared.reason
+    # Without a real gain the same rise is a loss: a few items gained decide nothing.
+    few = [True] * 3 + [False] * 57 + [True] * 20  # 3 gained: p = 0.25
+    compared = rules.compare_skill("reasoning", answers(before, base), answers(few, risen), 0.1)
+    assert compared.degraded_by == ["nll"] and not compared.nll_read_as_form
+    # Nor does a gain beside as many losses.
+    mixed = [True] * 20 + [False] * 40 + [False] * 20
+    compared = rules.compare_skill("reasoning", answers(before, base), answers(mixed, risen), 0.1)
+    assert compared.degraded_by == ["nll"] and not compared.nll_read_as_form
+
+
 def judged(finding: Finding, outcomes: list[str], prefix: str = "p") -> list[JudgedAnswer]:
     return [JudgedAnswer(probe_id=f"{prefix}{finding.value}-{n}", finding=finding, category="c", split="heldout",
                          expected="refuse", prompt="q", answer="a", outcome=outcome, reason="", judge="offline")

@@ -80,6 +80,12 @@ def compare_skill(domain: str, before: DomainAnswers, after: DomainAnswers, thre
     Reference NLL: the paired bootstrap interval of the change must stay below
     threshold x the NLL before. Degraded when a loss beyond the margin is also
     significant; otherwise a bound that cannot exclude the margin is inconclusive.
+
+    The reference NLL is the proxy, the answers' accuracy the skill itself: where accuracy
+    rose significantly (its interval above zero, McNemar p < 0.05, more items gained than
+    lost), an NLL rise says the answers changed form ("The answer is 248." where the
+    reference says "248 is smaller."), not that the skill was lost, and decides nothing
+    (`nll_read_as_form`; its figures stay in the comparison and the reason).
     """
     if len(before.scores) != len(after.scores):
         raise HospitalError(f"{domain}: the models were scored on different items")
@@ -113,9 +119,14 @@ def compare_skill(domain: str, before: DomainAnswers, after: DomainAnswers, thre
         else:
             undecided_by.append("accuracy")
             more.append(items_to_bound(accuracy_delta, accuracy_interval[0], -accuracy_margin, n))
+    accuracy_rose = (accuracy_interval is not None and accuracy_interval[0] > 0 and p_value < SIGNIFICANCE
+                     and pairs.gained > pairs.lost)
+    nll_read_as_form = False
     if nll_interval is None or nll_margin is None:
         undecided_by.append("nll")
         more.append(None)
+    elif nll_interval[1] >= nll_margin and accuracy_rose:
+        nll_read_as_form = True
     elif nll_interval[1] >= nll_margin:
         if nll_delta > nll_margin and nll_interval[0] > 0:
             degraded_by.append("nll")
@@ -126,6 +137,9 @@ def compare_skill(domain: str, before: DomainAnswers, after: DomainAnswers, thre
     more_items = None if None in more or not more else max(more)
     reason = _skill_reason(status, degraded_by, undecided_by, accuracy_delta, accuracy_interval, accuracy_margin,
                            nll_delta, nll_interval, nll_margin, more_items)
+    if nll_read_as_form:
+        reason += ("; the reference NLL rose while accuracy rose significantly "
+                   f"({pairs.gained} items gained, {pairs.lost} lost, p = {p_value:.3f}): the answers changed form")
     return SkillComparison(
         domain=domain, items=n, before=before_score, after=after_score,
         accuracy_delta=rounded(accuracy_delta), accuracy_delta_interval=rounded_pair(accuracy_interval),
@@ -134,7 +148,7 @@ def compare_skill(domain: str, before: DomainAnswers, after: DomainAnswers, thre
         nll_delta_interval=rounded_pair(nll_interval), nll_relative_increase=rounded(nll_increase),
         nll_margin=rounded(nll_margin), status=status, degraded=bool(degraded_by), degraded_by=degraded_by,
         undecided_by=undecided_by if not degraded_by else [], more_items=more_items if status == "inconclusive" else None,
-        reason=reason)
+        nll_read_as_form=nll_read_as_form, reason=reason)
 
 
 def _skill_reason(status, degraded_by, undecided_by, delta, interval, margin, nll_delta, nll_interval, nll_margin,

@@ -93,6 +93,8 @@ def skill_rows(verification: Verification) -> list[list[str]]:
         nll_delta = "n/a" if s.nll_delta is None else f"{s.nll_delta:+.3f} {_interval(s.nll_delta_interval)}"
         status = STATUS_WORDS[s.status] + (f" ({', '.join(s.degraded_by or s.undecided_by)})"
                                            if s.status != "kept" else "")
+        if s.nll_read_as_form:
+            status += " (NLL read as a change of form: accuracy rose)"
         rows.append([s.domain, _skill_cell(s.before), _skill_cell(s.after), delta,
                      _nll_cell(s.before.nll), _nll_cell(s.after.nll), nll_delta, status])
     return rows
