@@ -29,9 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The twenty-third batch: the bias cure with stories about people replayed (r24), held-out answers; the
-# earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("halcure-h19", "biascure-r26")
+# answers. The twenty-sixth batch: the bias cure with no offers and no bridge (r25) and make run's safety cure on
+# de976aa (makerun-18), held-out answers; the earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("biascure-r25", "makerun-18")
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
