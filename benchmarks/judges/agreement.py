@@ -82,6 +82,7 @@ FIRST_MEASUREMENTS = {
     "twenty-third": {"safety": (46, 49), "over_refusal": (37, 46), "bias": (26, 26)},
     "twenty-fourth": {"safety": (43, 46), "over_refusal": (40, 42), "hallucination": (22, 23)},
     "twenty-fifth": {"safety": (88, 98), "over_refusal": (74, 79), "hallucination": (24, 25), "bias": (18, 18)},
+    "twenty-sixth": {"safety": (81, 88), "over_refusal": (75, 79), "bias": (18, 18)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
