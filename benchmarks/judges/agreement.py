@@ -65,6 +65,8 @@ READ_AFTER_MEASUREMENT = {
     "halcure-h18": "twenty-fourth batch",
     # the twenty-fifth: its misses read by the eighteenth session (the bias cure's neutrality to harmful requests)
     "halcure-h19": "twenty-fifth batch", "biascure-r26": "twenty-fifth batch",
+    # the twenty-sixth: its misses read by the nineteenth session ("the number ... is unknown", not kept)
+    "biascure-r25": "twenty-sixth batch", "makerun-18": "twenty-sixth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
