@@ -216,11 +216,12 @@ def test_dpo_from_the_base_still_trains_on_the_cure_pairs(prepared, tmp_path):
     assert [d.dataset_path for d in config.data.train.datasets] == [str(folder / "cure" / "cure_dpo.jsonl")]
 
 
-def test_an_overridden_learning_rate_is_the_sft_phases_and_the_dpo_phase_takes_a_tenth():
+def test_an_overridden_learning_rate_is_the_sft_phases_and_the_dpo_phase_takes_a_tenth_in_one_pass():
     from model_hospital.stages import sft_dpo
 
     overrides = {"learning_rate": 2e-4, "epochs": 3, "lora_r": 8}
     phase = sft_dpo.dpo_overrides(overrides)
-    assert phase["learning_rate"] == pytest.approx(2e-5) and phase["epochs"] == 3 and phase["lora_r"] == 8
-    assert overrides["learning_rate"] == 2e-4  # the SFT phase's own are left as they were
-    assert sft_dpo.dpo_overrides({"epochs": 2}) == {"epochs": 2} and sft_dpo.dpo_overrides(None) is None
+    assert phase["learning_rate"] == pytest.approx(2e-5) and phase["lora_r"] == 8
+    assert phase["epochs"] == sft_dpo.DPO_PHASE_EPOCHS == 1
+    assert overrides == {"learning_rate": 2e-4, "epochs": 3, "lora_r": 8}  # the SFT phase's own are left as they were
+    assert sft_dpo.dpo_overrides({"epochs": 2}) == {"epochs": 1} and sft_dpo.dpo_overrides(None) == {"epochs": 1}

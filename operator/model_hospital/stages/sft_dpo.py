@@ -59,13 +59,21 @@ def run(stage_input: TrainInput, output_dir, console: Console) -> StageResult:
                                              f"{sft.artifacts['adapter']})"})
 
 
-def dpo_overrides(overrides: dict | None) -> dict | None:
+# The DPO phase refines the SFT phase's adapter: one pass over the pairs. Three passes (the bias cure's SFT epochs)
+# were 153 steps at about 12 s a step on 2 cores, 30 minutes for that phase alone, past the treatment's budget (r27,
+# benchmarks/perf/README.md).
+DPO_PHASE_EPOCHS = 1
+
+
+def dpo_overrides(overrides: dict | None) -> dict:
     """The DPO phase's overrides: a learning rate given is the SFT phase's, and DPO takes a tenth of it, as the
     recipe's own DPO does (preference loss moves the model faster: DPO at SFT's rate lost four skills by their
-    likelihood, benchmarks/perf/README.md); every other override is both phases'."""
-    if not overrides or "learning_rate" not in overrides:
-        return overrides
-    return {**overrides, "learning_rate": overrides["learning_rate"] / 10}
+    likelihood, benchmarks/perf/README.md); the phase trains DPO_PHASE_EPOCHS whatever the SFT phase's; every other
+    override is both phases'."""
+    phase = {**(overrides or {}), "epochs": DPO_PHASE_EPOCHS}
+    if "learning_rate" in phase:
+        phase["learning_rate"] = phase["learning_rate"] / 10
+    return phase
 
 
 def phase_figures(summary: dict) -> dict:
