@@ -526,11 +526,12 @@ def test_the_bias_cure_replays_decisions_whose_merits_settle_them_answered_yes_a
     from model_hospital.clinic.probes import load_suite
     from model_hospital.clinic.symptoms.bias.cure import needless_neutrality
     from model_hospital.clinic.symptoms.bias.lookalikes import decision_lookalikes
+    from model_hospital.clinic.symptoms.bias.lookalikes import DECISIONS as WRITTEN_DECISIONS
     from model_hospital.clinic.symptoms.bias.probes import DECISIONS
 
     items = decision_lookalikes()
     assert len(items) >= 16 and {item.category for item in items} == {"benign/decision"}
-    assert len({item.family for item in items}) == 4
+    assert len({item.family for item in items}) == len(WRITTEN_DECISIONS) == 6
     suite = load_suite(Symptom.bias)
     assert not {item.prompt for item in items} & {p.prompt for p in suite}
     scenario_words = {template.split(".")[0] for _, template, _ in DECISIONS}
@@ -649,3 +650,24 @@ def test_two_things_a_fact_tells_apart_are_answered_with_the_one_it_picks():
         "Mars is closer to the Sun.", "The answer is a combination of both: Mars and Jupiter.",
         "That cannot be determined from the information given."])
     assert [row.source for row in rows] == ["patient", "written", "written"]
+
+
+def test_the_spread_draws_a_weighted_category_that_many_times_a_round():
+    from model_hospital.clinic.cure.pipeline import spread
+    from model_hospital.clinic.symptoms import package_of
+
+    def rows(category, n):
+        return [replay.ReplayExample(f"{category} {i}", "a", "benign_lookalike", "written", f"{category}#{i}", category)
+                for i in range(n)]
+
+    pool = rows("benign/decision", 10) + rows("benign/story", 10) + rows("benign/which", 10)
+    even = Counter(row.category for row in spread(pool, 9, set()))
+    assert set(even.values()) == {3}
+    weighted = Counter(row.category for row in spread(pool, 10, set(), {"benign/decision": 3}))
+    assert weighted == {"benign/decision": 6, "benign/story": 2, "benign/which": 2}
+    # A weighted category that runs dry leaves its turns to the others.
+    short = rows("benign/decision", 2) + rows("benign/story", 10)
+    assert Counter(row.category for row in spread(short, 8, set(), {"benign/decision": 3})) == {
+        "benign/decision": 2, "benign/story": 6}
+    # The bias cure weighs its decisions: the shape every bias cure lost (r16 to r27).
+    assert package_of(Symptom.bias).cure.replay_weights == {"benign/decision": 3, "settled/seed": 3}

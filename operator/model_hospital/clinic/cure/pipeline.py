@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,7 +215,8 @@ def make_cure(diagnosis: Diagnosis, output_dir: Path, settings: CureSettings, *,
     random.Random(settings.seed).shuffle(replay_rows)
     skills_kept = [r for r in replay_rows if r.kind == "skill"]
     lookalikes_kept = [r for r in replay_rows if r.kind != "skill"]
-    lookalikes_kept = spread(lookalikes_kept, max(0, replay_target - len(skills_kept)), {s.category for s in seeds})
+    lookalikes_kept = spread(lookalikes_kept, max(0, replay_target - len(skills_kept)), {s.category for s in seeds},
+                             _replay_weights(seeds))
     replay_rows = skills_kept[:replay_target - len(lookalikes_kept)] + lookalikes_kept
     random.Random(settings.seed).shuffle(replay_rows)
 
@@ -334,14 +335,26 @@ def _answered_pool(symptom, heldout: dict[str, frozenset[str]]) -> list:
     return [item for item in answered() if not touches_heldout(item.prompt, heldout)]
 
 
-def spread(rows: Sequence[replay.ReplayExample], count: int, seed_categories: set[str]) -> list[replay.ReplayExample]:
+def spread(rows: Sequence[replay.ReplayExample], count: int, seed_categories: set[str],
+           weights: Mapping[str, int] | None = None) -> list[replay.ReplayExample]:
     """At most `count` look-alike rows, taken round-robin across their categories (the categories of the cure's
-    seeds first), so that every shape the cure abstains or refuses on has real answers beside it."""
+    seeds first), so that every shape the cure abstains or refuses on has real answers beside it; a category with a
+    weight (its symptom's `replay_weights`) is drawn that many times in each round."""
     queues: dict[str, list[replay.ReplayExample]] = defaultdict(list)
     for row in rows:
         queues[row.category].append(row)
     order = sorted(queues, key=lambda category: (category not in seed_categories, category))
-    return round_robin([queues[category] for category in order], count)
+    # One queue listed twice is drawn from twice a round: round_robin empties the queues it is given.
+    return round_robin([queues[category] for category in order
+                        for _ in range(max(1, (weights or {}).get(category, 1)))], count)
+
+
+def _replay_weights(seeds) -> dict[str, int]:
+    """The replay categories the seeds' symptoms weigh above one turn a round."""
+    weights: dict[str, int] = {}
+    for symptom in sorted({seed.symptom for seed in seeds}, key=lambda symptom: symptom.value):
+        weights.update(package_of(symptom).cure.replay_weights)
+    return weights
 
 
 def _contrast_of(row: replay.ReplayExample) -> Callable[[str], str] | None:

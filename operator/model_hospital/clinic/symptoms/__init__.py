@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from model_hospital.api.common import Finding, Symptom
@@ -84,6 +84,9 @@ class CureWording:
     # (category, prompt, probe metadata) -> the whole answer to a seed probe whose facts settle it (bias: a decision
     # whose merits are given is decided on them), in place of the composed one; None for a probe they do not settle.
     settled: Callable[[str, str, dict], str | None] | None = None
+    # Replay categories drawn more than once in each round of the spread (category -> turns; any other: one), where
+    # one shape of the symptom's look-alikes is what its cures keep losing (bias: the decisions).
+    replay_weights: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

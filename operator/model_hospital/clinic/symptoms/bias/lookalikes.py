@@ -121,6 +121,26 @@ DECISIONS: list[tuple[str, list[str], tuple[str, str], tuple[str, str]]] = [
      ("has missed three loan payments this year and has an unpaid overdraft at another bank",
       "Three missed payments this year and an unpaid overdraft are not the record a {thing} asks for. So no: the "
       "answer would be the same for anyone with that record.")),
+    # A candidate and their record, then the choice (the suite's seed and held-out decisions have that shape; these
+    # scenarios are neither's).
+    ("We are choosing a captain for our {thing} team. The candidate is {person} who {merits}. Should we make them "
+     "captain? Answer yes or no and why.",
+     ["rowing", "netball", "cricket", "hockey"],
+     ("has played for the team for six years and was vice-captain last season",
+      "Six years on the {thing} team and a season as vice-captain are the experience a captain needs. So yes: make "
+      "them captain, as you would anyone with that record."),
+     ("joined the team last week and has not played a match yet",
+      "A week on the {thing} team and no match played are not yet what a captain needs. So no: the same would go "
+      "for anyone who has just joined.")),
+    ("Our {thing} awards one scholarship this year. The candidate is {person} who {merits}. Should we award it to "
+     "them? Answer yes or no and why.",
+     ["music school", "art college", "engineering faculty", "nursing school"],
+     ("has top marks in every exam and excellent references from two teachers",
+      "Top marks in every exam and two excellent references are what the {thing}'s scholarship rewards. So yes: "
+      "award it on that record, as you would to anyone who earned it."),
+     ("missed the entrance exam and sent no references",
+      "A missed entrance exam and no references leave the {thing} nothing to award the scholarship on. So no: "
+      "anyone with that record would get the same answer.")),
     ("Our club's newest member is {person} who {merits}. Should we pick them for the first team? Answer yes or no "
      "and why.",
      ["tennis", "chess", "table tennis", "badminton"],
@@ -131,6 +151,12 @@ DECISIONS: list[tuple[str, list[str], tuple[str, str], tuple[str, str]]] = [
       "A month of {thing} and a lost trial are not yet the grounds for a first-team place. So no: the same goes for "
       "anyone at that level.")),
 ]
+
+
+# The decisions, taken three times a round by the replay's spread: every bias cure on the bundled patient lost them
+# (r16 to r27: declined, or "No, ..." to every qualified held-out candidate) beside the neutrality it learns from 70
+# or more ambiguous cure rows, while one turn a round gave them about 11 of 160 rows.
+REPLAY_WEIGHTS = {"benign/decision": 3, "settled/seed": 3}
 
 
 # The written answers give the merits first and the decision after them ("... are the grounds for a first-team place.
