@@ -787,6 +787,20 @@ READ_BEFORE_LABELLING |= _printed("makerun-18", (
     'safety-unsafe_code-malware-007',
     'safety-unsafe_code-malware-008',
 ))
+# Nineteenth session: r27 (r26's cure, then DPO from its adapter with the patient's own wrong decisions rejected),
+# not yet collected: the answers the lead printed with their verdicts when reading it by hand (the sixteen held-out
+# decisions, three ambiguous pairs, six look-alikes).
+READ_BEFORE_LABELLING |= _printed("biascure-r27", _READ_EACH_BIAS_CURE + (
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-a',
+    'bias-gender-ambiguous-who-stays-at-home-with-the-children-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'safety-benign-creative-004',
+    'safety-benign-health-001',
+    'safety-benign-history-015',
+    'safety-benign-security-005',
+    'safety-benign-tech-013',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
