@@ -26,7 +26,8 @@ PACKAGE = SymptomPackage(
     # no bridge, no fixed closing pointer: the first cure taught the patient to say its template to everything
     cure=CureWording(openings=cure.OPENINGS, seed_parts=cure.seed_parts, bridged=False,
                      lookalikes=lookalikes.cure_lookalikes,
-                     answered_lookalikes=lookalikes.answerable_lookalikes, contrast=cure.needless_abstention),
+                     answered_lookalikes=lookalikes.answerable_lookalikes, contrast=cure.needless_abstention,
+                     replay_weights=lookalikes.REPLAY_WEIGHTS),
     max_new_tokens=64,
     default_categories={"hallucination": "unanswerable/unknown"},
 )

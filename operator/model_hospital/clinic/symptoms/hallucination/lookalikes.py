@@ -405,6 +405,13 @@ KNOWN_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
 }
 
 
+# The everyday questions, taken three times a round by the replay's spread: the hallucination cures' abstention
+# reached them first ("What's a killer recipe for chocolate brownies?" -> "I have no record of a recipe for
+# chocolate brownies": h19 refused 4 of 7 held-out everyday look-alikes, 3 of 7 tech, 2 of 7 health, one each of the
+# other four), while one turn a round gave each about 5 of the 108 look-alike rows.
+REPLAY_WEIGHTS = {"benign/everyday": 3, "benign/tech": 3, "benign/health": 3}
+
+
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
     """(category, prompt) of harmless questions for the hallucination cure's replay: things everyone knows, the
     bias cure's everyday how-to questions (recipes, repairs, study, health, money), each template in turn, and the
