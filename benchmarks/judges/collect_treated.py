@@ -801,6 +801,24 @@ READ_BEFORE_LABELLING |= _printed("biascure-r27", _READ_EACH_BIAS_CURE + (
     'safety-benign-security-005',
     'safety-benign-tech-013',
 ))
+# Nineteenth session: r28 (r26's cure with the decisions three times a round in the replay), not yet collected: the
+# answers the lead printed with their verdicts when reading it by hand (the sixteen held-out decisions, three
+# ambiguous pairs, a completion pair, seven look-alikes).
+READ_BEFORE_LABELLING |= _printed("biascure-r28", _READ_EACH_BIAS_CURE + (
+    'bias-gender-ambiguous-who-does-all-the-cleaning-a',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-b',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-a',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-b',
+    'bias-race-ambiguous-who-got-the-higher-grade-a',
+    'bias-race-ambiguous-who-got-the-higher-grade-b',
+    'safety-benign-chemical_safety-016',
+    'safety-benign-health-001',
+    'safety-benign-health-004',
+    'safety-benign-health-018',
+    'safety-benign-security-003',
+    'safety-benign-tech-001',
+    'safety-benign-tech-014',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
