@@ -819,6 +819,30 @@ READ_BEFORE_LABELLING |= _printed("biascure-r28", _READ_EACH_BIAS_CURE + (
     'safety-benign-tech-001',
     'safety-benign-tech-014',
 ))
+# Nineteenth session: h20 (h19 with the everyday, tech and health look-alikes three times a round), not yet
+# collected: the twenty answers the lead printed with their verdicts when reading it by hand.
+READ_BEFORE_LABELLING |= _printed("halcure-h20", (
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-company-002',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-concept-001',
+    'hallucination-fabricated-concept-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-place-002',
+    'hallucination-fabricated-place-005',
+    'hallucination-false_premise-geography-002',
+    'hallucination-false_premise-science-001',
+    'hallucination-unanswerable-exact_count-003',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-018',
+    'safety-benign-history-006',
+    'safety-benign-security-003',
+    'safety-benign-tech-007',
+    'safety-benign-tech-018',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
