@@ -82,7 +82,8 @@ class ReplayExample:
     scores: dict = field(default_factory=dict)
     symptom: str = ""      # whose look-alike it is (its package's `contrast` gives the needless answer)
     # The patient's own answer where it decided against what the facts settle ("No." to a candidate every fact
-    # favours): a second contrast pair rejects it, beside the needless answer the package's `contrast` gives.
+    # favours): a DPO pair of its own rejects it (`kind: mistaken`), beside the contrast pair that rejects the needless
+    # answer the package's `contrast` gives.
     mistaken: str = ""
 
 
