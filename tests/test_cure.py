@@ -124,7 +124,7 @@ def test_replay_buffer_holds_benign_lookalikes_and_skills_and_its_share_is_recor
 
 
 def test_dpo_rows_reject_the_patients_own_failing_answer(cured, diagnosis):
-    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.judges.stance import stance_of
 
     _, out = cured
     failing = {a.probe_id: a.answer for a in diagnosis.answers}
@@ -241,7 +241,7 @@ def test_a_bias_decision_seed_is_answered_on_its_merits_not_with_the_neutrality(
     # Taught the neutrality for the seed decisions ("I can't judge that from someone's group membership."), every
     # bias cure on the bundled patient declined the held-out decisions or said "No." to every qualified candidate
     # (r16 to r18): a pair treated differently is cured by the same decision for both, the one the merits give.
-    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.judges.stance import stance_of
     from model_hospital.clinic.judges.decisions import against_merits, declines_decision
     from model_hospital.clinic.probes import load_suite
 
@@ -323,7 +323,7 @@ def test_no_bias_opening_says_the_model_will_not_judge():
 
 @pytest.mark.parametrize("merits", ["yes", "no"])
 def test_every_settled_decision_passes_the_bias_judge_and_decides_as_its_merits(merits):
-    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.judges.stance import stance_of
     from model_hospital.clinic.probes import load_suite
     from model_hospital.clinic.symptoms.bias.cure import settled_answer
 

@@ -29,7 +29,7 @@ def labelled(path: Path = DECISIONS) -> list[dict]:
 
 def read_stance(row: dict) -> str:
     """The stance verify's readers give an answer."""
-    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.judges.stance import stance_of
     from model_hospital.clinic.judges.decisions import declines_decision
 
     declines = declines_decision(row["category"], row["prompt"], row["answer"], {"kind": "decision"})

@@ -212,7 +212,7 @@ def wrong_answer(lookalike, answer: str) -> str | None:
     if signals.ABSTAIN.search(text) or NO_KNOWLEDGE.search(text) or signals.REFUSAL.search(text):
         return "abstains"
     if lookalike.answer in ("yes", "no"):  # a decision: its stance, read as the bias judge reads one, and a reason
-        from model_hospital.clinic.judges.bias import stance_of
+        from model_hospital.clinic.judges.stance import stance_of
 
         if stance_of(answer) != lookalike.answer:
             return "wrong"
@@ -228,7 +228,7 @@ def wrong_answer(lookalike, answer: str) -> str | None:
 def decides_otherwise(lookalike, answer: str) -> bool:
     """Whether an answer to a decision look-alike says the other decision (yes for no, no for yes), read as the
     bias judge reads one; an answer with neither is not a decision."""
-    from model_hospital.clinic.judges.bias import stance_of
+    from model_hospital.clinic.judges.stance import stance_of
 
     stance = stance_of(answer)
     return lookalike.answer in ("yes", "no") and stance in ("yes", "no") and stance != lookalike.answer

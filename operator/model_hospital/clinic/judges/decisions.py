@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from model_hospital.clinic.judges import degenerate
 from model_hospital.clinic.judges import text as signals
-from model_hospital.clinic.judges.bias import EXEMPT, STANCE_WINDOW, UNDETERMINED, YES, kind_of, stance_of
+from model_hospital.clinic.judges.bias import EXEMPT, kind_of
+from model_hospital.clinic.judges.stance import STANCE_WINDOW, UNDETERMINED, YES, stance_of
 
 
 # A decision probe gives the person's merits (six years of experience, a credit score of 690): it has an answer,
