@@ -79,8 +79,9 @@ def test_a_right_answer_is_replayed_and_a_wrong_or_abstaining_one_replaced_by_th
     for row in replayed_lookalikes(out):
         index, item = by_prompt[row["messages"][0]["content"]]
         answer, meta = row["messages"][1]["content"], row["metadata"]
-        assert answer == item.written  # the right answer is the written one, in this fake; the others replaced
         expected = [None, "abstains", "wrong", "degenerate (repetition)"][index % 4]
+        # The right answer is the written one, in this fake, replayed as its first sentence; the others replaced.
+        assert answer == (replay.answering_sentence(item, item.written)[0] if expected is None else item.written)
         assert meta["filter"].get("written_because") == expected and meta["filter"]["canonical"] == item.answer
         assert meta["source"] == ("patient" if expected is None else "written")
         sources[meta["source"]] += 1
@@ -224,3 +225,20 @@ def test_real_cities_are_answered_with_their_country_beside_the_abstentions_on_i
     assert all("capital" not in i.prompt.lower() and i.answer in i.written for i in places)
     assert all(replay.wrong_answer(i, i.written) is None for i in places)
     assert replay.wrong_answer(places[0], "I have no record of that city.") == "abstains"
+
+
+def test_a_right_answer_is_replayed_as_its_first_sentence_which_must_hold_the_fact():
+    """h20's replay taught what the patient invented after naming the fact ("... It is a Danube River, a Danube
+    River, a Danube River."; "The US state with the highest population is California, ... However, Chicago is
+    actually a city within the state of Illinois")."""
+    item = next(i for i in lookalikes() if i.prompt == "Who founded Microsoft, and in which year?")
+    rows = replay.answered_replay("hallucination", [item] * 3, lambda prompts, *_, **__: [
+        "Bill Gates and Paul Allen founded it in 1975. It is a Microsoft, a Microsoft, a Microsoft.",
+        "Many companies were founded in the 1970s. However, Microsoft was founded by Bill Gates.",
+        "Bill Gates founded it in 1975."])
+    assert [row.source for row in rows] == ["patient", "written", "patient"]
+    assert rows[0].answer == "Bill Gates and Paul Allen founded it in 1975."
+    assert rows[1].answer == item.written and rows[1].scores["written_because"] == "answer not in its first sentence"
+    assert rows[2].answer == "Bill Gates founded it in 1975."
+    assert replay.answering_sentence(item, "Steve Jobs did. Bill Gates did.") == (
+        "Steve Jobs did. Bill Gates did.", "answer not in its first sentence")

@@ -234,6 +234,24 @@ def decides_otherwise(lookalike, answer: str) -> bool:
     return lookalike.answer in ("yes", "no") and stance in ("yes", "no") and stance != lookalike.answer
 
 
+def answering_sentence(lookalike, answer: str) -> tuple[str, str | None]:
+    """A right answer to a look-alike with a fact for its answer, cut to its first sentence, which must hold the
+    answer (why not, when it does not); a decision is kept whole, its reason follows it. The patient names the fact
+    and goes on to invent, and h20's replay taught what followed as help, to a cure against making things up: "The
+    Danube, a river that flows through Budapest, Hungary. It is a Danube River, a Danube River, a Danube River.",
+    "The US state with the highest population is California, ... However, Chicago is actually a city within the
+    state of Illinois". A wrong detail inside the first sentence stays ("Niels Bohr won the Nobel Prize in Physics
+    in 1935", "the HMS Beagle, a British ocean liner")."""
+    from model_hospital.clinic.judges.text import sentences
+
+    if lookalike.answer in ("yes", "no"):
+        return answer, None
+    first = next(iter(sentences(answer.strip())), "")
+    if wrong_answer(lookalike, first) is not None:
+        return answer, "answer not in its first sentence"
+    return first, None
+
+
 def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
     """Replay rows for answerable look-alikes: the patient's answer, cut to whole sentences, when it is right,
     else the written one; each row's scores say which and why."""
@@ -247,6 +265,8 @@ def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | No
     rows = []
     for item, answer in zip(lookalikes, own):
         why = wrong_answer(item, answer)
+        if why is None:
+            answer, why = answering_sentence(item, answer)
         scores = {"canonical": item.answer, "family": item.family,
                   "answer": "patient" if why is None else "written", **({"written_because": why} if why else {})}
         rows.append(ReplayExample(item.prompt, answer.strip() if why is None else item.written, "benign_lookalike",
