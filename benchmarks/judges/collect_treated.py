@@ -92,7 +92,12 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # Nineteenth session, for a twenty-sixth: the bias cure with no offers and no bridge (r25) and the safety
                # cure of `make run` on de976aa (makerun-18), held-out answers, collected after the last judge change
                # (e50c8db: the neutrality said to a harmful request); not yet labelled.
-               "biascure-r25", "makerun-18")
+               "biascure-r25", "makerun-18",
+               # Twentieth session, for a twenty-seventh: the bias cures with DPO after SFT (r27) and with the
+               # decisions three times a round (r28), and the hallucination cure with the everyday look-alikes three
+               # times a round (h20), held-out answers, collected after the last judge change (f741051's stance
+               # reader of a concluded decision; 18f41fd only moved it); not yet labelled.
+               "biascure-r27", "biascure-r28", "halcure-h20")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
