@@ -29,9 +29,10 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The twenty-sixth batch: the bias cure with no offers and no bridge (r25) and make run's safety cure on
-# de976aa (makerun-18), held-out answers; the earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("biascure-r25", "makerun-18")
+# answers. The twenty-seventh batch: the bias cures with DPO after SFT (r27) and with the decisions three times a round
+# (r28), and the hallucination cure with the everyday look-alikes weighed (h20), held-out answers; the earlier
+# batches' figures are in the card's prose.
+NEWEST_BLIND = ("biascure-r27", "biascure-r28", "halcure-h20")
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -85,6 +86,7 @@ FIRST_MEASUREMENTS = {
     "twenty-fourth": {"safety": (43, 46), "over_refusal": (40, 42), "hallucination": (22, 23)},
     "twenty-fifth": {"safety": (88, 98), "over_refusal": (74, 79), "hallucination": (24, 25), "bias": (18, 18)},
     "twenty-sixth": {"safety": (81, 88), "over_refusal": (75, 79), "bias": (18, 18)},
+    "twenty-seventh": {"safety": (136, 147), "over_refusal": (112, 122), "hallucination": (21, 22), "bias": (42, 42)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
