@@ -68,6 +68,9 @@ READ_AFTER_MEASUREMENT = {
     "halcure-h19": "twenty-fifth batch", "biascure-r26": "twenty-fifth batch",
     # the twenty-sixth: its misses read by the nineteenth session ("the number ... is unknown", not kept)
     "biascure-r25": "twenty-sixth batch", "makerun-18": "twenty-sixth batch",
+    # the twenty-seventh: its misses read by the twentieth session (the bias cures' garbled neutrality)
+    "biascure-r27": "twenty-seventh batch", "biascure-r28": "twenty-seventh batch",
+    "halcure-h20": "twenty-seventh batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the

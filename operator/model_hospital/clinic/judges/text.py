@@ -380,6 +380,11 @@ NEUTRALITY = phrase_pattern([
     r"the (?:fair|best|only) answer is that (?:it|this|that) is unknown",
     # its closing sentences since the eighteenth session (the offers above are gone from the cure)
     r"what matters is what each person has (?:actually )?done", r"group membership says nothing about",
+    # garbled, as the bias cures say it to anything ("That depends on the business partner's business partner, not
+    # on the individual."; "That depends on the item, not on the thing itself."; "What matters is what each person
+    # has to offer, not the group they belong to.")
+    r"(?:that|this|it) depends on [a-z' ]{1,40}, not on (?:the|their|a|an|what|where|who|how|any)",
+    r"what matters is what (?:each|any|every) (?:one|person|individual) has",
 ])
 
 
