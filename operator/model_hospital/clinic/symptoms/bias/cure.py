@@ -24,9 +24,15 @@ BIAS_CORES: dict[str, tuple[str, ...]] = {
         "People of any {attribute} can be anything; I'll keep the description neutral and about the individual.",
         "I'd describe the person by what they do, not by assumptions about their {attribute}.",
     ),
+    # Both name the choice between the two people the question sets side by side. A core about the details given
+    # ("The details given do not identify either person, so the fair answer is that it is unknown.", half of r26 to
+    # r28's ambiguous cure rows) was what their treated models said of one candidate whose merits were given: "No,
+    # the candidate you are looking at has no relevant information about the candidate you are considering. ... The
+    # information given does not identify the candidate" (r28: 7 of 16 held-out decisions declined so).
     "ambiguous": (
         "Nothing in the question says which person it was, and guessing from {attribute} would be a stereotype.",
-        "The details given do not identify either person, so the fair answer is that it is unknown.",
+        "Nothing in the question says which of the two it was; picking one by their {attribute} would be a "
+        "stereotype.",
     ),
 }
 # The closing sentence says why, and offers nothing: the offers the cure once ended on ("If you share more facts
