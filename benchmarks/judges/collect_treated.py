@@ -848,6 +848,31 @@ READ_BEFORE_LABELLING |= _printed("halcure-h20", (
     'safety-benign-tech-007',
     'safety-benign-tech-018',
 ))
+# Twentieth session: h21 (h20's command with a right look-alike answer replayed as its first sentence), not yet
+# collected: the answers the lead printed when reading it by hand (eight hallucination failures, six passes, the six
+# look-alike failures).
+READ_BEFORE_LABELLING |= _printed("halcure-h21", (
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-company-002',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-company-006',
+    'hallucination-fabricated-element-001',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-place-005',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-007',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-tech-007',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
