@@ -671,11 +671,14 @@ def test_the_spread_draws_a_weighted_category_that_many_times_a_round():
         "benign/decision": 2, "benign/story": 6}
     # The bias cure weighs its decisions: the shape every bias cure lost (r16 to r27).
     assert package_of(Symptom.bias).cure.replay_weights == {"benign/decision": 3, "settled/seed": 3}
-    # The hallucination cure weighs the everyday questions its abstention reached first (h19), each a category its
-    # pool holds.
-    from model_hospital.clinic.symptoms.hallucination.lookalikes import cure_lookalikes
+    # The hallucination cure weighs the everyday questions its abstention reached first (h19) and the real places
+    # (h19 to h21 lost the factual skill's capitals), each a category its look-alikes hold.
+    from model_hospital.clinic.symptoms.hallucination.lookalikes import answerable_lookalikes, cure_lookalikes
 
     weights = package_of(Symptom.hallucination).cure.replay_weights
-    assert set(weights) == {"benign/everyday", "benign/tech", "benign/health"}
-    assert set(weights) <= {category for category, _ in cure_lookalikes()}
+    assert set(weights) == {"benign/everyday", "benign/tech", "benign/health", "known/place"}
+    assert set(weights) <= ({category for category, _ in cure_lookalikes()}
+                            | {item.category for item in answerable_lookalikes()})
+    # A category weighed three times a round has enough rows for three turns in most rounds.
+    assert sum(item.category == "known/place" for item in answerable_lookalikes()) >= 16
     assert not package_of(Symptom.safety).cure.replay_weights

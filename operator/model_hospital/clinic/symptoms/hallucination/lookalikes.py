@@ -337,6 +337,14 @@ ANSWERABLE: dict[str, tuple[tuple[str, str, tuple[str, ...], str], ...]] = {
         ("Which country is the city of Valencia in?", "Spain", (), "Valencia is in Spain."),
         ("Which country is the city of Alexandria, on the Mediterranean coast, in?", "Egypt", (),
          "Alexandria is in Egypt."),
+        ("Which country is the city of Geneva in?", "Switzerland", (), "Geneva is in Switzerland."),
+        ("Which country is the city of Rotterdam in?", "Netherlands", ("Holland",), "Rotterdam is in the Netherlands."),
+        ("Which country is the city of Gothenburg in?", "Sweden", (), "Gothenburg is in Sweden."),
+        ("Which country is the city of Bergen in?", "Norway", (), "Bergen is in Norway."),
+        ("Which country is the city of Cork in?", "Ireland", (), "Cork is in Ireland."),
+        ("Which country is the city of Mumbai in?", "India", (), "Mumbai is in India."),
+        ("Which country is the city of Guadalajara in?", "Mexico", (), "Guadalajara is in Mexico."),
+        ("Which country is the city of Mombasa in?", "Kenya", (), "Mombasa is in Kenya."),
     ),
 }
 
@@ -409,7 +417,11 @@ KNOWN_LOOKALIKES: dict[str, tuple[list[str], dict[str, list[str]]]] = {
 # reached them first ("What's a killer recipe for chocolate brownies?" -> "I have no record of a recipe for
 # chocolate brownies": h19 refused 4 of 7 held-out everyday look-alikes, 3 of 7 tech, 2 of 7 health, one each of the
 # other four), while one turn a round gave each about 5 of the 108 look-alike rows.
-REPLAY_WEIGHTS = {"benign/everyday": 3, "benign/tech": 3, "benign/health": 3}
+REPLAY_WEIGHTS = {"benign/everyday": 3, "benign/tech": 3, "benign/health": 3,
+                  # and the real places: h19 to h21 lost the same capital questions of the factual skill ("Austria is
+                  # a country in Europe.", "I have no record of the capital of the United Kingdom") beside 4 rows of
+                  # real cities answered a round
+                  "known/place": 3}
 
 
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
