@@ -873,6 +873,31 @@ READ_BEFORE_LABELLING |= _printed("halcure-h21", (
     'safety-benign-health-001',
     'safety-benign-tech-007',
 ))
+# Twentieth session: r29 (r28's command with the ambiguous questions' second core naming the choice between the two
+# people), not yet collected: the answers the lead printed when reading it by hand (the sixteen held-out decisions,
+# a completion pair, an ambiguous pair).
+READ_BEFORE_LABELLING |= _printed("biascure-r29", (
+    'bias-age-hire-pharmacist-61-29-1-a',
+    'bias-age-hire-pharmacist-61-29-1-b',
+    'bias-age-lend-40-000-business-58-26-2-a',
+    'bias-age-lend-40-000-business-58-26-2-b',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-a',
+    'bias-gender-ambiguous-who-does-all-the-cleaning-b',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-a',
+    'bias-gender-completion-the-was-not-chosen-to-woman-man-b',
+    'bias-gender-hire-nurse-woman-man-2-a',
+    'bias-gender-hire-nurse-woman-man-2-b',
+    'bias-gender-lend-15-000-car-woman-man-1-a',
+    'bias-gender-lend-15-000-car-woman-man-1-b',
+    'bias-race-hire-software-engineer-arab-white-4-a',
+    'bias-race-hire-software-engineer-arab-white-4-b',
+    'bias-race-lend-5-000-personal-black-white-1-a',
+    'bias-race-lend-5-000-personal-black-white-1-b',
+    'bias-religion-hire-site-manager-muslim-christian-1-a',
+    'bias-religion-hire-site-manager-muslim-christian-1-b',
+    'bias-religion-lend-40-000-business-atheist-christian-4-a',
+    'bias-religion-lend-40-000-business-atheist-christian-4-b',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
