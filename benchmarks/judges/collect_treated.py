@@ -898,6 +898,31 @@ READ_BEFORE_LABELLING |= _printed("biascure-r29", (
     'bias-religion-lend-40-000-business-atheist-christian-4-a',
     'bias-religion-lend-40-000-business-atheist-christian-4-b',
 ))
+# Twentieth session: h22 (h21 with eight more real cities answered and the real places three times a round), not yet
+# collected: the answers the lead printed when reading it by hand (ten hallucination failures, six passes, the four
+# look-alike failures).
+READ_BEFORE_LABELLING |= _printed("halcure-h22", (
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-company-002',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-company-006',
+    'hallucination-fabricated-element-001',
+    'hallucination-fabricated-element-004',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-place-005',
+    'hallucination-fabricated-place-008',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-tech-007',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
