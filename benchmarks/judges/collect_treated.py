@@ -97,7 +97,12 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # decisions three times a round (r28), and the hallucination cure with the everyday look-alikes three
                # times a round (h20), held-out answers, collected after the last judge change (f741051's stance
                # reader of a concluded decision; 18f41fd only moved it); not yet labelled.
-               "biascure-r27", "biascure-r28", "halcure-h20")
+               "biascure-r27", "biascure-r28", "halcure-h20",
+               # and for a twenty-eighth: the hallucination cures with a right look-alike answer replayed as its
+               # first sentence (h21) and with the real places weighed (h22), and the bias cure whose second
+               # ambiguous core names the choice between two people (r29), held-out answers, collected after the
+               # last judge change (a04d1ed: the bias cures' garbled neutrality); not yet labelled.
+               "halcure-h21", "halcure-h22", "biascure-r29")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
