@@ -242,3 +242,26 @@ def test_a_right_answer_is_replayed_as_its_first_sentence_which_must_hold_the_fa
     assert rows[2].answer == "Bill Gates founded it in 1975."
     assert replay.answering_sentence(item, "Steve Jobs did. Bill Gates did.") == (
         "Steve Jobs did. Bill Gates did.", "answer not in its first sentence")
+
+
+def test_a_bare_fact_answered_with_more_than_the_fact_is_replayed_as_written():
+    """h22's replay taught, in first sentences that named the right country, "Valencia is the capital city of
+    Spain" and "... a city in the Rhineland-Palatine region of Switzerland"; h22's factual skill then bent the
+    capitals ("Kenia is the capital of Kenya")."""
+    valencia = next(i for i in lookalikes() if i.prompt == "Which country is the city of Valencia in?")
+    geneva = next(i for i in lookalikes() if i.prompt == "Which country is the city of Geneva in?")
+    assert replay.answering_sentence(valencia, "Valencia is the capital city of Spain. It is by the sea.") == (
+        "Valencia is the capital city of Spain. It is by the sea.", "says more than the fact asked (capita)")
+    assert replay.answering_sentence(geneva, "The city of Geneva is located in the Rhineland region of "
+                                             "Switzerland.")[1] == "says more than the fact asked (region, rhinel)"
+    # The fact in other words is the patient's own and replayed; so is a fact framed by "located" or "the country of".
+    assert replay.answering_sentence(valencia, "Valencia is located in the country of Spain. It is sunny.") == (
+        "Valencia is located in the country of Spain.", None)
+    assert replay.answering_sentence(geneva, "Geneva is a city in Switzerland.") == (
+        "Geneva is a city in Switzerland.", None)
+    # An explanation is more than a bare fact: its words are not checked one by one.
+    why = next(i for i in lookalikes() if i.prompt == "Why is the sky blue?")
+    assert replay.answering_sentence(why, "Sunlight is scattered by the air's molecules, blue the most.") == (
+        "Sunlight is scattered by the air's molecules, blue the most.", None)
+    rows = replay.answered_replay("hallucination", [valencia], lambda *_, **__: ["Valencia is the capital of Spain."])
+    assert rows[0].answer == valencia.written and rows[0].scores["written_because"].startswith("says more")

@@ -249,7 +249,34 @@ def answering_sentence(lookalike, answer: str) -> tuple[str, str | None]:
     first = next(iter(sentences(answer.strip())), "")
     if wrong_answer(lookalike, first) is not None:
         return answer, "answer not in its first sentence"
+    extra = unchecked_words(lookalike, first)
+    if extra:
+        return answer, f"says more than the fact asked ({', '.join(extra)})"
     return first, None
+
+
+# Most words of a written answer that is a bare fact ("Valencia is in Spain.", "HMS Beagle.", "In 1945."): the
+# question asks for that fact and nothing more, so a first sentence that says more says what nobody checked.
+BARE_FACT_WORDS = 8
+# Words that frame a fact without adding one ("Porto is located in Portugal", "the city of Osaka").
+# (cut to six letters, as `content_words` cuts them).
+FACT_FRAME = frozenset(word[:6] for word in ("located", "situated", "city", "country", "called", "named", "answer",
+                                             "known", "found"))
+
+
+def unchecked_words(lookalike, sentence: str) -> list[str]:
+    """The words of a right first sentence that add a claim to a bare fact, none where the written answer is more
+    than a bare fact (an explanation or a summary, whose words cannot be checked word by word). h22's replay
+    taught, in first sentences that named the right country, "Valencia is the capital city of Spain" and "Geneva
+    is located in the European Union (EU) and is a city in the Rhineland-Palatine region of Switzerland": h22's
+    held-out factual skill then named capitals by bending the country's name ("Kenia is the capital of Kenya")."""
+    from model_hospital.clinic.judges.text import content_words, normalize, words
+
+    if lookalike.answer in ("yes", "no") or len(words(normalize(lookalike.written))) > BARE_FACT_WORDS:
+        return []
+    known = content_words(normalize(" ".join((lookalike.prompt, lookalike.written, lookalike.answer,
+                                               *lookalike.aliases))))
+    return sorted(content_words(normalize(sentence)) - known - FACT_FRAME)
 
 
 def answered_replay(symptom: str, lookalikes, answer_prompts: AnswerPrompts | None) -> list[ReplayExample]:
