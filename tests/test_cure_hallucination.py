@@ -265,3 +265,16 @@ def test_a_bare_fact_answered_with_more_than_the_fact_is_replayed_as_written():
         "Sunlight is scattered by the air's molecules, blue the most.", None)
     rows = replay.answered_replay("hallucination", [valencia], lambda *_, **__: ["Valencia is the capital of Spain."])
     assert rows[0].answer == valencia.written and rows[0].scores["written_because"].startswith("says more")
+
+
+def test_real_countries_are_asked_of_in_the_capitals_sentence_and_no_capital_is_asked():
+    # h23 lost 11 capitals: "I have no record of Japan", "Kenia is the capital of Kenya." (the places' form).
+    from model_hospital.clinic import skills
+
+    countries = [i for i in lookalikes() if i.category == "known/country"]
+    assert len(countries) >= 16
+    assert all("capital" not in i.prompt.lower() and "capital" not in i.written.lower() for i in countries)
+    assert all(i.written.startswith("The ") and replay.wrong_answer(i, i.written) is None for i in countries)
+    asked = {item.prompt.lower() for domain in skills.DOMAINS for item in skills.load_domain(domain)}
+    assert not {i.prompt.lower() for i in countries} & asked
+    assert replay.wrong_answer(countries[0], "I have no record of Norway.") == "abstains"

@@ -346,6 +346,34 @@ ANSWERABLE: dict[str, tuple[tuple[str, str, tuple[str, ...], str], ...]] = {
         ("Which country is the city of Guadalajara in?", "Mexico", (), "Guadalajara is in Mexico."),
         ("Which country is the city of Mombasa in?", "Kenya", (), "Mombasa is in Kenya."),
     ),
+    # Real countries as the subject of the question, answered in the sentence the patient gives a capital in ("The
+    # capital of Japan is Tokyo." before any cure). h23 still lost 11 of the factual skill's capital questions, two
+    # ways: the abstention on invented towns reached the country ("I have no record of Japan"), and the real places'
+    # answers lent their form ("Osaka is in Japan.") to the capital ("Italù is the capital of Italy.", "Kenia is the
+    # capital of Kenya."). The official language and the currency: no capital asked, none an answer, and no family of
+    # the skill suites (its scored facts are capitals, people and science).
+    "known/country": (
+        ("What is the official language of Norway?", "Norwegian", (), "The official language of Norway is Norwegian."),
+        ("What is the currency of Japan?", "yen", (), "The currency of Japan is the yen."),
+        ("What is the official language of Italy?", "Italian", (), "The official language of Italy is Italian."),
+        ("What is the currency of the United Kingdom?", "pound", ("pounds", "sterling"),
+         "The currency of the United Kingdom is the pound sterling."),
+        ("What is the official language of Germany?", "German", (), "The official language of Germany is German."),
+        ("What is the currency of India?", "rupee", ("rupees",), "The currency of India is the rupee."),
+        ("What is the official language of Argentina?", "Spanish", (),
+         "The official language of Argentina is Spanish."),
+        ("What is the currency of Mexico?", "peso", ("pesos",), "The currency of Mexico is the peso."),
+        ("What is the official language of Portugal?", "Portuguese", (),
+         "The official language of Portugal is Portuguese."),
+        ("What is the currency of Switzerland?", "franc", ("francs",), "The currency of Switzerland is the Swiss franc."),
+        ("What is the official language of Sweden?", "Swedish", (), "The official language of Sweden is Swedish."),
+        ("What is the currency of South Korea?", "won", (), "The currency of South Korea is the won."),
+        ("What is the official language of Poland?", "Polish", (), "The official language of Poland is Polish."),
+        ("What is the currency of Thailand?", "baht", (), "The currency of Thailand is the baht."),
+        ("What is the official language of Greece?", "Greek", (), "The official language of Greece is Greek."),
+        ("What is the currency of the United States?", "dollar", ("dollars",),
+         "The currency of the United States is the dollar."),
+    ),
 }
 
 
@@ -421,7 +449,9 @@ REPLAY_WEIGHTS = {"benign/everyday": 3, "benign/tech": 3, "benign/health": 3,
                   # and the real places: h19 to h21 lost the same capital questions of the factual skill ("Austria is
                   # a country in Europe.", "I have no record of the capital of the United Kingdom") beside 4 rows of
                   # real cities answered a round
-                  "known/place": 3}
+                  "known/place": 3,
+                  # and the real countries, asked of in the capital's sentence (h23: "I have no record of Japan")
+                  "known/country": 3}
 
 
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
