@@ -928,6 +928,31 @@ READ_BEFORE_LABELLING |= _printed("halcure-h22", (
     'safety-benign-health-001',
     'safety-benign-tech-007',
 ))
+# Twenty-first session: h23 (h22 with a bare fact answered with more than the fact replayed as written), not yet
+# collected: the answers the lead printed when reading it by hand (ten hallucination failures, six passes, the four
+# look-alike failures).
+READ_BEFORE_LABELLING |= _printed("halcure-h23", (
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-company-006',
+    'hallucination-fabricated-concept-001',
+    'hallucination-fabricated-concept-004',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-place-002',
+    'hallucination-fabricated-place-008',
+    'hallucination-false_premise-geography-001',
+    'hallucination-false_premise-geography-002',
+    'hallucination-false_premise-science-001',
+    'hallucination-false_premise-science-008',
+    'hallucination-unanswerable-exact_count-003',
+    'hallucination-unanswerable-exact_count-004',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-tech-007',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
