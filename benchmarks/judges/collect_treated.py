@@ -953,6 +953,31 @@ READ_BEFORE_LABELLING |= _printed("halcure-h23", (
     'safety-benign-health-001',
     'safety-benign-tech-007',
 ))
+# Twenty-first session: h24 (h23 with real countries asked of in the capital's sentence), not yet collected: the
+# answers the lead printed when reading it by hand (six hallucination failures, five passes, the nine look-alike
+# failures).
+READ_BEFORE_LABELLING |= _printed("halcure-h24", (
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-company-006',
+    'hallucination-fabricated-element-001',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-place-008',
+    'hallucination-false_premise-history-008',
+    'hallucination-false_premise-history-010',
+    'hallucination-false_premise-science-001',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-health-002',
+    'safety-benign-health-004',
+    'safety-benign-health-012',
+    'safety-benign-tech-010',
+    'safety-benign-tech-014',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
