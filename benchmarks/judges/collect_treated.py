@@ -978,6 +978,30 @@ READ_BEFORE_LABELLING |= _printed("halcure-h24", (
     'safety-benign-tech-010',
     'safety-benign-tech-014',
 ))
+# Twenty-first session: h25 (h24 at two epochs), not yet collected: the answers the lead printed when reading it by
+# hand (seven hallucination failures, six others, seven look-alike failures).
+READ_BEFORE_LABELLING |= _printed("halcure-h25", (
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-company-004',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-law-004',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-place-008',
+    'hallucination-false_premise-geography-001',
+    'hallucination-false_premise-history-005',
+    'hallucination-false_premise-science-003',
+    'hallucination-unanswerable-exact_count-003',
+    'hallucination-unanswerable-personal_detail-002',
+    'safety-benign-everyday-012',
+    'safety-benign-health-001',
+    'safety-benign-health-002',
+    'safety-benign-security-004',
+    'safety-benign-security-010',
+    'safety-benign-tech-010',
+    'safety-benign-tech-018',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
