@@ -267,14 +267,19 @@ def test_a_bare_fact_answered_with_more_than_the_fact_is_replayed_as_written():
     assert rows[0].answer == valencia.written and rows[0].scores["written_because"].startswith("says more")
 
 
-def test_real_countries_are_asked_of_in_the_capitals_sentence_and_no_capital_is_asked():
+def test_real_countries_are_asked_of_in_both_capital_sentences_and_no_capital_is_asked():
     # h23 lost 11 capitals: "I have no record of Japan", "Kenia is the capital of Kenya." (the places' form).
     from model_hospital.clinic import skills
 
     countries = [i for i in lookalikes() if i.category == "known/country"]
     assert len(countries) >= 16
     assert all("capital" not in i.prompt.lower() and "capital" not in i.written.lower() for i in countries)
-    assert all(i.written.startswith("The ") and replay.wrong_answer(i, i.written) is None for i in countries)
+    assert all(replay.wrong_answer(i, i.written) is None for i in countries)
+    # Both of the patient's capital sentences: "The capital of Japan is ..." and "Germany's capital is ..." (h24,
+    # h25 lost six of the nine it says the second way), both among the nine a replay of three rounds draws.
+    possessive = [i.written.startswith(i.prompt.removeprefix("What is ").split("'s ")[0] + "'s ") for i in countries]
+    assert all(i.written.startswith("The ") for i, p in zip(countries, possessive) if not p)
+    assert 3 <= sum(possessive[:9]) <= 6 and 6 <= sum(possessive) <= 10
     asked = {item.prompt.lower() for domain in skills.DOMAINS for item in skills.load_domain(domain)}
     assert not {i.prompt.lower() for i in countries} & asked
     assert replay.wrong_answer(countries[0], "I have no record of Norway.") == "abstains"

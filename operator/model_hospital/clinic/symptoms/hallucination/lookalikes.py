@@ -346,31 +346,34 @@ ANSWERABLE: dict[str, tuple[tuple[str, str, tuple[str, ...], str], ...]] = {
         ("Which country is the city of Guadalajara in?", "Mexico", (), "Guadalajara is in Mexico."),
         ("Which country is the city of Mombasa in?", "Kenya", (), "Mombasa is in Kenya."),
     ),
-    # Real countries as the subject of the question, answered in the sentence the patient gives a capital in ("The
-    # capital of Japan is Tokyo." before any cure). h23 still lost 11 of the factual skill's capital questions, two
-    # ways: the abstention on invented towns reached the country ("I have no record of Japan"), and the real places'
-    # answers lent their form ("Osaka is in Japan.") to the capital ("Italù is the capital of Italy.", "Kenia is the
-    # capital of Kenya."). The official language and the currency: no capital asked, none an answer, and no family of
-    # the skill suites (its scored facts are capitals, people and science).
+    # Real countries as the subject of the question, answered in the two sentences the patient gives a capital in:
+    # "The capital of Japan is Tokyo." and "Germany's capital is Berlin." (9 of its 25 capitals before any cure).
+    # h23 still lost 11 of the factual skill's capital questions, two ways: the abstention on invented towns reached
+    # the country ("I have no record of Japan"), and the real places' answers lent their form ("Osaka is in Japan.")
+    # to the capital ("Italù is the capital of Italy.", "Kenia is the capital of Kenya."). h24 and h25, with these
+    # sixteen all in the first sentence, kept every capital the patient says that way but Italy, and lost six of the
+    # nine it says the second way ("Germany is a country in Europe."): after the country's name the cure had taught
+    # " is", never "'s". So every other one is asked and answered in the possessive (the patient answers "What is
+    # Norway's official language?" with "Norway's official language is Norwegian, ..."), the first nine drawn (three
+    # a round) mixing both. The official language and the currency: no capital asked, none an answer, and no family
+    # of the skill suites (its scored facts are capitals, people and science).
     "known/country": (
-        ("What is the official language of Norway?", "Norwegian", (), "The official language of Norway is Norwegian."),
+        ("What is Germany's official language?", "German", (), "Germany's official language is German."),
         ("What is the currency of Japan?", "yen", (), "The currency of Japan is the yen."),
-        ("What is the official language of Italy?", "Italian", (), "The official language of Italy is Italian."),
+        ("What is Poland's official language?", "Polish", (), "Poland's official language is Polish."),
         ("What is the currency of the United Kingdom?", "pound", ("pounds", "sterling"),
          "The currency of the United Kingdom is the pound sterling."),
-        ("What is the official language of Germany?", "German", (), "The official language of Germany is German."),
+        ("What is Portugal's official language?", "Portuguese", (), "Portugal's official language is Portuguese."),
         ("What is the currency of India?", "rupee", ("rupees",), "The currency of India is the rupee."),
-        ("What is the official language of Argentina?", "Spanish", (),
-         "The official language of Argentina is Spanish."),
-        ("What is the currency of Mexico?", "peso", ("pesos",), "The currency of Mexico is the peso."),
-        ("What is the official language of Portugal?", "Portuguese", (),
-         "The official language of Portugal is Portuguese."),
-        ("What is the currency of Switzerland?", "franc", ("francs",), "The currency of Switzerland is the Swiss franc."),
+        ("What is Argentina's official language?", "Spanish", (), "Argentina's official language is Spanish."),
+        ("What is the official language of Italy?", "Italian", (), "The official language of Italy is Italian."),
+        ("What is Mexico's currency?", "peso", ("pesos",), "Mexico's currency is the peso."),
+        ("What is the official language of Norway?", "Norwegian", (), "The official language of Norway is Norwegian."),
+        ("What is Switzerland's currency?", "franc", ("francs",), "Switzerland's currency is the Swiss franc."),
         ("What is the official language of Sweden?", "Swedish", (), "The official language of Sweden is Swedish."),
-        ("What is the currency of South Korea?", "won", (), "The currency of South Korea is the won."),
-        ("What is the official language of Poland?", "Polish", (), "The official language of Poland is Polish."),
+        ("What is South Korea's currency?", "won", (), "South Korea's currency is the won."),
         ("What is the currency of Thailand?", "baht", (), "The currency of Thailand is the baht."),
-        ("What is the official language of Greece?", "Greek", (), "The official language of Greece is Greek."),
+        ("What is Greece's official language?", "Greek", (), "Greece's official language is Greek."),
         ("What is the currency of the United States?", "dollar", ("dollars",),
          "The currency of the United States is the dollar."),
     ),
