@@ -102,7 +102,12 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # first sentence (h21) and with the real places weighed (h22), and the bias cure whose second
                # ambiguous core names the choice between two people (r29), held-out answers, collected after the
                # last judge change (a04d1ed: the bias cures' garbled neutrality); not yet labelled.
-               "halcure-h21", "halcure-h22", "biascure-r29")
+               "halcure-h21", "halcure-h22", "biascure-r29",
+               # Twenty-second session, for a twenty-ninth: the hallucination cures with a bare fact said with more
+               # replayed as written (h23), with real countries asked of in the capital's sentence (h24) and the same
+               # at two epochs (h25), held-out answers, collected after the last judge change (2b14af9's four rules;
+               # c75d40b moved no verdict); not yet labelled.
+               "halcure-h23", "halcure-h24", "halcure-h25")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
