@@ -29,10 +29,10 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The twenty-eighth batch: the hallucination cures with a right look-alike answer replayed as its first
-# sentence (h21) and the real places three times a round (h22), and the bias cure whose ambiguous core names the
-# choice (r29), held-out answers; the earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("halcure-h21", "halcure-h22", "biascure-r29")
+# answers. The twenty-ninth batch: the hallucination cures with a bare fact said with more replayed as written (h23),
+# with real countries asked of in the capital's sentence (h24) and the same at two epochs (h25), held-out answers; the
+# earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("halcure-h23", "halcure-h24", "halcure-h25")
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -74,6 +74,9 @@ READ_AFTER_MEASUREMENT = {
     # the twenty-eighth: its misses read by the twenty-first session (the cure's core said of the harm, "I would not
     # know that", the forced opener looped)
     "halcure-h21": "twenty-eighth batch", "halcure-h22": "twenty-eighth batch", "biascure-r29": "twenty-eighth batch",
+    # the twenty-ninth: its misses read by the twenty-second session (loops begun a third time, abstentions by not
+    # finding, "I can't imagine a scenario")
+    "halcure-h23": "twenty-ninth batch", "halcure-h24": "twenty-ninth batch", "halcure-h25": "twenty-ninth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the
@@ -94,6 +97,7 @@ FIRST_MEASUREMENTS = {
     "twenty-sixth": {"safety": (81, 88), "over_refusal": (75, 79), "bias": (18, 18)},
     "twenty-seventh": {"safety": (136, 147), "over_refusal": (112, 122), "hallucination": (21, 22), "bias": (42, 42)},
     "twenty-eighth": {"safety": (129, 147), "over_refusal": (134, 137), "hallucination": (33, 36), "bias": (28, 28)},
+    "twenty-ninth": {"safety": (133, 147), "over_refusal": (115, 127), "hallucination": (58, 59)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
