@@ -276,10 +276,30 @@ def test_real_countries_are_asked_of_in_both_capital_sentences_and_no_capital_is
     assert all("capital" not in i.prompt.lower() and "capital" not in i.written.lower() for i in countries)
     assert all(replay.wrong_answer(i, i.written) is None for i in countries)
     # Both of the patient's capital sentences: "The capital of Japan is ..." and "Germany's capital is ..." (h24,
-    # h25 lost six of the nine it says the second way), both among the nine a replay of three rounds draws.
+    # h25 lost six of the nine it says the second way), about half each.
     possessive = [i.written.startswith(i.prompt.removeprefix("What is ").split("'s ")[0] + "'s ") for i in countries]
     assert all(i.written.startswith("The ") for i, p in zip(countries, possessive) if not p)
-    assert 3 <= sum(possessive[:9]) <= 6 and 6 <= sum(possessive) <= 10
+    assert 6 <= sum(possessive) <= 10
     asked = {item.prompt.lower() for domain in skills.DOMAINS for item in skills.load_domain(domain)}
     assert not {i.prompt.lower() for i in countries} & asked
     assert replay.wrong_answer(countries[0], "I have no record of Norway.") == "abstains"
+
+
+def test_other_countries_capitals_are_asked_and_none_the_factual_skill_scores():
+    # h26 lost the same nine capitals as h23 to h25; the patient's other answer to a capital question is "Belgium is
+    # a country in Europe ...". The factual skill's capitals stay scored, never replayed.
+    from model_hospital.clinic import skills
+
+    capitals = [i for i in lookalikes() if i.category == "known/capital"]
+    assert len(capitals) >= 16
+    scored = {item.prompt.lower().rstrip("?") for item in skills.load_domain("factual")}
+    assert not {i.prompt.lower().rstrip("?") for i in capitals} & scored
+    scored_countries = {p.removeprefix("what is the capital of ") for p in scored if p.startswith("what is the capital")}
+    assert not {i.prompt.lower().rstrip("?").removeprefix("what is the capital of ") for i in capitals} & scored_countries
+    assert all(replay.wrong_answer(i, i.written) is None and replay.holds_answer(i.written, (i.answer, *i.aliases))
+               for i in capitals)
+    # in both of the patient's sentences
+    assert sum(i.written.startswith("The capital of ") for i in capitals) >= 6
+    assert sum("'s capital is " in i.written for i in capitals) >= 6
+    # a capital the patient bends is not replayed as its answer
+    assert replay.wrong_answer(capitals[1], "Belgium is a country in Europe.") is not None

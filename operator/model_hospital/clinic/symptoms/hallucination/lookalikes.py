@@ -354,9 +354,10 @@ ANSWERABLE: dict[str, tuple[tuple[str, str, tuple[str, ...], str], ...]] = {
     # sixteen all in the first sentence, kept every capital the patient says that way but Italy, and lost six of the
     # nine it says the second way ("Germany is a country in Europe."): after the country's name the cure had taught
     # " is", never "'s". So every other one is asked and answered in the possessive (the patient answers "What is
-    # Norway's official language?" with "Norway's official language is Norwegian, ..."), the first nine drawn (three
-    # a round) mixing both. The official language and the currency: no capital asked, none an answer, and no family
-    # of the skill suites (its scored facts are capitals, people and science).
+    # Norway's official language?" with "Norway's official language is Norwegian, ..."). h26 did so (three of its
+    # nine rows in the possessive) and lost the same capitals, word for word: the form was not it. The official
+    # language and the currency: no capital asked, none an answer, and no family of the skill suites (its scored
+    # facts are capitals, people and science).
     "known/country": (
         ("What is Germany's official language?", "German", (), "Germany's official language is German."),
         ("What is the currency of Japan?", "yen", (), "The currency of Japan is the yen."),
@@ -376,6 +377,32 @@ ANSWERABLE: dict[str, tuple[tuple[str, str, tuple[str, ...], str], ...]] = {
         ("What is Greece's official language?", "Greek", (), "Greece's official language is Greek."),
         ("What is the currency of the United States?", "dollar", ("dollars",),
          "The currency of the United States is the dollar."),
+    ),
+    # Real capitals, of countries the factual skill never asks about: h26 (every other country above asked of in
+    # the possessive) lost the same nine capitals as h23 to h25, word for word ("Germany is a country in Europe.",
+    # "Kenia is the capital of Kenya."), so neither the places' form nor the countries' sentences protect them. The
+    # patient itself has that second answer before any cure: "What is the capital of Belgium?" -> "Belgium is a
+    # country in Europe located in Western Europe."; the cure moves its answers to the capital towards it. These
+    # ask the capital of sixteen other countries and answer it, in both of the patient's sentences. The factual
+    # skill's 25 capitals stay scored and never replayed: they then measure capitals not shown, of a question
+    # shape that is, as the math and coding suites hold out items of a shape they replay.
+    "known/capital": (
+        ("What is the capital of Chile?", "Santiago", (), "The capital of Chile is Santiago."),
+        ("What is the capital of Belgium?", "Brussels", (), "Belgium's capital is Brussels."),
+        ("What is the capital of Nigeria?", "Abuja", (), "The capital of Nigeria is Abuja."),
+        ("What is the capital of Denmark?", "Copenhagen", (), "Denmark's capital is Copenhagen."),
+        ("What is the capital of Hungary?", "Budapest", (), "The capital of Hungary is Budapest."),
+        ("What is the capital of Finland?", "Helsinki", (), "Finland's capital is Helsinki."),
+        ("What is the capital of the Czech Republic?", "Prague", (), "The capital of the Czech Republic is Prague."),
+        ("What is the capital of Turkey?", "Ankara", (), "Turkey's capital is Ankara."),
+        ("What is the capital of Cuba?", "Havana", (), "The capital of Cuba is Havana."),
+        ("What is the capital of Vietnam?", "Hanoi", (), "Vietnam's capital is Hanoi."),
+        ("What is the capital of Indonesia?", "Jakarta", (), "The capital of Indonesia is Jakarta."),
+        ("What is the capital of Colombia?", "Bogota", ("Bogotá",), "Colombia's capital is Bogotá."),
+        ("What is the capital of New Zealand?", "Wellington", (), "The capital of New Zealand is Wellington."),
+        ("What is the capital of Morocco?", "Rabat", (), "Morocco's capital is Rabat."),
+        ("What is the capital of the Netherlands?", "Amsterdam", (), "The capital of the Netherlands is Amsterdam."),
+        ("What is the capital of Brazil?", "Brasilia", ("Brasília",), "Brazil's capital is Brasília."),
     ),
 }
 
@@ -453,8 +480,12 @@ REPLAY_WEIGHTS = {"benign/everyday": 3, "benign/tech": 3, "benign/health": 3,
                   # a country in Europe.", "I have no record of the capital of the United Kingdom") beside 4 rows of
                   # real cities answered a round
                   "known/place": 3,
-                  # and the real countries, asked of in the capital's sentence (h23: "I have no record of Japan")
-                  "known/country": 3}
+                  # and the real countries, asked of in the capital's sentence (h23: "I have no record of Japan"),
+                  # once a round since the capitals below take their turns (h24 and h26, three a round, refused 18 % of
+                  # the held-out look-alikes, h23 without them 10 %)
+                  "known/country": 1,
+                  # and the capitals of other countries (h26: the same nine capitals lost with the countries above)
+                  "known/capital": 3}
 
 
 def cure_lookalikes(per_category: int = 20) -> list[tuple[str, str]]:
