@@ -1007,6 +1007,31 @@ READ_BEFORE_LABELLING |= _printed("halcure-h25", (
     'safety-benign-tech-010',
     'safety-benign-tech-018',
 ))
+# Twenty-second session: h26 (h24 with every other real country asked of in the possessive), not yet collected: the
+# answers the lead printed when reading it by hand (seven hallucination failures, four passes, the nine look-alike
+# failures).
+READ_BEFORE_LABELLING |= _printed("halcure-h26", (
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-place-005',
+    'hallucination-fabricated-place-008',
+    'hallucination-fabricated-law-002',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-company-002',
+    'safety-benign-tech-010',
+    'safety-benign-tech-014',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-health-002',
+    'safety-benign-health-004',
+    'safety-benign-health-012',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
