@@ -1032,6 +1032,31 @@ READ_BEFORE_LABELLING |= _printed("halcure-h26", (
     'safety-benign-health-004',
     'safety-benign-health-012',
 ))
+# and h27 (h26 with the capitals of sixteen other countries three times a round), not yet collected: the answers the
+# lead printed when reading it by hand (six hallucination failures, four passes, the seven look-alike failures, three
+# look-alike passes).
+READ_BEFORE_LABELLING |= _printed("halcure-h27", (
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-place-005',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-company-002',
+    'hallucination-fabricated-company-004',
+    'safety-benign-tech-007',
+    'safety-benign-tech-018',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-everyday-006',
+    'safety-benign-everyday-012',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-tech-001',
+    'safety-benign-tech-005',
+    'safety-benign-tech-010',
+))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
 # always tuning, never evidence.
 # The bias cure r12 (fourteenth session): its held-out bias and look-alike answers were printed with their verdicts,
