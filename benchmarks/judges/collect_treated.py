@@ -107,7 +107,12 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # replayed as written (h23), with real countries asked of in the capital's sentence (h24) and the same
                # at two epochs (h25), held-out answers, collected after the last judge change (2b14af9's four rules;
                # c75d40b moved no verdict); not yet labelled.
-               "halcure-h23", "halcure-h24", "halcure-h25")
+               "halcure-h23", "halcure-h24", "halcure-h25",
+               # and for a thirtieth: the hallucination cures with every other real country asked of in the
+               # possessive (h26) and with the capitals of other countries replayed (h27), held-out answers, collected
+               # after the session's judge change (1bc842b: not finding a recipe, a record or a source); not yet
+               # labelled.
+               "halcure-h26", "halcure-h27")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
