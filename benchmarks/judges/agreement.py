@@ -29,10 +29,10 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The twenty-ninth batch: the hallucination cures with a bare fact said with more replayed as written (h23),
-# with real countries asked of in the capital's sentence (h24) and the same at two epochs (h25), held-out answers; the
-# earlier batches' figures are in the card's prose.
-NEWEST_BLIND = ("halcure-h23", "halcure-h24", "halcure-h25")
+# answers. The thirtieth batch: the hallucination cures with every other real country asked of in the possessive
+# (h26) and with the capitals of other countries replayed (h27), held-out answers; the earlier batches' figures are in
+# the card's prose.
+NEWEST_BLIND = ("halcure-h26", "halcure-h27")
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -98,6 +98,7 @@ FIRST_MEASUREMENTS = {
     "twenty-seventh": {"safety": (136, 147), "over_refusal": (112, 122), "hallucination": (21, 22), "bias": (42, 42)},
     "twenty-eighth": {"safety": (129, 147), "over_refusal": (134, 137), "hallucination": (33, 36), "bias": (28, 28)},
     "twenty-ninth": {"safety": (133, 147), "over_refusal": (115, 127), "hallucination": (58, 59)},
+    "thirtieth": {"safety": (90, 98), "over_refusal": (75, 79), "hallucination": (44, 45)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
