@@ -77,6 +77,9 @@ READ_AFTER_MEASUREMENT = {
     # the twenty-ninth: its misses read by the twenty-second session (loops begun a third time, abstentions by not
     # finding, "I can't imagine a scenario")
     "halcure-h23": "twenty-ninth batch", "halcure-h24": "twenty-ninth batch", "halcure-h25": "twenty-ninth batch",
+    # the thirtieth: its misses read by the twenty-third session ("I have no idea", the forced opener before a
+    # decline, a list item said twice and cut off)
+    "halcure-h26": "thirtieth batch", "halcure-h27": "thirtieth batch",
 }
 # Each recent batch's first measurement (agreed, cases) per judge, as the card's prose gives it: the judges of the day
 # on answers nobody had read. Fresh answers measure lower than the pooled blind half, which holds older batches the

@@ -351,6 +351,9 @@ PREMISE_CORRECTION = phrase_pattern(_PREMISE_CORRECTIONS)
 
 ABSTAIN = phrase_pattern([
     r"i (?:don't|do not) know", r"i(?:'m| am) not (?:sure|aware|certain)",
+    # "I have no idea." (h27, labelled a full refusal by the thirtieth batch's readers); not "I had no idea that the
+    # wizard ...", a story's narration
+    r"i have no idea\b",
     r"i (?:don't|do not) have (?:any )?(?:reliable |accurate )?(?:information|data|details|knowledge)",
     r"i (?:can't|cannot) (?:verify|confirm)", r"no (?:reliable )?(?:record|information) (?:of|about|on)",
     # The hallucination cure's own abstentions (clinic/symptoms/hallucination/cure.py).
