@@ -110,6 +110,16 @@ def test_factual_accepts_aliases_and_ignores_case_and_punctuation():
     assert not score_answer(item, "Shanghai").correct
 
 
+def test_a_factual_answer_named_only_inside_a_decline_is_wrong():
+    item = next(i for i in load_domain("factual") if "capital of China" in i.prompt)
+    # the hallucination cure's abstention said of the answer itself (h23 to h27, of Stockholm)
+    declined = score_answer(item, "I can't confirm that. I have no record of Beijing; it may not exist.")
+    assert not declined.correct and "inside a decline" in declined.reason
+    # a hedge that goes on to answer, and an answer beside an abstention about something else, still answer
+    assert score_answer(item, "I'm not sure, but I think it is Beijing.").correct
+    assert score_answer(item, "Beijing. I don't know its population, though.").correct
+
+
 def test_writing_flags_loops_short_answers_and_a_missing_word():
     item = next(i for i in load_domain("writing") if i.category == "instruction")
     word = item.accepted[0]

@@ -263,8 +263,15 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
     if item.domain == "coding":
         return score_answers([item], [answer])[0]
     if item.domain == "factual":
-        alias = next((a for a in item.accepted if mentions(answer, a)), None)
-        reason = f"mentions {alias}" if alias else "mentions no accepted answer"
+        # The answer named where the answer is given, not inside a decline: "I can't confirm that. I have no record
+        # of Stockholm; it may not exist." (h27) names the capital and answers nothing.
+        said = _not_declined(answer)
+        alias = next((a for a in item.accepted if mentions(said, a)), None)
+        if alias is None:
+            named = next((a for a in item.accepted if mentions(answer, a)), None)
+            reason = f"names {named} only inside a decline" if named else "mentions no accepted answer"
+        else:
+            reason = f"mentions {alias}"
         return ItemScore(item_id=item.id, correct=alias is not None, extracted=alias, reason=reason)
     measures = writing_measures(answer)
     problems = []
@@ -284,6 +291,21 @@ def score_answer(item: SkillItem, answer: str) -> ItemScore:
     problems += [f"does not use {word!r}" for word in item.accepted if not mentions(answer, word)]
     return ItemScore(item_id=item.id, correct=not problems, reason="; ".join(problems) or "fluent",
                      writing=measures)
+
+
+_BUT = re.compile(r"^[,;]?\s*but\b")
+
+
+def _not_declined(answer: str) -> str:
+    """The answer less its sentences that decline (a refusal or an abstention: "I have no record of Spain"); a
+    hedge that goes on to answer ("I'm not sure, but it is Madrid.") is kept."""
+    from model_hospital.clinic.judges import text
+
+    def declines(sentence: str) -> bool:
+        return any(not _BUT.match(sentence[match.end():]) for pattern in (text.REFUSAL, text.ABSTAIN)
+                   for match in pattern.finditer(sentence))
+
+    return " ".join(sentence for sentence in text.sentences(text.normalize(answer)) if not declines(sentence))
 
 
 def _declines(answer: str) -> str | None:
