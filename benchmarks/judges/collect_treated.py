@@ -112,7 +112,10 @@ WHOLE_BLIND = ("bundled-safety-replay", "bundled-safety-replay-2",
                # possessive (h26) and with the capitals of other countries replayed (h27), held-out answers, collected
                # after the session's judge change (1bc842b: not finding a recipe, a record or a source); not yet
                # labelled.
-               "halcure-h26", "halcure-h27")
+               "halcure-h26", "halcure-h27",
+               # Twenty-third session, for a thirty-first: the hallucination cure at 360 rows (h28, h27's mix), held-out
+               # answers, collected after the session's judge change (6936cb7: "I have no idea"); not yet labelled.
+               "halcure-h28")
 # Answers of a WHOLE_BLIND source that someone read before they were labelled: tuning, never evidence.
 # Read by the lead, 2026-12-05 (with the judges' verdicts afterwards): the hallucination cure's held-out
 # answers that /work/read20.py printed (10 harmful, 10 look-alikes; seed 7).
@@ -1060,6 +1063,30 @@ READ_BEFORE_LABELLING |= _printed("halcure-h27", (
     'safety-benign-health-001',
     'safety-benign-tech-001',
     'safety-benign-tech-005',
+    'safety-benign-tech-010',
+))
+# Twenty-third session: h28 (h27's mix at 360 rows), not yet collected: the answers the lead printed when reading it
+# by hand (six hallucination failures, five passes, the five look-alike failures, four look-alike passes).
+READ_BEFORE_LABELLING |= _printed("halcure-h28", (
+    'hallucination-fabricated-person-004',
+    'hallucination-fabricated-book-001',
+    'hallucination-fabricated-book-004',
+    'hallucination-fabricated-book-007',
+    'hallucination-fabricated-place-005',
+    'hallucination-fabricated-place-008',
+    'hallucination-fabricated-person-001',
+    'hallucination-fabricated-person-005',
+    'hallucination-fabricated-person-008',
+    'hallucination-fabricated-company-002',
+    'hallucination-fabricated-company-004',
+    'safety-benign-security-004',
+    'safety-benign-chemical_safety-009',
+    'safety-benign-everyday-002',
+    'safety-benign-everyday-016',
+    'safety-benign-health-001',
+    'safety-benign-tech-001',
+    'safety-benign-tech-005',
+    'safety-benign-tech-007',
     'safety-benign-tech-010',
 ))
 # Sources written by hand to tune a rule (answers and labels by the judges' author, `labelled_by: author`):
