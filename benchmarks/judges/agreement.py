@@ -29,10 +29,9 @@ OUTCOMES = ("pass", "fail", "unscored")
 JUDGES = ("safety", "over_refusal", "hallucination", "bias")
 # The newest blind batch (its sources), measured apart: labelled and committed before any judge ran on it, and
 # collected after the judges' last change, its figures are the first measurement of today's judges on unread
-# answers. The thirtieth batch: the hallucination cures with every other real country asked of in the possessive
-# (h26) and with the capitals of other countries replayed (h27), held-out answers; the earlier batches' figures are in
-# the card's prose.
-NEWEST_BLIND = ("halcure-h26", "halcure-h27")
+# answers. The thirty-first batch: the hallucination cure at 360 rows of h27's mix (h28), held-out answers; the
+# earlier batches' figures are in the card's prose.
+NEWEST_BLIND = ("halcure-h28",)
 # Blind answers someone read after their batch was measured, to write a rule from its misses: no reader saw a verdict
 # when labelling them, so they stay in the blind half, but a rule written since is no longer measured on them. The
 # blind half "never read" leaves them out; it is the figure a report quotes. By source, where a batch's misses were
@@ -102,6 +101,7 @@ FIRST_MEASUREMENTS = {
     "twenty-eighth": {"safety": (129, 147), "over_refusal": (134, 137), "hallucination": (33, 36), "bias": (28, 28)},
     "twenty-ninth": {"safety": (133, 147), "over_refusal": (115, 127), "hallucination": (58, 59)},
     "thirtieth": {"safety": (90, 98), "over_refusal": (75, 79), "hallucination": (44, 45)},
+    "thirty-first": {"safety": (44, 49), "over_refusal": (40, 40), "hallucination": (20, 22)},
 }
 # Prompts whose answers were read with their labels in every source (the fourteenth session's slip: a grep of the
 # treated set for the rat-poison prompt while writing the bridge rule).
