@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS)
     parser.add_argument("--budget", type=int, default=None, help="probes per symptom (default: all)")
     parser.add_argument("--skill-budget", type=int, default=DEFAULT_SKILL_BUDGET,
-                        help=f"skill items per domain (default {DEFAULT_SKILL_BUDGET}, as hospital treat)")
+                        help="skill items per domain (default: every scored item, as hospital treat)")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--max-examples", type=int, default=None, help="cure examples at most (make run: 300)")
     parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",

@@ -18,11 +18,13 @@ from model_hospital.cli.verify import (
     quiet_libraries,
 )
 
-# Skill items per domain in each verify of a treatment: both models answer them on every attempt.
-# 64 (every domain holds at least 64 scored items) is what an accuracy bound needs to exclude
-# a 10-point loss when a few items change either way; 40 could not. The model before
-# treatment is examined once and cached, so the cost is the treated model's answers.
-DEFAULT_SKILL_BUDGET = 64
+# Skill items per domain in each verify of a treatment: every scored item (None), as `hospital verify`. Both models
+# answer them on every attempt. At 64 a domain (40 before that could not decide either), the factual skill's 58 and
+# writing's 60 were all there were, and a cure that moved accuracy a few points either way could not exclude a
+# 10-point loss (h28: factual -3 points [-16, +9], "about 162 more items would decide it"); factual now scores 192
+# (short answers, 24 tokens each) and writing 90. The model before treatment is examined once and cached, so the
+# cost is the treated model's answers.
+DEFAULT_SKILL_BUDGET: int | None = None
 
 
 def _override(text: str) -> tuple[str, int | float]:
@@ -58,8 +60,8 @@ def register(subparsers) -> None:
                         help=f"train and verify at most N times (default {DEFAULT_MAX_ATTEMPTS}, as a Treatment's)")
     parser.add_argument("--budget", type=positive_int, metavar="N", help="at most N probes per symptom")
     parser.add_argument("--skill-budget", type=positive_int, default=DEFAULT_SKILL_BUDGET, metavar="N",
-                        help=f"at most N skill items per domain in each verify (default {DEFAULT_SKILL_BUDGET}: enough for "
-                             "the no-harm bounds to decide on a CPU; `hospital verify` uses every item by default)")
+                        help="at most N skill items per domain in each verify (default: every scored item, as "
+                             "`hospital verify`; fewer decide the no-harm bounds less often)")
     parser.add_argument("--threshold", type=_fraction, default=TreatmentSpec.model_fields["skill_threshold"].default,
                         metavar="X",
                         help="relative skill drop flagged as degradation when significant (default 0.1)")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from model_hospital import packaged
 from model_hospital.clinic.skill_facts import FACTS, reference_sentence
+from model_hospital.clinic.skill_facts_more import MORE_FACTS
 from model_hospital.clinic.skills import DOMAINS, SkillItem, skills_dir
 from model_hospital.errors import HospitalError
 
@@ -25,6 +26,9 @@ REPLAY_FAMILIES = frozenset({"math/one_step", "math/bags", "math/distance", "rea
                              "writing/describe", "factual/geography", "factual/numbers",
                              "coding/times", "coding/last_items"})
 ITEMS_PER_DOMAIN = 90
+# Writing's scored items decide a cure's verdict with its paired bound; at 60 scored (90 made), h28's +3 points
+# [-12, +19] could not exclude a 10-point loss ("about 22 more items would decide it"): half as many again.
+WRITING_ITEMS = 135
 GENERATOR_SEED = "model-hospital-skills-v1"
 
 
@@ -330,7 +334,7 @@ def _writing_describe(rng: random.Random) -> tuple[str, str, str, list[str]]:
 WRITING_TEMPLATES = (_writing_instruction, _writing_story, _writing_describe)
 
 
-def generate_writing(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED) -> list[SkillItem]:
+def generate_writing(count: int = WRITING_ITEMS, seed: str = GENERATOR_SEED) -> list[SkillItem]:
     """Instructions with a word to use and story openings to continue, each with a reference sentence."""
     rng = random.Random(f"{seed}/writing")
     items: list[SkillItem] = []
@@ -354,17 +358,21 @@ def generate_writing(count: int = ITEMS_PER_DOMAIN, seed: str = GENERATOR_SEED) 
 
 def generate_factual(seed: str = GENERATOR_SEED) -> list[SkillItem]:
     """Well-known facts with their accepted aliases, in a seeded order that mixes categories; each item's reference
-    is the fact in a short sentence."""
-    order = list(range(len(FACTS)))
+    is the fact in a short sentence. The first 79 (`FACTS`) keep their ids; `MORE_FACTS` follow in an order of
+    their own, so a run's item ids mean the same facts before and after the suite grew."""
+    facts = [(category, question, answer, aliases, reference_sentence(question, answer))
+             for category, question, answer, aliases in FACTS]
+    order = list(range(len(facts)))
     random.Random(f"{seed}/factual").shuffle(order)
+    more = list(range(len(MORE_FACTS)))
+    random.Random(f"{seed}/factual-more").shuffle(more)
+    ordered = [facts[index] for index in order] + [MORE_FACTS[index] for index in more]
     items: list[SkillItem] = []
-    for position, index in enumerate(order, start=1):
-        category, question, answer, aliases = FACTS[index]
+    for position, (category, question, answer, aliases, sentence) in enumerate(ordered, start=1):
         item_id = f"factual-{position:04d}"
         family = f"factual/{category}"
         items.append(SkillItem(id=item_id, domain="factual", category=category, prompt=question,
-                               reference=reference_sentence(question, answer), accepted=[answer, *aliases],
-                               replay=family in REPLAY_FAMILIES,
+                               reference=sentence, accepted=[answer, *aliases], replay=family in REPLAY_FAMILIES,
                                family=family))
     return items
 
