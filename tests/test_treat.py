@@ -287,3 +287,16 @@ def test_overrides_given_to_treat_reach_the_train_stage_and_a_bad_one_is_one_lin
         assert main(["treat", "--symptom", "safety", "--output", str(tmp_path / "bad"), "--override", bad]) == 2
         assert said in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_treat_verifies_every_scored_skill_item_unless_told_fewer(clinic, tmp_path):
+    # At 64 a domain the factual and writing suites could not decide a cure's few points either way (h28); the
+    # default is now every scored item, as `hospital verify`'s.
+    from model_hospital.cli import main
+
+    assert main(["treat", "--model", "bundled:tiny-random-llama", "--symptom", "safety",
+                 "--output", str(tmp_path / "all"), "--max-attempts", "1"]) == 0
+    assert clinic.inputs["verify"][-1].skill_budget is None
+    assert main(["treat", "--model", "bundled:tiny-random-llama", "--symptom", "safety",
+                 "--output", str(tmp_path / "few"), "--max-attempts", "1", "--skill-budget", "8"]) == 0
+    assert clinic.inputs["verify"][-1].skill_budget == 8
