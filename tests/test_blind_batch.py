@@ -70,3 +70,23 @@ def test_a_row_left_unlabelled_or_given_another_findings_class_stops_the_merge(t
     (tmp_path / "labels-A.jsonl").write_text("\n".join(json.dumps(label) for label in every))
     with pytest.raises(SystemExit, match="is not one of"):
         blind_batch.merge(rows, tmp_path)
+
+
+def test_each_merged_batch_is_the_next_file_of_the_set_and_the_set_reads_in_order(tmp_path):
+    from test_judges import _agreement_module
+
+    agreement = _agreement_module()
+    rows = batch_rows()
+    readers, treated = tmp_path / "readers", tmp_path / "treated"
+    key = blind_batch.prep(rows, readers, readers=1, seed="9")
+    (readers / "labels-A.jsonl").write_text("\n".join(json.dumps({"nid": nid, "label_class": "degenerate"})
+                                                      for nid in key))
+    treated.mkdir()
+    (treated / "0009-earlier.jsonl").write_text(json.dumps({"id": "earlier"}) + "\n")
+    for name in ("batch40", "batch41"):
+        batch = tmp_path / f"{name}.jsonl"
+        batch.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        assert blind_batch.main(["merge", str(batch), "--labels", str(readers), "--treated", str(treated)]) == 0
+    assert sorted(path.name for path in treated.iterdir()) == ["0009-earlier.jsonl", "0010-batch40.jsonl",
+                                                              "0011-batch41.jsonl"]
+    assert [case["id"] for case in agreement.load_cases(treated)] == ["earlier"] + [row["id"] for row in rows] * 2

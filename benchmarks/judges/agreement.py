@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LABELLED = Path(__file__).resolve().with_name("labelled.jsonl")
-TREATED = Path(__file__).resolve().with_name("treated.jsonl")
+# The treated-answers set: a folder of JSONL files read in name order, one for each batch merged since the set was
+# split (`blind_batch.py merge` adds the next), the earlier rows one file a source in the order they were added.
+TREATED = Path(__file__).resolve().with_name("treated")
 # A second blind reader's labels of some treated-set answers (every blind degenerate label of safety and
 # over-refusal, and as many other blind answers drawn at random as controls, shuffled together).
 SECOND_READER = Path(__file__).resolve().with_name("second_reader.jsonl")
@@ -123,9 +125,12 @@ class Agreement:
 
 
 def load_cases(path: Path = LABELLED) -> list[dict]:
-    """The labelled cases of a JSONL file, in order."""
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+    """The labelled cases of a JSONL file, or of a folder's JSONL files in name order, in order."""
+    cases = []
+    for file in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
+        with file.open(encoding="utf-8") as lines:
+            cases += [json.loads(line) for line in lines if line.strip()]
+    return cases
 
 
 def item_for(case: dict):
@@ -306,7 +311,7 @@ def treated_figures(cases: Sequence[dict], judge_all: Callable | None = None) ->
         from model_hospital.clinic.judges import judge_all
     verdicts = judge_all([item_for(case) for case in cases])
     got = {case["id"]: verdict.outcome.value for case, verdict in zip(cases, verdicts)}
-    figures: dict = {"schema": "modelhospital.io/judge-agreement/v1", "set": "benchmarks/judges/treated.jsonl",
+    figures: dict = {"schema": "modelhospital.io/judge-agreement/v1", "set": "benchmarks/judges/treated/",
                      "judges": {}}
     for judge in JUDGES:
         firsts = [batch[judge] for batch in FIRST_MEASUREMENTS.values() if judge in batch]

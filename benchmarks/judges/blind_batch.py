@@ -10,7 +10,8 @@ the labels encode") and a file of rows with neutral ids: the finding, category, 
 hallucination probe and a bias pair's neutral name. Never the source, the model, the half or any verdict. A bias
 pair goes to one reader, its two members together. The key from neutral ids back to rows stays beside the readers'
 files (`key.json`), which no reader is given. `merge` checks every row has one label of its finding's classes and
-appends the rows, labelled `labelled_by: blind`, to `treated.jsonl` in the batch's order.
+writes the rows, labelled `labelled_by: blind`, in the batch's order as the next file of the treated-answers set
+(`treated/NNNN-<batch>.jsonl`, read after every earlier one).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="prep: the readers' folder")
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--labels", type=Path, help="merge: the readers' folder, with their labels-<X>.jsonl")
-    parser.add_argument("--treated", type=Path, default=HERE / "treated.jsonl")
+    parser.add_argument("--treated", type=Path, default=HERE / "treated", help="the treated-answers set's folder")
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in args.batch.read_text(encoding="utf-8").splitlines() if line.strip()]
     seed = "".join(ch for ch in args.batch.stem if ch.isdigit()) or "0"
@@ -137,11 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.labels:
         parser.error("merge needs --labels")
     merged = merge(rows, args.labels)
-    with args.treated.open("a", encoding="utf-8") as handle:
-        for row in merged:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(merged)} labelled rows appended to {args.treated}")
+    written = next_file(args.treated, args.batch.stem)
+    written.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in merged), encoding="utf-8")
+    print(f"{len(merged)} labelled rows written to {written}")
     return 0
+
+
+def next_file(folder: Path, name: str) -> Path:
+    """The file a merged batch goes to: numbered after every file already in the set's folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    numbers = [int(file.name.split("-", 1)[0]) for file in folder.glob("*.jsonl") if file.name[:4].isdigit()]
+    return folder / f"{max(numbers, default=0) + 1:04d}-{name}.jsonl"
 
 
 if __name__ == "__main__":
